@@ -205,7 +205,10 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
         if location and location[0] == "body":
             location = location[1:]
         kind = str(error.get("type", "invalid"))
-        message = _VALIDATION_MESSAGES.get(kind, str(error.get("msg", "")))
+        if kind == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])  # our own validators speak Chinese already
+        else:
+            message = _VALIDATION_MESSAGES.get(kind, str(error.get("msg", "")))
         errors.append(FieldError(field=".".join(location) or "body", message=message, code=kind))
     return errors
 

@@ -1,1 +1,150 @@
-"""Pytest fixtures shared by every test suite of the workspace (loaded with `-p lianfang.common.testing.plugin`)."""
+"""Pytest fixtures shared by every suite of the workspace (loaded with `-p lianfang.common.testing.plugin`).
+
+Every test that asks for `backend` runs twice when the `LIANFANG_TEST_*` URLs are set: once on the embedded backends
+(SQLite, the memory broker, fakeredis) and once on the real MariaDB, RabbitMQ and Redis. Without them only the embedded
+run exists; with only some of them set the session stops, so CI can never skip the real servers by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from lianfang.common.cache import connect_cache
+from lianfang.common.db import create_database
+from lianfang.common.db.migrate import upgrade
+
+__all__ = ["Backend", "Stores"]
+
+_REAL_VARIABLES = ("LIANFANG_TEST_MYSQL_URL", "LIANFANG_TEST_AMQP_URL", "LIANFANG_TEST_REDIS_URL")
+
+
+def _real_urls() -> dict[str, str] | None:
+    present = {name: os.environ[name] for name in _REAL_VARIABLES if os.environ.get(name)}
+    if not present:
+        return None
+    missing = [name for name in _REAL_VARIABLES if name not in present]
+    if missing:
+        raise pytest.UsageError(f"set all of {', '.join(_REAL_VARIABLES)} or none; missing: {', '.join(missing)}")
+    return present
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        names = ["embedded"] + (["real"] if _real_urls() else [])
+        metafunc.parametrize("backend_name", names, scope="session")
+
+
+class Backend:
+    """The servers one run of the suite talks to, and a database per store, made once per session."""
+
+    def __init__(self, name: str, workdir: Path) -> None:
+        self.name = name
+        self.real = name == "real"
+        self._workdir = workdir
+        self._run = uuid.uuid4().hex[:8]
+        urls = _real_urls() if self.real else None
+        self._mysql_url = urls["LIANFANG_TEST_MYSQL_URL"] if urls else None
+        self.broker_url = urls["LIANFANG_TEST_AMQP_URL"] if urls else f"memory://test-{self._run}"
+        self.redis_url = urls["LIANFANG_TEST_REDIS_URL"] if urls else f"memory://test-{self._run}"
+        self._databases: list[str] = []
+
+    def database_url(self, store: str) -> str:
+        if self._mysql_url is None:
+            return f"sqlite+aiosqlite:///{self._workdir / f'{store}.db'}"
+        return make_url(self._mysql_url).set(database=f"lianfang_test_{store}_{self._run}").render_as_string(False)
+
+    async def create_database(self, store: str, migrations: Path) -> str:
+        url = self.database_url(store)
+        if self._mysql_url is not None:
+            name = make_url(url).database
+            server = create_async_engine(self._mysql_url)
+            async with server.begin() as connection:
+                await connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+            await server.dispose()
+            self._databases.append(str(name))
+        await upgrade(migrations, url)
+        return url
+
+    async def drop_databases(self) -> None:
+        if self._mysql_url is None or not self._databases:
+            return
+        server = create_async_engine(self._mysql_url)
+        async with server.begin() as connection:
+            for name in self._databases:
+                await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await server.dispose()
+
+
+class Stores:
+    """Migrated databases by store name, made on first use in the session and emptied before every test."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._urls: dict[str, tuple[str, MetaData]] = {}
+
+    async def url(self, store: str, migrations: Path, metadata: MetaData) -> str:
+        if store not in self._urls:
+            self._urls[store] = (await self.backend.create_database(store, migrations), metadata)
+        return self._urls[store][0]
+
+    async def empty_all(self) -> None:
+        for url, metadata in self._urls.values():
+            database = create_database(url)
+            async with database.engine.begin() as connection:
+                for table in reversed(metadata.sorted_tables):
+                    await connection.execute(delete(table))
+            await database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def backend(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
+    chosen = Backend(backend_name, tmp_path_factory.mktemp(f"stores-{backend_name}"))
+    yield chosen
+    await chosen.drop_databases()
+
+
+@pytest.fixture(scope="session")
+def _stores_by_backend() -> dict[str, Stores]:
+    return {}
+
+
+@pytest.fixture
+async def stores(backend: Backend, _stores_by_backend: dict[str, Stores]) -> AsyncIterator[Stores]:
+    """Each test starts with empty stores."""
+    chosen = _stores_by_backend.setdefault(backend.name, Stores(backend))
+    yield chosen
+    await chosen.empty_all()
+
+
+@pytest.fixture
+async def redis_url(backend: Backend) -> AsyncIterator[str]:
+    """An empty Redis for each test: a fresh in-process one, or the real server's test database, flushed after."""
+    if not backend.real:
+        yield f"memory://test-{uuid.uuid4().hex}"
+        return
+    yield backend.redis_url
+    cache = connect_cache(backend.redis_url)
+    await cache.flushdb()
+    await cache.aclose()
+
+
+@pytest.fixture
+def broker_url(backend: Backend) -> str:
+    """A fresh in-process broker for each test, or the real RabbitMQ."""
+    return backend.broker_url if backend.real else f"memory://test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
+def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from what a test passes, never from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("LIANFANG_") and not name.startswith("LIANFANG_TEST_"):
+            monkeypatch.delenv(name)

@@ -1,0 +1,43 @@
+# Lianfang: `make run` starts the all-in-one server, `make test` runs the whole suite. `make help` lists the rest.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA_DIR ?= .lianfang
+MEMBERS := libs/common $(wildcard services/*)
+
+.PHONY: help run test lint format migrate web uv sync
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || { echo "installing uv with pip"; python3 -m pip install --quiet --user uv; }
+
+sync: uv
+	@$(UV) sync --frozen --quiet
+
+web: ## build the admin SPA and the H5 pages (when Node is installed)
+	@for page in web/admin web/h5; do \
+	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then (cd $$page && npm ci --silent && npm run --silent build); fi; \
+	done
+
+run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo (ARGS=--no-demo to skip it)
+	@$(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
+
+test: sync ## the whole suite (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set)
+	@$(UV) run pytest $(PYTEST_ARGS)
+
+lint: sync ## ruff check, ruff format --check, mypy --strict
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+	@for member in $(MEMBERS); do \
+	  MYPYPATH=libs/common:$$member $(UV) run mypy --strict $$(ls -d $$member/lianfang $$member/tests $$member/migrations 2>/dev/null) || exit 1; \
+	done
+
+format: sync ## apply ruff's fixes and formatting
+	@$(UV) run ruff check --fix .
+	@$(UV) run ruff format .
+
+migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_DATABASE_URL
+	@$(UV) run lianfang migrate

@@ -1,0 +1,43 @@
+"""The FastAPI application every service starts from: errors as problems, observability, token verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from lianfang.common.auth import TokenVerifier
+from lianfang.common.errors import install_error_handlers
+from lianfang.common.observability import health_router, install_observability
+from lianfang.common.settings import ServiceSettings
+
+__all__ = ["Lifespan", "create_service_app"]
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    prefix: str,
+    title: str,
+    settings: ServiceSettings,
+    lifespan: Lifespan,
+) -> FastAPI:
+    """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one."""
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        openapi_url=f"{prefix}/openapi.json",
+        docs_url=f"{prefix}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.readiness = []
+    app.state.token_verifier = TokenVerifier(settings.jwt_public_key, issuer=settings.jwt_issuer)
+    install_error_handlers(app)
+    install_observability(app, service=service, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health_router())
+    return app

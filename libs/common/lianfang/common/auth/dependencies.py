@@ -1,0 +1,75 @@
+"""FastAPI dependencies for the caller, and the one scope rule: a region's people see its subtree and nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from lianfang.common.auth.tokens import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier
+from lianfang.common.errors import Forbidden, Unauthorized
+
+__all__ = [
+    "CurrentAdmin",
+    "CurrentPrincipal",
+    "CurrentResident",
+    "CurrentStaff",
+    "CurrentStaffOrAdmin",
+    "ensure_in_scope",
+    "in_scope",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("请先登录")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_admin(principal: CurrentPrincipal) -> AdminPrincipal:
+    if not isinstance(principal, AdminPrincipal):
+        raise Forbidden("仅区域管理员可以执行此操作")
+    return principal
+
+
+def current_staff(principal: CurrentPrincipal) -> StaffPrincipal:
+    if not isinstance(principal, StaffPrincipal):
+        raise Forbidden("仅卡口执勤人员可以执行此操作")
+    return principal
+
+
+def current_staff_or_admin(principal: CurrentPrincipal) -> AdminPrincipal | StaffPrincipal:
+    if isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅工作人员可以执行此操作")
+    return principal
+
+
+def current_resident(principal: CurrentPrincipal) -> ResidentPrincipal:
+    if not isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅居民账号可以执行此操作")
+    return principal
+
+
+CurrentAdmin = Annotated[AdminPrincipal, Depends(current_admin)]
+CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+CurrentStaffOrAdmin = Annotated[AdminPrincipal | StaffPrincipal, Depends(current_staff_or_admin)]
+CurrentResident = Annotated[ResidentPrincipal, Depends(current_resident)]
+
+
+def in_scope(scope_path: str, region_path: str) -> bool:
+    """Region paths are `/1/7/42/`: a region lies in a scope when its path starts with the scope's path."""
+    return region_path.startswith(scope_path)
+
+
+def ensure_in_scope(principal: AdminPrincipal | StaffPrincipal, region_path: str) -> None:
+    if not in_scope(principal.region_path, region_path):
+        raise Forbidden("该地区不在您的管辖范围内")

@@ -1,0 +1,123 @@
+"""Access tokens: EdDSA (Ed25519) JWTs signed by the gateway alone, verified everywhere with the public key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from lianfang.common.errors import Unauthorized
+
+__all__ = [
+    "AdminPrincipal",
+    "Principal",
+    "ResidentPrincipal",
+    "Role",
+    "StaffPrincipal",
+    "TokenSigner",
+    "TokenVerifier",
+]
+
+_ALGORITHM = "EdDSA"
+_LEEWAY_SECONDS = 30
+
+
+class Role(StrEnum):
+    admin = "admin"
+    staff = "staff"
+    resident = "resident"
+
+
+@dataclass(frozen=True)
+class AdminPrincipal:
+    id: uuid.UUID
+    region_id: int
+    region_path: str
+    role: Role = Role.admin
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    id: uuid.UUID
+    region_id: int
+    region_path: str
+    checkpoint_ids: tuple[int, ...]
+    role: Role = Role.staff
+
+
+@dataclass(frozen=True)
+class ResidentPrincipal:
+    id: uuid.UUID
+    role: Role = Role.resident
+
+
+Principal = AdminPrincipal | StaffPrincipal | ResidentPrincipal
+
+
+def _claims(principal: Principal) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": str(principal.id), "role": principal.role.value}
+    if isinstance(principal, AdminPrincipal | StaffPrincipal):
+        claims["region_id"] = principal.region_id
+        claims["region_path"] = principal.region_path
+    if isinstance(principal, StaffPrincipal):
+        claims["checkpoint_ids"] = list(principal.checkpoint_ids)
+    return claims
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    subject = uuid.UUID(claims["sub"])
+    role = Role(claims["role"])
+    if role is Role.admin:
+        return AdminPrincipal(subject, int(claims["region_id"]), str(claims["region_path"]))
+    if role is Role.staff:
+        checkpoints = tuple(int(checkpoint) for checkpoint in claims["checkpoint_ids"])
+        return StaffPrincipal(subject, int(claims["region_id"]), str(claims["region_path"]), checkpoints)
+    return ResidentPrincipal(subject)
+
+
+class TokenSigner:
+    def __init__(self, private_key_pem: str, *, issuer: str, lifetime: timedelta) -> None:
+        self._key = private_key_pem
+        self._issuer = issuer
+        self.lifetime = lifetime
+
+    def sign(self, principal: Principal, *, now: datetime | None = None) -> str:
+        issued = now or datetime.now(UTC)
+        payload = _claims(principal) | {
+            "iss": self._issuer,
+            "iat": int(issued.timestamp()),
+            "exp": int((issued + self.lifetime).timestamp()),
+            "typ": "access",
+        }
+        return jwt.encode(payload, self._key, algorithm=_ALGORITHM)
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str, *, issuer: str) -> None:
+        self._key = public_key_pem
+        self._issuer = issuer
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[_ALGORITHM],
+                issuer=self._issuer,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthorized("登录已过期，请重新登录") from error
+        except jwt.InvalidTokenError as error:
+            raise Unauthorized("登录凭证无效") from error
+        if claims.get("typ") != "access":
+            raise Unauthorized("登录凭证无效")
+        try:
+            return _principal(claims)
+        except (KeyError, ValueError, TypeError) as error:
+            raise Unauthorized("登录凭证无效") from error

@@ -1,0 +1,18 @@
+from lianfang.common.db.base import UTCDateTime, new_metadata, utcnow
+from lianfang.common.db.engine import Database, create_database
+from lianfang.common.db.repository import Page, Repository, decode_cursor, encode_cursor
+from lianfang.common.db.session import DbSession, request_session
+
+__all__ = [
+    "Database",
+    "DbSession",
+    "Page",
+    "Repository",
+    "UTCDateTime",
+    "create_database",
+    "decode_cursor",
+    "encode_cursor",
+    "new_metadata",
+    "request_session",
+    "utcnow",
+]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+
+from lianfang.common.errors import ValidationFailed
+
+__all__ = ["Page", "Repository", "decode_cursor", "encode_cursor"]
+
+ModelT = TypeVar("ModelT", bound=DeclarativeBase)
+ItemT = TypeVar("ItemT")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:
+        raise ValidationFailed.field("cursor", "分页游标无效") from error
+    if not isinstance(values, list):
+        raise ValidationFailed.field("cursor", "分页游标无效")
+    return values
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+class Repository(Generic[ModelT]):
+    """All SQL of one aggregate. Repositories flush, never commit: the request's session decides."""
+
+    model: type[ModelT]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, id_: Any) -> ModelT | None:
+        return await self.session.get(self.model, id_)
+
+    async def add(self, instance: ModelT) -> ModelT:
+        self.session.add(instance)
+        await self.session.flush()
+        return instance
+
+    async def delete(self, instance: ModelT) -> None:
+        await self.session.delete(instance)
+        await self.session.flush()
+
+    async def first(self, statement: Select[ModelT]) -> ModelT | None:
+        return (await self.session.scalars(statement.limit(1))).first()
+
+    async def all(self, statement: Select[ModelT]) -> list[ModelT]:
+        return list((await self.session.scalars(statement)).all())
+
+    async def paginate(
+        self,
+        statement: Select[ModelT],
+        *,
+        key: InstrumentedAttribute[Any],
+        cursor: str | None,
+        limit: int,
+        parse: Callable[[Any], Any] = lambda value: value,
+    ) -> Page[ModelT]:
+        """Newest first by a unique, creation-ordered `key` (a UUIDv7 or an auto-increment id), paged by keyset."""
+        if cursor is not None:
+            (last,) = decode_cursor(cursor) or [None]
+            try:
+                statement = statement.where(key < parse(last))
+            except (TypeError, ValueError) as error:
+                raise ValidationFailed.field("cursor", "分页游标无效") from error
+        rows = await self.all(statement.order_by(key.desc()).limit(limit + 1))
+        next_cursor = encode_cursor([str(getattr(rows[limit - 1], key.key))]) if len(rows) > limit else None
+        return Page(rows[:limit], next_cursor)

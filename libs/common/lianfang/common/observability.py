@@ -1,0 +1,202 @@
+"""Health, readiness, Prometheus metrics, JSON logs and the `X-Request-ID` that ties a request's log lines together."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lianfang.common.errors import PayloadTooLarge, Problem, problem_response
+
+__all__ = [
+    "ReadinessCheck",
+    "RequestContextMiddleware",
+    "configure_logging",
+    "health_router",
+    "install_observability",
+    "request_id",
+]
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = logging.getLogger("lianfang.access")
+
+
+class JsonFormatter(logging.Formatter):
+    _standard = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if (current := request_id.get()) is not None:
+            entry["request_id"] = current
+        entry |= {key: value for key, value in record.__dict__.items() if key not in self._standard}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # our middleware writes one access line with the request id
+
+
+@dataclass(frozen=True)
+class _HttpMetrics:
+    requests: Counter
+    latency: Histogram
+
+
+@cache
+def _http_metrics() -> _HttpMetrics:
+    return _HttpMetrics(
+        Counter("lianfang_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]),
+        Histogram(
+            "lianfang_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["service", "method", "route"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+    )
+
+
+class RequestContextMiddleware:
+    """Request id in and out, the body size limit, one access log line and the metrics of every request."""
+
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        current = incoming if _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(current)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", current.encode())]
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = problem_response(self._too_large())
+                await response(scope, receive, send_with_id)
+                return
+            await self.app(scope, self._limited(receive), send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics = _http_metrics()
+            metrics.requests.labels(self.service, scope["method"], route, str(status)).inc()
+            metrics.latency.labels(self.service, scope["method"], route).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "service": self.service},
+            )
+            request_id.reset(token)
+
+    def _too_large(self) -> Problem:
+        return PayloadTooLarge(f"请求内容不能超过 {self.max_body_bytes // 1024} KB").to_problem()
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise PayloadTooLarge(f"请求内容不能超过 {self.max_body_bytes // 1024} KB")
+            return message
+
+        return limited_receive
+
+
+@dataclass(frozen=True)
+class ReadinessCheck:
+    name: str
+    check: Callable[[], Awaitable[object]]
+
+
+def _readiness_checks(request: Request) -> list[ReadinessCheck]:
+    checks: list[ReadinessCheck] = getattr(request.app.state, "readiness", [])
+    return checks
+
+
+def health_router() -> APIRouter:
+    """`/healthz` (the process answers), `/readyz` (every dependency of `app.state.readiness` answers) and `/metrics`."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> Response:
+        failing = []
+        for readiness in _readiness_checks(request):
+            try:
+                await readiness.check()
+            except Exception:
+                logging.getLogger("lianfang.readiness").warning("%s is not ready", readiness.name, exc_info=True)
+                failing.append(readiness.name)
+        if failing:
+            problem = Problem(
+                title="服务未就绪",
+                status=503,
+                code="not_ready",
+                detail="无法连接：" + "、".join(failing),
+            )
+            return problem_response(problem, {"Retry-After": "5"})
+        return JSONResponse({"status": "ready", "checks": [readiness.name for readiness in _readiness_checks(request)]})
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_observability(app: FastAPI, *, service: str, max_body_bytes: int) -> None:
+    app.add_middleware(RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes)

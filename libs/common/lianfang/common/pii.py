@@ -1,0 +1,83 @@
+"""Personal data (PIPL): AES-GCM encryption with key rotation, keyed hashes for exact search, masking for display."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["PiiCipher", "PiiKeyError", "mask_id_card", "mask_name", "mask_phone"]
+
+_NONCE_BYTES = 12
+
+
+class PiiKeyError(ValueError):
+    pass
+
+
+def _parse_keys(spec: str) -> list[tuple[str, bytes]]:
+    keys = []
+    for pair in filter(None, (part.strip() for part in spec.split(","))):
+        kid, sep, encoded = pair.partition(":")
+        if not sep or not kid or "." in kid:
+            raise PiiKeyError(f"LIANFANG_PII_KEY entry {kid!r} must be `kid:<base64 key>`")
+        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        if len(key) != 32:
+            raise PiiKeyError(f"LIANFANG_PII_KEY key {kid!r} must be 32 bytes, got {len(key)}")
+        keys.append((kid, key))
+    if not keys:
+        raise PiiKeyError("LIANFANG_PII_KEY is empty")
+    return keys
+
+
+class PiiCipher:
+    """Encrypts with the first key of `LIANFANG_PII_KEY`, decrypts with whichever key id a value names.
+
+    Stored form: `<kid>.<base64(nonce + ciphertext + tag)>`. The search hash is keyed with a key derived from the *first*
+    key; rotate keys by adding a new one in front and re-encrypting, and keep the old hashing key until rows are rehashed.
+    """
+
+    def __init__(self, spec: str) -> None:
+        keys = _parse_keys(spec)
+        self._current_kid, current = keys[0]
+        self._ciphers = {kid: AESGCM(key) for kid, key in keys}
+        self._hash_key = hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest()
+
+    def encrypt(self, plaintext: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._ciphers[self._current_kid].encrypt(nonce, plaintext.encode(), self._current_kid.encode())
+        return f"{self._current_kid}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str) -> str:
+        kid, _, encoded = stored.partition(".")
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            raise PiiKeyError(f"no key {kid!r} in LIANFANG_PII_KEY to decrypt this value")
+        raw = base64.urlsafe_b64decode(encoded)
+        return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], kid.encode()).decode()
+
+    def search_hash(self, value: str) -> str:
+        """A keyed hash of the normalised value: equal inputs match, and nobody without the key can test guesses."""
+        normalised = value.strip().upper()
+        return hmac.new(self._hash_key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def mask_id_card(number: str) -> str:
+    if len(number) < 8:
+        return "*" * len(number)
+    return f"{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * (len(name) - 1)

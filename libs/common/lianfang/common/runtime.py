@@ -1,0 +1,63 @@
+"""The connections one service opens at start-up and closes at shutdown, with a readiness check for each."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+import httpx
+from redis.asyncio import Redis
+
+from lianfang.common.cache import connect_cache
+from lianfang.common.db import Database, create_database
+from lianfang.common.observability import ReadinessCheck
+
+if TYPE_CHECKING:  # TEMP until messaging lands
+    from lianfang.common.messaging import Broker, Topology
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    def __init__(self) -> None:
+        self.readiness: list[ReadinessCheck] = []
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self._stack.__aexit__(kind, error, traceback)
+
+    def database(self, name: str, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Database:
+        database = create_database(url, pool_size=pool_size, max_overflow=max_overflow)
+        self._stack.push_async_callback(database.dispose)
+        self.readiness.append(ReadinessCheck(name, database.ping))
+        return database
+
+    def cache(self, url: str) -> Redis:
+        cache = connect_cache(url)
+        self._stack.push_async_callback(cache.aclose)
+        self.readiness.append(ReadinessCheck("redis", cache.ping))
+        return cache
+
+    async def broker(self, url: str, topology: Topology | None = None) -> Broker:
+        from lianfang.common.messaging import connect_broker
+
+        broker = connect_broker(url)
+        self._stack.push_async_callback(broker.close)
+        if topology is not None:
+            await broker.declare(topology)
+        self.readiness.append(ReadinessCheck("rabbitmq", broker.ping))
+        return broker
+
+    def http_client(
+        self, base_url: str, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 5.0
+    ) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        self._stack.push_async_callback(client.aclose)
+        return client

@@ -1,0 +1,106 @@
+"""Settings shared by every process, read from `LIANFANG_*` environment variables.
+
+Each service declares its own settings class from `ServiceSettings` plus the mixins it needs (a database URL, the signing
+key), so no class carries settings its process never reads. Outside development a process refuses to start with memory
+backends or the development keys and says which variable to set.
+"""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lianfang.common.auth.devkeys import DEV_JWT_PRIVATE_KEY, DEV_JWT_PUBLIC_KEY
+
+__all__ = [
+    "DEV_PII_KEY",
+    "Environment",
+    "ServiceSettings",
+    "SettingsError",
+    "SigningSettings",
+    "WeChatMode",
+]
+
+# Development-only key, refused in production like the development JWT key.
+DEV_PII_KEY = "dev:" + base64.urlsafe_b64encode(b"lianfang-development-pii-key-32b").decode()
+
+
+class SettingsError(ValueError):
+    """Raised at start-up when a setting is unfit for the environment; the message names every variable to fix."""
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class WeChatMode(StrEnum):
+    dev = "dev"
+    live = "live"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANFANG_", extra="ignore")
+
+    env: Environment = Environment.development
+    log_level: str = "INFO"
+    log_json: bool = True
+    redis_url: str = "memory://"
+    broker_url: str = "memory://"
+    public_url: str = "http://localhost:8000"
+    jwt_public_key: str = DEV_JWT_PUBLIC_KEY
+    jwt_issuer: str = "lianfang"
+    # `kid:base64key` pairs, comma separated; the first encrypts, all decrypt (key rotation).
+    pii_keys: str = Field(default=DEV_PII_KEY, validation_alias="LIANFANG_PII_KEY")
+    max_body_bytes: int = 1_048_576
+
+    # URL-valued fields that must not be `memory://` or SQLite in production; subclasses extend it.
+    durable_urls: ClassVar[tuple[str, ...]] = ("redis_url", "broker_url")
+
+    @model_validator(mode="after")
+    def _refuse_development_setup_in_production(self) -> Self:
+        if self.env is Environment.production:
+            problems = self.production_problems()
+            if problems:
+                raise SettingsError("LIANFANG_ENV=production refuses this configuration:\n  " + "\n  ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        problems = []
+        for name in self.durable_urls:
+            url = str(getattr(self, name))
+            if url.startswith(("memory:", "sqlite")):
+                problems.append(
+                    f"LIANFANG_{name.upper()} is {url!r}: set it to a real server (redis://, amqp://, mysql+asyncmy://)"
+                )
+        if self.jwt_public_key.strip() == DEV_JWT_PUBLIC_KEY.strip():
+            problems.append("LIANFANG_JWT_PUBLIC_KEY is the development key: set the public half of your own key pair")
+        if any(pair.startswith("dev:") for pair in self.pii_keys.split(",")):
+            problems.append("LIANFANG_PII_KEY holds the development key: set `kid:<32 random bytes, base64>`")
+        return problems
+
+    def describe(self) -> dict[str, Any]:
+        """The settings with secrets left out, for the start-up log."""
+        hidden = {"jwt_private_key", "pii_keys", "wechat_secret", "root_password"}
+        return {key: value for key, value in self.model_dump().items() if key not in hidden}
+
+
+class SigningSettings(ServiceSettings):
+    """Settings of the process that signs tokens (the gateway, and the all-in-one server)."""
+
+    jwt_private_key: str = DEV_JWT_PRIVATE_KEY
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.jwt_private_key.strip() == DEV_JWT_PRIVATE_KEY.strip():
+            problems.append(
+                "LIANFANG_JWT_PRIVATE_KEY is the development key: run `lianfang keygen` and set the private key"
+            )
+        return problems

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import AdminPrincipal, ensure_in_scope, in_scope
+from lianfang.common.db import Page, utcnow
+from lianfang.common.errors import Conflict, FieldError, NotFound, ValidationFailed
+from lianfang.common.pii import mask_phone
+from lianfang.gateway.accounts.repository import AccountRepository
+from lianfang.gateway.accounts.schemas import AccountCreate, AccountUpdate, PasswordReset
+from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.errors import UsernameTaken
+from lianfang.gateway.models import Account, AccountRole
+from lianfang.gateway.passwords import hash_password
+from lianfang.gateway.registry_client import RegionRef
+from lianfang.gateway.sessions.repository import RefreshTokenRepository
+
+__all__ = ["AccountService"]
+
+
+class AccountService:
+    """Admins manage the admin and staff accounts of their own subtree, never above or beside it."""
+
+    def __init__(self, session: AsyncSession, parts: GatewayParts, caller: AdminPrincipal, token: str) -> None:
+        self.parts = parts
+        self.caller = caller
+        self.token = token
+        self.accounts = AccountRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
+
+    async def _region(self, region_id: int) -> RegionRef:
+        region = await self.parts.registry.region(region_id, self.token)
+        if region is None:
+            raise ValidationFailed.field("region_id", "地区不存在", "not_found")
+        ensure_in_scope(self.caller, region.path)
+        return region
+
+    async def _check_checkpoints(self, region: RegionRef, checkpoint_ids: list[int], role: AccountRole) -> list[int]:
+        if role is AccountRole.admin:
+            if checkpoint_ids:
+                raise ValidationFailed.field("checkpoint_ids", "管理员账号不绑定卡口，请把角色设为执勤人员")
+            return []
+        if not checkpoint_ids:
+            raise ValidationFailed.field("checkpoint_ids", "执勤人员至少绑定一个卡口", "missing")
+        errors = []
+        for index, checkpoint_id in enumerate(dict.fromkeys(checkpoint_ids)):
+            checkpoint = await self.parts.registry.checkpoint(checkpoint_id, self.token)
+            if checkpoint is None:
+                errors.append(FieldError(field=f"checkpoint_ids.{index}", message="卡口不存在", code="not_found"))
+            elif not in_scope(region.path, checkpoint.region_path):
+                errors.append(FieldError(field=f"checkpoint_ids.{index}", message="卡口不在该账号所属地区内"))
+        if errors:
+            raise ValidationFailed(errors=errors)
+        return list(dict.fromkeys(checkpoint_ids))
+
+    async def _get_in_scope(self, account_id: uuid.UUID) -> Account:
+        account = await self.accounts.get(account_id)
+        if account is None:
+            raise NotFound("账号不存在")
+        ensure_in_scope(self.caller, account.region_path)
+        return account
+
+    async def create(self, body: AccountCreate) -> Account:
+        region = await self._region(body.region_id)
+        checkpoint_ids = await self._check_checkpoints(region, body.checkpoint_ids, body.role)
+        if await self.accounts.username_taken(body.username):
+            raise UsernameTaken(f"用户名 {body.username} 已被使用")
+        account = Account(
+            username=body.username,
+            password_hash=await hash_password(body.password),
+            name=body.name,
+            role=body.role,
+            region_id=region.id,
+            region_path=region.path,
+            checkpoint_ids=checkpoint_ids,
+            disabled=False,
+            failed_logins=0,
+            created_by=self.caller.id,
+        )
+        self._set_phone(account, body.phone)
+        return await self.accounts.add(account)
+
+    async def page(
+        self, *, region_id: int | None, role: AccountRole | None, query: str | None, cursor: str | None, limit: int
+    ) -> Page[Account]:
+        if region_id is not None:
+            await self._region(region_id)
+        return await self.accounts.page_in_scope(
+            self.caller.region_path, region_id=region_id, role=role, query=query, cursor=cursor, limit=limit
+        )
+
+    async def get(self, account_id: uuid.UUID) -> Account:
+        return await self._get_in_scope(account_id)
+
+    async def update(self, account_id: uuid.UUID, body: AccountUpdate) -> Account:
+        account = await self._get_in_scope(account_id)
+        if body.name is not None:
+            account.name = body.name
+        if "phone" in body.model_fields_set:
+            self._set_phone(account, body.phone)
+        if body.checkpoint_ids is not None:
+            region = await self._region(account.region_id)
+            account.checkpoint_ids = await self._check_checkpoints(region, body.checkpoint_ids, account.role)
+        if body.disabled is not None and body.disabled != account.disabled:
+            if account.id == self.caller.id:
+                raise Conflict("不能停用自己的账号")
+            account.disabled = body.disabled
+            if body.disabled:
+                await self.refresh_tokens.revoke_subject(account.id, utcnow())
+        await self.accounts.session.flush()
+        return account
+
+    async def reset_password(self, account_id: uuid.UUID, body: PasswordReset) -> None:
+        account = await self._get_in_scope(account_id)
+        account.password_hash = await hash_password(body.password)
+        account.failed_logins = 0
+        account.locked_until = None
+        await self.refresh_tokens.revoke_subject(account.id, utcnow())
+
+    def _set_phone(self, account: Account, phone: str | None) -> None:
+        account.phone_encrypted = self.parts.pii.encrypt(phone) if phone else None
+        account.phone_masked = mask_phone(phone) if phone else None

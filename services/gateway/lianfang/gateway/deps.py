@@ -1,0 +1,45 @@
+"""What the gateway's routes get injected: the request's session and the process-wide parts built at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from lianfang.common.auth import TokenSigner
+from lianfang.common.errors import Unauthorized
+from lianfang.common.pii import PiiCipher
+from lianfang.gateway.registry_client import RegistryClient
+from lianfang.gateway.settings import GatewaySettings
+from lianfang.gateway.wechat import WeChatClient
+
+__all__ = ["BearerToken", "Gateway", "GatewayParts"]
+
+
+@dataclass(frozen=True)
+class GatewayParts:
+    settings: GatewaySettings
+    signer: TokenSigner
+    pii: PiiCipher
+    registry: RegistryClient
+    wechat: WeChatClient
+
+
+def _parts(request: Request) -> GatewayParts:
+    parts: GatewayParts = request.app.state.parts
+    return parts
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    if credentials is None:
+        raise Unauthorized("请先登录")
+    return credentials.credentials
+
+
+Gateway = Annotated[GatewayParts, Depends(_parts)]
+BearerToken = Annotated[str, Depends(_bearer_token)]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from lianfang.common.app import create_service_app
+from lianfang.common.auth import TokenSigner
+from lianfang.common.pii import PiiCipher
+from lianfang.common.runtime import Runtime
+from lianfang.common.settings import WeChatMode
+from lianfang.gateway import keys
+from lianfang.gateway.accounts import router as accounts
+from lianfang.gateway.bootstrap import ensure_root_admin
+from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.registry_client import RegistryClient
+from lianfang.gateway.residents import router as residents
+from lianfang.gateway.sessions import router as sessions
+from lianfang.gateway.settings import GatewaySettings
+from lianfang.gateway.wechat import WeChatClient
+
+__all__ = ["MIGRATIONS", "PREFIX", "create_app"]
+
+PREFIX = "/api/auth"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    wechat_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The gateway. Transports stand in for the network: the all-in-one server and tests reach the registry and a fake
+    WeChat in-process."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime() as runtime:
+            app.state.database = runtime.database("accounts-db", settings.accounts_database_url)
+            cache = runtime.cache(settings.redis_url)
+            wechat_http = runtime.http_client(settings.wechat_api_base, wechat_transport)
+            app.state.parts = GatewayParts(
+                settings=settings,
+                signer=TokenSigner(
+                    settings.jwt_private_key,
+                    issuer=settings.jwt_issuer,
+                    lifetime=timedelta(minutes=settings.access_token_minutes),
+                ),
+                pii=PiiCipher(settings.pii_keys),
+                registry=RegistryClient(runtime.http_client(settings.registry_url, registry_transport)),
+                wechat=WeChatClient(
+                    wechat_http,
+                    cache,
+                    appid=settings.wechat_appid,
+                    secret=settings.wechat_secret,
+                    oauth_appid=settings.wechat_h5_appid or None,
+                    oauth_secret=settings.wechat_h5_secret or None,
+                ),
+            )
+            app.state.readiness = runtime.readiness
+            await ensure_root_admin(app.state.database, settings)
+            yield
+
+    app = create_service_app(
+        service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan
+    )
+    api = APIRouter(prefix=PREFIX)
+    api.include_router(sessions.router)
+    api.include_router(accounts.router)
+    api.include_router(residents.router)
+    api.include_router(keys.router)
+    if settings.wechat_mode is WeChatMode.dev:
+        api.include_router(residents.dev_router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, Enum, Index, Integer, String, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lianfang.common.db import UTCDateTime, new_metadata, utcnow
+from lianfang.common.ids import new_id
+
+__all__ = ["Account", "AccountRole", "AccountsBase", "RefreshToken", "Resident", "TokenSubject"]
+
+
+class AccountsBase(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class AccountRole(StrEnum):
+    admin = "admin"
+    staff = "staff"
+
+
+class TokenSubject(StrEnum):
+    account = "account"
+    resident = "resident"
+
+
+class Account(AccountsBase):
+    """An administrator or a checkpoint staff member, bound to one region (and staff to checkpoints in it)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (Index("ix_accounts_region_path", "region_path"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(64))
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[AccountRole] = mapped_column(Enum(AccountRole, native_enum=False, length=16))
+    region_id: Mapped[int] = mapped_column(Integer, index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
+    checkpoint_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Resident(AccountsBase):
+    """A person who checks in: keyed by WeChat openid; the phone is kept encrypted with a keyed hash to find it."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RefreshToken(AccountsBase):
+    """One link of a rotation chain (`family_id`): each refresh uses its token and issues the next one."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    subject: Mapped[TokenSubject] = mapped_column(Enum(TokenSubject, native_enum=False, length=16))
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.errors import NotFound, ValidationFailed
+from lianfang.common.pii import mask_phone
+from lianfang.common.validators import MAINLAND_MOBILE
+from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.models import Resident
+from lianfang.gateway.residents.repository import ResidentRepository
+from lianfang.gateway.schemas import ResidentSession
+from lianfang.gateway.sessions.service import SessionService
+
+__all__ = ["ResidentService"]
+
+
+class ResidentService:
+    def __init__(self, session: AsyncSession, parts: GatewayParts) -> None:
+        self.parts = parts
+        self.residents = ResidentRepository(session)
+        self.sessions = SessionService(session, parts)
+
+    async def login(self, openid: str, unionid: str | None = None) -> ResidentSession:
+        resident = await self.residents.upsert(openid, unionid)
+        return await self.sessions.resident_session(resident)
+
+    async def login_miniprogram(self, code: str) -> ResidentSession:
+        answer = await self.parts.wechat.code_to_session(code)
+        return await self.login(answer.openid, answer.unionid)
+
+    async def login_h5(self, code: str) -> ResidentSession:
+        answer = await self.parts.wechat.oauth_access_token(code)
+        return await self.login(answer.openid, answer.unionid)
+
+    async def bind_phone_from_wechat(self, principal: ResidentPrincipal, code: str) -> str:
+        phone = await self.parts.wechat.user_phone_number(code)
+        if phone.country_code != "86" or not MAINLAND_MOBILE.match(phone.pure_phone_number):
+            raise ValidationFailed.field("code", "目前只支持中国大陆手机号")
+        return await self.bind_phone(principal, phone.pure_phone_number)
+
+    async def bind_phone(self, principal: ResidentPrincipal, phone: str) -> str:
+        resident = await self.residents.get(principal.id)
+        if resident is None:
+            raise NotFound("账号不存在")
+        self._set_phone(resident, phone)
+        await self.residents.session.flush()
+        assert resident.phone_masked is not None
+        return resident.phone_masked
+
+    def _set_phone(self, resident: Resident, phone: str) -> None:
+        resident.phone_encrypted = self.parts.pii.encrypt(phone)
+        resident.phone_hash = self.parts.pii.search_hash(phone)
+        resident.phone_masked = mask_phone(phone)

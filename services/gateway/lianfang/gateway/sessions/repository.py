@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from lianfang.common.db import Repository
+from lianfang.gateway.models import Account, RefreshToken
+
+__all__ = ["AccountLoginRepository", "RefreshTokenRepository"]
+
+
+class RefreshTokenRepository(Repository[RefreshToken]):
+    model = RefreshToken
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        return await self.first(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+
+    async def mark_used(self, token: RefreshToken, now: datetime) -> bool:
+        """False when another request used it first: the update is conditional, so only one caller wins."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_subject(self, subject_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.subject_id == subject_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+class AccountLoginRepository(Repository[Account]):
+    model = Account
+
+    async def by_username(self, username: str) -> Account | None:
+        return await self.first(select(Account).where(Account.username == username))
+
+    async def record_failure(self, account: Account, *, max_failures: int, lock_until: datetime) -> bool:
+        """Counts a wrong password in the database (atomic under concurrent attempts); True when it locked the account."""
+        await self.session.execute(
+            update(Account).where(Account.id == account.id).values(failed_logins=Account.failed_logins + 1)
+        )
+        await self.session.refresh(account, ["failed_logins"])
+        if account.failed_logins < max_failures:
+            return False
+        account.failed_logins = 0
+        account.locked_until = lock_until
+        await self.session.flush()
+        return True

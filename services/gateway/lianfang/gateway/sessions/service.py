@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal
+from lianfang.common.db import utcnow
+from lianfang.common.errors import NotFound, ValidationFailed
+from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.errors import (
+    AccountDisabled,
+    AccountLocked,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+)
+from lianfang.gateway.models import Account, AccountRole, RefreshToken, Resident, TokenSubject
+from lianfang.gateway.passwords import hash_password, needs_rehash, verify_password
+from lianfang.gateway.schemas import AccountOut, AdminSession, ResidentOut, ResidentSession, TokenPair
+from lianfang.gateway.sessions.repository import AccountLoginRepository, RefreshTokenRepository
+from lianfang.gateway.sessions.schemas import AdminLogin, PasswordChange
+
+__all__ = ["SessionService", "principal_of"]
+
+
+def principal_of(account: Account) -> AdminPrincipal | StaffPrincipal:
+    if account.role is AccountRole.staff:
+        return StaffPrincipal(account.id, account.region_id, account.region_path, tuple(account.checkpoint_ids))
+    return AdminPrincipal(account.id, account.region_id, account.region_path)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _retry_after(until: datetime, now: datetime) -> int:
+    return max(1, int((until - now).total_seconds() + 0.999))
+
+
+class SessionService:
+    def __init__(self, session: AsyncSession, parts: GatewayParts) -> None:
+        self.session = session
+        self.parts = parts
+        self.accounts = AccountLoginRepository(session)
+        self.tokens = RefreshTokenRepository(session)
+
+    async def issue(
+        self, subject: TokenSubject, principal: Principal, *, family_id: uuid.UUID | None = None
+    ) -> TokenPair:
+        now = utcnow()
+        refresh_token = secrets.token_urlsafe(32)
+        await self.tokens.add(
+            RefreshToken(
+                token_hash=_digest(refresh_token),
+                family_id=family_id or uuid.uuid4(),
+                subject=subject,
+                subject_id=principal.id,
+                issued_at=now,
+                expires_at=now + timedelta(days=self.parts.settings.refresh_token_days),
+            )
+        )
+        return TokenPair(
+            access_token=self.parts.signer.sign(principal, now=now),
+            refresh_token=refresh_token,
+            expires_in=int(self.parts.signer.lifetime.total_seconds()),
+        )
+
+    async def account_session(self, account: Account, *, family_id: uuid.UUID | None = None) -> AdminSession:
+        pair = await self.issue(TokenSubject.account, principal_of(account), family_id=family_id)
+        return AdminSession(**pair.model_dump(), account=AccountOut.of(account))
+
+    async def resident_session(self, resident: Resident, *, family_id: uuid.UUID | None = None) -> ResidentSession:
+        pair = await self.issue(TokenSubject.resident, ResidentPrincipal(resident.id), family_id=family_id)
+        return ResidentSession(**pair.model_dump(), resident=ResidentOut.of(resident))
+
+    async def login_admin(self, body: AdminLogin) -> AdminSession:
+        settings = self.parts.settings
+        now = utcnow()
+        account = await self.accounts.by_username(body.username.strip())
+        if account is not None and account.locked_until is not None and account.locked_until > now:
+            seconds = _retry_after(account.locked_until, now)
+            raise AccountLocked(f"密码错误次数过多，请 {math.ceil(seconds / 60)} 分钟后再试", retry_after=seconds)
+        if not await verify_password(account.password_hash if account else None, body.password):
+            if account is None:
+                raise InvalidCredentials()
+            lock_until = now + timedelta(minutes=settings.login_lock_minutes)
+            if await self.accounts.record_failure(
+                account, max_failures=settings.login_max_failures, lock_until=lock_until
+            ):
+                raise AccountLocked(
+                    f"密码连续错误 {settings.login_max_failures} 次，账号锁定 {settings.login_lock_minutes} 分钟",
+                    retry_after=_retry_after(lock_until, now),
+                )
+            left = settings.login_max_failures - account.failed_logins
+            raise InvalidCredentials(f"用户名或密码错误，再错 {left} 次将锁定 {settings.login_lock_minutes} 分钟")
+        if account is None:  # verify_password never accepts a missing hash; this narrows the type
+            raise InvalidCredentials()
+        if account.disabled:
+            raise AccountDisabled("账号已停用，请联系上级管理员")
+        account.failed_logins = 0
+        account.locked_until = None
+        account.last_login_at = now
+        if needs_rehash(account.password_hash):
+            account.password_hash = await hash_password(body.password)
+        return await self.account_session(account)
+
+    async def refresh(self, refresh_token: str) -> AdminSession | ResidentSession:
+        now = utcnow()
+        token = await self.tokens.by_hash(_digest(refresh_token))
+        if token is None or token.expires_at <= now:
+            raise RefreshTokenInvalid()
+        if token.revoked_at is not None:
+            raise RefreshTokenInvalid()
+        if not await self.tokens.mark_used(token, now):
+            # A used token presented again means it was copied: end every session of that chain.
+            await self.tokens.revoke_family(token.family_id, now)
+            raise RefreshTokenReused()
+        if token.subject is TokenSubject.resident:
+            resident = await self.session.get(Resident, token.subject_id)
+            if resident is None:
+                raise RefreshTokenInvalid()
+            return await self.resident_session(resident, family_id=token.family_id)
+        account = await self.session.get(Account, token.subject_id)
+        if account is None:
+            raise RefreshTokenInvalid()
+        if account.disabled:
+            raise AccountDisabled("账号已停用，请联系上级管理员")
+        return await self.account_session(account, family_id=token.family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        token = await self.tokens.by_hash(_digest(refresh_token))
+        if token is not None:
+            await self.tokens.revoke_family(token.family_id, utcnow())
+
+    async def me(self, principal: Principal) -> AccountOut | ResidentOut:
+        if isinstance(principal, ResidentPrincipal):
+            resident = await self.session.get(Resident, principal.id)
+            if resident is None:
+                raise NotFound("账号不存在")
+            return ResidentOut.of(resident)
+        account = await self.session.get(Account, principal.id)
+        if account is None:
+            raise NotFound("账号不存在")
+        return AccountOut.of(account)
+
+    async def change_password(self, principal: AdminPrincipal | StaffPrincipal, body: PasswordChange) -> None:
+        account = await self.session.get(Account, principal.id)
+        if account is None:
+            raise NotFound("账号不存在")
+        if not await verify_password(account.password_hash, body.old_password):
+            raise ValidationFailed.field("old_password", "原密码不正确")
+        account.password_hash = await hash_password(body.new_password)
+        await self.tokens.revoke_subject(account.id, utcnow())

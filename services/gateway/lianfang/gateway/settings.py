@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from lianfang.common.settings import SigningSettings, WeChatMode
+
+__all__ = ["GatewaySettings"]
+
+
+class GatewaySettings(SigningSettings):
+    accounts_database_url: str = "sqlite+aiosqlite:///.lianfang/accounts.db"
+    registry_url: str = "http://127.0.0.1:8000"
+    wechat_mode: WeChatMode = WeChatMode.dev
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    # The H5 pages run under an official account (公众号), which usually has its own appid; empty means the same as above.
+    wechat_h5_appid: str = ""
+    wechat_h5_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    root_username: str = "admin"
+    root_password: str | None = None
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+
+    durable_urls: ClassVar[tuple[str, ...]] = (*SigningSettings.durable_urls, "accounts_database_url")
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.wechat_mode is WeChatMode.dev:
+            problems.append("LIANFANG_WECHAT_MODE is `dev` (anyone may log in as anyone): set it to `live`")
+        elif not (self.wechat_appid and self.wechat_secret):
+            problems.append("LIANFANG_WECHAT_APPID and LIANFANG_WECHAT_SECRET must be set in live mode")
+        return problems
