@@ -60,7 +60,7 @@ class Names:
 
 
 @pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.real)])
-def broker_url(request: pytest.FixtureRequest) -> str:
+def messaging_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return f"memory://test-{uuid.uuid4().hex}"
     if AMQP_URL is None:
@@ -81,15 +81,15 @@ def names() -> Names:
 
 
 @pytest.fixture
-async def broker(broker_url: str, names: Names) -> AsyncIterator[Broker]:
-    broker = connect_broker(broker_url, timeout=5)
+async def broker(messaging_url: str, names: Names) -> AsyncIterator[Broker]:
+    broker = connect_broker(messaging_url, timeout=5)
     try:
         await broker.declare(names.topology)
         yield broker
     finally:
         await broker.close()
-        if not broker_url.startswith("memory:"):
-            await _delete_from_rabbitmq(broker_url, names.topology)
+        if not messaging_url.startswith("memory:"):
+            await _delete_from_rabbitmq(messaging_url, names.topology)
 
 
 async def _delete_from_rabbitmq(url: str, topology: Topology) -> None:
@@ -231,7 +231,7 @@ class TestConsume:
         for n in range(3):
             await broker.publish(names.events, "checkin.decided.130100", str(n).encode())
         async with broker.consume(names.queue, prefetch=10) as consumer:
-            first, second, third = await take(consumer, 3)
+            first, second, _ = await take(consumer, 3)
             await first.ack()
         with pytest.raises(AlreadySettledError):
             await second.ack()

@@ -14,11 +14,11 @@ _last_ms = 0
 _sequence = 0
 
 
-def uuid7(now_ms: int | None = None) -> uuid.UUID:
+def uuid7() -> uuid.UUID:
     """A UUIDv7; ids made in the same millisecond by one process still sort in creation order (12-bit counter)."""
     global _last_ms, _sequence
     with _lock:
-        ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        ms = time.time_ns() // 1_000_000
         if ms <= _last_ms:
             _sequence += 1
             if _sequence > 0xFFF:  # counter exhausted: borrow the next millisecond

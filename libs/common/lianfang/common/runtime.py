@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import httpx
 from redis.asyncio import Redis
 
 from lianfang.common.cache import connect_cache
 from lianfang.common.db import Database, create_database
+from lianfang.common.messaging import Broker, Topology, connect_broker
 from lianfang.common.observability import ReadinessCheck
-
-if TYPE_CHECKING:  # TEMP until messaging lands
-    from lianfang.common.messaging import Broker, Topology
 
 __all__ = ["Runtime"]
 
@@ -46,8 +44,6 @@ class Runtime:
         return cache
 
     async def broker(self, url: str, topology: Topology | None = None) -> Broker:
-        from lianfang.common.messaging import connect_broker
-
         broker = connect_broker(url)
         self._stack.push_async_callback(broker.close)
         if topology is not None:

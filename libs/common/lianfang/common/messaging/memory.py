@@ -25,6 +25,8 @@ from lianfang.common.messaging.topology import Binding, Exchange, ExchangeType, 
 
 __all__ = ["MemoryBroker", "memory_broker"]
 
+_servers: dict[str, _Server] = {}
+
 
 def memory_broker(name: str = "default") -> MemoryBroker:
     return MemoryBroker(_servers.setdefault(name, _Server()))
@@ -197,9 +199,6 @@ class _Server:
                 message.message_id,
             ),
         )
-
-
-_servers: dict[str, _Server] = {}
 
 
 class _MemoryConsumer(Consumer):

@@ -26,6 +26,7 @@ from aio_pika.abc import (
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
     AMQPError,
+    ChannelInvalidStateError,
     ChannelNotFoundEntity,
     ChannelPreconditionFailed,
 )
@@ -43,7 +44,7 @@ from lianfang.common.messaging.topology import Queue, Topology
 __all__ = ["RabbitMQBroker"]
 
 # OSError covers refused connections and TimeoutError.
-_UNAVAILABLE = (AMQPError, OSError)
+_UNAVAILABLE = (AMQPError, ChannelInvalidStateError, OSError)
 # After a failed connection attempt, calls fail at once for this long instead of each waiting on an attempt of its own.
 _RECONNECT_PAUSE = 1.0
 

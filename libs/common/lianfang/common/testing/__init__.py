@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from lianfang.common.auth import Principal, TokenSigner
 from lianfang.common.auth.devkeys import DEV_JWT_PRIVATE_KEY
@@ -16,11 +17,14 @@ __all__ = ["bearer", "serve", "sign_token"]
 
 
 @asynccontextmanager
-async def serve(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan and talk to it in-process, as a client would over the network."""
+async def serve(
+    app: FastAPI, *, asgi: ASGIApp | None = None, base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan and talk to it in-process, as a client would over the network (through `asgi` when the
+    app is wrapped, as the all-in-one server's dispatcher wraps its root app)."""
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi or app), base_url=base_url) as client,
     ):
         yield client
 

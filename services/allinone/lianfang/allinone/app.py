@@ -1,0 +1,101 @@
+"""The all-in-one server: every service in one process under the paths nginx uses, embedded backends, one data directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import asdict
+
+import httpx
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lianfang.allinone.dispatch import PrefixDispatcher
+from lianfang.allinone.demo import DEMO_PASSWORD, DemoLogin, load_demo
+from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
+from lianfang.common.contracts.regions import ROOT_REGION_ID
+from lianfang.common.db.migrate import upgrade
+from lianfang.common.errors import install_error_handlers
+from lianfang.common.observability import health_router
+from lianfang.gateway import main as gateway
+from lianfang.registry import main as registry
+
+__all__ = ["AllInOne", "banner", "migrate_all"]
+
+
+async def migrate_all(settings: AllInOneSettings) -> None:
+    await upgrade(gateway.MIGRATIONS, settings.gateway.accounts_database_url)
+    await upgrade(registry.MIGRATIONS, settings.registry.registry_database_url)
+
+
+class AllInOne:
+    """The composed ASGI app and its parts; `asgi` is what uvicorn (or a test's transport) runs."""
+
+    def __init__(
+        self, settings: AllInOneSettings, *, demo: bool = False, on_ready: Callable[[list[DemoLogin]], None] | None = None
+    ) -> None:
+        self.settings = settings
+        self.demo = demo
+        self.on_ready = on_ready
+        # Services call each other over HTTP in the cluster; here the same clients go through this very app, in-process.
+        self.internal = httpx.ASGITransport(app=self._forward)
+        self.services: dict[str, FastAPI] = {
+            registry.PREFIX: registry.create_app(settings.registry),
+            gateway.PREFIX: gateway.create_app(settings.gateway, registry_transport=self.internal),
+        }
+        self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+        install_error_handlers(self.root)
+        self.root.include_router(health_router())
+        self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+    @asynccontextmanager
+    async def _lifespan(self, root: FastAPI) -> AsyncIterator[None]:
+        await migrate_all(self.settings)
+        async with AsyncExitStack() as stack:
+            # Starlette runs no lifespan of a sub-app: each service's is entered here, the registry first (the root region).
+            for app in self.services.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            root.state.readiness = [check for app in self.services.values() for check in app.state.readiness]
+            logins = await self._demo_logins()
+            if self.on_ready is not None:
+                self.on_ready(logins)
+            yield
+
+    async def _demo_logins(self) -> list[DemoLogin]:
+        """Loads the demo on the first start with `demo`; later starts print the logins it made."""
+        record = self.settings.data_dir / "demo.json"
+        if record.exists():
+            return [DemoLogin(**login) for login in json.loads(record.read_text())]
+        if not self.demo:
+            return []
+        async with httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN) as client:
+            gateway_settings = self.settings.gateway
+            assert gateway_settings.root_password is not None
+            logins = await load_demo(client, gateway_settings.root_username, gateway_settings.root_password, ROOT_REGION_ID)
+        record.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
+        return logins
+
+
+def banner(base_url: str, settings: AllInOneSettings, logins: list[DemoLogin]) -> str:
+    gateway_settings = settings.gateway
+    lines = [
+        "",
+        "  Lianfang 联防联控服务与管理系统 — all-in-one, ready",
+        "",
+        f"  管理后台  admin SPA      {base_url}/admin/",
+        f"  执勤      staff view     {base_url}/staff/",
+        f"  扫码登记  check-in page  {base_url}/c/<checkpoint code>",
+        f"  API       OpenAPI docs   {base_url}/api/auth/docs  {base_url}/api/registry/docs",
+        f"  health                   {base_url}/healthz  {base_url}/readyz  {base_url}/metrics",
+        "",
+        f"  root admin   {gateway_settings.root_username} / {gateway_settings.root_password}",
+    ]
+    if logins:
+        lines.append(f"  demo logins  (password {DEMO_PASSWORD})")
+        lines += [f"    {login.username:<12} {login.role:<6} {login.region}" for login in logins]
+    lines += ["", f"  data in {settings.data_dir.resolve()}  ·  Ctrl-C stops", ""]
+    return "\n".join(lines)

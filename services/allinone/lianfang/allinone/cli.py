@@ -1,0 +1,116 @@
+"""`lianfang`: the all-in-one server, each service on its own, migrations and keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
+
+from lianfang.common.observability import configure_logging
+from lianfang.common.settings import SettingsError
+
+__all__ = ["main"]
+
+SERVICES = {
+    "gateway": "lianfang.gateway.main:create_app",
+    "registry": "lianfang.registry.main:create_app",
+}
+
+
+def _run(args: argparse.Namespace) -> None:
+    from lianfang.allinone.server import run_allinone
+
+    run_allinone(host=args.host, port=args.port, data_dir=Path(args.data_dir), demo=not args.no_demo)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "INFO"))
+    uvicorn.run(
+        SERVICES[args.service],
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    from lianfang.common.db.migrate import upgrade
+    from lianfang.gateway.main import MIGRATIONS as ACCOUNTS
+    from lianfang.gateway.settings import GatewaySettings
+    from lianfang.registry.main import MIGRATIONS as REGISTRY
+    from lianfang.registry.settings import RegistrySettings
+
+    async def migrate() -> None:
+        for name, migrations, url in (
+            ("accounts", ACCOUNTS, GatewaySettings().accounts_database_url),
+            ("registry", REGISTRY, RegistrySettings().registry_database_url),
+        ):
+            print(f"migrating the {name} store")
+            await upgrade(migrations, url)
+
+    asyncio.run(migrate())
+
+
+def _keygen(args: argparse.Namespace) -> None:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    pii = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    print(f"LIANFANG_JWT_PRIVATE_KEY='{private.strip()}'")
+    print(f"LIANFANG_JWT_PUBLIC_KEY='{public.strip()}'")
+    print(f"LIANFANG_PII_KEY='k1:{pii}'")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lianfang", description="Lianfang 联防联控服务与管理系统")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the all-in-one server: every service, embedded backends, a demo")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--data-dir", default=".lianfang", help="where the SQLite stores live (default .lianfang)")
+    run.add_argument("--no-demo", action="store_true", help="do not load the demo regions, accounts and checkpoints")
+    run.set_defaults(handler=_run)
+
+    serve = commands.add_parser("serve", help="one service on its own (the cluster), settings from LIANFANG_*")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply every store's migrations (LIANFANG_*_DATABASE_URL)")
+    migrate.set_defaults(handler=_migrate)
+
+    keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
+    keygen.set_defaults(handler=_keygen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (SettingsError, ValidationError) as error:
+        sys.exit(f"lianfang: {error}")
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from lianfang.gateway.settings import GatewaySettings
+from lianfang.registry.settings import RegistrySettings
+
+__all__ = ["AllInOneSettings"]
+
+# In-process transports reach the other services at this made-up origin; nothing listens on it.
+IN_PROCESS_ORIGIN = "http://lianfang.internal"
+
+
+def _sqlite(variable: str, path: Path) -> dict[str, str]:
+    """The store's SQLite file in the data directory, unless the environment names another database."""
+    return {} if os.environ.get(variable) else {variable.removeprefix("LIANFANG_").lower(): f"sqlite+aiosqlite:///{path}"}
+
+
+def _root_password(data_dir: Path) -> dict[str, str]:
+    """Without LIANFANG_ROOT_PASSWORD the all-in-one server makes one on first start and keeps it in the data directory."""
+    if os.environ.get("LIANFANG_ROOT_PASSWORD"):
+        return {}
+    stored = data_dir / "root-password.txt"
+    if not stored.exists():
+        stored.write_text(f"Lf-{secrets.token_urlsafe(9)}\n")
+        stored.chmod(0o600)
+    return {"root_password": stored.read_text().strip()}
+
+
+@dataclass(frozen=True)
+class AllInOneSettings:
+    data_dir: Path
+    gateway: GatewaySettings
+    registry: RegistrySettings
+
+    @classmethod
+    def load(cls, data_dir: Path) -> AllInOneSettings:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        gateway = GatewaySettings(
+            **_sqlite("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
+            **_root_password(data_dir),
+            registry_url=IN_PROCESS_ORIGIN,
+        )
+        registry = RegistrySettings(**_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"))
+        return cls(data_dir=data_dir, gateway=gateway, registry=registry)

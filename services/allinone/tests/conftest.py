@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lianfang.allinone.app import AllInOne
+from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
+from lianfang.common.testing import serve
+from lianfang.common.testing.plugin import Stores
+from lianfang.gateway import main as gateway
+from lianfang.gateway.models import AccountsBase
+from lianfang.gateway.settings import GatewaySettings
+from lianfang.registry import main as registry
+from lianfang.registry.models import RegistryBase
+from lianfang.registry.settings import RegistrySettings
+
+ROOT_PASSWORD = "Root-pass-2026"
+
+
+@dataclass
+class System:
+    """Lianfang in one process, as `lianfang run` serves it, on the backends of this test run."""
+
+    client: httpx.AsyncClient
+    app: AllInOne
+
+    async def login(self, username: str = "admin", password: str = ROOT_PASSWORD) -> dict[str, str]:
+        response = await self.client.post("/api/auth/admin/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def region(self, headers: dict[str, str], parent_id: int, name: str, code: str | None = None) -> int:
+        response = await self.client.post(
+            "/api/registry/regions", json={"parent_id": parent_id, "name": name, "code": code}, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        region_id: int = response.json()["id"]
+        return region_id
+
+
+async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
+    shared = {"redis_url": redis_url, "broker_url": broker_url}
+    return AllInOneSettings(
+        data_dir=data_dir,
+        gateway=GatewaySettings(
+            accounts_database_url=await stores.url("accounts", gateway.MIGRATIONS, AccountsBase.metadata),
+            root_password=ROOT_PASSWORD,
+            registry_url=IN_PROCESS_ORIGIN,
+            **shared,
+        ),
+        registry=RegistrySettings(
+            registry_database_url=await stores.url("registry", registry.MIGRATIONS, RegistryBase.metadata), **shared
+        ),
+    )
+
+
+@pytest.fixture
+async def system(stores: Stores, redis_url: str, broker_url: str, tmp_path: Path) -> AsyncIterator[System]:
+    app = AllInOne(await system_settings(stores, redis_url, broker_url, tmp_path))
+    async with serve(app.root, asgi=app.asgi) as client:
+        yield System(client, app)
