@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from lianfang.common.errors import Conflict, Forbidden, NotFound
+
+__all__ = [
+    "OwnRegionReadOnly",
+    "RegionCodeTaken",
+    "RegionConflict",
+    "RegionNameTaken",
+    "RegionNotEmpty",
+    "RegionNotFound",
+]
+
+
+class RegionNotFound(NotFound):
+    code = "region_not_found"
+    title = "地区不存在"
+
+
+class OwnRegionReadOnly(Forbidden):
+    code = "own_region_read_only"
+    title = "自己所属的地区只能由上级管理员修改或删除"
+
+
+class RegionConflict(Conflict):
+    code = "region_conflict"
+    title = "与现有地区冲突"
+
+
+class RegionNameTaken(RegionConflict):
+    code = "region_name_taken"
+    title = "同一上级地区下已有同名地区"
+
+
+class RegionCodeTaken(RegionConflict):
+    code = "region_code_taken"
+    title = "地区编码已被使用"
+
+
+class RegionNotEmpty(RegionConflict):
+    code = "region_not_empty"
+    title = "地区不为空，不能删除"
