@@ -32,8 +32,10 @@ lint: sync ## ruff check, ruff format --check, mypy --strict
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@for member in $(MEMBERS); do \
-	  MYPYPATH=libs/common:$$member $(UV) run mypy --strict $$(ls -d $$member/lianfang $$member/tests $$member/migrations 2>/dev/null) || exit 1; \
+	  paths=$$(for dir in lianfang tests migrations; do find $$member/$$dir -name '*.py' 2>/dev/null | grep -q . && echo $$member/$$dir; done); \
+	  MYPYPATH=libs/common:$$member $(UV) run mypy --strict $$paths || exit 1; \
 	done
+	@$(UV) run mypy --strict tests
 
 format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .

@@ -55,7 +55,9 @@ def build_app(database_url: str) -> FastAPI:
         yield
         await database.dispose()
 
-    app = create_service_app(service="notes", prefix="/api/notes", title="notes", settings=ServiceSettings(), lifespan=lifespan)
+    app = create_service_app(
+        service="notes", prefix="/api/notes", title="notes", settings=ServiceSettings(), lifespan=lifespan
+    )
 
     @app.post("/api/notes", status_code=201)
     async def add(body: NoteIn, session: DbSession) -> dict[str, str]:
@@ -109,7 +111,13 @@ class TestTransactions:
         response = await client.post("/api/notes/b/fail")
 
         assert response.status_code == 404
-        assert response.json() == {"type": "about:blank", "title": "资源不存在", "status": 404, "detail": "没有这条记录", "code": "not_found"}
+        assert response.json() == {
+            "type": "about:blank",
+            "title": "资源不存在",
+            "status": 404,
+            "detail": "没有这条记录",
+            "code": "not_found",
+        }
         assert await count(client) == 0
 
     async def test_an_error_that_records_keeps_what_it_recorded(self, client: httpx.AsyncClient) -> None:
@@ -120,9 +128,12 @@ class TestTransactions:
 
     async def test_an_unexpected_error_is_a_500_problem_without_internals(self, tmp_path: Path) -> None:
         app = build_app(f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}")
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
-        ) as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
+            ) as client,
+        ):
             response = await client.post("/api/notes/d/crash")
 
             assert response.status_code == 500
@@ -150,7 +161,9 @@ class TestProblems:
         assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
 
     async def test_a_declared_oversized_body_is_refused_before_it_is_read(self, client: httpx.AsyncClient) -> None:
-        response = await client.post("/api/notes", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
+        response = await client.post(
+            "/api/notes", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
+        )
 
         assert response.status_code == 413
         assert response.json()["detail"] == "请求内容不能超过 1024 KB"
@@ -176,7 +189,10 @@ class TestObservability:
 
         metrics = (await client.get("/metrics")).text
 
-        assert 'lianfang_http_requests_total{method="POST",route="/api/notes/{text}/fail",service="notes",status="404"}' in metrics
+        assert (
+            'lianfang_http_requests_total{method="POST",route="/api/notes/{text}/fail",service="notes",status="404"}'
+            in metrics
+        )
         assert "lianfang_http_request_duration_seconds_bucket" in metrics
 
     async def test_each_service_publishes_its_openapi_under_its_prefix(self, client: httpx.AsyncClient) -> None:

@@ -60,7 +60,11 @@ class TestCipher:
 
     @pytest.mark.parametrize(
         ("spec", "message"),
-        [("", "empty"), ("nokey", "must be `kid:<base64 key>`"), ("k1:" + base64.b64encode(b"short").decode(), "32 bytes")],
+        [
+            ("", "empty"),
+            ("nokey", "must be `kid:<base64 key>`"),
+            ("k1:" + base64.b64encode(b"short").decode(), "32 bytes"),
+        ],
     )
     def test_bad_key_settings_are_explained(self, spec: str, message: str) -> None:
         with pytest.raises(PiiKeyError, match=message):

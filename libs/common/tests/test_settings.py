@@ -9,7 +9,11 @@ from lianfang.common.settings import Environment, ServiceSettings, SigningSettin
 def test_development_runs_on_memory_backends_and_development_keys() -> None:
     settings = SigningSettings()
 
-    assert (settings.env, settings.redis_url, settings.broker_url) == (Environment.development, "memory://", "memory://")
+    assert (settings.env, settings.redis_url, settings.broker_url) == (
+        Environment.development,
+        "memory://",
+        "memory://",
+    )
 
 
 def test_production_names_every_setting_to_fix() -> None:
@@ -17,7 +21,13 @@ def test_production_names_every_setting_to_fix() -> None:
         SigningSettings(env=Environment.production)
 
     message = str(refused.value)
-    for variable in ("LIANFANG_REDIS_URL", "LIANFANG_BROKER_URL", "LIANFANG_JWT_PUBLIC_KEY", "LIANFANG_JWT_PRIVATE_KEY", "LIANFANG_PII_KEY"):
+    for variable in (
+        "LIANFANG_REDIS_URL",
+        "LIANFANG_BROKER_URL",
+        "LIANFANG_JWT_PUBLIC_KEY",
+        "LIANFANG_JWT_PRIVATE_KEY",
+        "LIANFANG_PII_KEY",
+    ):
         assert variable in message
 
 

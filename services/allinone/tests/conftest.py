@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,7 +44,7 @@ class System:
 
 
 async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
-    shared = {"redis_url": redis_url, "broker_url": broker_url}
+    shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url}
     return AllInOneSettings(
         data_dir=data_dir,
         gateway=GatewaySettings(

@@ -60,7 +60,9 @@ class TestCreate:
         assert response.status_code == 201
 
     @pytest.mark.parametrize("where", ["beside", "above"])
-    async def test_nobody_adds_accounts_beside_or_above_their_region(self, system: System, tree: Tree, where: str) -> None:
+    async def test_nobody_adds_accounts_beside_or_above_their_region(
+        self, system: System, tree: Tree, where: str
+    ) -> None:
         await create(system, tree.root, account("sjz", tree.shijiazhuang))
         city = await system.login("sjz", PASSWORD)
 
@@ -97,8 +99,16 @@ class TestCreate:
         unbound = await create(system, tree.root, account("guard", tree.changan, role="staff"))
         unknown = await create(system, tree.root, account("guard", tree.changan, role="staff", checkpoint_ids=[424242]))
 
-        assert unbound.json()["errors"][0] == {"field": "checkpoint_ids", "message": "执勤人员至少绑定一个卡口", "code": "missing"}
-        assert unknown.json()["errors"][0] == {"field": "checkpoint_ids.0", "message": "卡口不存在", "code": "not_found"}
+        assert unbound.json()["errors"][0] == {
+            "field": "checkpoint_ids",
+            "message": "执勤人员至少绑定一个卡口",
+            "code": "missing",
+        }
+        assert unknown.json()["errors"][0] == {
+            "field": "checkpoint_ids.0",
+            "message": "卡口不存在",
+            "code": "not_found",
+        }
 
     async def test_residents_and_strangers_cannot_manage_accounts(self, system: System, tree: Tree) -> None:
         resident = (await system.client.post("/api/auth/dev/login", json={"openid": "o-1"})).json()["access_token"]
@@ -127,8 +137,12 @@ class TestListAndRead:
             await create(system, tree.root, account(f"user{number}", tree.changan))
 
         first = (await system.client.get("/api/auth/admins?limit=2", headers=tree.root)).json()
-        second = (await system.client.get(f"/api/auth/admins?limit=2&cursor={first['next_cursor']}", headers=tree.root)).json()
-        third = (await system.client.get(f"/api/auth/admins?limit=2&cursor={second['next_cursor']}", headers=tree.root)).json()
+        second = (
+            await system.client.get(f"/api/auth/admins?limit=2&cursor={first['next_cursor']}", headers=tree.root)
+        ).json()
+        third = (
+            await system.client.get(f"/api/auth/admins?limit=2&cursor={second['next_cursor']}", headers=tree.root)
+        ).json()
 
         names = [item["username"] for page in (first, second, third) for item in page["items"]]
         assert names == ["user4", "user3", "user2", "user1", "user0", "admin"]
@@ -148,7 +162,9 @@ class TestListAndRead:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "cursor"
 
-    async def test_reading_an_account_beside_is_refused_and_an_unknown_one_is_missing(self, system: System, tree: Tree) -> None:
+    async def test_reading_an_account_beside_is_refused_and_an_unknown_one_is_missing(
+        self, system: System, tree: Tree
+    ) -> None:
         other = (await create(system, tree.root, account("tangshan", tree.tangshan))).json()
         await create(system, tree.root, account("sjz", tree.shijiazhuang))
         city = await system.login("sjz", PASSWORD)
@@ -163,9 +179,13 @@ class TestListAndRead:
 class TestManage:
     async def test_a_disabled_account_can_no_longer_log_in_or_refresh(self, system: System, tree: Tree) -> None:
         created = (await create(system, tree.root, account("sjz", tree.shijiazhuang))).json()
-        session = (await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": PASSWORD})).json()
+        session = (
+            await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": PASSWORD})
+        ).json()
 
-        disabled = await system.client.patch(f"/api/auth/admins/{created['id']}", json={"disabled": True}, headers=tree.root)
+        disabled = await system.client.patch(
+            f"/api/auth/admins/{created['id']}", json={"disabled": True}, headers=tree.root
+        )
 
         assert disabled.json()["disabled"] is True
         login = await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": PASSWORD})
@@ -190,7 +210,9 @@ class TestManage:
         )
 
         assert reset.status_code == 204
-        assert (await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": "Fresh-pass-1"})).status_code == 200
+        assert (
+            await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": "Fresh-pass-1"})
+        ).status_code == 200
 
     async def test_a_county_admin_cannot_touch_its_city_admin(self, system: System, tree: Tree) -> None:
         city = (await create(system, tree.root, account("sjz", tree.shijiazhuang))).json()
@@ -198,6 +220,8 @@ class TestManage:
         county = await system.login("changan", PASSWORD)
 
         response = await system.client.patch(f"/api/auth/admins/{city['id']}", json={"disabled": True}, headers=county)
-        reset = await system.client.post(f"/api/auth/admins/{city['id']}/password", json={"password": "Hijack-pass-1"}, headers=county)
+        reset = await system.client.post(
+            f"/api/auth/admins/{city['id']}/password", json={"password": "Hijack-pass-1"}, headers=county
+        )
 
         assert (response.status_code, reset.status_code) == (403, 403)

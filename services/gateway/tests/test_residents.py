@@ -110,7 +110,9 @@ class TestH5Login:
 class TestPhoneBinding:
     async def resident_token(self, gateway: Gateway) -> str:
         code = gateway.wechat.register_login_code("o-phone")
-        token: str = (await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": code})).json()["access_token"]
+        token: str = (await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": code})).json()[
+            "access_token"
+        ]
         return token
 
     async def test_the_phone_wechat_vouches_for_is_stored_encrypted_and_shown_masked(self, gateway: Gateway) -> None:
@@ -161,7 +163,9 @@ class TestDevLogin:
 
         assert bound.json() == {"phone_masked": "139****1111"}
         assert bad.status_code == 422
-        assert bad.json()["errors"] == [{"field": "phone", "message": "请输入 11 位中国大陆手机号", "code": "value_error"}]
+        assert bad.json()["errors"] == [
+            {"field": "phone", "message": "请输入 11 位中国大陆手机号", "code": "value_error"}
+        ]
 
     async def test_a_resident_refreshes_into_a_resident_session(self, gateway: Gateway) -> None:
         tokens = (await gateway.client.post("/api/auth/dev/login", json={"openid": "dev-refresh"})).json()

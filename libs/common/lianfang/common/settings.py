@@ -11,7 +11,7 @@ import base64
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lianfang.common.auth.devkeys import DEV_JWT_PRIVATE_KEY, DEV_JWT_PUBLIC_KEY
@@ -27,6 +27,11 @@ __all__ = [
 
 # Development-only key, refused in production like the development JWT key.
 DEV_PII_KEY = "dev:" + base64.urlsafe_b64encode(b"lianfang-development-pii-key-32b").decode()
+
+
+def _pem(value: str) -> str:
+    """Keys may be given on one line with `\\n` for the line breaks, as `.env` files and `lianfang keygen` write them."""
+    return value.replace("\\n", "\n")
 
 
 class SettingsError(ValueError):
@@ -62,6 +67,11 @@ class ServiceSettings(BaseSettings):
     # URL-valued fields that must not be `memory://` or SQLite in production; subclasses extend it.
     durable_urls: ClassVar[tuple[str, ...]] = ("redis_url", "broker_url")
 
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _pem_on_one_line(cls, value: str) -> str:
+        return _pem(value)
+
     @model_validator(mode="after")
     def _refuse_development_setup_in_production(self) -> Self:
         if self.env is Environment.production:
@@ -96,6 +106,11 @@ class SigningSettings(ServiceSettings):
     jwt_private_key: str = DEV_JWT_PRIVATE_KEY
     access_token_minutes: int = 15
     refresh_token_days: int = 14
+
+    @field_validator("jwt_private_key")
+    @classmethod
+    def _private_pem_on_one_line(cls, value: str) -> str:
+        return _pem(value)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -11,8 +11,8 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lianfang.allinone.demo import DemoLogin, load_demo
 from lianfang.allinone.dispatch import PrefixDispatcher
-from lianfang.allinone.demo import DEMO_PASSWORD, DemoLogin, load_demo
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
@@ -21,7 +21,7 @@ from lianfang.common.observability import health_router
 from lianfang.gateway import main as gateway
 from lianfang.registry import main as registry
 
-__all__ = ["AllInOne", "banner", "migrate_all"]
+__all__ = ["AllInOne", "migrate_all"]
 
 
 async def migrate_all(settings: AllInOneSettings) -> None:
@@ -33,7 +33,11 @@ class AllInOne:
     """The composed ASGI app and its parts; `asgi` is what uvicorn (or a test's transport) runs."""
 
     def __init__(
-        self, settings: AllInOneSettings, *, demo: bool = False, on_ready: Callable[[list[DemoLogin]], None] | None = None
+        self,
+        settings: AllInOneSettings,
+        *,
+        demo: bool = False,
+        on_ready: Callable[[list[DemoLogin]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.demo = demo
@@ -59,7 +63,9 @@ class AllInOne:
             # Starlette runs no lifespan of a sub-app: each service's is entered here, the registry first (the root region).
             for app in self.services.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
-            root.state.readiness = [check for app in self.services.values() for check in app.state.readiness]
+            # One check per dependency: every service holds its own client of the shared Redis, one is enough to ask.
+            checks = [check for app in self.services.values() for check in app.state.readiness]
+            root.state.readiness = list({check.name: check for check in checks}.values())
             logins = await self._demo_logins()
             if self.on_ready is not None:
                 self.on_ready(logins)
@@ -75,27 +81,8 @@ class AllInOne:
         async with httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN) as client:
             gateway_settings = self.settings.gateway
             assert gateway_settings.root_password is not None
-            logins = await load_demo(client, gateway_settings.root_username, gateway_settings.root_password, ROOT_REGION_ID)
+            logins = await load_demo(
+                client, gateway_settings.root_username, gateway_settings.root_password, ROOT_REGION_ID
+            )
         record.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
         return logins
-
-
-def banner(base_url: str, settings: AllInOneSettings, logins: list[DemoLogin]) -> str:
-    gateway_settings = settings.gateway
-    lines = [
-        "",
-        "  Lianfang 联防联控服务与管理系统 — all-in-one, ready",
-        "",
-        f"  管理后台  admin SPA      {base_url}/admin/",
-        f"  执勤      staff view     {base_url}/staff/",
-        f"  扫码登记  check-in page  {base_url}/c/<checkpoint code>",
-        f"  API       OpenAPI docs   {base_url}/api/auth/docs  {base_url}/api/registry/docs",
-        f"  health                   {base_url}/healthz  {base_url}/readyz  {base_url}/metrics",
-        "",
-        f"  root admin   {gateway_settings.root_username} / {gateway_settings.root_password}",
-    ]
-    if logins:
-        lines.append(f"  demo logins  (password {DEMO_PASSWORD})")
-        lines += [f"    {login.username:<12} {login.role:<6} {login.region}" for login in logins]
-    lines += ["", f"  data in {settings.data_dir.resolve()}  ·  Ctrl-C stops", ""]
-    return "\n".join(lines)

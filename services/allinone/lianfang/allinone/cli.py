@@ -8,8 +8,9 @@ import base64
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from cryptography.hazmat.primitives import serialization
@@ -71,13 +72,16 @@ def _keygen(args: argparse.Namespace) -> None:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     pii = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    print(f"LIANFANG_JWT_PRIVATE_KEY='{private.strip()}'")
-    print(f"LIANFANG_JWT_PUBLIC_KEY='{public.strip()}'")
-    print(f"LIANFANG_PII_KEY='k1:{pii}'")
+    # One line each, line breaks as `\n`, so the output can go straight into a `.env` file.
+    print("LIANFANG_JWT_PRIVATE_KEY=" + private.strip().replace("\n", "\\n"))
+    print("LIANFANG_JWT_PUBLIC_KEY=" + public.strip().replace("\n", "\\n"))
+    print(f"LIANFANG_PII_KEY=k1:{pii}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,11 +110,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reason(problem: Mapping[str, Any]) -> str:
+    """Our own setting checks (`SettingsError`) already say what to fix; pydantic's own problems get the variable named."""
+    cause = problem.get("ctx", {}).get("error")
+    if isinstance(cause, SettingsError):
+        return str(cause)
+    return f"LIANFANG_{'_'.join(map(str, problem['loc'])).upper()}: {problem['msg']}"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         args.handler(args)
-    except (SettingsError, ValidationError) as error:
-        sys.exit(f"lianfang: {error}")
+    except ValidationError as error:
+        sys.exit("lianfang: " + "\n".join(_reason(problem) for problem in error.errors()))
     except KeyboardInterrupt:
         pass

@@ -12,7 +12,7 @@ import httpx
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "load_demo"]
 
-DEMO_PASSWORD = "Demo-2026"
+DEMO_PASSWORD = "Demo-2026"  # noqa: S105 (printed at every start: the demo is for trying Lianfang)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class _Loader:
         return answer
 
     async def region(self, parent_id: int, region: DemoRegion) -> None:
-        created = await self.post("/api/registry/regions", {"parent_id": parent_id, "name": region.name, "code": region.code})
+        created = await self.post(
+            "/api/registry/regions", {"parent_id": parent_id, "name": region.name, "code": region.code}
+        )
         region_id = int(str(created["id"]))
         if region.admin:
             await self.admin(region.admin, region_id, region.name)
@@ -94,7 +96,9 @@ DEMO_TREE = (
 )
 
 
-async def load_demo(client: httpx.AsyncClient, root_username: str, root_password: str, root_region_id: int) -> list[DemoLogin]:
+async def load_demo(
+    client: httpx.AsyncClient, root_username: str, root_password: str, root_region_id: int
+) -> list[DemoLogin]:
     login = await client.post("/api/auth/admin/login", json={"username": root_username, "password": root_password})
     login.raise_for_status()
     loader = _Loader(client, {"Authorization": f"Bearer {login.json()['access_token']}"})

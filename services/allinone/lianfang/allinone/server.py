@@ -7,7 +7,8 @@ from pathlib import Path
 
 import uvicorn
 
-from lianfang.allinone.app import AllInOne, banner
+from lianfang.allinone.app import AllInOne
+from lianfang.allinone.demo import DEMO_PASSWORD, DemoLogin
 from lianfang.allinone.settings import AllInOneSettings
 from lianfang.common.observability import configure_logging
 
@@ -15,10 +16,35 @@ __all__ = ["run_allinone"]
 
 
 def run_allinone(*, host: str, port: int, data_dir: Path, demo: bool) -> None:
-    configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "INFO"), json_lines=os.environ.get("LIANFANG_LOG_JSON") == "true")
-    logging.getLogger("lianfang.access").setLevel(logging.WARNING)  # a terminal, not a log pipeline: keep it readable
+    configure_logging(
+        os.environ.get("LIANFANG_LOG_LEVEL", "INFO"), json_lines=os.environ.get("LIANFANG_LOG_JSON") == "true"
+    )
+    # A terminal, not a log pipeline: keep it readable.
+    for chatty in ("lianfang.access", "httpx", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = AllInOneSettings.load(data_dir)
     base_url = f"http://{host}:{port}"
     app = AllInOne(settings, demo=demo, on_ready=lambda logins: print(banner(base_url, settings, logins), flush=True))
     config = uvicorn.Config(app.asgi, host=host, port=port, access_log=False, log_config=None, lifespan="on")
     asyncio.run(uvicorn.Server(config).serve())
+
+
+def banner(base_url: str, settings: AllInOneSettings, logins: list[DemoLogin]) -> str:
+    gateway_settings = settings.gateway
+    lines = [
+        "",
+        "  Lianfang 联防联控服务与管理系统 — all-in-one, ready",
+        "",
+        f"  管理后台  admin SPA      {base_url}/admin/",
+        f"  执勤      staff view     {base_url}/staff/",
+        f"  扫码登记  check-in page  {base_url}/c/<checkpoint code>",
+        f"  API       OpenAPI docs   {base_url}/api/auth/docs  {base_url}/api/registry/docs",
+        f"  health                   {base_url}/healthz  {base_url}/readyz  {base_url}/metrics",
+        "",
+        f"  root admin   {gateway_settings.root_username} / {gateway_settings.root_password}",
+    ]
+    if logins:
+        lines.append(f"  demo logins  (password {DEMO_PASSWORD})")
+        lines += [f"    {login.username:<12} {login.role:<6} {login.region}" for login in logins]
+    lines += ["", f"  data in {settings.data_dir.resolve()}  ·  Ctrl-C stops", ""]
+    return "\n".join(lines)

@@ -4,6 +4,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lianfang.gateway.settings import GatewaySettings
 from lianfang.registry.settings import RegistrySettings
@@ -14,12 +15,14 @@ __all__ = ["AllInOneSettings"]
 IN_PROCESS_ORIGIN = "http://lianfang.internal"
 
 
-def _sqlite(variable: str, path: Path) -> dict[str, str]:
+def _sqlite(variable: str, path: Path) -> dict[str, Any]:
     """The store's SQLite file in the data directory, unless the environment names another database."""
-    return {} if os.environ.get(variable) else {variable.removeprefix("LIANFANG_").lower(): f"sqlite+aiosqlite:///{path}"}
+    return (
+        {} if os.environ.get(variable) else {variable.removeprefix("LIANFANG_").lower(): f"sqlite+aiosqlite:///{path}"}
+    )
 
 
-def _root_password(data_dir: Path) -> dict[str, str]:
+def _root_password(data_dir: Path) -> dict[str, Any]:
     """Without LIANFANG_ROOT_PASSWORD the all-in-one server makes one on first start and keeps it in the data directory."""
     if os.environ.get("LIANFANG_ROOT_PASSWORD"):
         return {}

@@ -7,9 +7,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import APIRouter, Request
 from jwt.algorithms import OKPAlgorithm
 
+from lianfang.common.contracts.paths import AUTH
+
 __all__ = ["router"]
 
-router = APIRouter(tags=["登录"])
+router = APIRouter(prefix=AUTH, tags=["登录"])
 
 
 @router.get("/keys")

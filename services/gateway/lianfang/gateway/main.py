@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from lianfang.common.app import create_service_app
 from lianfang.common.auth import TokenSigner
+from lianfang.common.contracts.paths import AUTH
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
 from lianfang.common.settings import WeChatMode
@@ -25,7 +26,7 @@ from lianfang.gateway.wechat import WeChatClient
 
 __all__ = ["MIGRATIONS", "PREFIX", "create_app"]
 
-PREFIX = "/api/auth"
+PREFIX = AUTH
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -70,12 +71,8 @@ def create_app(
     app = create_service_app(
         service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan
     )
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(sessions.router)
-    api.include_router(accounts.router)
-    api.include_router(residents.router)
-    api.include_router(keys.router)
+    for router in (sessions.router, accounts.router, residents.router, keys.router):
+        app.include_router(router)
     if settings.wechat_mode is WeChatMode.dev:
-        api.include_router(residents.dev_router)
-    app.include_router(api)
+        app.include_router(residents.dev_router)
     return app

@@ -4,9 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from lianfang.common.app import create_service_app
+from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.runtime import Runtime
 from lianfang.registry.bootstrap import ensure_root_region
 from lianfang.registry.deps import RegistryParts
@@ -15,7 +16,7 @@ from lianfang.registry.settings import RegistrySettings
 
 __all__ = ["MIGRATIONS", "PREFIX", "create_app"]
 
-PREFIX = "/api/registry"
+PREFIX = REGISTRY
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -34,7 +35,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app = create_service_app(
         service="registry", prefix=PREFIX, title="Lianfang 地区、卡口与表单", settings=settings, lifespan=lifespan
     )
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(regions.router)
-    app.include_router(api)
+    app.include_router(regions.router)
     return app

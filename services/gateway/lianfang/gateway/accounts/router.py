@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from lianfang.common.auth import CurrentAdmin
+from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, error_responses
 from lianfang.gateway.accounts.schemas import AccountCreate, AccountPage, AccountUpdate, PasswordReset
@@ -17,7 +18,7 @@ from lianfang.gateway.schemas import AccountOut
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/admins", tags=["账号管理"])
+router = APIRouter(prefix=f"{AUTH}/admins", tags=["账号管理"])
 
 
 @router.get("", responses=error_responses(Forbidden))

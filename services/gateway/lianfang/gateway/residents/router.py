@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lianfang.common.auth import CurrentResident
+from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db import DbSession
 from lianfang.common.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed, error_responses
 from lianfang.gateway.deps import Gateway
@@ -13,7 +14,7 @@ from lianfang.gateway.wechat.errors import WeChatError, WeChatPhoneCodeInvalid, 
 
 __all__ = ["dev_router", "router"]
 
-router = APIRouter(tags=["居民登录"])
+router = APIRouter(prefix=AUTH, tags=["居民登录"])
 _wechat_errors = error_responses(
     Unauthorized, WeChatUserBlocked, WeChatSnapshotUser, TooManyRequests, ServiceUnavailable, WeChatError
 )
@@ -38,7 +39,7 @@ async def bind_phone(body: WeChatCode, resident: CurrentResident, session: DbSes
 
 
 # Registered only when LIANFANG_WECHAT_MODE=dev: in live mode these paths do not exist (404).
-dev_router = APIRouter(prefix="/dev", tags=["开发模式"])
+dev_router = APIRouter(prefix=f"{AUTH}/dev", tags=["开发模式"])
 
 
 @dev_router.post("/login")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from lianfang.common.auth import CurrentPrincipal, CurrentStaffOrAdmin
+from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db import DbSession
 from lianfang.common.errors import ValidationFailed, error_responses
 from lianfang.gateway.deps import Gateway
@@ -19,7 +20,7 @@ from lianfang.gateway.sessions.service import SessionService
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["登录"])
+router = APIRouter(prefix=AUTH, tags=["登录"])
 
 
 @router.post("/admin/login", responses=error_responses(InvalidCredentials, AccountLocked, AccountDisabled))

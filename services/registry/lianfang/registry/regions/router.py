@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from lianfang.common.auth import CurrentAdmin
+from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, ValidationFailed, error_responses
 from lianfang.registry.errors import OwnRegionReadOnly, RegionConflict, RegionNotEmpty, RegionNotFound
@@ -21,7 +22,7 @@ from lianfang.registry.regions.service import RegionService
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/regions", tags=["地区"])
+router = APIRouter(prefix=f"{REGISTRY}/regions", tags=["地区"])
 
 
 @router.post("", status_code=201, responses=error_responses(Forbidden, ValidationFailed, RegionConflict))
