@@ -103,7 +103,8 @@ def test_a_root_password_is_made_once_and_kept(tmp_path: Path) -> None:
     second = AllInOneSettings.load(tmp_path).gateway.root_password
 
     assert first == second
-    assert first is not None and len(first) >= 12
+    assert first is not None
+    assert len(first) >= 12
     assert (tmp_path / "root-password.txt").stat().st_mode & 0o777 == 0o600
 
 
