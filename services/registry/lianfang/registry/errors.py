@@ -3,12 +3,17 @@ from __future__ import annotations
 from lianfang.common.errors import Conflict, Forbidden, NotFound
 
 __all__ = [
+    "CheckpointNameTaken",
+    "CheckpointNotFound",
     "OwnRegionReadOnly",
     "RegionCodeTaken",
     "RegionConflict",
     "RegionNameTaken",
     "RegionNotEmpty",
     "RegionNotFound",
+    "TemplateInUse",
+    "TemplateNameTaken",
+    "TemplateNotFound",
 ]
 
 
@@ -40,3 +45,28 @@ class RegionCodeTaken(RegionConflict):
 class RegionNotEmpty(RegionConflict):
     code = "region_not_empty"
     title = "地区不为空，不能删除"
+
+
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+    title = "表单模板不存在"
+
+
+class TemplateNameTaken(Conflict):
+    code = "template_name_taken"
+    title = "该地区已有同名表单模板"
+
+
+class TemplateInUse(Conflict):
+    code = "template_in_use"
+    title = "表单模板正在使用，不能删除"
+
+
+class CheckpointNotFound(NotFound):
+    code = "checkpoint_not_found"
+    title = "卡口不存在"
+
+
+class CheckpointNameTaken(Conflict):
+    code = "checkpoint_name_taken"
+    title = "该地区已有同名卡口"

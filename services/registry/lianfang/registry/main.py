@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from lianfang.common.app import create_service_app
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.runtime import Runtime
-from lianfang.registry.bootstrap import ensure_root_region
+from lianfang.registry.bootstrap import ensure_builtin_templates, ensure_root_region
+from lianfang.registry.checkpoints import router as checkpoints
 from lianfang.registry.deps import RegistryParts
 from lianfang.registry.regions import router as regions
 from lianfang.registry.settings import RegistrySettings
+from lianfang.registry.templates import router as templates
 
 __all__ = ["MIGRATIONS", "PREFIX", "create_app"]
 
@@ -30,10 +32,12 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             app.state.parts = RegistryParts(settings=settings, cache=runtime.cache(settings.redis_url))
             app.state.readiness = runtime.readiness
             await ensure_root_region(app.state.database, settings)
+            await ensure_builtin_templates(app.state.database)
             yield
 
     app = create_service_app(
         service="registry", prefix=PREFIX, title="Lianfang 地区、卡口与表单", settings=settings, lifespan=lifespan
     )
-    app.include_router(regions.router)
+    for router in (regions.router, templates.router, checkpoints.router, checkpoints.internal_router):
+        app.include_router(router)
     return app

@@ -2,13 +2,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
 
-__all__ = ["LEVELS", "Region", "RegionLevel", "RegistryBase"]
+__all__ = [
+    "LEVELS",
+    "Checkpoint",
+    "CheckpointKind",
+    "Region",
+    "RegionLevel",
+    "RegistryBase",
+    "Template",
+    "TemplateVersion",
+]
 
 
 class RegistryBase(DeclarativeBase):
@@ -55,3 +65,71 @@ class Region(RegistryBase):
     def ancestor_ids(self) -> list[int]:
         """From the root down to the parent."""
         return [int(part) for part in self.path.strip("/").split("/")[:-1]]
+
+
+class Template(RegistryBase):
+    """A form a region's checkpoints ask residents to fill; usable by checkpoints in the region's subtree.
+
+    Editing adds a version and leaves the old ones as they were: a checkpoint keeps answering with the version it was
+    given until an admin moves it to a newer one.
+    """
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("region_id", "name", name="uq_templates_region_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # The built-in templates' stable names (residential_gate, …); None for templates admins made.
+    builtin: Mapped[str | None] = mapped_column(String(32), unique=True)
+    latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateVersion(RegistryBase):
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version", name="uq_template_versions_template_id_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckpointKind(StrEnum):
+    community = "community"
+    hospital = "hospital"
+    market = "market"
+    office = "office"
+    vehicle = "vehicle"
+    school = "school"
+    station = "station"
+    village = "village"
+    other = "other"
+
+
+class Checkpoint(RegistryBase):
+    """A place people check in at: a gate, a bus, a hospital entrance. `code` is what its QR code carries."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (UniqueConstraint("region_id", "name", name="uq_checkpoints_region_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    city_code: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[CheckpointKind] = mapped_column(Enum(CheckpointKind, native_enum=False, length=16))
+    address: Mapped[str | None] = mapped_column(String(200))
+    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"), index=True)
+    template_version: Mapped[int] = mapped_column(Integer)
+    temp_valid_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    requires_audit: Mapped[bool] = mapped_column(Boolean, default=False)
+    fever_threshold: Mapped[float] = mapped_column(Float, default=37.3)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

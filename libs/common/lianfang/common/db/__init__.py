@@ -1,7 +1,7 @@
 from lianfang.common.db.base import UTCDateTime, new_metadata, utcnow
 from lianfang.common.db.engine import Database, create_database
 from lianfang.common.db.repository import Page, Repository, decode_cursor, encode_cursor
-from lianfang.common.db.session import DbSession, request_session
+from lianfang.common.db.session import DbSession, after_commit, request_session
 
 __all__ = [
     "Database",
@@ -9,6 +9,7 @@ __all__ = [
     "Page",
     "Repository",
     "UTCDateTime",
+    "after_commit",
     "create_database",
     "decode_cursor",
     "encode_cursor",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,7 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lianfang.common.db.engine import Database
 from lianfang.common.errors import AppError
 
-__all__ = ["DbSession", "request_session"]
+__all__ = ["DbSession", "after_commit", "request_session"]
+
+log = logging.getLogger(__name__)
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the request's transaction has committed (never if it rolls back): caches and events must not
+    announce a change the database does not hold."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            # The change is committed and answered; a cache that missed it expires and is refilled from the database.
+            log.exception("an after-commit step failed")
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -23,6 +43,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         except AppError as error:
             if error.commit_session:
                 await session.commit()
+                await _run_after_commit(session)
             else:
                 await session.rollback()
             raise
@@ -31,6 +52,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+            await _run_after_commit(session)
 
 
 DbSession = Annotated[AsyncSession, Depends(request_session)]

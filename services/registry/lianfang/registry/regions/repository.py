@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import ColumnElement, Row, func, select
 
 from lianfang.common.db import Page, Repository
-from lianfang.registry.models import Region, RegionLevel
+from lianfang.registry.models import Checkpoint, Region, RegionLevel, Template
 
 __all__ = ["RegionRepository", "TreeRow"]
 
@@ -94,3 +94,9 @@ class RegionRepository(Repository[Region]):
         if level is not None:
             statement = statement.where(Region.level == level)
         return await self.paginate(statement, key=Region.id, cursor=cursor, limit=limit, parse=int)
+
+    async def checkpoint_count(self, region_id: int) -> int:
+        return int(await self.session.scalar(select(func.count()).where(Checkpoint.region_id == region_id)) or 0)
+
+    async def template_count(self, region_id: int) -> int:
+        return int(await self.session.scalar(select(func.count()).where(Template.region_id == region_id)) or 0)

@@ -186,14 +186,12 @@ class RegionService:
         return await self._out(region)
 
     async def what_is_left(self, region: Region) -> list[str]:
-        """What keeps a region from being deleted, one phrase each (`3 个下级地区`); empty when nothing does.
-
-        Checkpoints, templates and admin accounts join this list as they arrive."""
-        left = []
+        """What keeps a region from being deleted, one phrase each (`3 个下级地区`); empty when nothing does."""
         children = (await self.regions.child_counts([region.id])).get(region.id, 0)
-        if children:
-            left.append(f"{children} 个下级地区")
-        return left
+        checkpoints = await self.regions.checkpoint_count(region.id)
+        templates = await self.regions.template_count(region.id)
+        counted = ((children, "个下级地区"), (checkpoints, "个卡口"), (templates, "个表单模板"))
+        return [f"{count} {what}" for count, what in counted if count]
 
     async def delete(self, region_id: int) -> None:
         """Delete an empty region strictly below the caller's own."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import Select, or_, select
+
+from lianfang.common.db import Page, Repository
+from lianfang.registry.models import Checkpoint, CheckpointKind
+
+__all__ = ["CheckpointRepository"]
+
+
+class CheckpointRepository(Repository[Checkpoint]):
+    model = Checkpoint
+
+    async def by_code(self, code: str) -> Checkpoint | None:
+        return await self.first(select(Checkpoint).where(Checkpoint.code == code))
+
+    async def code_taken(self, code: str) -> bool:
+        return await self.session.scalar(select(Checkpoint.id).where(Checkpoint.code == code)) is not None
+
+    async def named(self, region_id: int, name: str, *, excluding: int | None = None) -> bool:
+        statement = select(Checkpoint.id).where(Checkpoint.region_id == region_id, Checkpoint.name == name)
+        if excluding is not None:
+            statement = statement.where(Checkpoint.id != excluding)
+        return await self.session.scalar(statement.limit(1)) is not None
+
+    @staticmethod
+    def _filtered(
+        scope_path: str, *, kind: CheckpointKind | None = None, query: str | None = None, active: bool | None = None
+    ) -> Select[Checkpoint]:
+        statement = select(Checkpoint).where(Checkpoint.region_path.startswith(scope_path, autoescape=True))
+        if kind is not None:
+            statement = statement.where(Checkpoint.kind == kind)
+        if active is not None:
+            statement = statement.where(Checkpoint.active == active)
+        if query:
+            statement = statement.where(
+                or_(Checkpoint.name.contains(query, autoescape=True), Checkpoint.code == query.upper())
+            )
+        return statement
+
+    async def page_in(
+        self,
+        scope_path: str,
+        *,
+        kind: CheckpointKind | None,
+        query: str | None,
+        active: bool | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Checkpoint]:
+        statement = self._filtered(scope_path, kind=kind, query=query, active=active)
+        return await self.paginate(statement, key=Checkpoint.id, cursor=cursor, limit=limit, parse=int)
+
+    async def stream_active_in(self, scope_path: str) -> AsyncIterator[Checkpoint]:
+        """Every active checkpoint under a region, in the tree's order, fetched in pages so memory stays flat."""
+        statement = self._filtered(scope_path, active=True).order_by(Checkpoint.region_path, Checkpoint.id)
+        result = await self.session.stream_scalars(statement.execution_options(yield_per=200))
+        async for checkpoint in result:
+            yield checkpoint

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import AdminPrincipal, ensure_in_scope
+from lianfang.common.contracts.checkpoints import KIND_LABELS, CheckpointConfig, RegionStep, config_key
+from lianfang.common.db import Page, after_commit, utcnow
+from lianfang.common.errors import Forbidden, ValidationFailed
+from lianfang.common.forms import FormDefinition
+from lianfang.registry.checkpoints.codes import new_code
+from lianfang.registry.checkpoints.repository import CheckpointRepository
+from lianfang.registry.checkpoints.schemas import CheckpointCreate, CheckpointOut, CheckpointUpdate
+from lianfang.registry.deps import RegistryParts
+from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound
+from lianfang.registry.models import Checkpoint, CheckpointKind, Region, Template
+from lianfang.registry.regions.repository import RegionRepository
+from lianfang.registry.scope import ancestor_paths, region_for_write
+from lianfang.registry.templates.repository import TemplateRepository
+
+__all__ = ["CONFIG_TTL_SECONDS", "CheckpointConfigs", "CheckpointService"]
+
+# Configs are rewritten on every change; the expiry only bounds how long a write Redis missed can linger.
+CONFIG_TTL_SECONDS = 24 * 3600
+
+
+class CheckpointConfigs:
+    """Builds a checkpoint's resolved config and keeps Redis in step with the database."""
+
+    def __init__(self, session: AsyncSession, parts: RegistryParts) -> None:
+        self.session = session
+        self.parts = parts
+        self.regions = RegionRepository(session)
+        self.templates = TemplateRepository(session)
+        self.checkpoints = CheckpointRepository(session)
+
+    def qr_url(self, code: str) -> str:
+        return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
+
+    async def build(self, checkpoint: Checkpoint) -> CheckpointConfig:
+        chain = await self.regions.by_ids([*(int(part) for part in checkpoint.region_path.strip("/").split("/"))])
+        version = await self.templates.version(checkpoint.template_id, checkpoint.template_version)
+        assert version is not None
+        return CheckpointConfig(
+            id=checkpoint.id,
+            code=checkpoint.code,
+            name=checkpoint.name,
+            kind=checkpoint.kind.value,
+            kind_label=KIND_LABELS[checkpoint.kind.value],
+            address=checkpoint.address,
+            active=checkpoint.active,
+            region_id=checkpoint.region_id,
+            region_path=checkpoint.region_path,
+            city_code=checkpoint.city_code,
+            regions=[RegionStep(id=region.id, name=region.name, level=region.level.value) for region in chain],
+            temp_valid_minutes=checkpoint.temp_valid_minutes,
+            requires_audit=checkpoint.requires_audit,
+            fever_threshold=checkpoint.fever_threshold,
+            template_id=checkpoint.template_id,
+            template_version=checkpoint.template_version,
+            form=FormDefinition.from_fields(version.fields),
+        )
+
+    async def publish_after_commit(self, checkpoint: Checkpoint) -> None:
+        payload = (await self.build(checkpoint)).model_dump_json()
+        cache = self.parts.cache
+
+        async def publish() -> None:
+            await cache.set(config_key(checkpoint.code), payload, ex=CONFIG_TTL_SECONDS)
+
+        after_commit(self.session, publish)
+
+    async def by_code(self, code: str) -> CheckpointConfig:
+        checkpoint = await self.checkpoints.by_code(code.upper())
+        if checkpoint is None:
+            raise CheckpointNotFound("卡口不存在，请确认二维码是否正确")
+        return await self.build(checkpoint)
+
+
+class CheckpointService:
+    """Admins create and change the checkpoints of their subtree; each change is published to Redis once committed."""
+
+    def __init__(self, session: AsyncSession, parts: RegistryParts, caller: AdminPrincipal) -> None:
+        self.session = session
+        self.caller = caller
+        self.configs = CheckpointConfigs(session, parts)
+        self.checkpoints = self.configs.checkpoints
+        self.regions = self.configs.regions
+        self.templates = self.configs.templates
+
+    async def _template_for(self, template_id: int, region: Region, version: int | None = None) -> tuple[Template, int]:
+        """A template the region may use (its own or one from above it) and the version to answer with."""
+        template = await self.templates.get(template_id)
+        if template is None:
+            raise ValidationFailed.field("template_id", "表单模板不存在", "not_found")
+        if template.region_path not in ancestor_paths(region.path):
+            raise ValidationFailed.field("template_id", "该表单模板不能用于此地区的卡口", "out_of_scope")
+        number = template.latest_version if version is None else version
+        if await self.templates.version(template.id, number) is None:
+            raise ValidationFailed.field("template_version", f"表单模板没有第 {number} 版", "not_found")
+        return template, number
+
+    async def _get(self, checkpoint_id: int) -> Checkpoint:
+        checkpoint = await self.checkpoints.get(checkpoint_id)
+        if checkpoint is None:
+            raise CheckpointNotFound("卡口不存在")
+        ensure_in_scope(self.caller, checkpoint.region_path)
+        return checkpoint
+
+    async def _new_code(self) -> str:
+        while await self.checkpoints.code_taken(code := new_code()):
+            pass
+        return code
+
+    async def outs(self, checkpoints: Iterable[Checkpoint]) -> list[CheckpointOut]:
+        rows = list(checkpoints)
+        regions = {region.id: region for region in await self.regions.by_ids(sorted({row.region_id for row in rows}))}
+        templates: dict[int, Template] = {}
+        for template_id in {row.template_id for row in rows}:
+            template = await self.templates.get(template_id)
+            assert template is not None
+            templates[template_id] = template
+        return [
+            CheckpointOut(
+                id=row.id,
+                code=row.code,
+                qr_url=self.configs.qr_url(row.code),
+                region_id=row.region_id,
+                region_path=row.region_path,
+                region_name=regions[row.region_id].name,
+                city_code=row.city_code,
+                name=row.name,
+                kind=row.kind,
+                kind_label=KIND_LABELS[row.kind.value],
+                address=row.address,
+                template_id=row.template_id,
+                template_name=templates[row.template_id].name,
+                template_version=row.template_version,
+                template_latest_version=templates[row.template_id].latest_version,
+                temp_valid_minutes=row.temp_valid_minutes,
+                requires_audit=row.requires_audit,
+                fever_threshold=row.fever_threshold,
+                active=row.active,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
+    async def out(self, checkpoint: Checkpoint) -> CheckpointOut:
+        (out,) = await self.outs([checkpoint])
+        return out
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as error:  # a same-named checkpoint slipped in between the check and the write
+            raise CheckpointNameTaken("该地区刚有同名卡口加入，请换一个名称") from error
+
+    async def create(self, body: CheckpointCreate) -> Checkpoint:
+        region = await region_for_write(self.session, self.caller, body.region_id)
+        template, version = await self._template_for(body.template_id, region)
+        if await self.checkpoints.named(region.id, body.name):
+            raise CheckpointNameTaken(f"「{region.name}」已有名为「{body.name}」的卡口")
+        checkpoint = Checkpoint(
+            code=await self._new_code(),
+            region_id=region.id,
+            region_path=region.path,
+            city_code=region.city_code,
+            name=body.name,
+            kind=body.kind,
+            address=body.address,
+            template_id=template.id,
+            template_version=version,
+            temp_valid_minutes=body.temp_valid_minutes,
+            requires_audit=body.requires_audit,
+            fever_threshold=round(body.fever_threshold, 1),
+            active=body.active,
+        )
+        self.session.add(checkpoint)
+        await self._flush()
+        await self.configs.publish_after_commit(checkpoint)
+        return checkpoint
+
+    async def get(self, checkpoint_id: int) -> Checkpoint:
+        return await self._get(checkpoint_id)
+
+    async def update(self, checkpoint_id: int, body: CheckpointUpdate) -> Checkpoint:
+        checkpoint = await self._get(checkpoint_id)
+        if body.name is not None and body.name != checkpoint.name:
+            if await self.checkpoints.named(checkpoint.region_id, body.name, excluding=checkpoint.id):
+                raise CheckpointNameTaken(f"该地区已有名为「{body.name}」的卡口")
+            checkpoint.name = body.name
+        if body.template_id is not None or body.template_version is not None:
+            region = await self.regions.get(checkpoint.region_id)
+            assert region is not None
+            template, version = await self._template_for(
+                body.template_id or checkpoint.template_id, region, body.template_version
+            )
+            checkpoint.template_id, checkpoint.template_version = template.id, version
+        for field in ("kind", "temp_valid_minutes", "requires_audit", "active"):
+            value = getattr(body, field)
+            if value is not None:
+                setattr(checkpoint, field, value)
+        if "address" in body.model_fields_set:
+            checkpoint.address = body.address
+        if body.fever_threshold is not None:
+            checkpoint.fever_threshold = round(body.fever_threshold, 1)
+        checkpoint.updated_at = utcnow()
+        await self._flush()
+        await self.configs.publish_after_commit(checkpoint)
+        return checkpoint
+
+    async def page(
+        self,
+        *,
+        region_id: int | None,
+        kind: CheckpointKind | None,
+        query: str | None,
+        active: bool | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[CheckpointOut]:
+        scope = self.caller.region_path
+        if region_id is not None:
+            scope = (await region_for_write(self.session, self.caller, region_id)).path
+        page = await self.checkpoints.page_in(scope, kind=kind, query=query, active=active, cursor=cursor, limit=limit)
+        return Page(await self.outs(page.items), page.next_cursor)
+
+    async def active_under(self, region_id: int) -> tuple[Region, AsyncIterator[Checkpoint]]:
+        region = await self.regions.get(region_id)
+        if region is None:
+            raise CheckpointNotFound("地区不存在")
+        if not region.path.startswith(self.caller.region_path):
+            raise Forbidden("该地区不在您的管辖范围内")
+        return region, self.checkpoints.stream_active_in(region.path)
