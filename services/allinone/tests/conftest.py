@@ -54,7 +54,9 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
             **shared,
         ),
         registry=RegistrySettings(
-            registry_database_url=await stores.url("registry", registry.MIGRATIONS, RegistryBase.metadata), **shared
+            registry_database_url=await stores.url("registry", registry.MIGRATIONS, RegistryBase.metadata),
+            gateway_url=IN_PROCESS_ORIGIN,
+            **shared,
         ),
     )
 

@@ -225,3 +225,41 @@ class TestManage:
         )
 
         assert (response.status_code, reset.status_code) == (403, 403)
+
+
+async def test_a_region_with_accounts_cannot_be_deleted(system: System, tree: Tree) -> None:
+    created = (await create(system, tree.root, account("changan", tree.changan))).json()
+
+    refused = await system.client.delete(f"/api/registry/regions/{tree.changan}", headers=tree.root)
+    await system.client.patch(f"/api/auth/admins/{created['id']}", json={"disabled": True}, headers=tree.root)
+    still_refused = await system.client.delete(f"/api/registry/regions/{tree.changan}", headers=tree.root)
+
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "还有 1 个账号，不能删除"
+    assert still_refused.status_code == 409
+
+
+async def test_staff_are_bound_to_checkpoints_of_their_region(system: System, tree: Tree) -> None:
+    templates = (await system.client.get("/api/registry/templates", headers=tree.root)).json()["items"]
+    gate = next(item["id"] for item in templates if item["builtin"] == "residential_gate")
+    inside = await system.client.post(
+        "/api/registry/checkpoints",
+        json={"region_id": tree.changan, "name": "长安公园南门", "kind": "other", "template_id": gate},
+        headers=tree.root,
+    )
+    outside = await system.client.post(
+        "/api/registry/checkpoints",
+        json={"region_id": tree.tangshan, "name": "唐山站", "kind": "station", "template_id": gate},
+        headers=tree.root,
+    )
+    ids = [inside.json()["id"], outside.json()["id"]]
+
+    refused = await create(system, tree.root, account("guard", tree.changan, role="staff", checkpoint_ids=ids))
+    made = await create(system, tree.root, account("guard", tree.changan, role="staff", checkpoint_ids=ids[:1]))
+
+    assert refused.json()["errors"] == [
+        {"field": "checkpoint_ids.1", "message": "卡口不在该账号所属地区内", "code": "invalid"}
+    ]
+    assert made.status_code == 201
+    me = (await system.client.get("/api/auth/me", headers=await system.login("guard", PASSWORD))).json()
+    assert (me["role"], me["checkpoint_ids"]) == ("staff", ids[:1])

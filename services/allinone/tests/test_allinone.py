@@ -63,6 +63,23 @@ class TestDemo:
             assert [child["name"] for child in tree["children"]] == ["育才街道", "建北街道"]
             province = (await client.get("/api/registry/regions/tree", headers=await system.login())).json()
             assert [city["name"] for city in province["children"]] == ["石家庄市", "唐山市"]
+            checkpoints = (await client.get("/api/registry/checkpoints?limit=200", headers=await system.login())).json()
+            assert len(checkpoints["items"]) == 20
+            assert {item["kind"] for item in checkpoints["items"]} == {
+                "community",
+                "hospital",
+                "market",
+                "office",
+                "vehicle",
+                "school",
+                "station",
+                "village",
+            }
+            staff = await system.login("yucai_gate", DEMO_PASSWORD)
+            me = (await client.get("/api/auth/me", headers=staff)).json()
+            assert me["role"] == "staff"
+            assert len(me["checkpoint_ids"]) == 2
+            assert DemoLogin("qiaotun_gate", "staff", "乔屯街道") in logins
 
     async def test_a_later_start_keeps_the_demo_and_prints_its_logins_again(
         self, stores: Stores, redis_url: str, broker_url: str, tmp_path: Path

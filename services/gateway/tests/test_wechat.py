@@ -254,6 +254,7 @@ class TestCodeToSession:
         self, wechat: WeChatClient, fake: FakeWeChat, caplog: pytest.LogCaptureFixture
     ) -> None:
         caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="httpx")
         code = fake.register_login_code("o-resident-14", session_key="dG9wLXNlY3JldC1zZXNzaW9u")
         fake.fail_next(FakeEndpoint.code_to_session, -1)
 

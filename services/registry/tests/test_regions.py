@@ -9,7 +9,9 @@ import pytest
 
 from lianfang.common.auth import AdminPrincipal, ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.regions import ROOT_REGION_ID, ROOT_REGION_PATH
-from lianfang.common.testing import bearer
+from lianfang.common.testing import bearer, serve
+from lianfang.registry.main import create_app
+from lianfang.registry.settings import RegistrySettings
 
 Json = dict[str, Any]
 
@@ -459,6 +461,19 @@ class TestDelete:
 
     async def test_an_unknown_region_is_not_found(self, client: httpx.AsyncClient) -> None:
         assert (await client.delete(f"{REGIONS}/999999", headers=PROVINCE_ADMIN)).status_code == 404
+
+    async def test_without_the_accounts_service_nothing_is_deleted(self, settings: RegistrySettings, tree: Tree) -> None:
+        async with serve(create_app(settings, gateway_transport=httpx.MockTransport(unreachable))) as client:
+            response = await client.delete(f"{REGIONS}/{tree.yucai_community['id']}", headers=PROVINCE_ADMIN)
+
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            assert response.json()["detail"] == "账号服务暂时无法访问"
+            assert (await fetch(client, tree.yucai_community)).status_code == 200
+
+
+def unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
 
 
 _CALLS = [

@@ -45,7 +45,7 @@ class AllInOne:
         # Services call each other over HTTP in the cluster; here the same clients go through this very app, in-process.
         self.internal = httpx.ASGITransport(app=self._forward)
         self.services: dict[str, FastAPI] = {
-            registry.PREFIX: registry.create_app(settings.registry),
+            registry.PREFIX: registry.create_app(settings.registry, gateway_transport=self.internal),
             gateway.PREFIX: gateway.create_app(settings.gateway, registry_transport=self.internal),
         }
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)

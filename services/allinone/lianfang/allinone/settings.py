@@ -47,5 +47,7 @@ class AllInOneSettings:
             **_root_password(data_dir),
             registry_url=IN_PROCESS_ORIGIN,
         )
-        registry = RegistrySettings(**_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"))
+        registry = RegistrySettings(
+            **_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"), gateway_url=IN_PROCESS_ORIGIN
+        )
         return cls(data_dir=data_dir, gateway=gateway, registry=registry)

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from lianfang.common.auth import TokenSigner
-from lianfang.common.errors import Unauthorized
 from lianfang.common.pii import PiiCipher
 from lianfang.gateway.registry_client import RegistryClient
 from lianfang.gateway.settings import GatewaySettings
 from lianfang.gateway.wechat import WeChatClient
 
-__all__ = ["BearerToken", "Gateway", "GatewayParts"]
+__all__ = ["Gateway", "GatewayParts"]
 
 
 @dataclass(frozen=True)
@@ -32,14 +30,4 @@ def _parts(request: Request) -> GatewayParts:
     return parts
 
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-def _bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-    if credentials is None:
-        raise Unauthorized("请先登录")
-    return credentials.credentials
-
-
 Gateway = Annotated[GatewayParts, Depends(_parts)]
-BearerToken = Annotated[str, Depends(_bearer_token)]

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from redis.asyncio import Redis
 
+from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.settings import RegistrySettings
 
 __all__ = ["Registry", "RegistryParts"]
@@ -18,6 +19,7 @@ class RegistryParts:
     settings: RegistrySettings
     # Where checkpoint configs are published for the check-in service.
     cache: Redis
+    accounts: AccountsClient
 
 
 def _parts(request: Request) -> RegistryParts:

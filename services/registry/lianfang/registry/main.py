@@ -4,11 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from lianfang.common.app import create_service_app
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.runtime import Runtime
+from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.bootstrap import ensure_builtin_templates, ensure_root_region
 from lianfang.registry.checkpoints import router as checkpoints
 from lianfang.registry.deps import RegistryParts
@@ -22,14 +24,21 @@ PREFIX = REGISTRY
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+def create_app(
+    settings: RegistrySettings | None = None, *, gateway_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The registry. `gateway_transport` stands in for the network where the gateway runs in the same process."""
     settings = settings or RegistrySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Runtime() as runtime:
             app.state.database = runtime.database("registry-db", settings.registry_database_url)
-            app.state.parts = RegistryParts(settings=settings, cache=runtime.cache(settings.redis_url))
+            app.state.parts = RegistryParts(
+                settings=settings,
+                cache=runtime.cache(settings.redis_url),
+                accounts=AccountsClient(runtime.http_client(settings.gateway_url, gateway_transport)),
+            )
             app.state.readiness = runtime.readiness
             await ensure_root_region(app.state.database, settings)
             await ensure_builtin_templates(app.state.database)

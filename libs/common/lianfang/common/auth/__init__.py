@@ -1,4 +1,5 @@
 from lianfang.common.auth.dependencies import (
+    BearerToken,
     CurrentAdmin,
     CurrentPrincipal,
     CurrentResident,
@@ -19,6 +20,7 @@ from lianfang.common.auth.tokens import (
 
 __all__ = [
     "AdminPrincipal",
+    "BearerToken",
     "CurrentAdmin",
     "CurrentPrincipal",
     "CurrentResident",

@@ -11,6 +11,7 @@ from lianfang.common.auth.tokens import AdminPrincipal, Principal, ResidentPrinc
 from lianfang.common.errors import Forbidden, Unauthorized
 
 __all__ = [
+    "BearerToken",
     "CurrentAdmin",
     "CurrentPrincipal",
     "CurrentResident",
@@ -23,13 +24,19 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
 
 
-def current_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
+def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized("请先登录")
+    return credentials.credentials
+
+
+# The raw token, for calls to another service made on the caller's behalf (`lianfang.common.clients`).
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def current_principal(request: Request, token: BearerToken) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials)
+    return verifier.verify(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from lianfang.common.auth import CurrentAdmin
+from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, error_responses
 from lianfang.gateway.accounts.schemas import AccountCreate, AccountPage, AccountUpdate, PasswordReset
 from lianfang.gateway.accounts.service import AccountService
-from lianfang.gateway.deps import BearerToken, Gateway
+from lianfang.gateway.deps import Gateway
 from lianfang.gateway.errors import UsernameTaken
 from lianfang.gateway.models import AccountRole
 from lianfang.gateway.schemas import AccountOut

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from lianfang.common.auth import CurrentAdmin
+from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, ValidationFailed, error_responses
+from lianfang.registry.deps import Registry
 from lianfang.registry.errors import OwnRegionReadOnly, RegionConflict, RegionNotEmpty, RegionNotFound
 from lianfang.registry.models import RegionLevel
 from lianfang.registry.regions.schemas import (
@@ -76,7 +77,10 @@ async def update_region(region_id: int, body: RegionUpdate, admin: CurrentAdmin,
     status_code=204,
     responses=error_responses(RegionNotFound, Forbidden, OwnRegionReadOnly, RegionNotEmpty),
 )
-async def delete_region(region_id: int, admin: CurrentAdmin, session: DbSession) -> Response:
-    """Delete an empty region strictly below the caller's own; a region with anything left in it answers 409 naming it."""
-    await RegionService(session, admin).delete(region_id)
+async def delete_region(
+    region_id: int, admin: CurrentAdmin, token: BearerToken, session: DbSession, parts: Registry
+) -> Response:
+    """Delete an empty region strictly below the caller's own; a region with anything left in it (sub-regions,
+    checkpoints, templates, accounts) answers 409 naming it."""
+    await RegionService(session, admin).delete(region_id, parts.accounts, token)
     return Response(status_code=204)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.contracts.regions import region_path
 from lianfang.common.errors import Forbidden, ValidationFailed
+from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.errors import (
     OwnRegionReadOnly,
     RegionCodeTaken,
@@ -185,19 +186,20 @@ class RegionService:
         await self._flush()
         return await self._out(region)
 
-    async def what_is_left(self, region: Region) -> list[str]:
+    async def what_is_left(self, region: Region, accounts: AccountsClient, token: str) -> list[str]:
         """What keeps a region from being deleted, one phrase each (`3 个下级地区`); empty when nothing does."""
         children = (await self.regions.child_counts([region.id])).get(region.id, 0)
         checkpoints = await self.regions.checkpoint_count(region.id)
         templates = await self.regions.template_count(region.id)
-        counted = ((children, "个下级地区"), (checkpoints, "个卡口"), (templates, "个表单模板"))
+        people = await accounts.count_in_region(region.id, token)
+        counted = ((children, "个下级地区"), (checkpoints, "个卡口"), (templates, "个表单模板"), (people, "个账号"))
         return [f"{count} {what}" for count, what in counted if count]
 
-    async def delete(self, region_id: int) -> None:
+    async def delete(self, region_id: int, accounts: AccountsClient, token: str) -> None:
         """Delete an empty region strictly below the caller's own."""
         region = await self._get(region_id)
         self._ensure_below_own(region, "不能删除自己所属的地区，请联系上级管理员")
-        left = await self.what_is_left(region)
+        left = await self.what_is_left(region, accounts, token)
         if left:
             raise RegionNotEmpty(f"还有 {'、'.join(left)}，不能删除")
         try:
