@@ -462,7 +462,9 @@ class TestDelete:
     async def test_an_unknown_region_is_not_found(self, client: httpx.AsyncClient) -> None:
         assert (await client.delete(f"{REGIONS}/999999", headers=PROVINCE_ADMIN)).status_code == 404
 
-    async def test_without_the_accounts_service_nothing_is_deleted(self, settings: RegistrySettings, tree: Tree) -> None:
+    async def test_without_the_accounts_service_nothing_is_deleted(
+        self, settings: RegistrySettings, tree: Tree
+    ) -> None:
         async with serve(create_app(settings, gateway_transport=httpx.MockTransport(unreachable))) as client:
             response = await client.delete(f"{REGIONS}/{tree.yucai_community['id']}", headers=PROVINCE_ADMIN)
 

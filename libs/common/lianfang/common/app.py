@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
@@ -24,8 +24,10 @@ def create_service_app(
     title: str,
     settings: ServiceSettings,
     lifespan: Lifespan,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one."""
+    """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one.
+    `body_limits` lets the paths of file uploads take larger bodies than `settings.max_body_bytes`."""
     app = FastAPI(
         title=title,
         version="0.1.0",
@@ -38,6 +40,6 @@ def create_service_app(
     app.state.readiness = []
     app.state.token_verifier = TokenVerifier(settings.jwt_public_key, issuer=settings.jwt_issuer)
     install_error_handlers(app)
-    install_observability(app, service=service, max_body_bytes=settings.max_body_bytes)
+    install_observability(app, service=service, max_body_bytes=settings.max_body_bytes, body_limits=body_limits)
     app.include_router(health_router())
     return app

@@ -43,6 +43,8 @@ class FieldError(BaseModel):
     field: str
     message: str
     code: str = "invalid"
+    # The spreadsheet row a problem of an uploaded file is on, as its user sees it (the header is row 1); unset otherwise.
+    row: int | None = None
 
 
 class Problem(BaseModel):

@@ -8,7 +8,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -87,12 +87,17 @@ def _http_metrics() -> _HttpMetrics:
 
 
 class RequestContextMiddleware:
-    """Request id in and out, the body size limit, one access log line and the metrics of every request."""
+    """Request id in and out, the body size limit, one access log line and the metrics of every request.
 
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+    `body_limits` gives paths a limit of their own (a spreadsheet upload); every other request gets `max_body_bytes`."""
+
+    def __init__(
+        self, app: ASGIApp, *, service: str, max_body_bytes: int, body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,12 +119,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            limit = self.body_limits.get(scope["path"], self.max_body_bytes)
             declared = headers.get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                response = problem_response(self._too_large())
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                response = problem_response(_too_large(limit).to_problem())
                 await response(scope, receive, send_with_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive, limit), send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -135,10 +141,8 @@ class RequestContextMiddleware:
             )
             request_id.reset(token)
 
-    def _too_large(self) -> Problem:
-        return PayloadTooLarge(f"请求内容不能超过 {self.max_body_bytes // 1024} KB").to_problem()
-
-    def _limited(self, receive: Receive) -> Receive:
+    @staticmethod
+    def _limited(receive: Receive, limit: int) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:
@@ -146,11 +150,15 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise PayloadTooLarge(f"请求内容不能超过 {self.max_body_bytes // 1024} KB")
+                if received > limit:
+                    raise _too_large(limit)
             return message
 
         return limited_receive
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"请求内容不能超过 {limit // 1024} KB")
 
 
 @dataclass(frozen=True)
@@ -198,5 +206,9 @@ def health_router() -> APIRouter:
     return router
 
 
-def install_observability(app: FastAPI, *, service: str, max_body_bytes: int) -> None:
-    app.add_middleware(RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes)
+def install_observability(
+    app: FastAPI, *, service: str, max_body_bytes: int, body_limits: Mapping[str, int] | None = None
+) -> None:
+    app.add_middleware(
+        RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes, body_limits=body_limits
+    )
