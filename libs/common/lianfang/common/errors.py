@@ -204,8 +204,8 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
-        if location and location[0] == "body":
-            location = location[1:]
+        if location and location[0] in ("body", "query", "path", "header", "cookie"):
+            location = location[1:]  # the field's own name is what a client can act on
         kind = str(error.get("type", "invalid"))
         if kind == "value_error" and "error" in error.get("ctx", {}):
             message = str(error["ctx"]["error"])  # our own validators speak Chinese already

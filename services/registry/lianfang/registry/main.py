@@ -14,6 +14,7 @@ from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.bootstrap import ensure_builtin_templates, ensure_root_region
 from lianfang.registry.checkpoints import router as checkpoints
 from lianfang.registry.deps import RegistryParts
+from lianfang.registry.posters import router as posters
 from lianfang.registry.regions import router as regions
 from lianfang.registry.settings import RegistrySettings
 from lianfang.registry.templates import router as templates
@@ -47,6 +48,6 @@ def create_app(
     app = create_service_app(
         service="registry", prefix=PREFIX, title="Lianfang 地区、卡口与表单", settings=settings, lifespan=lifespan
     )
-    for router in (regions.router, templates.router, checkpoints.router, checkpoints.internal_router):
+    for router in (regions.router, templates.router, checkpoints.router, checkpoints.internal_router, posters.router):
         app.include_router(router)
     return app

@@ -1,0 +1,112 @@
+"""Poster PDFs for a whole region: time, memory and size for 100, 1,000 and 5,000 checkpoints.
+
+`uv run python bench/posters.py` from the workspace root. Every measurement runs in a fresh process, so one run's peak
+RSS cannot hide the next one's; the Python heap peak (tracemalloc) is a separate run because tracing slows rendering."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from datetime import date
+
+from lianfang.registry.posters import PosterInfo, poster_pdf
+
+__all__ = ["main"]
+
+COUNTS = (100, 1_000, 5_000)
+BUDGET_SECONDS = 20.0
+
+
+def _posters(count: int) -> Iterator[PosterInfo]:
+    # A generator, as the region endpoint will feed rows from its query, so only the renderer's memory is measured.
+    for number in range(count):
+        yield PosterInfo(
+            name=f"育才街道幸福里小区{number % 40 + 1}号楼东侧临时通道",
+            region_path="河北省 石家庄市 长安区 育才街道 幸福里社区",
+            kind_label="小区门岗",
+            code=f"K{number:03X}-{number % 997:03X}",
+            qr_url=f"https://lianfang.example.cn/c/K{number:06X}Q",
+            made_on=date(2024, 3, 5),
+            notice="外来人员请主动出示登记结果" if number % 3 == 0 else None,
+        )
+
+
+def _peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(count: int, per_page: int, traced: bool) -> dict[str, float]:
+    for _ in poster_pdf(_posters(1)):
+        pass  # fonts registered, modules imported: what a running server has already paid
+    baseline = _peak_rss_mb()
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    size = 0
+    chunks = 0
+    for chunk in poster_pdf(_posters(count), per_page=1 if per_page == 1 else 4):
+        size += len(chunk)
+        chunks += 1
+    seconds = time.perf_counter() - started
+    result = {
+        "seconds": seconds,
+        "megabytes": size / 1e6,
+        "chunks": chunks,
+        "baseline_rss_mb": baseline,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+    if traced:
+        result["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    return result
+
+
+def _run(count: int, per_page: int, traced: bool) -> dict[str, float]:
+    command = [sys.executable, __file__, "--count", str(count), "--per-page", str(per_page)]
+    if traced:
+        command.append("--traced")
+    finished = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    measured: dict[str, float] = json.loads(finished.stdout)
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, help="measure one count in this process and print JSON")
+    parser.add_argument("--per-page", type=int, choices=(1, 4), default=1)
+    parser.add_argument("--traced", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.count is not None:
+        print(json.dumps(_measure(arguments.count, arguments.per_page, arguments.traced)))
+        return
+
+    print(
+        f"{'posters':>8} {'per page':>8} {'seconds':>8} {'per poster':>10} {'PDF MB':>7} {'chunks':>6} "
+        f"{'RSS before':>10} {'RSS peak':>8} {'growth':>7} {'heap peak':>9}"
+    )
+    slow = False
+    for per_page in (1, 4):
+        for count in COUNTS:
+            timed = _run(count, per_page, traced=False)
+            # One layout is enough to show the heap stays flat; tracing doubles the run time.
+            heap = f"{_run(count, per_page, traced=True)['traced_peak_mb']:>7.2f}MB" if per_page == 1 else f"{'-':>9}"
+            growth = timed["peak_rss_mb"] - timed["baseline_rss_mb"]
+            print(
+                f"{count:>8} {per_page:>8} {timed['seconds']:>8.2f} {timed['seconds'] / count * 1000:>8.1f}ms "
+                f"{timed['megabytes']:>7.2f} {timed['chunks']:>6.0f} {timed['baseline_rss_mb']:>8.1f}MB "
+                f"{timed['peak_rss_mb']:>6.1f}MB {growth:>5.1f}MB {heap}"
+            )
+            slow = slow or (count == 1_000 and timed["seconds"] >= BUDGET_SECONDS)
+    if slow:
+        sys.exit(f"1,000 posters took {BUDGET_SECONDS:.0f} s or more")
+
+
+if __name__ == "__main__":
+    main()

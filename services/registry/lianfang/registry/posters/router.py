@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+
+from lianfang.common.auth import CurrentAdmin
+from lianfang.common.contracts.paths import REGISTRY
+from lianfang.common.db import DbSession
+from lianfang.common.errors import Forbidden, error_responses
+from lianfang.registry.deps import Registry
+from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
+from lianfang.registry.posters.qr import qr_png, qr_svg
+from lianfang.registry.posters.render import poster_pdf
+from lianfang.registry.posters.service import PosterService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=REGISTRY, tags=["二维码与海报"])
+_PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "description": "二维码图片"}}
+_SVG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/svg+xml": {}}, "description": "二维码矢量图"}}
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "可打印的 A4 海报"}}
+
+
+class PerPage(IntEnum):
+    one = 1
+    four = 4
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/qr.png",
+    response_class=Response,
+    responses=_PNG | error_responses(CheckpointNotFound, Forbidden),
+)
+async def checkpoint_qr_png(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> Response:
+    service = PosterService(session, parts, admin)
+    checkpoint = await service.checkpoint(checkpoint_id)
+    return Response(qr_png(service.qr_url(checkpoint.code)), media_type="image/png")
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/qr.svg",
+    response_class=Response,
+    responses=_SVG | error_responses(CheckpointNotFound, Forbidden),
+)
+async def checkpoint_qr_svg(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> Response:
+    service = PosterService(session, parts, admin)
+    checkpoint = await service.checkpoint(checkpoint_id)
+    return Response(qr_svg(service.qr_url(checkpoint.code)), media_type="image/svg+xml")
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/poster.pdf",
+    response_class=StreamingResponse,
+    responses=_PDF | error_responses(CheckpointNotFound, Forbidden),
+)
+async def checkpoint_poster(
+    checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry
+) -> StreamingResponse:
+    """An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code, the code in text."""
+    poster = await PosterService(session, parts, admin).poster(checkpoint_id)
+    return StreamingResponse(
+        poster_pdf([poster]), media_type="application/pdf", headers=_download(f"{poster.name}-{poster.code}.pdf")
+    )
+
+
+@router.post(
+    "/regions/{region_id}/posters",
+    response_class=StreamingResponse,
+    responses=_PDF | error_responses(RegionNotFound, Forbidden),
+)
+async def region_posters(
+    region_id: int,
+    admin: CurrentAdmin,
+    session: DbSession,
+    parts: Registry,
+    per_page: Annotated[PerPage, Query(description="每页 1 张 A4 海报，或 4 张小海报（带裁切线）")] = PerPage.one,
+) -> Response:
+    """One PDF with the poster of every active checkpoint under the region, streamed page by page."""
+    posters = await PosterService(session, parts, admin).posters_under(region_id)
+    if not posters:
+        return Response(status_code=204)
+    return StreamingResponse(
+        poster_pdf(posters, per_page=1 if per_page is PerPage.one else 4),
+        media_type="application/pdf",
+        headers=_download(f"卡口海报-{region_id}.pdf"),
+    )

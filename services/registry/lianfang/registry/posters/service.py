@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import AdminPrincipal, ensure_in_scope
+from lianfang.common.contracts.checkpoints import KIND_LABELS
+from lianfang.registry.checkpoints.repository import CheckpointRepository
+from lianfang.registry.deps import RegistryParts
+from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
+from lianfang.registry.models import Checkpoint
+from lianfang.registry.posters.render import PosterInfo
+from lianfang.registry.regions.repository import RegionRepository
+
+__all__ = ["PosterService"]
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class PosterService:
+    """What goes on a checkpoint's poster: its name, the names of its regions from the province down, its code."""
+
+    def __init__(self, session: AsyncSession, parts: RegistryParts, caller: AdminPrincipal) -> None:
+        self.parts = parts
+        self.caller = caller
+        self.checkpoints = CheckpointRepository(session)
+        self.regions = RegionRepository(session)
+
+    def qr_url(self, code: str) -> str:
+        return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
+
+    async def checkpoint(self, checkpoint_id: int) -> Checkpoint:
+        checkpoint = await self.checkpoints.get(checkpoint_id)
+        if checkpoint is None:
+            raise CheckpointNotFound("卡口不存在")
+        ensure_in_scope(self.caller, checkpoint.region_path)
+        return checkpoint
+
+    async def poster(self, checkpoint_id: int) -> PosterInfo:
+        checkpoint = await self.checkpoint(checkpoint_id)
+        (poster,) = await self._posters([checkpoint])
+        return poster
+
+    async def posters_under(self, region_id: int) -> list[PosterInfo]:
+        """Every active checkpoint under the region, grouped by region. The rows are small (a few hundred bytes each):
+        the PDF, not the list, is what must stream."""
+        region = await self.regions.get(region_id)
+        if region is None:
+            raise RegionNotFound("地区不存在")
+        ensure_in_scope(self.caller, region.path)
+        return await self._posters([checkpoint async for checkpoint in self.checkpoints.stream_active_in(region.path)])
+
+    async def _posters(self, checkpoints: list[Checkpoint]) -> list[PosterInfo]:
+        region_ids = sorted({int(part) for row in checkpoints for part in row.region_path.strip("/").split("/")})
+        names = {region.id: region.name for region in await self.regions.by_ids(region_ids)}
+        today = datetime.now(_SHANGHAI).date()
+        return [self._poster(row, names, today) for row in checkpoints]
+
+    def _poster(self, checkpoint: Checkpoint, names: dict[int, str], today: date) -> PosterInfo:
+        chain = [names[int(part)] for part in checkpoint.region_path.strip("/").split("/") if int(part) in names]
+        return PosterInfo(
+            name=checkpoint.name,
+            region_path=" ".join(chain),
+            kind_label=KIND_LABELS[checkpoint.kind.value],
+            code=checkpoint.code,
+            qr_url=self.qr_url(checkpoint.code),
+            made_on=today,
+        )
