@@ -126,7 +126,9 @@ def test_a_root_password_is_made_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_the_stores_live_in_the_data_directory(tmp_path: Path) -> None:
-    settings = AllInOneSettings.load(tmp_path)
+    settings = AllInOneSettings.load(tmp_path, "http://127.0.0.1:9000")
+
+    assert settings.registry.public_url == "http://127.0.0.1:9000"
 
     assert settings.gateway.accounts_database_url == f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
     assert settings.registry.registry_database_url == f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"

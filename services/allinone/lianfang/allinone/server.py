@@ -16,14 +16,14 @@ __all__ = ["run_allinone"]
 
 
 def run_allinone(*, host: str, port: int, data_dir: Path, demo: bool) -> None:
-    settings = AllInOneSettings.load(data_dir)  # refuses a bad configuration before anything else is touched
+    base_url = f"http://{host}:{port}"
+    settings = AllInOneSettings.load(data_dir, base_url)  # refuses a bad configuration before anything else is touched
     configure_logging(
         os.environ.get("LIANFANG_LOG_LEVEL", "INFO"), json_lines=os.environ.get("LIANFANG_LOG_JSON") == "true"
     )
     # A terminal, not a log pipeline: keep it readable.
     for chatty in ("lianfang.access", "httpx", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    base_url = f"http://{host}:{port}"
     app = AllInOne(settings, demo=demo, on_ready=lambda logins: print(banner(base_url, settings, logins), flush=True))
     config = uvicorn.Config(app.asgi, host=host, port=port, access_log=False, log_config=None, lifespan="on")
     asyncio.run(uvicorn.Server(config).serve())

@@ -40,14 +40,19 @@ class AllInOneSettings:
     registry: RegistrySettings
 
     @classmethod
-    def load(cls, data_dir: Path) -> AllInOneSettings:
+    def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:
+        """`base_url` is where this server listens: QR codes point there unless LIANFANG_PUBLIC_URL says otherwise."""
         data_dir.mkdir(parents=True, exist_ok=True)
+        public = {} if os.environ.get("LIANFANG_PUBLIC_URL") else {"public_url": base_url}
         gateway = GatewaySettings(
             **_sqlite("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
             **_root_password(data_dir),
+            **public,
             registry_url=IN_PROCESS_ORIGIN,
         )
         registry = RegistrySettings(
-            **_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"), gateway_url=IN_PROCESS_ORIGIN
+            **_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"),
+            **public,
+            gateway_url=IN_PROCESS_ORIGIN,
         )
         return cls(data_dir=data_dir, gateway=gateway, registry=registry)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal, ensure_in_scope
 from lianfang.common.contracts.checkpoints import KIND_LABELS
+from lianfang.registry.checkpoints.codes import spaced
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.deps import RegistryParts
 from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
@@ -64,7 +65,7 @@ class PosterService:
             name=checkpoint.name,
             region_path=" ".join(chain),
             kind_label=KIND_LABELS[checkpoint.kind.value],
-            code=checkpoint.code,
+            code=spaced(checkpoint.code),
             qr_url=self.qr_url(checkpoint.code),
             made_on=today,
         )
