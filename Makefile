@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= .lianfang
 MEMBERS := libs/common $(wildcard services/*)
 
-.PHONY: help run test lint format migrate web uv sync
+.PHONY: help run test lint format migrate web uv sync bench
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,10 +36,14 @@ lint: sync ## ruff check, ruff format --check, mypy --strict
 	  MYPYPATH=libs/common:$$member $(UV) run mypy --strict $$paths || exit 1; \
 	done
 	@$(UV) run mypy --strict tests
+	@MYPYPATH=bench:libs/common:services/registry $(UV) run mypy --strict bench
 
 format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .
 	@$(UV) run ruff format .
+
+bench: sync ## measure speed and memory; figures go to bench/results/ with the machine noted
+	@for script in bench/posters.py bench/registry_import.py; do $(UV) run python $$script || exit 1; done
 
 migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_DATABASE_URL
 	@$(UV) run lianfang migrate

@@ -1,0 +1,116 @@
+"""The check-in events on RabbitMQ (DESIGN.md, Events; the topology is `lianfang.common.messaging.topology`): what the check-in service publishes and the ingest worker stores.
+
+Personal data travels encrypted (`PiiCipher`): the broker, its disk and its management UI never see a name, phone or ID
+number in the clear. Every body carries `schema_version`; a consumer dead-letters a version it does not know.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+__all__ = [
+    "CheckinCreated",
+    "CheckinDecided",
+    "CheckinEvent",
+    "Direction",
+    "RecordStatus",
+    "TemperatureSource",
+    "created_routing_key",
+    "decided_routing_key",
+]
+
+
+class RecordStatus(StrEnum):
+    passed = "passed"
+    pending = "pending"
+    rejected = "rejected"
+    abnormal = "abnormal"
+
+
+class TemperatureSource(StrEnum):
+    measured = "measured"
+    reused = "reused"
+
+
+class Direction(StrEnum):
+    entry = "in"
+    exit = "out"
+
+
+class Ancestry(BaseModel):
+    """The ids of the checkpoint's region and of every region above it, one per level (None below its own level)."""
+
+    province_id: int
+    city_id: int | None = None
+    county_id: int | None = None
+    township_id: int | None = None
+    unit_id: int | None = None
+
+
+class PersonalData(BaseModel):
+    """Encrypted values (`kid.base64`), keyed hashes for exact search, and the masked forms lists show."""
+
+    name_encrypted: str | None = None
+    name_masked: str | None = None
+    phone_encrypted: str | None = None
+    phone_hash: str | None = None
+    phone_masked: str | None = None
+    id_card_encrypted: str | None = None
+    id_card_hash: str | None = None
+    id_card_masked: str | None = None
+
+
+class CheckinCreated(BaseModel):
+    event: Literal["checkin.created"] = "checkin.created"
+    schema_version: Literal[1] = 1
+    id: uuid.UUID = Field(description="the record's id, a UUIDv7 made by the check-in service")
+    # The store's second line of defence against a retried check-in: `client_key` is unique per city. It is the client's
+    # `client_id`, or for a companion a UUIDv5 of it and the companion's place in the list.
+    client_key: uuid.UUID
+    city_code: str = Field(pattern=r"^\d{4}$")
+    checked_at: AwareDatetime
+    checkpoint_id: int
+    checkpoint_kind: str
+    region_id: int
+    ancestry: Ancestry
+    resident_id: uuid.UUID | None = Field(description="the account that checked in; None when staff entered it by hand")
+    companion_of: uuid.UUID | None = None
+    entered_by: uuid.UUID | None = Field(default=None, description="the staff member who entered it by hand")
+    person: PersonalData
+    answers_encrypted: str = Field(description="every answer of the form, as encrypted JSON")
+    template_id: int
+    template_version: int
+    temperature: float | None
+    temperature_source: TemperatureSource | None
+    temperature_measured_at: AwareDatetime | None
+    direction: Direction = Direction.entry
+    status: RecordStatus
+
+
+class CheckinDecided(BaseModel):
+    """Staff approved or rejected a pending record; it may reach the worker before the record does."""
+
+    event: Literal["checkin.decided"] = "checkin.decided"
+    schema_version: Literal[1] = 1
+    record_id: uuid.UUID
+    city_code: str = Field(pattern=r"^\d{4}$")
+    checked_at: AwareDatetime = Field(description="the record's, so the store finds its partition")
+    status: Literal[RecordStatus.passed, RecordStatus.rejected]
+    decided_by: uuid.UUID
+    decided_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=200)
+
+
+CheckinEvent = Annotated[CheckinCreated | CheckinDecided, Field(discriminator="event")]
+
+
+def created_routing_key(city_code: str) -> str:
+    return f"checkin.created.{city_code}"
+
+
+def decided_routing_key(city_code: str) -> str:
+    return f"checkin.decided.{city_code}"

@@ -1,0 +1,104 @@
+"""The records store: written by the ingest worker alone, read by trace. Its Alembic history lives with the worker.
+
+Rules of DESIGN.md (Data) that keep it shardable by MyCat, Vitess or ShardingSphere: every table carries the shard key
+`city_code`; every unique key includes it (and, for the monthly partitions on MySQL, `checked_at`); ids are UUIDv7 made by
+the application; no auto-increment; no joins across sharded tables (records name their checkpoint and regions by id, the
+names live in the registry).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Float, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lianfang.common.db import UTCDateTime, new_metadata, utcnow
+
+__all__ = ["CheckinKey", "PendingDecision", "Record", "RecordsBase"]
+
+
+class RecordsBase(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Record(RecordsBase):
+    """One person passing one checkpoint once. Region ancestry is denormalised so any level of the tree pages its records
+    newest first from one index."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_province_time", "province_id", "checked_at"),
+        Index("ix_records_city_time", "city_id", "checked_at"),
+        Index("ix_records_county_time", "county_id", "checked_at"),
+        Index("ix_records_township_time", "township_id", "checked_at"),
+        Index("ix_records_unit_time", "unit_id", "checked_at"),
+        Index("ix_records_checkpoint_time", "checkpoint_id", "checked_at"),
+        Index("ix_records_resident_time", "resident_id", "checked_at"),
+        Index("ix_records_phone_time", "phone_hash", "checked_at"),
+        Index("ix_records_id_card_time", "id_card_hash", "checked_at"),
+    )
+
+    # The primary key leads with the id (decisions find their record by it) and holds the shard and partition keys.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    city_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    client_key: Mapped[uuid.UUID] = mapped_column(Uuid)
+    province_id: Mapped[int] = mapped_column(Integer)
+    city_id: Mapped[int | None] = mapped_column(Integer)
+    county_id: Mapped[int | None] = mapped_column(Integer)
+    township_id: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(Integer)
+    checkpoint_id: Mapped[int] = mapped_column(Integer)
+    checkpoint_kind: Mapped[str] = mapped_column(String(16))
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    companion_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    entered_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    name_encrypted: Mapped[str | None] = mapped_column(String(255))
+    name_masked: Mapped[str | None] = mapped_column(String(64))
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    id_card_encrypted: Mapped[str | None] = mapped_column(String(255))
+    id_card_hash: Mapped[str | None] = mapped_column(String(64))
+    id_card_masked: Mapped[str | None] = mapped_column(String(24))
+    answers_encrypted: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[int] = mapped_column(Integer)
+    template_version: Mapped[int] = mapped_column(Integer)
+    temperature: Mapped[float | None] = mapped_column(Float)
+    temperature_source: Mapped[str | None] = mapped_column(String(16))
+    temperature_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    direction: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(200))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckinKey(RecordsBase):
+    """One row per stored check-in by its client key: the same check-in retried (while Redis, which normally answers
+    retries, was down) is stored once. Not partitioned, so the key alone can be unique."""
+
+    __tablename__ = "checkin_keys"
+
+    city_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    client_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PendingDecision(RecordsBase):
+    """A decision that arrived before its record: applied, then deleted, when the record is stored."""
+
+    __tablename__ = "pending_decisions"
+
+    city_code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
