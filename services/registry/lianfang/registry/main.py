@@ -14,6 +14,7 @@ from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.bootstrap import ensure_builtin_templates, ensure_root_region
 from lianfang.registry.checkpoints import router as checkpoints
 from lianfang.registry.deps import RegistryParts
+from lianfang.registry.imports.sheets import MAX_UPLOAD_BYTES
 from lianfang.registry.posters import router as posters
 from lianfang.registry.regions import router as regions
 from lianfang.registry.settings import RegistrySettings
@@ -46,7 +47,13 @@ def create_app(
             yield
 
     app = create_service_app(
-        service="registry", prefix=PREFIX, title="Lianfang 地区、卡口与表单", settings=settings, lifespan=lifespan
+        service="registry",
+        prefix=PREFIX,
+        title="Lianfang 地区、卡口与表单",
+        settings=settings,
+        lifespan=lifespan,
+        # A spreadsheet may be larger than the limit every other request is held to; multipart framing adds a little.
+        body_limits={f"{PREFIX}/checkpoints/import": MAX_UPLOAD_BYTES + 64 * 1024},
     )
     for router in (regions.router, templates.router, checkpoints.router, checkpoints.internal_router, posters.router):
         app.include_router(router)

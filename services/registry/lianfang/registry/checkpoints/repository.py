@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, insert, or_, select
 
 from lianfang.common.db import Page, Repository
 from lianfang.registry.models import Checkpoint, CheckpointKind
 
 __all__ = ["CheckpointRepository"]
+
+# Bound parameters per `IN (…)`: far below SQLite's and MySQL's limits, large enough for few round trips.
+_IN_CHUNK = 500
 
 
 class CheckpointRepository(Repository[Checkpoint]):
@@ -16,8 +20,32 @@ class CheckpointRepository(Repository[Checkpoint]):
     async def by_code(self, code: str) -> Checkpoint | None:
         return await self.first(select(Checkpoint).where(Checkpoint.code == code))
 
-    async def code_taken(self, code: str) -> bool:
-        return await self.session.scalar(select(Checkpoint.id).where(Checkpoint.code == code)) is not None
+    async def insert_all(self, values: Sequence[dict[str, Any]]) -> list[Checkpoint]:
+        """Many checkpoints in a few multi-row INSERTs, returned as loaded objects in no particular order. (The unit of
+        work would send SQLite one statement per row, to learn each id.)"""
+        if not values:
+            return []
+        return list(await self.session.scalars(insert(Checkpoint).returning(Checkpoint), list(values)))
+
+    async def codes_taken(self, codes: Collection[str]) -> set[str]:
+        wanted = sorted(codes)
+        taken: set[str] = set()
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            taken.update(await self.session.scalars(select(Checkpoint.code).where(Checkpoint.code.in_(chunk))))
+        return taken
+
+    async def names_in(self, region_ids: Collection[int]) -> list[tuple[int, str]]:
+        """The `(region_id, name)` of every checkpoint in these regions (not below them)."""
+        wanted = sorted(region_ids)
+        names: list[tuple[int, str]] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = await self.session.execute(
+                select(Checkpoint.region_id, Checkpoint.name).where(Checkpoint.region_id.in_(chunk))
+            )
+            names.extend((region_id, name) for region_id, name in rows)
+        return names
 
     async def named(self, region_id: int, name: str, *, excluding: int | None = None) -> bool:
         statement = select(Checkpoint.id).where(Checkpoint.region_id == region_id, Checkpoint.name == name)

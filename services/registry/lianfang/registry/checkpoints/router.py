@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from lianfang.common.auth import CurrentAdmin
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
-from lianfang.common.errors import Forbidden, ValidationFailed, error_responses
+from lianfang.common.errors import Forbidden, PayloadTooLarge, ValidationFailed, error_responses
 from lianfang.registry.checkpoints.schemas import CheckpointCreate, CheckpointOut, CheckpointPage, CheckpointUpdate
 from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointService
 from lianfang.registry.deps import Registry
-from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound
+from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound, RegionConflict
+from lianfang.registry.imports.errors import ImportRejected
+from lianfang.registry.imports.schemas import ImportResult
+from lianfang.registry.imports.service import CheckpointImport
+from lianfang.registry.imports.sheets import MAX_UPLOAD_BYTES, template_csv, template_xlsx
 from lianfang.registry.models import CheckpointKind
 
 __all__ = ["internal_router", "router"]
@@ -48,14 +53,16 @@ async def create_checkpoint(
     return await service.out(await service.create(body))
 
 
-@router.get("/{checkpoint_id}", responses=error_responses(CheckpointNotFound, Forbidden))
+# `:int`, so that the literal paths added below (`import-template.xlsx`) are not taken for an id.
+@router.get("/{checkpoint_id:int}", responses=error_responses(CheckpointNotFound, Forbidden))
 async def get_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> CheckpointOut:
     service = CheckpointService(session, parts, admin)
     return await service.out(await service.get(checkpoint_id))
 
 
 @router.patch(
-    "/{checkpoint_id}", responses=error_responses(CheckpointNotFound, Forbidden, CheckpointNameTaken, ValidationFailed)
+    "/{checkpoint_id:int}",
+    responses=error_responses(CheckpointNotFound, Forbidden, CheckpointNameTaken, ValidationFailed),
 )
 async def update_checkpoint(
     checkpoint_id: int, body: CheckpointUpdate, admin: CurrentAdmin, session: DbSession, parts: Registry
@@ -73,3 +80,55 @@ internal_router = APIRouter(prefix=f"{REGISTRY}/internal", tags=["内部接口"]
 @internal_router.get("/checkpoints/{code}/config", responses=error_responses(CheckpointNotFound))
 async def checkpoint_config(code: str, session: DbSession, parts: Registry) -> CheckpointConfig:
     return await CheckpointConfigs(session, parts).by_code(code)
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    responses={
+        200: {"model": ImportResult, "description": "试导入（dry_run=true）：检查结果，未写入任何数据"},
+        **error_responses(ImportRejected, PayloadTooLarge, Forbidden, RegionConflict, CheckpointNameTaken),
+    },
+)
+async def import_checkpoints(
+    file: Annotated[UploadFile, File(description="CSV（UTF-8 或 GBK）或 XLSX 表格，表头见导入模板")],
+    admin: CurrentAdmin,
+    session: DbSession,
+    parts: Registry,
+    response: Response,
+    dry_run: Annotated[bool, Query(description="只检查，不导入")] = False,
+    create_regions: Annotated[bool, Query(description="自动新建表中写到但还不存在的地区")] = False,
+) -> ImportResult:
+    """Checkpoints from a spreadsheet, one per row, into the caller's subtree. Every row is checked; a real import
+    creates all of them or, with any bad row, nothing (422 `import_rejected`, `errors` naming each `row` and column).
+    `dry_run=true` answers 200 with the same checks and writes nothing."""
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
+    result = await CheckpointImport(session, parts, admin).run(content, dry_run=dry_run, create_regions=create_regions)
+    if dry_run:
+        response.status_code = 200
+    return result
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(name: str, fallback: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"}
+
+
+@router.get("/import-template.xlsx", response_class=Response, responses={200: {"content": {_XLSX: {}}}})
+async def import_template_xlsx(admin: CurrentAdmin) -> Response:
+    """The import template: header row and two examples, with a second sheet on what to write in each column."""
+    return Response(
+        template_xlsx(), media_type=_XLSX, headers=_attachment("卡口导入模板.xlsx", "checkpoint-import-template.xlsx")
+    )
+
+
+@router.get("/import-template.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def import_template_csv(admin: CurrentAdmin) -> Response:
+    """The same template as CSV in UTF-8 with a BOM, which Excel opens with the Chinese intact."""
+    return Response(
+        template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment("卡口导入模板.csv", "checkpoint-import-template.csv"),
+    )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +22,33 @@ from lianfang.registry.regions.repository import RegionRepository
 from lianfang.registry.scope import ancestor_paths, region_for_write
 from lianfang.registry.templates.repository import TemplateRepository
 
-__all__ = ["CONFIG_TTL_SECONDS", "CheckpointConfigs", "CheckpointService"]
+__all__ = ["CONFIG_TTL_SECONDS", "CheckpointConfigs", "CheckpointDraft", "CheckpointService", "usable_in"]
 
 # Configs are rewritten on every change; the expiry only bounds how long a write Redis missed can linger.
 CONFIG_TTL_SECONDS = 24 * 3600
+# Configs per Redis pipeline when many are published at once (a bulk import): one round trip each, bounded memory.
+_PIPELINE_CHUNK = 1_000
+# Region ids per query when the chains of many checkpoints are loaded at once.
+_REGION_CHUNK = 500
+
+
+def usable_in(template: Template, region_path: str) -> bool:
+    """A region's checkpoints use the templates of the region itself and of the regions above it."""
+    return template.region_path in ancestor_paths(region_path)
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/")]
+
+
+@dataclass(frozen=True)
+class CheckpointDraft:
+    """A checkpoint to create whose region (in the caller's scope), template (usable there) and name (free in the
+    region) the caller has checked already, as a bulk import does for thousands at once."""
+
+    region: Region
+    template: Template
+    body: CheckpointCreate
 
 
 class CheckpointConfigs:
@@ -40,9 +65,37 @@ class CheckpointConfigs:
         return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
 
     async def build(self, checkpoint: Checkpoint) -> CheckpointConfig:
-        chain = await self.regions.by_ids([*(int(part) for part in checkpoint.region_path.strip("/").split("/"))])
-        version = await self.templates.version(checkpoint.template_id, checkpoint.template_version)
-        assert version is not None
+        (config,) = await self.build_all([checkpoint])
+        return config
+
+    async def build_all(self, checkpoints: Sequence[Checkpoint]) -> list[CheckpointConfig]:
+        """The configs of many checkpoints with one query per few hundred regions and one per template version."""
+        region_ids = sorted(
+            {region_id for checkpoint in checkpoints for region_id in _path_ids(checkpoint.region_path)}
+        )
+        regions: dict[int, Region] = {}
+        for start in range(0, len(region_ids), _REGION_CHUNK):
+            regions.update(
+                (region.id, region) for region in await self.regions.by_ids(region_ids[start : start + _REGION_CHUNK])
+            )
+        forms: dict[tuple[int, int], FormDefinition] = {}
+        for template_id, number in sorted(
+            {(checkpoint.template_id, checkpoint.template_version) for checkpoint in checkpoints}
+        ):
+            version = await self.templates.version(template_id, number)
+            assert version is not None
+            forms[template_id, number] = FormDefinition.from_fields(version.fields)
+        return [
+            self._config(
+                checkpoint,
+                [regions[region_id] for region_id in _path_ids(checkpoint.region_path) if region_id in regions],
+                forms[checkpoint.template_id, checkpoint.template_version],
+            )
+            for checkpoint in checkpoints
+        ]
+
+    @staticmethod
+    def _config(checkpoint: Checkpoint, chain: list[Region], form: FormDefinition) -> CheckpointConfig:
         return CheckpointConfig(
             id=checkpoint.id,
             code=checkpoint.code,
@@ -60,15 +113,22 @@ class CheckpointConfigs:
             fever_threshold=checkpoint.fever_threshold,
             template_id=checkpoint.template_id,
             template_version=checkpoint.template_version,
-            form=FormDefinition.from_fields(version.fields),
+            form=form,
         )
 
     async def publish_after_commit(self, checkpoint: Checkpoint) -> None:
-        payload = (await self.build(checkpoint)).model_dump_json()
+        await self.publish_all_after_commit([checkpoint])
+
+    async def publish_all_after_commit(self, checkpoints: Sequence[Checkpoint]) -> None:
+        payloads = [(config_key(config.code), config.model_dump_json()) for config in await self.build_all(checkpoints)]
         cache = self.parts.cache
 
         async def publish() -> None:
-            await cache.set(config_key(checkpoint.code), payload, ex=CONFIG_TTL_SECONDS)
+            for start in range(0, len(payloads), _PIPELINE_CHUNK):
+                async with cache.pipeline(transaction=False) as pipeline:
+                    for key, payload in payloads[start : start + _PIPELINE_CHUNK]:
+                        pipeline.set(key, payload, ex=CONFIG_TTL_SECONDS)
+                    await pipeline.execute()
 
         after_commit(self.session, publish)
 
@@ -95,7 +155,7 @@ class CheckpointService:
         template = await self.templates.get(template_id)
         if template is None:
             raise ValidationFailed.field("template_id", "表单模板不存在", "not_found")
-        if template.region_path not in ancestor_paths(region.path):
+        if not usable_in(template, region.path):
             raise ValidationFailed.field("template_id", "该表单模板不能用于此地区的卡口", "out_of_scope")
         number = template.latest_version if version is None else version
         if await self.templates.version(template.id, number) is None:
@@ -109,10 +169,32 @@ class CheckpointService:
         ensure_in_scope(self.caller, checkpoint.region_path)
         return checkpoint
 
-    async def _new_code(self) -> str:
-        while await self.checkpoints.code_taken(code := new_code()):
-            pass
-        return code
+    async def _new_codes(self, count: int) -> list[str]:
+        """`count` distinct codes no checkpoint has, checked in one query per few hundred (collisions are rare)."""
+        codes: set[str] = set()
+        while len(codes) < count:
+            fresh = {new_code() for _ in range(count - len(codes))} - codes
+            codes |= fresh - await self.checkpoints.codes_taken(fresh)
+        return list(codes)
+
+    @staticmethod
+    def _columns(code: str, region: Region, template: Template, version: int, body: CheckpointCreate) -> dict[str, Any]:
+        """What a new checkpoint is made of, created one by one or thousands at once."""
+        return {
+            "code": code,
+            "region_id": region.id,
+            "region_path": region.path,
+            "city_code": region.city_code,
+            "name": body.name,
+            "kind": body.kind,
+            "address": body.address,
+            "template_id": template.id,
+            "template_version": version,
+            "temp_valid_minutes": body.temp_valid_minutes,
+            "requires_audit": body.requires_audit,
+            "fever_threshold": round(body.fever_threshold, 1),
+            "active": body.active,
+        }
 
     async def outs(self, checkpoints: Iterable[Checkpoint]) -> list[CheckpointOut]:
         rows = list(checkpoints)
@@ -164,25 +246,27 @@ class CheckpointService:
         template, version = await self._template_for(body.template_id, region)
         if await self.checkpoints.named(region.id, body.name):
             raise CheckpointNameTaken(f"「{region.name}」已有名为「{body.name}」的卡口")
-        checkpoint = Checkpoint(
-            code=await self._new_code(),
-            region_id=region.id,
-            region_path=region.path,
-            city_code=region.city_code,
-            name=body.name,
-            kind=body.kind,
-            address=body.address,
-            template_id=template.id,
-            template_version=version,
-            temp_valid_minutes=body.temp_valid_minutes,
-            requires_audit=body.requires_audit,
-            fever_threshold=round(body.fever_threshold, 1),
-            active=body.active,
-        )
+        (code,) = await self._new_codes(1)
+        checkpoint = Checkpoint(**self._columns(code, region, template, version, body))
         self.session.add(checkpoint)
         await self._flush()
         await self.configs.publish_after_commit(checkpoint)
         return checkpoint
+
+    async def create_all(self, drafts: Sequence[CheckpointDraft]) -> list[Checkpoint]:
+        """Checkpoints checked beforehand (`CheckpointDraft`), each on its template's latest version: one batch of
+        inserts, and their configs published in pipelines once committed."""
+        codes = await self._new_codes(len(drafts))
+        columns = [
+            self._columns(code, draft.region, draft.template, draft.template.latest_version, draft.body)
+            for code, draft in zip(codes, drafts, strict=True)
+        ]
+        try:
+            checkpoints = await self.checkpoints.insert_all(columns)
+        except IntegrityError as error:  # a same-named checkpoint slipped in after the caller's checks
+            raise CheckpointNameTaken("刚有同名卡口加入，请刷新后重试") from error
+        await self.configs.publish_all_after_commit(checkpoints)
+        return checkpoints
 
     async def get(self, checkpoint_id: int) -> Checkpoint:
         return await self._get(checkpoint_id)

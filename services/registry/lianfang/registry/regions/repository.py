@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Row, func, select
 
@@ -10,6 +10,8 @@ from lianfang.registry.models import Checkpoint, Region, RegionLevel, Template
 __all__ = ["RegionRepository", "TreeRow"]
 
 TreeRow = Row[int, int | None, str, str | None, RegionLevel]
+# Bound parameters per `IN (…)`: far below SQLite's and MySQL's limits, large enough for few round trips.
+_IN_CHUNK = 500
 
 
 def _within(scope_path: str) -> ColumnElement[bool]:
@@ -66,6 +68,30 @@ class RegionRepository(Repository[Region]):
             )
         )
         return count or 0
+
+    async def within(self, scope_path: str) -> list[Region]:
+        """Every region under `scope_path`, itself included."""
+        return await self.all(select(Region).where(_within(scope_path)))
+
+    async def children_of(self, parent_ids: Collection[int]) -> list[tuple[int, str]]:
+        """The `(id, name)` of the regions right below these."""
+        if not parent_ids:
+            return []
+        rows = await self.session.execute(
+            select(Region.id, Region.name).where(Region.parent_id.in_(sorted(parent_ids)))
+        )
+        return [(region_id, name) for region_id, name in rows]
+
+    async def existing_codes(self, codes: Collection[str]) -> set[str]:
+        """Which of `codes` some region has, anywhere in the tree."""
+        wanted = sorted(codes)
+        found: set[str] = set()
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            found.update(
+                code for code in await self.session.scalars(select(Region.code).where(Region.code.in_(chunk))) if code
+            )
+        return found
 
     async def subtree(self, scope_path: str, levels: Sequence[RegionLevel] | None) -> Sequence[TreeRow]:
         """The regions under `scope_path`, itself included, in creation order."""
