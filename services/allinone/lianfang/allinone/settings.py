@@ -43,7 +43,7 @@ class AllInOneSettings:
     def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:
         """`base_url` is where this server listens: QR codes point there unless LIANFANG_PUBLIC_URL says otherwise."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        public = {} if os.environ.get("LIANFANG_PUBLIC_URL") else {"public_url": base_url}
+        public: dict[str, Any] = {} if os.environ.get("LIANFANG_PUBLIC_URL") else {"public_url": base_url}
         gateway = GatewaySettings(
             **_sqlite("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
             **_root_password(data_dir),
