@@ -82,6 +82,14 @@ def build_app(database_url: str) -> FastAPI:
         await session.flush()
         raise RuntimeError("secret internals")
 
+    @app.post("/api/notes/{text}/twice", status_code=201)
+    async def add_twice_unflushed(text: str, session: DbSession) -> dict[str, str]:
+        session.add(Note(text=text))
+        await session.flush()
+        session.expunge_all()
+        session.add(Note(text=text))  # the duplicate surfaces only when the request's session commits
+        return {"text": text}
+
     @app.get("/api/notes/count")
     async def count(session: DbSession) -> int:
         return int(await session.scalar(select(func.count()).select_from(Note)) or 0)
@@ -140,6 +148,19 @@ class TestTransactions:
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["code"] == "internal_error"
             assert "secret" not in response.text
+            assert await count(client) == 0
+
+    async def test_a_commit_that_fails_is_answered_as_a_failure(self, tmp_path: Path) -> None:
+        app = build_app(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver"
+            ) as client,
+        ):
+            response = await client.post("/api/notes/e/twice")
+
+            assert response.status_code == 500
             assert await count(client) == 0
 
 

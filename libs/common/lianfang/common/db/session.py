@@ -55,4 +55,6 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             await _run_after_commit(session)
 
 
-DbSession = Annotated[AsyncSession, Depends(request_session)]
+# `scope="function"`: the commit runs before the response is sent, so a commit that fails answers with an error instead
+# of a success already on its way (FastAPI's default scope runs a dependency's exit after the response).
+DbSession = Annotated[AsyncSession, Depends(request_session, scope="function")]
