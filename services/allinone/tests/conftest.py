@@ -10,14 +10,21 @@ import pytest
 
 from lianfang.allinone.app import AllInOne
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
+from lianfang.checkin.settings import CheckinSettings
+from lianfang.common.contracts.records import RecordsBase
 from lianfang.common.testing import serve
 from lianfang.common.testing.plugin import Stores
 from lianfang.gateway import main as gateway
 from lianfang.gateway.models import AccountsBase
 from lianfang.gateway.settings import GatewaySettings
+from lianfang.ingest import main as ingest
+from lianfang.ingest.settings import IngestSettings
 from lianfang.registry import main as registry
 from lianfang.registry.models import RegistryBase
 from lianfang.registry.settings import RegistrySettings
+from lianfang.trace import main as trace
+from lianfang.trace.models import TraceBase
+from lianfang.trace.settings import TraceSettings
 
 ROOT_PASSWORD = "Root-pass-2026"
 
@@ -45,6 +52,7 @@ class System:
 
 async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
     shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url}
+    records = await stores.url("records", ingest.MIGRATIONS, RecordsBase.metadata)
     return AllInOneSettings(
         data_dir=data_dir,
         gateway=GatewaySettings(
@@ -56,6 +64,14 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
         registry=RegistrySettings(
             registry_database_url=await stores.url("registry", registry.MIGRATIONS, RegistryBase.metadata),
             gateway_url=IN_PROCESS_ORIGIN,
+            **shared,
+        ),
+        checkin=CheckinSettings(registry_url=IN_PROCESS_ORIGIN, **shared),
+        ingest=IngestSettings(records_database_url=records, ingest_flush_ms=10, **shared),
+        trace=TraceSettings(
+            records_database_url=records,
+            trace_database_url=await stores.url("trace", trace.MIGRATIONS, TraceBase.metadata),
+            registry_url=IN_PROCESS_ORIGIN,
             **shared,
         ),
     )

@@ -128,7 +128,7 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     path = tmp_path / "posters.pdf"
     path.write_bytes(pdf)
-    return subprocess.run([binary, str(path), "-"], check=True, capture_output=True, text=True).stdout  # noqa: S603
+    return subprocess.run([binary, str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 class TestQrPng:
@@ -151,7 +151,7 @@ class TestQrPng:
             pytest.skip("zbarimg (zbar-tools) is not installed")
         path = tmp_path / "qr.png"
         path.write_bytes(qr_png(URL))
-        scanned = subprocess.run([binary, "--raw", "-q", str(path)], check=True, capture_output=True, text=True)  # noqa: S603
+        scanned = subprocess.run([binary, "--raw", "-q", str(path)], check=True, capture_output=True, text=True)
         assert scanned.stdout.strip() == URL
 
     def test_scale_sets_the_pixels_per_module(self) -> None:

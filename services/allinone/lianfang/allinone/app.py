@@ -14,12 +14,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lianfang.allinone.demo import DemoLogin, load_demo
 from lianfang.allinone.dispatch import PrefixDispatcher
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
+from lianfang.checkin import main as checkin
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.errors import install_error_handlers
 from lianfang.common.observability import health_router
 from lianfang.gateway import main as gateway
+from lianfang.ingest import main as ingest
 from lianfang.registry import main as registry
+from lianfang.trace import main as trace
 
 __all__ = ["AllInOne", "migrate_all"]
 
@@ -27,6 +30,8 @@ __all__ = ["AllInOne", "migrate_all"]
 async def migrate_all(settings: AllInOneSettings) -> None:
     await upgrade(gateway.MIGRATIONS, settings.gateway.accounts_database_url)
     await upgrade(registry.MIGRATIONS, settings.registry.registry_database_url)
+    await upgrade(ingest.MIGRATIONS, settings.ingest.records_database_url)
+    await upgrade(trace.MIGRATIONS, settings.trace.trace_database_url)
 
 
 class AllInOne:
@@ -47,7 +52,11 @@ class AllInOne:
         self.services: dict[str, FastAPI] = {
             registry.PREFIX: registry.create_app(settings.registry, gateway_transport=self.internal),
             gateway.PREFIX: gateway.create_app(settings.gateway, registry_transport=self.internal),
+            checkin.PREFIX: checkin.create_app(settings.checkin, registry_transport=self.internal),
+            trace.PREFIX: trace.create_app(settings.trace, registry_transport=self.internal),
         }
+        # The ingest worker has no API: only its lifespan (the worker, on the in-process broker) and its readiness.
+        self.worker = ingest.create_app(settings.ingest)
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
         self.root.include_router(health_router())
@@ -61,10 +70,11 @@ class AllInOne:
         await migrate_all(self.settings)
         async with AsyncExitStack() as stack:
             # Starlette runs no lifespan of a sub-app: each service's is entered here, the registry first (the root region).
-            for app in self.services.values():
+            apps = [*self.services.values(), self.worker]
+            for app in apps:
                 await stack.enter_async_context(app.router.lifespan_context(app))
             # One check per dependency: every service holds its own client of the shared Redis, one is enough to ask.
-            checks = [check for app in self.services.values() for check in app.state.readiness]
+            checks = [check for app in apps for check in app.state.readiness]
             root.state.readiness = list({check.name: check for check in checks}.values())
             logins = await self._demo_logins()
             if self.on_ready is not None:

@@ -25,6 +25,8 @@ __all__ = ["main"]
 SERVICES = {
     "gateway": "lianfang.gateway.main:create_app",
     "registry": "lianfang.registry.main:create_app",
+    "checkin": "lianfang.checkin.main:create_app",
+    "trace": "lianfang.trace.main:create_app",
 }
 
 
@@ -35,9 +37,17 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    _uvicorn(SERVICES[args.service], args)
+
+
+def _worker(args: argparse.Namespace) -> None:
+    _uvicorn("lianfang.ingest.main:create_app", args)
+
+
+def _uvicorn(factory: str, args: argparse.Namespace) -> None:
     configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "INFO"))
     uvicorn.run(
-        SERVICES[args.service],
+        factory,
         factory=True,
         host=args.host,
         port=args.port,
@@ -53,13 +63,19 @@ def _migrate(args: argparse.Namespace) -> None:
     from lianfang.common.db.migrate import upgrade
     from lianfang.gateway.main import MIGRATIONS as ACCOUNTS
     from lianfang.gateway.settings import GatewaySettings
+    from lianfang.ingest.main import MIGRATIONS as RECORDS
+    from lianfang.ingest.settings import IngestSettings
     from lianfang.registry.main import MIGRATIONS as REGISTRY
     from lianfang.registry.settings import RegistrySettings
+    from lianfang.trace.main import MIGRATIONS as TRACE
+    from lianfang.trace.settings import TraceSettings
 
     async def migrate() -> None:
         for name, migrations, url in (
             ("accounts", ACCOUNTS, GatewaySettings().accounts_database_url),
             ("registry", REGISTRY, RegistrySettings().registry_database_url),
+            ("records", RECORDS, IngestSettings().records_database_url),
+            ("access log", TRACE, TraceSettings().trace_database_url),
         ):
             print(f"migrating the {name} store")
             await upgrade(migrations, url)
@@ -101,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="the ingest worker on its own (the cluster), with /healthz and /metrics"
+    )
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument("--port", type=int, default=8090)
+    worker.add_argument("--workers", type=int, default=1, help="worker processes, each with its own consumer")
+    worker.set_defaults(handler=_worker)
 
     migrate = commands.add_parser("migrate", help="apply every store's migrations (LIANFANG_*_DATABASE_URL)")
     migrate.set_defaults(handler=_migrate)

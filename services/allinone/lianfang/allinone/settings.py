@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lianfang.checkin.settings import CheckinSettings
 from lianfang.gateway.settings import GatewaySettings
+from lianfang.ingest.settings import IngestSettings
 from lianfang.registry.settings import RegistrySettings
+from lianfang.trace.settings import TraceSettings
 
 __all__ = ["AllInOneSettings"]
 
@@ -38,6 +41,9 @@ class AllInOneSettings:
     data_dir: Path
     gateway: GatewaySettings
     registry: RegistrySettings
+    checkin: CheckinSettings
+    ingest: IngestSettings
+    trace: TraceSettings
 
     @classmethod
     def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:
@@ -55,4 +61,16 @@ class AllInOneSettings:
             **public,
             gateway_url=IN_PROCESS_ORIGIN,
         )
-        return cls(data_dir=data_dir, gateway=gateway, registry=registry)
+        records = _sqlite("LIANFANG_RECORDS_DATABASE_URL", data_dir / "records.db")
+        return cls(
+            data_dir=data_dir,
+            gateway=gateway,
+            registry=registry,
+            checkin=CheckinSettings(**public, registry_url=IN_PROCESS_ORIGIN),
+            ingest=IngestSettings(**records),
+            trace=TraceSettings(
+                **records,
+                **_sqlite("LIANFANG_TRACE_DATABASE_URL", data_dir / "trace.db"),
+                registry_url=IN_PROCESS_ORIGIN,
+            ),
+        )

@@ -25,7 +25,7 @@ class GatewayParts:
     wechat: WeChatClient
 
 
-def _parts(request: Request) -> GatewayParts:
+async def _parts(request: Request) -> GatewayParts:
     parts: GatewayParts = request.app.state.parts
     return parts
 

@@ -22,7 +22,7 @@ class RegistryParts:
     accounts: AccountsClient
 
 
-def _parts(request: Request) -> RegistryParts:
+async def _parts(request: Request) -> RegistryParts:
     parts: RegistryParts = request.app.state.parts
     return parts
 

@@ -21,10 +21,11 @@ __all__ = [
     "in_scope",
 ]
 
+# Dependencies are coroutines: FastAPI runs plain functions in its thread pool, a costly hop on every request.
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
 
 
-def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized("请先登录")
     return credentials.credentials
@@ -34,7 +35,7 @@ def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Dep
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-def current_principal(request: Request, token: BearerToken) -> Principal:
+async def current_principal(request: Request, token: BearerToken) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify(token)
 
@@ -42,25 +43,25 @@ def current_principal(request: Request, token: BearerToken) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def current_admin(principal: CurrentPrincipal) -> AdminPrincipal:
+async def current_admin(principal: CurrentPrincipal) -> AdminPrincipal:
     if not isinstance(principal, AdminPrincipal):
         raise Forbidden("仅区域管理员可以执行此操作")
     return principal
 
 
-def current_staff(principal: CurrentPrincipal) -> StaffPrincipal:
+async def current_staff(principal: CurrentPrincipal) -> StaffPrincipal:
     if not isinstance(principal, StaffPrincipal):
         raise Forbidden("仅卡口执勤人员可以执行此操作")
     return principal
 
 
-def current_staff_or_admin(principal: CurrentPrincipal) -> AdminPrincipal | StaffPrincipal:
+async def current_staff_or_admin(principal: CurrentPrincipal) -> AdminPrincipal | StaffPrincipal:
     if isinstance(principal, ResidentPrincipal):
         raise Forbidden("仅工作人员可以执行此操作")
     return principal
 
 
-def current_resident(principal: CurrentPrincipal) -> ResidentPrincipal:
+async def current_resident(principal: CurrentPrincipal) -> ResidentPrincipal:
     if not isinstance(principal, ResidentPrincipal):
         raise Forbidden("仅居民账号可以执行此操作")
     return principal

@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from lianfang.common.errors import Unauthorized
 
@@ -98,7 +100,11 @@ class TokenSigner:
 
 class TokenVerifier:
     def __init__(self, public_key_pem: str, *, issuer: str) -> None:
-        self._key = public_key_pem
+        # Parsed once: PyJWT would parse a PEM string again on every verification.
+        key = load_pem_public_key(public_key_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("LIANFANG_JWT_PUBLIC_KEY must be an Ed25519 public key (see `lianfang keygen`)")
+        self._key = key
         self._issuer = issuer
 
     def verify(self, token: str) -> Principal:

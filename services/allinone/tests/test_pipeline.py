@@ -1,0 +1,129 @@
+"""The whole path in one process: a resident checks in, staff decide, the worker stores it, trace finds it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from .conftest import System
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+ANSWERS = {"name": "李雷", "phone": "13812345678", "address": "3 号楼 2 单元", "is_resident": True}
+
+
+async def setup_gate(system: System) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    root = await system.login()
+    county = await system.region(root, await system.region(root, 1, "石家庄市", "130100"), "长安区", "130102")
+    templates = (await system.client.get("/api/registry/templates", headers=root)).json()["items"]
+    gate_template = next(item["id"] for item in templates if item["builtin"] == "residential_gate")
+    gate = (
+        await system.client.post(
+            "/api/registry/checkpoints",
+            json={
+                "region_id": county,
+                "name": "育才小区东门",
+                "kind": "community",
+                "template_id": gate_template,
+                "temp_valid_minutes": 240,
+                "requires_audit": True,
+            },
+            headers=root,
+        )
+    ).json()
+    await system.client.post(
+        "/api/auth/admins",
+        json={
+            "username": "guard",
+            "password": "Guard-pass-1",
+            "name": "门岗",
+            "region_id": county,
+            "role": "staff",
+            "checkpoint_ids": [gate["id"]],
+        },
+        headers=root,
+    )
+    return root, gate, await system.login("guard", "Guard-pass-1")
+
+
+async def resident(system: System, openid: str) -> dict[str, str]:
+    token = (await system.client.post("/api/auth/dev/login", json={"openid": openid})).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def stored(system: System, headers: dict[str, str], expected: int) -> list[dict[str, Any]]:
+    """The records trace sees, once the worker has stored `expected` of them (it runs beside the request, not in it)."""
+    for _ in range(100):
+        items: list[dict[str, Any]] = (await system.client.get("/api/trace/records", headers=headers)).json()["items"]
+        if len(items) >= expected:
+            return items
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{expected} records were not stored in time")
+
+
+async def test_a_check_in_is_decided_stored_and_found(system: System) -> None:
+    root, gate, guard = await setup_gate(system)
+    person = await resident(system, "o-lilei")
+
+    page = (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=person)).json()
+    receipt = await system.client.post(
+        "/api/checkin/checkins",
+        json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4()), "answers": ANSWERS, "temperature": 36.5},
+        headers=person,
+    )
+    pending = (await system.client.get(f"/api/checkin/staff/checkpoints/{gate['id']}/pending", headers=guard)).json()
+    decision = await system.client.post(
+        f"/api/checkin/staff/checkins/{receipt.json()['id']}/decision", json={"decision": "approve"}, headers=guard
+    )
+
+    assert page["checkpoint"]["name"] == "育才小区东门"
+    assert page["temperature"]["required"] is True
+    assert receipt.status_code == 201, receipt.text
+    assert receipt.json()["status"] == "pending"
+    assert [item["id"] for item in pending["items"]] == [receipt.json()["id"]]
+    assert decision.status_code == 200, decision.text
+    (record,) = await stored(system, root, 1)
+    for _ in range(100):
+        if record["status"] == "passed":
+            break
+        await asyncio.sleep(0.05)
+        (record,) = await stored(system, root, 1)
+    assert (record["id"], record["status"]) == (receipt.json()["id"], "passed")
+    assert record["person"]["phone_masked"] == "138****5678"
+    assert record["checkpoint_name"] == "育才小区东门"
+    mine = (await system.client.get("/api/checkin/me/checkins", headers=person)).json()
+    assert mine["items"][0]["status"] == "passed"
+
+
+async def test_the_temperature_is_reused_and_a_fever_shows(system: System) -> None:
+    root, gate, _ = await setup_gate(system)
+    person = await resident(system, "o-hanmeimei")
+    answers = ANSWERS | {"name": "韩梅梅", "phone": "13900001111"}
+
+    first = await system.client.post(
+        "/api/checkin/checkins",
+        json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4()), "answers": answers, "temperature": 36.6},
+        headers=person,
+    )
+    page = (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=person)).json()
+    second = await system.client.post(
+        "/api/checkin/checkins",
+        json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4()), "answers": answers},
+        headers=person,
+    )
+    fever = await system.client.post(
+        "/api/checkin/checkins",
+        json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4()), "answers": answers, "temperature": 38.2},
+        headers=person,
+    )
+
+    assert first.status_code == 201
+    assert page["prefill"]["name"] == "韩梅梅"
+    assert page["temperature"]["last"]["value"] == 36.6
+    assert second.json()["temperature"]["source"] == "reused"
+    assert fever.json()["status"] == "abnormal"
+    records = await stored(system, root, 3)
+    assert sorted(record["status"] for record in records) == ["abnormal", "pending", "pending"]

@@ -1,0 +1,111 @@
+"""Callers of the check-in service.
+
+The dependencies of `lianfang.common.auth` are plain functions, which FastAPI runs in its thread pool: a hand-off to a
+thread and back per dependency, several per request, which at check-in rates cost more than the check-in itself. These
+are coroutines over the same verifier and the same rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from lianfang.common.auth import Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier
+from lianfang.common.errors import Forbidden, Unauthorized
+
+__all__ = ["CachingTokenVerifier", "MaybeResident", "Resident", "Staff", "resident_of"]
+
+_MAX_REMEMBERED: Final = 100_000
+
+
+class CachingTokenVerifier(TokenVerifier):
+    """Remembers each verified token for `remember_seconds`, never past its expiry.
+
+    Access tokens cannot be revoked before they expire, so a remembered verification answers exactly as a new one would;
+    it saves an Ed25519 verification (about 150 µs) on every request of a resident after the first.
+    """
+
+    def __init__(self, public_key_pem: str, *, issuer: str, remember_seconds: float) -> None:
+        super().__init__(public_key_pem, issuer=issuer)
+        self._remember_seconds = remember_seconds
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, until = remembered
+            if now < until:
+                return principal
+            del self._verified[token]
+        principal = super().verify(token)
+        if self._remember_seconds > 0:
+            if len(self._verified) >= _MAX_REMEMBERED:
+                self._verified.clear()
+            self._verified[token] = principal, min(now + self._remember_seconds, _expiry(token))
+        return principal
+
+
+def _expiry(token: str) -> float:
+    """The `exp` claim of a token already verified."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims["exp"])
+
+
+def resident_of(request: Request) -> ResidentPrincipal:
+    """The resident of a request read by hand, for the one route that skips dependency injection (see its comment)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("请先登录")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = verifier.verify(token)
+    if not isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅居民账号可以执行此操作")
+    return principal
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
+_Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _verify(request: Request, credentials: HTTPAuthorizationCredentials) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+async def _resident(request: Request, credentials: _Credentials) -> ResidentPrincipal:
+    if credentials is None:
+        raise Unauthorized("请先登录")
+    principal = _verify(request, credentials)
+    if not isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅居民账号可以执行此操作")
+    return principal
+
+
+async def _maybe_resident(request: Request, credentials: _Credentials) -> ResidentPrincipal | None:
+    """Anyone may read a checkpoint's page; a resident also gets their own prefill and temperature. A token that does
+    not verify is refused rather than ignored, so the page refreshes it instead of silently losing the prefill."""
+    if credentials is None:
+        return None
+    principal = _verify(request, credentials)
+    return principal if isinstance(principal, ResidentPrincipal) else None
+
+
+async def _staff(request: Request, credentials: _Credentials) -> StaffPrincipal:
+    if credentials is None:
+        raise Unauthorized("请先登录")
+    principal = _verify(request, credentials)
+    if not isinstance(principal, StaffPrincipal):
+        raise Forbidden("仅卡口执勤人员可以执行此操作")
+    return principal
+
+
+Resident = Annotated[ResidentPrincipal, Depends(_resident)]
+MaybeResident = Annotated[ResidentPrincipal | None, Depends(_maybe_resident)]
+Staff = Annotated[StaffPrincipal, Depends(_staff)]

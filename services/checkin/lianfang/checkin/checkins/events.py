@@ -1,0 +1,100 @@
+"""The `CheckinCreated` events of a check-in, personal data encrypted before anything leaves the process."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic_core import to_json
+
+from lianfang.checkin.checkins.people import Measurement, Person
+from lianfang.common.contracts.checkpoints import CheckpointConfig
+from lianfang.common.contracts.events import (
+    Ancestry,
+    CheckinCreated,
+    Direction,
+    PersonalData,
+    RecordStatus,
+    created_routing_key,
+)
+from lianfang.common.messaging import OutgoingMessage
+from lianfang.common.pii import PiiCipher, mask_id_card, mask_name, mask_phone
+
+__all__ = ["ancestry", "created_event", "encrypted_answers", "message_of", "personal_data"]
+
+
+def ancestry(checkpoint: CheckpointConfig) -> Ancestry:
+    ids = {step.level: step.id for step in checkpoint.regions}
+    return Ancestry(
+        province_id=ids.get("province", checkpoint.regions[0].id if checkpoint.regions else checkpoint.region_id),
+        city_id=ids.get("city"),
+        county_id=ids.get("county"),
+        township_id=ids.get("township"),
+        unit_id=ids.get("unit"),
+    )
+
+
+def personal_data(pii: PiiCipher, person: Person) -> PersonalData:
+    name, phone, id_card = person.personal.name, person.personal.phone, person.personal.id_card
+    return PersonalData(
+        name_encrypted=pii.encrypt(name) if name else None,
+        name_masked=mask_name(name) if name else None,
+        phone_encrypted=pii.encrypt(phone) if phone else None,
+        phone_hash=person.phone_hash,
+        phone_masked=mask_phone(phone) if phone else None,
+        id_card_encrypted=pii.encrypt(id_card) if id_card else None,
+        id_card_hash=person.id_card_hash,
+        id_card_masked=mask_id_card(id_card) if id_card else None,
+    )
+
+
+def encrypted_answers(pii: PiiCipher, answers: object) -> str:
+    # pydantic-core's encoder: compact UTF-8 like `json.dumps(…, ensure_ascii=False)`, in a third of the time.
+    return pii.encrypt(to_json(answers).decode())
+
+
+def created_event(
+    *,
+    record_id: uuid.UUID,
+    client_key: uuid.UUID,
+    checkpoint: CheckpointConfig,
+    checked_at: datetime,
+    resident_id: uuid.UUID | None,
+    companion_of: uuid.UUID | None,
+    entered_by: uuid.UUID | None,
+    person: PersonalData,
+    answers_encrypted: str,
+    measurement: Measurement,
+    direction: Direction,
+    status: RecordStatus,
+) -> CheckinCreated:
+    return CheckinCreated(
+        id=record_id,
+        client_key=client_key,
+        city_code=checkpoint.city_code,
+        checked_at=checked_at,
+        checkpoint_id=checkpoint.id,
+        checkpoint_kind=checkpoint.kind,
+        region_id=checkpoint.region_id,
+        ancestry=ancestry(checkpoint),
+        resident_id=resident_id,
+        companion_of=companion_of,
+        entered_by=entered_by,
+        person=person,
+        answers_encrypted=answers_encrypted,
+        template_id=checkpoint.template_id,
+        template_version=checkpoint.template_version,
+        temperature=measurement.value,
+        temperature_source=measurement.source,
+        temperature_measured_at=measurement.measured_at,
+        direction=direction,
+        status=status,
+    )
+
+
+def message_of(event: CheckinCreated) -> OutgoingMessage:
+    return OutgoingMessage(
+        routing_key=created_routing_key(event.city_code),
+        body=event.__pydantic_serializer__.to_json(event),
+        message_id=str(event.id),
+    )

@@ -1,0 +1,217 @@
+"""The check-in path's state in Redis (key layout in `lianfang.checkin.keys`): one round trip before the publish, one
+after it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from lianfang.checkin.checkins.people import FeverMark, Measurement
+from lianfang.checkin.checkins.schemas import CheckinRecord
+from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.keys import (
+    CLAIM_SECONDS,
+    FEVER_SECONDS,
+    HISTORY_LENGTH,
+    HISTORY_SECONDS,
+    IDEMPOTENCY_SECONDS,
+    PENDING_SECONDS,
+    PREFILL_SECONDS,
+    RECENT_EVENTS,
+    RECENT_EVENTS_SECONDS,
+    RECORD_SECONDS,
+    TEMPERATURE_SECONDS,
+    client_key,
+    fever_key,
+    history_key,
+    live_channel,
+    pending_key,
+    prefill_key,
+    recent_events_key,
+    record_key,
+    temperature_key,
+)
+from lianfang.checkin.resp import Command
+from lianfang.checkin.state import RedisState, as_mapping
+from lianfang.common.contracts.events import RecordStatus
+
+__all__ = ["CheckinRepository", "CheckinWrite", "Claim", "ResidentState", "parse_record"]
+
+log = logging.getLogger("lianfang.checkin.state")
+
+_CLAIM = b"claim:"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What Redis held when a check-in claimed its client id."""
+
+    # The receipt of an earlier request with the same client id: the answer to give again.
+    replay: bytes | None
+    # Another request with this client id is still waiting for the broker.
+    busy: bool
+    measurements: dict[str, Measurement] = field(default_factory=dict)
+    fevers: dict[str, FeverMark] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinWrite:
+    """Everything a confirmed check-in leaves in Redis."""
+
+    client_id: uuid.UUID
+    receipt: bytes
+    checkpoint_id: int
+    resident_id: uuid.UUID | None
+    records: Sequence[tuple[CheckinRecord, bytes]]
+    measurements: Sequence[tuple[str, Measurement]]
+    fevers: Sequence[tuple[str, FeverMark]]
+    # Fields of the resident's prefill hash and their values.
+    prefill: Sequence[tuple[str, bytes]]
+    # Complete server-sent events for the checkpoint's live view.
+    live_events: Sequence[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentState:
+    measurement: Measurement | None
+    fever: FeverMark | None
+    prefill: dict[bytes, bytes]
+
+
+def parse_record(raw: object) -> CheckinRecord | None:
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        return CheckinRecord.model_validate_json(raw)
+    except ValidationError:
+        log.exception("an unreadable record in Redis")
+        return None
+
+
+class CheckinRepository:
+    def __init__(self, state: RedisState) -> None:
+        self._state = state
+
+    @property
+    def available(self) -> bool:
+        return self._state.available
+
+    async def claim(
+        self,
+        client_id: uuid.UUID,
+        token: bytes,
+        *,
+        temperature_identities: Sequence[str],
+        fever_identities: Sequence[str],
+    ) -> Claim:
+        """Claims the client id and reads the people's state, in one round trip; `StateUnavailable` without Redis."""
+        keys = [temperature_key(identity) for identity in temperature_identities]
+        keys += [fever_key(identity) for identity in fever_identities]
+        commands: list[Command] = [("SET", client_key(client_id), _CLAIM + token, "NX", "GET", "EX", CLAIM_SECONDS)]
+        if keys:
+            commands.append(("MGET", *keys))
+        replies = await self._state.execute(commands)
+        held = replies[0]
+        if isinstance(held, bytes):
+            return Claim(replay=None if held.startswith(_CLAIM) else held, busy=held.startswith(_CLAIM))
+        values = replies[1] if keys else []
+        assert isinstance(values, list)
+        count = len(temperature_identities)
+        measurements = {
+            identity: measurement
+            for identity, raw in zip(temperature_identities, values[:count], strict=True)
+            if (measurement := Measurement.decode(raw)) is not None
+        }
+        fevers = {
+            identity: mark
+            for identity, raw in zip(fever_identities, values[count:], strict=True)
+            if (mark := FeverMark.decode(raw)) is not None
+        }
+        return Claim(replay=None, busy=False, measurements=measurements, fevers=fevers)
+
+    async def replay(self, client_id: uuid.UUID) -> bytes | None:
+        """The receipt stored for the client id, if any; None without Redis too."""
+        if not self._state.available:
+            return None
+        try:
+            (held,) = await self._state.execute([("GET", client_key(client_id))])
+        except StateUnavailable:
+            return None
+        return held if isinstance(held, bytes) and not held.startswith(_CLAIM) else None
+
+    async def release(self, client_id: uuid.UUID, token: bytes) -> None:
+        """Gives the client id back after a failure, so the retry starts afresh. Only our own claim is deleted; between
+        the read and the delete another request could claim it only once ours had expired, after `CLAIM_SECONDS`."""
+        key = client_key(client_id)
+        try:
+            (held,) = await self._state.execute([("GET", key)])
+            if held == _CLAIM + token:
+                await self._state.execute([("DEL", key)])
+        except StateUnavailable:
+            log.warning("could not release client id %s; it frees itself in %d s", client_id, CLAIM_SECONDS)
+
+    async def save(self, write: CheckinWrite) -> None:
+        """Best effort: the event is confirmed already, and the check-in stands without these."""
+        commands: list[Command] = [("SET", client_key(write.client_id), write.receipt, "EX", IDEMPOTENCY_SECONDS)]
+        for identity, measurement in write.measurements:
+            commands.append(("SET", temperature_key(identity), measurement.encode(), "EX", TEMPERATURE_SECONDS))
+        for identity, mark in write.fevers:
+            commands.append(("SET", fever_key(identity), mark.encode(), "EX", FEVER_SECONDS))
+        pending: list[bytes | str] = []
+        for record, raw in write.records:
+            commands.append(("SET", record_key(record.id), raw, "EX", RECORD_SECONDS))
+            if record.status is RecordStatus.pending:
+                pending += [str(record.id), raw]
+        if pending:
+            key = pending_key(write.checkpoint_id)
+            commands += [("HSET", key, *pending), ("EXPIRE", key, PENDING_SECONDS)]
+        if write.resident_id is not None:
+            history = history_key(write.resident_id)
+            newest_first = [str(record.id) for record, _ in reversed(write.records)]
+            commands += [
+                ("LPUSH", history, *newest_first),
+                ("LTRIM", history, 0, HISTORY_LENGTH - 1),
+                ("EXPIRE", history, HISTORY_SECONDS),
+            ]
+            if write.prefill:
+                prefill = prefill_key(write.resident_id)
+                fields = [part for pair in write.prefill for part in pair]
+                commands += [("HSET", prefill, *fields), ("EXPIRE", prefill, PREFILL_SECONDS)]
+        if write.live_events:
+            recent = recent_events_key(write.checkpoint_id)
+            commands += [
+                ("LPUSH", recent, *write.live_events),
+                ("LTRIM", recent, 0, RECENT_EVENTS - 1),
+                ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
+            ]
+            channel = live_channel(write.checkpoint_id)
+            commands += [("PUBLISH", channel, event) for event in write.live_events]
+        try:
+            await self._state.execute(commands)
+        except StateUnavailable:
+            log.warning(
+                "check-in %s is confirmed but not in Redis: no receipt for retries, no live event", write.client_id
+            )
+
+    async def resident_state(self, resident_id: uuid.UUID) -> ResidentState:
+        identity = f"resident:{resident_id}"
+        measurement, fever, prefill = await self._state.execute(
+            [("GET", temperature_key(identity)), ("GET", fever_key(identity)), ("HGETALL", prefill_key(resident_id))]
+        )
+        return ResidentState(Measurement.decode(measurement), FeverMark.decode(fever), as_mapping(prefill))
+
+    async def history(self, resident_id: uuid.UUID, offset: int, limit: int) -> tuple[list[CheckinRecord], bool]:
+        """A page of the resident's records, newest first, and whether more follow."""
+        (ids,) = await self._state.execute([("LRANGE", history_key(resident_id), offset, offset + limit)])
+        assert isinstance(ids, list)
+        more = len(ids) > limit
+        wanted = [record_id for record_id in ids[:limit] if isinstance(record_id, bytes)]
+        if not wanted:
+            return [], more
+        (raws,) = await self._state.execute([("MGET", *(record_key(uuid.UUID(raw.decode())) for raw in wanted))])
+        assert isinstance(raws, list)
+        return [record for raw in raws if (record := parse_record(raw)) is not None], more

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from lianfang.common.contracts.events import Direction, RecordStatus, TemperatureSource
+
+__all__ = [
+    "MAX_COMPANIONS",
+    "STATUS_LABELS",
+    "TEMPERATURE_MAX",
+    "TEMPERATURE_MIN",
+    "ArrivalWarning",
+    "CheckinCreate",
+    "CheckinHistory",
+    "CheckinReceipt",
+    "CheckinRecord",
+    "CheckinSummary",
+    "CheckpointRef",
+    "CompanionCreate",
+    "CompanionReceipt",
+    "HandEntryCreate",
+    "Temperature",
+    "TemperatureOut",
+]
+
+TEMPERATURE_MIN: Final = 35.0
+TEMPERATURE_MAX: Final = 42.5
+# Children and elderly people checked in from one phone; more than this is a group, which staff register by hand.
+MAX_COMPANIONS: Final = 10
+
+STATUS_LABELS: Final = {
+    RecordStatus.passed: "准许通行",
+    RecordStatus.pending: "待审核",
+    RecordStatus.rejected: "未通过",
+    RecordStatus.abnormal: "体温异常",
+}
+
+
+def _temperature(value: float) -> float:
+    if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
+        raise ValueError(f"体温应在 {TEMPERATURE_MIN}～{TEMPERATURE_MAX} ℃ 之间，请重新测量")
+    return round(value, 1)
+
+
+Temperature = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_temperature)]
+
+
+class CompanionCreate(BaseModel):
+    answers: dict[str, Any]
+    temperature: Temperature | None = Field(default=None, description="体温（℃）；不填则沿用其有效期内的上次测量")
+
+
+class CheckinCreate(BaseModel):
+    checkpoint_code: str = Field(min_length=1, max_length=32)
+    client_id: uuid.UUID = Field(description="客户端为这次登记生成的编号：重试时原样再发，24 小时内只登记一次")
+    answers: dict[str, Any]
+    temperature: Temperature | None = Field(default=None, description="体温（℃）；不填则沿用其有效期内的上次测量")
+    direction: Direction = Direction.entry
+    companions: list[CompanionCreate] = Field(default_factory=list, max_length=MAX_COMPANIONS)
+
+
+class HandEntryCreate(BaseModel):
+    """A visitor without a smartphone, registered by the staff member at the gate."""
+
+    client_id: uuid.UUID = Field(description="重试时原样再发，24 小时内只登记一次")
+    name: str = Field(max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    id_card: str | None = Field(default=None, max_length=32)
+    temperature: Temperature
+    direction: Direction = Direction.entry
+
+
+class TemperatureOut(BaseModel):
+    value: float
+    source: TemperatureSource
+    measured_at: datetime
+
+
+class CheckpointRef(BaseModel):
+    code: str
+    name: str
+    kind_label: str
+
+
+class CompanionReceipt(BaseModel):
+    id: uuid.UUID
+    status: RecordStatus
+    status_label: str
+    temperature: TemperatureOut
+    name_masked: str | None
+
+
+class CheckinReceipt(BaseModel):
+    """What the resident shows at the gate: green 准许通行, yellow 待审核, red 体温异常."""
+
+    id: uuid.UUID
+    status: RecordStatus
+    status_label: str
+    temperature: TemperatureOut
+    checked_at: datetime
+    direction: Direction
+    checkpoint: CheckpointRef
+    name_masked: str | None
+    companions: list[CompanionReceipt]
+
+
+class ArrivalWarning(BaseModel):
+    code: Literal["fever_now", "recent_fever"]
+    message: str
+
+
+class CheckinRecord(BaseModel):
+    """A record as the live views show it: kept in Redis for 30 days, updated by decisions, streamed to staff."""
+
+    id: uuid.UUID
+    checkpoint_id: int
+    checkpoint_code: str
+    checkpoint_name: str
+    checkpoint_kind_label: str
+    city_code: str
+    checked_at: datetime
+    status: RecordStatus
+    status_label: str
+    temperature: TemperatureOut
+    direction: Direction
+    resident_id: uuid.UUID | None = None
+    companion_of: uuid.UUID | None = None
+    entered_by: uuid.UUID | None = None
+    name_masked: str | None = None
+    phone_masked: str | None = None
+    id_card_masked: str | None = None
+    warnings: list[ArrivalWarning] = Field(default_factory=list)
+    decided_by: uuid.UUID | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+
+
+class CheckinSummary(BaseModel):
+    id: uuid.UUID
+    checkpoint: CheckpointRef
+    status: RecordStatus
+    status_label: str
+    temperature: TemperatureOut
+    checked_at: datetime
+    direction: Direction
+    name_masked: str | None
+    companion_of: uuid.UUID | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+class CheckinHistory(BaseModel):
+    items: list[CheckinSummary]
+    next_cursor: str | None

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from lianfang.common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+
+__all__ = [
+    "AlreadyDecided",
+    "CheckinInProgress",
+    "CheckpointClosed",
+    "CheckpointNotFound",
+    "NotOnDuty",
+    "RecordNotFound",
+    "RegistryUnavailable",
+    "StateUnavailable",
+]
+
+
+class CheckpointNotFound(NotFound):
+    code = "checkpoint_not_found"
+    title = "卡口不存在"
+
+
+class CheckpointClosed(Conflict):
+    code = "checkpoint_closed"
+    title = "该卡口已停用，暂不能登记"
+
+
+class RecordNotFound(NotFound):
+    code = "record_not_found"
+    title = "登记记录不存在"
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+    title = "该登记已审核"
+
+
+class NotOnDuty(Forbidden):
+    code = "not_on_duty"
+    title = "您不是该卡口的执勤人员"
+
+
+class CheckinInProgress(Conflict):
+    """A retry whose first attempt is still waiting for the broker after `duplicate_wait_seconds`."""
+
+    code = "checkin_in_progress"
+    title = "该登记正在提交，请稍后再试"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", "2")
+
+
+class StateUnavailable(ServiceUnavailable):
+    code = "redis_unavailable"
+    title = "实时数据暂不可用，请稍后重试"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kwargs: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kwargs)
+
+
+class RegistryUnavailable(ServiceUnavailable):
+    code = "registry_unavailable"
+    title = "卡口信息暂时无法获取，请稍后重试"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kwargs: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kwargs)

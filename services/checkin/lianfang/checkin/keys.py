@@ -1,0 +1,112 @@
+"""Where the check-in service keeps its state in Redis, and for how long. Nothing here is the only copy of a record: the
+records store is; Redis holds what the hot path and the live views need, and may be lost without losing a check-in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+__all__ = [
+    "CLAIM_SECONDS",
+    "CODE_SECONDS",
+    "FEVER_SECONDS",
+    "HISTORY_LENGTH",
+    "HISTORY_SECONDS",
+    "IDEMPOTENCY_SECONDS",
+    "PENDING_SECONDS",
+    "PREFILL_SECONDS",
+    "RECENT_EVENTS",
+    "RECENT_EVENTS_SECONDS",
+    "RECORD_SECONDS",
+    "TEMPERATURE_SECONDS",
+    "checkpoint_code_key",
+    "client_key",
+    "decision_key",
+    "fever_key",
+    "history_key",
+    "live_channel",
+    "pending_key",
+    "prefill_key",
+    "recent_events_key",
+    "record_key",
+    "temperature_key",
+]
+
+_PREFIX: Final = "lianfang:checkin:"
+_DAY: Final = 24 * 3600
+
+# A client id's first receipt answers its retries this long (DESIGN.md: idempotent for 24 hours).
+IDEMPOTENCY_SECONDS: Final = _DAY
+# A request holds its client id this long at most while it waits for the broker (whose own timeout is far shorter), so
+# a process that died mid-request does not block the retry for long.
+CLAIM_SECONDS: Final = 30
+# The longest `temp_valid_minutes` a checkpoint may set (7 days).
+TEMPERATURE_SECONDS: Final = 7 * _DAY
+# A fever marks the person for 14 days (DESIGN.md, Rules of the domain).
+FEVER_SECONDS: Final = 14 * _DAY
+PREFILL_SECONDS: Final = 30 * _DAY
+# Residents see their check-ins of the last 30 days, at most this many.
+HISTORY_SECONDS: Final = 30 * _DAY
+HISTORY_LENGTH: Final = 200
+RECORD_SECONDS: Final = 30 * _DAY
+# An undecided arrival leaves the pending list when its checkpoint has had no new one for this long.
+PENDING_SECONDS: Final = 7 * _DAY
+# Live events kept for streams that reconnect with `Last-Event-ID`.
+RECENT_EVENTS: Final = 100
+RECENT_EVENTS_SECONDS: Final = 3600
+CODE_SECONDS: Final = _DAY
+
+
+def client_key(client_id: uuid.UUID) -> str:
+    """`claim:<token>` while a request with this client id is in flight, then the JSON of its receipt."""
+    return f"{_PREFIX}client:{client_id}"
+
+
+def temperature_key(identity: str) -> str:
+    """`<value>|<measured at, ms since the epoch>`: the person's last measurement, at any checkpoint."""
+    return f"{_PREFIX}temperature:{identity}"
+
+
+def fever_key(identity: str) -> str:
+    """`<value>|<measured at, ms>|<checkpoint name>` of the person's last fever, for 14 days."""
+    return f"{_PREFIX}fever:{identity}"
+
+
+def prefill_key(resident_id: uuid.UUID) -> str:
+    """A hash: per form template, `<ms>|<the answers, encrypted>`; the newest answer per field key wins."""
+    return f"{_PREFIX}prefill:{resident_id}"
+
+
+def record_key(record_id: uuid.UUID) -> str:
+    """The record as residents and staff see it (`StoredRecord`), kept up to date with decisions."""
+    return f"{_PREFIX}record:{record_id}"
+
+
+def history_key(resident_id: uuid.UUID) -> str:
+    """The ids of a resident's records (their companions' too), newest first."""
+    return f"{_PREFIX}history:{resident_id}"
+
+
+def pending_key(checkpoint_id: int) -> str:
+    """A hash of the checkpoint's arrivals waiting for a decision: record id → `StoredRecord`."""
+    return f"{_PREFIX}pending:{checkpoint_id}"
+
+
+def decision_key(record_id: uuid.UUID) -> str:
+    """Held while a decision on the record is being published, so that two staff members cannot both decide."""
+    return f"{_PREFIX}decision:{record_id}"
+
+
+def live_channel(checkpoint_id: int) -> str:
+    """The pub/sub channel of the checkpoint's live events, each a complete server-sent event."""
+    return f"{_PREFIX}live:{checkpoint_id}"
+
+
+def recent_events_key(checkpoint_id: int) -> str:
+    """The checkpoint's last live events, newest first, for streams resuming after `Last-Event-ID`."""
+    return f"{_PREFIX}events:{checkpoint_id}"
+
+
+def checkpoint_code_key(checkpoint_id: int) -> str:
+    """A checkpoint's code by its id: staff name checkpoints by id, configs are kept by code."""
+    return f"{_PREFIX}checkpoint-code:{checkpoint_id}"

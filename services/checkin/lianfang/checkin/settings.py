@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from lianfang.common.settings import ServiceSettings
+
+__all__ = ["CheckinSettings"]
+
+
+class CheckinSettings(ServiceSettings):
+    # Asked for a checkpoint's config when Redis does not have it.
+    registry_url: str = "http://127.0.0.1:8000"
+    # How long a parsed checkpoint config is used without looking again: a registry change reaches check-ins this late.
+    config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Redis answers in well under a millisecond; one that does not answer in this long counts as down, and check-ins go
+    # on without it (temperatures are asked for, idempotency falls back to the records store).
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # After Redis failed, it is left alone this long instead of every request waiting for its own failure.
+    redis_retry_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Connections to Redis for the check-in path; each carries many requests' commands pipelined.
+    redis_connections: int = Field(default=1, ge=1, le=16)
+    # RabbitMQ channels publishing check-ins. Publishes on one channel take turns (each waits until its frames are
+    # written before the next starts), so under load a busy event loop needs more of them to keep confirms flowing.
+    broker_publish_channels: int = Field(default=16, ge=1, le=64)
+    # A retry that finds its first attempt still in flight waits this long for that attempt's receipt.
+    duplicate_wait_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Server-sent event streams send a comment this often so that proxies keep them open.
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # A verified access token is remembered this long (never past its expiry): verifying an Ed25519 signature costs
+    # more than the rest of a check-in's own work.
+    verified_token_seconds: float = Field(default=60.0, ge=0, le=900)

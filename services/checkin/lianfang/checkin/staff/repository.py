@@ -1,0 +1,77 @@
+"""Staff's views in Redis: the pending arrivals of a checkpoint, decisions, and the recent live events."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from lianfang.checkin.checkins.repository import parse_record
+from lianfang.checkin.checkins.schemas import CheckinRecord
+from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.keys import (
+    CLAIM_SECONDS,
+    RECENT_EVENTS,
+    RECENT_EVENTS_SECONDS,
+    decision_key,
+    live_channel,
+    pending_key,
+    recent_events_key,
+    record_key,
+)
+from lianfang.checkin.state import RedisState, as_mapping
+
+__all__ = ["StaffRepository"]
+
+log = logging.getLogger("lianfang.checkin.state")
+
+
+class StaffRepository:
+    def __init__(self, state: RedisState) -> None:
+        self._state = state
+
+    async def pending(self, checkpoint_id: int) -> list[CheckinRecord]:
+        (stored,) = await self._state.execute([("HGETALL", pending_key(checkpoint_id))])
+        records = [record for raw in as_mapping(stored).values() if (record := parse_record(raw)) is not None]
+        # Record ids are UUIDv7: their order is the order of arrival.
+        return sorted(records, key=lambda record: record.id)
+
+    async def claim_decision(self, record_id: uuid.UUID, token: bytes) -> tuple[CheckinRecord | None, bool]:
+        """The record, and whether this request may decide it (nobody else is deciding it right now)."""
+        raw, held = await self._state.execute(
+            [("GET", record_key(record_id)), ("SET", decision_key(record_id), token, "NX", "GET", "EX", CLAIM_SECONDS)]
+        )
+        return parse_record(raw), held is None
+
+    async def release_decision(self, record_id: uuid.UUID, token: bytes) -> None:
+        key = decision_key(record_id)
+        try:
+            (held,) = await self._state.execute([("GET", key)])
+            if held == token:
+                await self._state.execute([("DEL", key)])
+        except StateUnavailable:
+            log.warning("could not release the decision on %s; it frees itself in %d s", record_id, CLAIM_SECONDS)
+
+    async def save_decision(self, record: CheckinRecord, live_event: bytes) -> None:
+        """Best effort: the decision is confirmed by the broker already. From here on the record's status refuses a
+        second decision."""
+        recent = recent_events_key(record.checkpoint_id)
+        raw = record.__pydantic_serializer__.to_json(record)
+        try:
+            await self._state.execute(
+                [
+                    ("SET", record_key(record.id), raw, "XX", "KEEPTTL"),
+                    ("HDEL", pending_key(record.checkpoint_id), str(record.id)),
+                    ("DEL", decision_key(record.id)),
+                    ("LPUSH", recent, live_event),
+                    ("LTRIM", recent, 0, RECENT_EVENTS - 1),
+                    ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
+                    ("PUBLISH", live_channel(record.checkpoint_id), live_event),
+                ]
+            )
+        except StateUnavailable:
+            log.warning("the decision on %s is confirmed but not in Redis", record.id)
+
+    async def recent_events(self, checkpoint_id: int) -> list[bytes]:
+        """The checkpoint's recent live events, newest first."""
+        (events,) = await self._state.execute([("LRANGE", recent_events_key(checkpoint_id), 0, RECENT_EVENTS - 1)])
+        return [event for event in events if isinstance(event, bytes)] if isinstance(events, list) else []

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = ["IngestMetrics", "ingest_metrics"]
+
+
+@dataclass(frozen=True)
+class IngestMetrics:
+    records_stored: Counter
+    duplicates: Counter
+    decisions: Counter
+    dead_lettered: Counter
+    write_failures: Counter
+    paused: Gauge
+    batch_size: Histogram
+    commit_seconds: Histogram
+
+
+@cache
+def ingest_metrics() -> IngestMetrics:
+    """Made on first use rather than at import: the all-in-one server and tests import the worker without running it,
+    and the registry refuses a metric registered twice."""
+    return IngestMetrics(
+        records_stored=Counter("lianfang_ingest_records_stored", "Check-in records written to the records store"),
+        duplicates=Counter(
+            "lianfang_ingest_duplicates", "Check-ins already stored (redelivered or retried), absorbed by their key"
+        ),
+        decisions=Counter(
+            "lianfang_ingest_decisions",
+            "Staff decisions: applied to their record, deferred until it arrives, or stale (a newer one is stored)",
+            ["outcome"],
+        ),
+        dead_lettered=Counter(
+            "lianfang_ingest_dead_lettered", "Messages sent to the dead-letter queue, by reason", ["reason"]
+        ),
+        write_failures=Counter(
+            "lianfang_ingest_write_failures", "Batch writes that failed on the database and will be tried again"
+        ),
+        paused=Gauge("lianfang_ingest_paused", "1 while the worker holds a batch and waits for the database"),
+        batch_size=Histogram(
+            "lianfang_ingest_batch_size",
+            "Messages per batch",
+            buckets=(1, 5, 10, 25, 50, 100, 200, 300, 400, 500, 750, 1000, 2000),
+        ),
+        commit_seconds=Histogram(
+            "lianfang_ingest_commit_seconds",
+            "Time to write and commit one batch",
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+    )

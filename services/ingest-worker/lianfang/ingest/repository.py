@@ -1,0 +1,424 @@
+"""All SQL of the worker. Each call writes into the caller's transaction and never commits.
+
+Bulk statements throughout (one INSERT of many rows, one SELECT with a list of keys), no ORM unit of work: a batch of
+500 check-ins costs a handful of round trips. Statements name their columns and the shard key and join nothing, as the
+records store's sharding rules ask (DESIGN.md, Data).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, String, Table, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
+from lianfang.common.contracts.records import RecordsBase
+
+__all__ = ["BatchOutcome", "Decision", "KeysTaken", "RecordRow", "RecordsRepository", "oversized", "record_row"]
+
+RECORDS: Table = RecordsBase.metadata.tables["records"]
+KEYS: Table = RecordsBase.metadata.tables["checkin_keys"]
+PENDING: Table = RecordsBase.metadata.tables["pending_decisions"]
+
+# A `records` row as Core inserts it; every row of a batch has every column, as one multi-row INSERT needs.
+RecordRow = dict[str, Any]
+RecordKey = tuple[str, uuid.UUID]  # (city_code, record id)
+
+# Keys per `IN (…)`: well under SQLite's limit on bound parameters, and a statement MySQL plans as ranges.
+_CHUNK = 1000
+# Up to this many waiting decisions, the whole table is read instead of looking up the batch's keys.
+_PENDING_READ_WHOLE = 100
+_RECORD_COLUMNS = [column.name for column in RECORDS.columns]
+_NOT_NULL = {column.name for column in RECORDS.columns if not column.nullable}
+_LIMITED_COLUMNS = [
+    (column.name, column.type.length)
+    for column in RECORDS.columns
+    if isinstance(column.type, String) and column.type.length is not None
+]
+
+
+def record_row(event: CheckinCreated) -> RecordRow:
+    ancestry, person = event.ancestry, event.person
+    return {
+        "id": event.id,
+        "city_code": event.city_code,
+        "checked_at": event.checked_at,
+        "client_key": event.client_key,
+        "province_id": ancestry.province_id,
+        "city_id": ancestry.city_id,
+        "county_id": ancestry.county_id,
+        "township_id": ancestry.township_id,
+        "unit_id": ancestry.unit_id,
+        "region_id": event.region_id,
+        "checkpoint_id": event.checkpoint_id,
+        "checkpoint_kind": event.checkpoint_kind,
+        "resident_id": event.resident_id,
+        "companion_of": event.companion_of,
+        "entered_by": event.entered_by,
+        "name_encrypted": person.name_encrypted,
+        "name_masked": person.name_masked,
+        "phone_encrypted": person.phone_encrypted,
+        "phone_hash": person.phone_hash,
+        "phone_masked": person.phone_masked,
+        "id_card_encrypted": person.id_card_encrypted,
+        "id_card_hash": person.id_card_hash,
+        "id_card_masked": person.id_card_masked,
+        "answers_encrypted": event.answers_encrypted,
+        "template_id": event.template_id,
+        "template_version": event.template_version,
+        "temperature": event.temperature,
+        "temperature_source": None if event.temperature_source is None else event.temperature_source.value,
+        "temperature_measured_at": event.temperature_measured_at,
+        "direction": event.direction.value,
+        "status": event.status.value,
+        "decided_by": None,
+        "decided_at": None,
+        "decision_reason": None,
+        "stored_at": None,
+    }
+
+
+def oversized(row: Mapping[str, Any]) -> list[str]:
+    """The columns whose value is longer than the column: MySQL refuses them and SQLite would keep them, so the worker
+    refuses them on both."""
+    return [
+        f"{name} is longer than {length}"
+        for name, length in _LIMITED_COLUMNS
+        if (value := row.get(name)) is not None and len(value) > length
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: str
+    decided_by: uuid.UUID
+    decided_at: datetime
+    reason: str | None
+
+    @classmethod
+    def of(cls, event: CheckinDecided) -> Decision:
+        return cls(event.status.value, event.decided_by, event.decided_at, event.reason)
+
+    def supersedes(self, decided_at: datetime | None) -> bool:
+        """Staff may change their mind: the latest decision wins, whatever order the events arrive in."""
+        return decided_at is None or self.decided_at > decided_at
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    decisions_applied: int = 0
+    decisions_deferred: int = 0
+    # Older than (or the same as) the decision the record already carries: a redelivery, or overtaken.
+    decisions_stale: int = 0
+
+    def __iadd__(self, other: BatchOutcome) -> BatchOutcome:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.decisions_applied += other.decisions_applied
+        self.decisions_deferred += other.decisions_deferred
+        self.decisions_stale += other.decisions_stale
+        return self
+
+
+class KeysTaken(Exception):
+    """A check-in of the batch was stored before: the INSERT of the client keys failed, and the transaction with it."""
+
+
+class RecordsRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def store(
+        self,
+        records: Sequence[RecordRow],
+        decisions: Sequence[CheckinDecided],
+        *,
+        now: datetime,
+        check_first: bool = False,
+    ) -> BatchOutcome:
+        """Store the check-ins not stored before (by client key) with any decision already known for them, then apply
+        the other decisions to their stored records or keep them for their record's arrival.
+
+        Raises `KeysTaken` when a check-in of the batch was stored before, unless `check_first`: roll back and call
+        again with it (see `_claim_keys`)."""
+        outcome = BatchOutcome()
+        fresh = await self._claim_keys(records, check_first=check_first)
+        outcome.duplicates = len(records) - len(fresh)
+        arriving = {(row["city_code"], row["id"]): row for row in fresh}
+
+        # A decision waiting for one of these records, or in this very batch, goes into its INSERT: no UPDATE after.
+        waiting = await self._pending(arriving)
+        known: dict[RecordKey, Decision] = dict(waiting)
+        considered = len(waiting)
+        later: list[CheckinDecided] = []
+        for event in decisions:
+            key = (event.city_code, event.record_id)
+            if key not in arriving:
+                later.append(event)
+                continue
+            considered += 1
+            decision = Decision.of(event)
+            current = known.get(key)
+            if current is None or decision.supersedes(current.decided_at):
+                known[key] = decision
+        outcome.decisions_applied = len(known)
+        outcome.decisions_stale = considered - len(known)
+        for key, decision in known.items():
+            arriving[key] |= {
+                "status": decision.status,
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at,
+                "decision_reason": decision.reason,
+            }
+
+        if fresh:
+            # Columns NULL in every row are left out: MariaDB's bulk protocol wants a type for each column it is sent.
+            columns = [
+                name for name in _RECORD_COLUMNS if name in _NOT_NULL or any(row[name] is not None for row in fresh)
+            ]
+            await self.connection.execute(
+                insert(RECORDS), [{name: row[name] for name in columns} | {"stored_at": now} for row in fresh]
+            )
+            outcome.stored = len(fresh)
+        if waiting:
+            await self._delete_pending(waiting)
+
+        newest = _newest(later)
+        outcome.decisions_stale += len(later) - len(newest)
+        applied, stale, missing = await self._apply_to_stored(newest)
+        outcome.decisions_applied += applied
+        outcome.decisions_stale += stale
+        outcome.decisions_deferred, stale = await self._defer(missing, now=now)
+        outcome.decisions_stale += stale
+        return outcome
+
+    async def apply_pending(self, *, received_before: datetime, limit: int = 500) -> int:
+        """Apply the decisions kept waiting whose record has been stored since: the record and its decision may reach
+        two workers at once, each committing before seeing the other's row."""
+        rows = (
+            await self.connection.execute(
+                select(PENDING)
+                .where(PENDING.c.received_at < received_before)
+                .order_by(PENDING.c.received_at)
+                .limit(limit)
+            )
+        ).all()
+        waiting = {
+            (row.city_code, row.record_id): Decision(row.status, row.decided_by, row.decided_at, row.reason)
+            for row in rows
+        }
+        applied, _, missing = await self._apply_to_stored(waiting)
+        found = {key: decision for key, decision in waiting.items() if key not in missing}
+        if found:
+            await self._delete_pending(found)
+        return applied
+
+    async def _claim_keys(self, records: Sequence[RecordRow], *, check_first: bool) -> list[RecordRow]:
+        """Claim the client keys of the batch; answers (copies of) the rows whose check-in is not stored yet, in batch
+        order.
+
+        Most batches hold no check-in stored before, so by default the keys go straight in, and a key already there
+        fails the INSERT with `KeysTaken`. The caller rolls back and comes again with `check_first`, which looks the
+        keys up and claims the new ones only. No INSERT IGNORE: each duplicate would raise a warning, and asyncmy would
+        ask for it with a SHOW WARNINGS round trip and log it."""
+        unique: dict[tuple[str, uuid.UUID], RecordRow] = {}
+        for row in records:
+            unique.setdefault((row["city_code"], row["client_key"]), row)
+        if check_first:
+            stored = {
+                (row.city_code, row.client_key)
+                async for row in self._select_by_keys(
+                    [KEYS.c.city_code, KEYS.c.client_key], (KEYS.c.city_code, KEYS.c.client_key), list(unique)
+                )
+            }
+            unique = {key: row for key, row in unique.items() if key not in stored}
+        if not unique:
+            return []
+        keys = [
+            {
+                "city_code": row["city_code"],
+                "client_key": row["client_key"],
+                "record_id": row["id"],
+                "checked_at": row["checked_at"],
+            }
+            for row in unique.values()
+        ]
+        try:
+            await self.connection.execute(insert(KEYS), keys)
+        except IntegrityError as error:
+            if check_first:
+                raise  # another worker claimed a key since we looked: the batch is tried again
+            raise KeysTaken from error
+        return [dict(row) for row in unique.values()]
+
+    async def _pending(self, keys: Mapping[RecordKey, object]) -> dict[RecordKey, Decision]:
+        """The decisions waiting for these records. The table is all but empty (a decision waits only when it overtook
+        its record): read it whole when it is small, rather than send every key of the batch."""
+        if not keys:
+            return {}
+        columns = [
+            PENDING.c[name] for name in ("city_code", "record_id", "status", "decided_by", "decided_at", "reason")
+        ]
+        rows = list(await self.connection.execute(select(*columns).limit(_PENDING_READ_WHOLE + 1)))
+        if len(rows) > _PENDING_READ_WHOLE:
+            rows = [
+                row
+                async for row in self._select_by_keys(columns, (PENDING.c.city_code, PENDING.c.record_id), list(keys))
+            ]
+        return {
+            (row.city_code, row.record_id): Decision(row.status, row.decided_by, row.decided_at, row.reason)
+            for row in rows
+            if (row.city_code, row.record_id) in keys
+        }
+
+    async def _delete_pending(self, keys: Iterable[RecordKey]) -> None:
+        for chunk in _chunks(list(keys)):
+            await self.connection.execute(
+                delete(PENDING).where(tuple_(PENDING.c.city_code, PENDING.c.record_id).in_(chunk))
+            )
+
+    async def _apply_to_stored(
+        self, decisions: Mapping[RecordKey, Decision]
+    ) -> tuple[int, int, dict[RecordKey, Decision]]:
+        """Update the stored records these decisions are newer than; answers how many were applied, how many were
+        stale, and the decisions whose record is not stored."""
+        if not decisions:
+            return 0, 0, {}
+        # Found by id and city, then updated with the stored `checked_at`, so MySQL prunes to one partition.
+        stored = {
+            (row.city_code, row.id): (row.checked_at, row.decided_at)
+            async for row in self._select_by_keys(
+                [RECORDS.c.id, RECORDS.c.city_code, RECORDS.c.checked_at, RECORDS.c.decided_at],
+                (RECORDS.c.id, RECORDS.c.city_code),
+                [(record_id, city_code) for city_code, record_id in decisions],
+            )
+        }
+        updates = [
+            {
+                "b_id": record_id,
+                "b_city_code": city_code,
+                "b_checked_at": stored[city_code, record_id][0],
+                "b_status": decision.status,
+                "b_decided_by": decision.decided_by,
+                "b_decided_at": decision.decided_at,
+                "b_reason": decision.reason,
+            }
+            for (city_code, record_id), decision in decisions.items()
+            if (city_code, record_id) in stored and decision.supersedes(stored[city_code, record_id][1])
+        ]
+        if updates:
+            await self.connection.execute(_UPDATE_DECISION, updates)
+        missing = {key: decision for key, decision in decisions.items() if key not in stored}
+        return len(updates), len(decisions) - len(missing) - len(updates), missing
+
+    async def _defer(self, decisions: Mapping[RecordKey, Decision], *, now: datetime) -> tuple[int, int]:
+        """Keep decisions for records not stored yet, the latest per record; answers how many were kept and how many
+        were older than one kept before."""
+        if not decisions:
+            return 0, 0
+        kept = {
+            (row.city_code, row.record_id): row.decided_at
+            async for row in self._select_by_keys(
+                [PENDING.c.city_code, PENDING.c.record_id, PENDING.c.decided_at],
+                (PENDING.c.city_code, PENDING.c.record_id),
+                list(decisions),
+            )
+        }
+        new = [
+            {
+                "city_code": city_code,
+                "record_id": record_id,
+                "status": decision.status,
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at,
+                "reason": decision.reason,
+                "received_at": now,
+            }
+            for (city_code, record_id), decision in decisions.items()
+            if (city_code, record_id) not in kept
+        ]
+        newer = [
+            {
+                "b_city_code": city_code,
+                "b_record_id": record_id,
+                "b_status": decision.status,
+                "b_decided_by": decision.decided_by,
+                "b_decided_at": decision.decided_at,
+                "b_reason": decision.reason,
+            }
+            for (city_code, record_id), decision in decisions.items()
+            if (city_code, record_id) in kept and decision.supersedes(kept[city_code, record_id])
+        ]
+        if new:
+            await self.connection.execute(insert(PENDING), new)
+        if newer:
+            await self.connection.execute(_UPDATE_PENDING, newer)
+        return len(new) + len(newer), len(decisions) - len(new) - len(newer)
+
+    async def _select_by_keys(
+        self, columns: Sequence[ColumnElement[Any]], key: tuple[ColumnElement[Any], ...], values: list[tuple[Any, ...]]
+    ) -> AsyncIterator[Row[Any]]:
+        for chunk in _chunks(values):
+            result = await self.connection.execute(select(*columns).where(tuple_(*key).in_(chunk)))
+            for row in result:
+                yield row
+
+
+def _newest(events: Iterable[CheckinDecided]) -> dict[RecordKey, Decision]:
+    newest: dict[RecordKey, Decision] = {}
+    for event in events:
+        key = (event.city_code, event.record_id)
+        decision = Decision.of(event)
+        current = newest.get(key)
+        if current is None or decision.supersedes(current.decided_at):
+            newest[key] = decision
+    return newest
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _newer_than_stored(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    return or_(column.is_(None), column < bindparam("b_decided_at"))
+
+
+_UPDATE_DECISION = (
+    update(RECORDS)
+    .where(
+        RECORDS.c.id == bindparam("b_id"),
+        RECORDS.c.city_code == bindparam("b_city_code"),
+        RECORDS.c.checked_at == bindparam("b_checked_at"),
+        # Again in SQL: another worker may have applied a newer decision since the SELECT.
+        _newer_than_stored(RECORDS.c.decided_at),
+    )
+    .values(
+        status=bindparam("b_status"),
+        decided_by=bindparam("b_decided_by"),
+        decided_at=bindparam("b_decided_at"),
+        decision_reason=bindparam("b_reason"),
+    )
+)
+_UPDATE_PENDING = (
+    update(PENDING)
+    .where(
+        PENDING.c.city_code == bindparam("b_city_code"),
+        PENDING.c.record_id == bindparam("b_record_id"),
+        _newer_than_stored(PENDING.c.decided_at),
+    )
+    .values(
+        status=bindparam("b_status"),
+        decided_by=bindparam("b_decided_by"),
+        decided_at=bindparam("b_decided_at"),
+        reason=bindparam("b_reason"),
+    )
+)

@@ -1,0 +1,275 @@
+"""The ingest worker: check-in events from `ingest.checkins` into the records store, in batches, acked after commit.
+
+A batch is handed to the writer (`lianfang.ingest.writer`), which dead-letters nothing itself: it answers what it
+stored and which messages it refused — unreadable, or refused by the database one by one — or that the store is down.
+Refused messages are dead-lettered at once; once the rest is committed the whole batch is acked with one multiple ack.
+While the store is down the worker holds the batch unacked and tries again with a growing pause, and the broker keeps
+the rest. One batch is written while the next one is received. Broker trouble drops the consumer, which hands every
+unacked message back, and consuming resumes after a pause: messages whose batch was committed but not acked come back
+and are absorbed by their key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from lianfang.common.db import Database, utcnow
+from lianfang.common.messaging import (
+    INGEST_QUEUE,
+    LIANFANG_TOPOLOGY,
+    Broker,
+    BrokerUnavailable,
+    Consumer,
+    Delivery,
+    NotDeclaredError,
+    Topology,
+)
+from lianfang.ingest.failures import describe
+from lianfang.ingest.metrics import ingest_metrics
+from lianfang.ingest.partitions import ensure_partitions
+from lianfang.ingest.repository import BatchOutcome, RecordsRepository
+from lianfang.ingest.settings import IngestSettings
+from lianfang.ingest.writer import (
+    BatchWriter,
+    InlineWriter,
+    ProcessWriter,
+    Refusal,
+    StoreDown,
+    bound_lock_waits,
+)
+
+__all__ = ["IngestStats", "IngestWorker"]
+
+log = logging.getLogger("lianfang.ingest")
+
+PARTITION_CHECK_SECONDS = 24 * 3600.0
+PARTITION_RETRY_SECONDS = 3600.0
+PENDING_SWEEP_SECONDS = 60.0
+# Decisions kept waiting this long are looked at again by the sweep: long enough for the batch that stores their
+# record on another worker to have committed.
+PENDING_GRACE = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """What this worker did since it was made; the same figures go to the Prometheus metrics of the process."""
+
+    batches: int = 0
+    # Messages acked, whether stored, absorbed as duplicates or dead-lettered.
+    messages: int = 0
+    totals: BatchOutcome = field(default_factory=BatchOutcome)
+    dead_lettered: Counter[str] = field(default_factory=Counter)
+    write_failures: int = 0
+
+
+class _GaveUp(Exception):
+    """Stopping while the database is down: the batch stays unacked and the broker hands it to the next worker."""
+
+
+class IngestWorker:
+    """`run()` consumes until `stop()` is called, then flushes what it holds and returns. The caller owns the database
+    and the broker (a writer process opens its own connection to the same database); `topology` is declared by the
+    worker and must route to `queue` with a dead-letter exchange. Without a `writer`, the settings choose one
+    (`ingest_writer_process`)."""
+
+    def __init__(
+        self,
+        settings: IngestSettings,
+        database: Database,
+        broker: Broker,
+        *,
+        queue: str = INGEST_QUEUE,
+        topology: Topology = LIANFANG_TOPOLOGY,
+        writer: BatchWriter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.broker = broker
+        self.queue = queue
+        self.topology = topology
+        self.writer = writer or (
+            ProcessWriter(settings, database) if settings.ingest_writer_process else InlineWriter(database)
+        )
+        self.stats = IngestStats()
+        ingest_metrics()  # on /metrics from the start, at zero, rather than from the first batch
+        self._stopping = asyncio.Event()
+        self._started = False
+        bound_lock_waits(database, settings.ingest_lock_wait_seconds)
+
+    async def run(self) -> None:
+        if self._started:
+            raise RuntimeError("an IngestWorker runs once")
+        self._started = True
+        try:
+            await self.writer.start()
+        except Exception as error:
+            # Started again with the first batch, whose write then counts as failed and is retried.
+            log.warning("the writer could not start (%s)", describe(error))
+        housekeeping = asyncio.create_task(self._housekeeping(), name="ingest-housekeeping")
+        pause = self._initial_pause
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._consume()
+                    pause = self._initial_pause
+                except (BrokerUnavailable, NotDeclaredError) as error:
+                    log.warning("the broker is unavailable (%s); consuming again in %.1f s", error, pause)
+                    await self._pause(pause)
+                    pause = min(pause * 2, self._max_pause)
+        finally:
+            housekeeping.cancel()
+            with suppress(asyncio.CancelledError):
+                await housekeeping
+            await self.writer.close()
+
+    def stop(self) -> None:
+        """Stop consuming; `run()` returns once the messages in hand are stored and acked (or, with the database down,
+        handed back unacked)."""
+        self._stopping.set()
+
+    @property
+    def _initial_pause(self) -> float:
+        return self.settings.ingest_retry_initial_ms / 1000
+
+    @property
+    def _max_pause(self) -> float:
+        return self.settings.ingest_retry_max_ms / 1000
+
+    async def _consume(self) -> None:
+        await self.broker.declare(self.topology)
+        async with self.broker.consume(self.queue, prefetch=self.settings.ingest_prefetch) as consumer:
+            log.info("consuming %s", self.queue)
+            stopper = asyncio.create_task(self._stop_when_asked(consumer))
+            # Two batches in flight: the writer has the next one at hand when it finishes one. Each is acked only
+            # after the one before it, whose deliveries a multiple ack would otherwise take along.
+            latest: asyncio.Task[None] | None = None
+            try:
+                while deliveries := await consumer.batch(
+                    self.settings.ingest_batch_size, self.settings.ingest_flush_ms / 1000
+                ):
+                    previous, latest = latest, asyncio.create_task(self._commit(deliveries, after=latest))
+                    if previous is not None:
+                        await previous
+                if latest is not None:
+                    await latest
+            except _GaveUp:
+                log.warning("stopped with the database down: %d messages go back to the queue", consumer.in_flight)
+            finally:
+                stopper.cancel()
+                if latest is not None and not latest.done():
+                    # Only when the batch before failed: this one would fail the same way, unacked.
+                    latest.cancel()
+                    with suppress(asyncio.CancelledError, Exception):
+                        await latest
+
+    async def _stop_when_asked(self, consumer: Consumer) -> None:
+        await self._stopping.wait()
+        await consumer.stop()
+
+    async def _commit(self, deliveries: Sequence[Delivery], *, after: asyncio.Task[None] | None) -> None:
+        metrics = ingest_metrics()
+        metrics.batch_size.observe(len(deliveries))
+        bodies = [delivery.body for delivery in deliveries]
+        # The deliveries still to write, by their place in the batch: refused ones leave on the first attempt.
+        held = list(range(len(deliveries)))
+        pause = self._initial_pause
+        while True:
+            try:
+                written = await self.writer.write([bodies[index] for index in held])
+                break
+            except StoreDown as down:
+                refused = {held[refusal.index] for refusal in down.refused}
+                for refusal in down.refused:
+                    await self._dead_letter(deliveries[held[refusal.index]], refusal)
+                held = [index for index in held if index not in refused]
+                self.stats.write_failures += 1
+                metrics.write_failures.inc()
+                if self._stopping.is_set():
+                    raise _GaveUp from down
+                metrics.paused.set(1)
+                log.warning(
+                    "cannot write to the records store (%s); holding %d messages, trying again in %.1f s",
+                    down.reason,
+                    len(held),
+                    pause,
+                )
+                await self._pause(pause)
+                pause = min(pause * 2, self._max_pause)
+        metrics.paused.set(0)
+        if after is not None:
+            await after  # raises what the batch before raised: then this one is not acked either
+        metrics.commit_seconds.observe(written.seconds)
+        for refusal in written.refused:
+            await self._dead_letter(deliveries[held[refusal.index]], refusal)
+        self._count(written.outcome)
+        # Acks only now, after the commit; one frame acks the batch. Every delivery of the batch is either stored or
+        # dead-lettered by now, so the multiple ack takes none that is neither (and none of the next batch, which
+        # came later).
+        last = next((delivery for delivery in reversed(deliveries) if not delivery.settled), None)
+        if last is not None:
+            await last.ack(multiple=True)
+        self.stats.batches += 1
+        self.stats.messages += len(deliveries)
+
+    async def _dead_letter(self, delivery: Delivery, refusal: Refusal) -> None:
+        log.warning("dead-lettering message %s: %s", delivery.message_id, refusal.reason)
+        await delivery.dead_letter(refusal.reason)
+        self.stats.dead_lettered[refusal.kind] += 1
+        ingest_metrics().dead_lettered.labels(refusal.kind.value).inc()
+
+    def _count(self, outcome: BatchOutcome) -> None:
+        self.stats.totals += outcome
+        metrics = ingest_metrics()
+        metrics.records_stored.inc(outcome.stored)
+        metrics.duplicates.inc(outcome.duplicates)
+        metrics.decisions.labels("applied").inc(outcome.decisions_applied)
+        metrics.decisions.labels("deferred").inc(outcome.decisions_deferred)
+        metrics.decisions.labels("stale").inc(outcome.decisions_stale)
+
+    async def _housekeeping(self) -> None:
+        """Monthly partitions at start-up and daily after; decisions whose record was stored by a racing worker."""
+        loop = asyncio.get_running_loop()
+        partitions_due = loop.time()
+        while True:
+            if loop.time() >= partitions_due:
+                try:
+                    added = await ensure_partitions(
+                        self.database.engine,
+                        months_ahead=self.settings.ingest_partition_months_ahead,
+                        lock_wait_seconds=self.settings.ingest_lock_wait_seconds,
+                    )
+                except Exception as error:
+                    log.warning(
+                        "cannot add the next partitions of records (%s); trying again in an hour", describe(error)
+                    )
+                    partitions_due = loop.time() + PARTITION_RETRY_SECONDS
+                else:
+                    if added:
+                        log.info("added partitions of records: %s", ", ".join(added))
+                    partitions_due = loop.time() + PARTITION_CHECK_SECONDS
+            try:
+                async with self.database.engine.begin() as connection:
+                    applied = await RecordsRepository(connection).apply_pending(
+                        received_before=utcnow() - PENDING_GRACE
+                    )
+            except Exception as error:
+                log.warning("cannot look at the pending decisions (%s)", describe(error))
+            else:
+                if applied:
+                    log.info("applied %d decisions whose record was stored by another batch", applied)
+                    ingest_metrics().decisions.labels("applied").inc(applied)
+            await asyncio.sleep(PENDING_SWEEP_SECONDS)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, a little more or less so that workers do not come back in step, unless asked to stop."""
+        jittered = seconds * random.uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not a secret
+        with suppress(TimeoutError):
+            async with asyncio.timeout(jittered):
+                await self._stopping.wait()

@@ -1,0 +1,301 @@
+"""Where a batch is read and written: in the worker's event loop, or in a process of its own.
+
+Receiving a message through aio-pika costs the worker's process about 85 µs of CPU, so one core that also parses and
+writes tops out near 6,000 messages a second. The writer process takes the parsing and the SQL to the other core: the
+worker then only receives, hands the batch's bodies over (a pickled list of bytes) and acks. The embedded mode, whose
+broker lives in the process anyway, writes inline.
+
+A writer either returns what it stored and what it refused, or raises `StoreDown`: it never retries. Holding the batch,
+pausing and trying again is the worker's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
+from lianfang.common.db import Database, create_database, utcnow
+from lianfang.common.observability import configure_logging
+from lianfang.ingest.failures import describe, is_message_problem
+from lianfang.ingest.messages import Rejected, RejectionKind, decode
+from lianfang.ingest.repository import (
+    BatchOutcome,
+    KeysTaken,
+    RecordRow,
+    RecordsRepository,
+    oversized,
+    record_row,
+)
+from lianfang.ingest.settings import IngestSettings
+
+__all__ = [
+    "BatchWriter",
+    "InlineWriter",
+    "ProcessWriter",
+    "Refusal",
+    "StoreDown",
+    "Written",
+    "bound_lock_waits",
+    "write_batch",
+]
+
+log = logging.getLogger("lianfang.ingest")
+_NO_LOCK = nullcontext()
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A message of the batch that goes to the dead-letter queue; `index` is its place in the bodies written."""
+
+    index: int
+    kind: RejectionKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    outcome: BatchOutcome
+    refused: list[Refusal]
+    seconds: float
+
+
+class StoreDown(Exception):
+    """The records store cannot take the batch now. `refused` are the messages that cannot be read at all: they go to
+    the dead-letter queue at once rather than wait with the others."""
+
+    def __init__(self, reason: str, refused: list[Refusal]) -> None:
+        super().__init__(reason, refused)  # both in `args`, so that it crosses from the writer process intact
+        self.reason = reason
+        self.refused = refused
+
+
+class BatchWriter(Protocol):
+    async def start(self) -> None: ...
+
+    async def write(self, bodies: Sequence[bytes]) -> Written:
+        """Read the bodies and store what they hold in one commit; raise `StoreDown` when the store cannot."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    index: int
+    event: CheckinCreated | CheckinDecided
+    row: RecordRow | None
+
+
+async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asyncio.Lock | None = None) -> Written:
+    """Read the bodies, then store their events in one commit; `lock` keeps the batches of one writer from committing
+    side by side (and out of order)."""
+    messages: list[_Message] = []
+    refused: list[Refusal] = []
+    for index, body in enumerate(bodies):
+        try:
+            messages.append(_read(index, body))
+        except Rejected as rejected:
+            refused.append(Refusal(index, rejected.kind, rejected.reason))
+    async with lock or _NO_LOCK:
+        started = time.perf_counter()
+        try:
+            outcome, unstorable = await _store(engine, messages)
+        except Exception as error:
+            if not isinstance(error, SQLAlchemyError | OSError):
+                # Neither the database nor the network: a bug, whose traceback is wanted where it happened.
+                log.exception("writing a batch failed unexpectedly")
+            raise StoreDown(describe(error), refused) from error
+        return Written(outcome, refused + unstorable, time.perf_counter() - started)
+
+
+def _read(index: int, body: bytes) -> _Message:
+    decoded = decode(body)
+    if isinstance(decoded, CheckinDecided):
+        return _Message(index, decoded, None)
+    row = record_row(decoded)
+    if problems := oversized(row):
+        raise Rejected(RejectionKind.invalid_event, "; ".join(problems))
+    return _Message(index, decoded, row)
+
+
+async def _store(engine: AsyncEngine, messages: Sequence[_Message]) -> tuple[BatchOutcome, list[Refusal]]:
+    """One transaction for the batch. Should the database refuse a value, once more whole (another worker may have
+    claimed one of the keys meanwhile), then message by message, refusing only the culprits."""
+    if not messages:
+        return BatchOutcome(), []
+    for _ in range(2):
+        try:
+            return await _commit(engine, messages), []
+        except Exception as error:
+            if not is_message_problem(error):
+                raise
+            log.info("the database refused a value in a batch of %d (%s)", len(messages), describe(error))
+    outcome = BatchOutcome()
+    refused = []
+    for message in messages:
+        try:
+            outcome += await _commit(engine, [message])
+        except Exception as error:
+            if not is_message_problem(error):
+                raise
+            rejected = Rejected(RejectionKind.unstorable, describe(error))
+            refused.append(Refusal(message.index, rejected.kind, rejected.reason))
+    return outcome, refused
+
+
+async def _commit(engine: AsyncEngine, messages: Sequence[_Message]) -> BatchOutcome:
+    records = [message.row for message in messages if message.row is not None]
+    decisions = [message.event for message in messages if isinstance(message.event, CheckinDecided)]
+    try:
+        async with engine.begin() as connection:
+            return await RecordsRepository(connection).store(records, decisions, now=utcnow())
+    except KeysTaken:
+        # Some of the batch was stored before (a redelivery, a retried check-in): again, looking the keys up first.
+        async with engine.begin() as connection:
+            return await RecordsRepository(connection).store(records, decisions, now=utcnow(), check_first=True)
+
+
+def bound_lock_waits(database: Database, seconds: int) -> None:
+    """A write waits for a lock at most `seconds`, then fails and is tried again: by default MariaDB would wait a day,
+    silently, and a graceful stop would wait with it."""
+
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        if record.info.get("lock_waits_bounded"):
+            return
+        cursor = dbapi_connection.cursor()
+        if database.dialect == "mysql":
+            cursor.execute(f"SET SESSION lock_wait_timeout = {seconds}, innodb_lock_wait_timeout = {seconds}")
+        elif database.dialect == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {seconds * 1000}")
+        cursor.close()
+        record.info["lock_waits_bounded"] = True
+
+    event.listen(database.engine.sync_engine, "checkout", on_checkout)
+
+
+class InlineWriter:
+    """Reads and writes in the worker's own event loop, on the worker's database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        return None
+
+    async def write(self, bodies: Sequence[bytes]) -> Written:
+        return await write_batch(self.database.engine, bodies, self._lock)
+
+    async def close(self) -> None:
+        return None
+
+
+class ProcessWriter:
+    """Reads and writes in a child process with a connection of its own to the worker's database.
+
+    The child is spawned, not forked (the worker's process holds an event loop and the broker's sockets), so the
+    program that starts the worker must guard its entry point with `if __name__ == "__main__"`. A child that dies is
+    replaced; the batch it held counts as a failed write and is tried again."""
+
+    def __init__(self, settings: IngestSettings, database: Database) -> None:
+        self.settings = settings
+        self.url = database.engine.url.render_as_string(hide_password=False)
+        self.pid: int | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        if self._pool is not None:
+            return
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_child,
+            initargs=(self.settings, self.url),
+        )
+        try:
+            # Pays for the spawn and the imports now, rather than with the first batch.
+            self.pid = await asyncio.get_running_loop().run_in_executor(pool, os.getpid)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        self._pool = pool
+        log.info("writer process %d started", self.pid)
+
+    async def write(self, bodies: Sequence[bytes]) -> Written:
+        if self._pool is None:
+            try:
+                await self.start()
+            except Exception as error:
+                raise StoreDown(f"cannot start the writer process: {describe(error)}", []) from error
+        assert self._pool is not None
+        try:
+            written: Written = await asyncio.get_running_loop().run_in_executor(
+                self._pool, _write_in_child, list(bodies)
+            )
+        except BrokenProcessPool as error:
+            log.error("the writer process died; another starts with the next attempt")
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise StoreDown("the writer process died", []) from error
+        return written
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        with suppress(BrokenProcessPool):
+            await asyncio.get_running_loop().run_in_executor(pool, _close_child)
+        await asyncio.to_thread(pool.shutdown, wait=True)
+
+
+# The child's event loop and records store, made by `_start_child` once per process.
+_child: tuple[asyncio.AbstractEventLoop, Database] | None = None
+
+
+def _start_child(settings: IngestSettings, url: str) -> None:
+    global _child
+    # The worker decides when the writer stops; a Ctrl-C or a SIGTERM to the whole group must not kill a commit.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    database = create_database(url, pool_size=1, max_overflow=1)
+    bound_lock_waits(database, settings.ingest_lock_wait_seconds)
+    _child = (loop, database)
+    # What exists by now (modules, SQLAlchemy's and pydantic's schemas) lives as long as the process: leaving it out
+    # of the cyclic collector's full passes saves a quarter of the CPU a batch costs (bench/ingest_drain.py).
+    gc.collect()
+    gc.freeze()
+
+
+def _write_in_child(bodies: list[bytes]) -> Written:
+    assert _child is not None
+    loop, database = _child
+    return loop.run_until_complete(write_batch(database.engine, bodies))
+
+
+def _close_child() -> None:
+    global _child
+    if _child is None:
+        return
+    loop, database = _child
+    loop.run_until_complete(database.dispose())
+    loop.close()
+    _child = None

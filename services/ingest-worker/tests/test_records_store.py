@@ -1,0 +1,111 @@
+"""The records store's schema: its migrations on SQLite and MariaDB, and the monthly partitions on MariaDB."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from lianfang.common.db import Database, create_database
+from lianfang.common.db.migrate import alembic_config
+from lianfang.common.testing.plugin import Backend
+from lianfang.ingest.main import MIGRATIONS
+from lianfang.ingest.partitions import ensure_partitions, month_partitions
+
+from .conftest import Pipeline, created, handled
+
+
+def _months_from(first: date, count: int) -> list[str]:
+    names = []
+    year, month = first.year, first.month
+    for _ in range(count):
+        names.append(f"p{year:04d}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return names
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+@pytest.fixture
+async def fresh_database(backend: Backend) -> AsyncIterator[Database]:
+    """A records store of its own, migrated today: these tests change its partitions."""
+    database = create_database(await backend.create_database(f"fresh{uuid.uuid4().hex[:8]}", MIGRATIONS))
+    yield database
+    await database.dispose()
+
+
+class TestMigrations:
+    async def test_the_history_goes_up_down_and_up_again(self, fresh_database: Database, backend: Backend) -> None:
+        engine = fresh_database.engine
+        async with engine.connect() as connection:
+            assert {"records", "checkin_keys", "pending_decisions"} <= await connection.run_sync(_tables)
+        config = alembic_config(MIGRATIONS, engine.url.render_as_string(hide_password=False))
+        await asyncio.to_thread(command.downgrade, config, "base")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_tables) == {"alembic_version"}
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as connection:
+            assert {"records", "checkin_keys", "pending_decisions"} <= await connection.run_sync(_tables)
+
+
+class TestPartitions:
+    async def test_the_migration_partitions_this_month_and_the_next_three(
+        self, fresh_database: Database, backend: Backend
+    ) -> None:
+        expected = [*_months_from(datetime.now(UTC).date(), 4), "pmax"] if backend.real else []
+        assert await month_partitions(fresh_database.engine) == expected
+        assert await ensure_partitions(fresh_database.engine, months_ahead=3) == []
+        assert await month_partitions(fresh_database.engine) == expected
+
+    async def test_the_job_adds_the_months_to_come_once_and_moves_rows_that_arrived_early(
+        self, pipeline: Pipeline, fresh_database: Database, backend: Backend
+    ) -> None:
+        """A check-in dated after the last monthly partition lands in `pmax`; the job splits its month off later."""
+        months = _months_from(datetime.now(UTC).date(), 8)
+        far = months[6]
+        early = created(checked_at=datetime(int(far[1:5]), int(far[5:7]), 15, 9, 30, tzinfo=UTC))
+        async with pipeline.running(pipeline.worker(database=fresh_database)) as worker:
+            await pipeline.publish(early)
+            await handled(worker, 1)
+
+        engine = fresh_database.engine
+        later = date(int(months[2][1:5]), int(months[2][5:7]), 20)
+        added = await ensure_partitions(engine, months_ahead=4, today=later)
+        again = await ensure_partitions(engine, months_ahead=4, today=later)
+        if not backend.real:
+            assert (added, again, await month_partitions(engine)) == ([], [], [])
+            return
+        assert added == months[4:7]
+        assert again == []
+        assert await month_partitions(engine) == [*months[:7], "pmax"]
+        async with engine.connect() as connection:
+            # The partition's name is made by the test, not taken from outside.
+            in_its_month = await connection.scalar(text(f"SELECT COUNT(*) FROM records PARTITION ({far})"))  # noqa: S608
+            in_pmax = await connection.scalar(text("SELECT COUNT(*) FROM records PARTITION (pmax)"))
+        assert (in_its_month, in_pmax) == (1, 0)
+
+    async def test_workers_running_the_job_at_once_add_each_month_once(
+        self, fresh_database: Database, backend: Backend
+    ) -> None:
+        months = _months_from(datetime.now(UTC).date(), 12)
+        later = date(int(months[5][1:5]), int(months[5][5:7]), 1)
+        results = await asyncio.gather(
+            *(ensure_partitions(fresh_database.engine, months_ahead=5, today=later) for _ in range(3))
+        )
+        added = [name for result in results for name in result]
+        partitions = await month_partitions(fresh_database.engine)
+        if not backend.real:
+            assert (added, partitions) == ([], [])
+            return
+        # Whoever lost the race for the lock added nothing; a later run completes what is missing.
+        assert sorted(added) == sorted(set(added))
+        await ensure_partitions(fresh_database.engine, months_ahead=5, today=later)
+        assert await month_partitions(fresh_database.engine) == [*months[:11], "pmax"]

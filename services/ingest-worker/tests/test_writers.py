@@ -1,0 +1,52 @@
+"""The two writers behave alike: inline (the embedded mode) and in a process of its own (the cluster)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from lianfang.common.contracts.events import RecordStatus
+from lianfang.ingest.writer import ProcessWriter
+
+from .conftest import Pipeline, created, decided, eventually, handled
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["inline", "writer-process"])
+async def test_a_mixed_batch_is_stored_once_and_the_unreadable_dead_lettered(
+    pipeline: Pipeline, in_process: bool
+) -> None:
+    record = created(status=RecordStatus.pending)
+    others = [created() for _ in range(40)]
+    async with pipeline.running(pipeline.worker(ingest_writer_process=in_process)) as worker:
+        assert isinstance(worker.writer, ProcessWriter) is in_process
+        await pipeline.publish(decided(record, RecordStatus.rejected), *others[:20])
+        await pipeline.publish_raw(b"[1, 2")
+        await pipeline.publish(record, *others, others[0])
+        await handled(worker, 64)
+    assert await pipeline.count() == 41
+    assert {row.id: row.status for row in await pipeline.records()}[record.id] == "rejected"
+    (letter,) = await pipeline.dead_letters(1)
+    assert letter.reason.startswith("invalid_json")
+    assert worker.stats.totals.duplicates == 21
+
+
+async def test_a_writer_process_that_dies_is_replaced_and_its_batch_written(pipeline: Pipeline) -> None:
+    async with pipeline.running(pipeline.worker(ingest_writer_process=True)) as worker:
+        writer = worker.writer
+        assert isinstance(writer, ProcessWriter)
+        await pipeline.publish(*(created() for _ in range(10)))
+        await handled(worker, 10)
+        first = writer.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await pipeline.publish(*(created() for _ in range(10)))
+        await handled(worker, 20)
+
+        async def replaced() -> bool:
+            return writer.pid not in (None, first)
+
+        await eventually(replaced)
+    assert await pipeline.count() == 20
+    assert worker.stats.write_failures >= 1

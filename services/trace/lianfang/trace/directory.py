@@ -1,0 +1,138 @@
+"""Names and paths of regions and checkpoints, from the registry (the records store keeps ids only).
+
+Every call forwards the caller's own token, so the registry applies its scope rule. Answers are kept in-process for
+`LIANFANG_NAMES_CACHE_SECONDS`: a page of records asks only for the checkpoints not seen lately, concurrently.
+
+Seam: the registry has no batch lookup yet, so a cold page of 200 records at 200 different checkpoints costs up to 200
+calls (`LIANFANG_REGISTRY_CONCURRENCY` at a time). `RegistryDirectory.checkpoints` is the one place to change when
+`GET /api/registry/internal/names?checkpoint_ids=…&region_ids=…` exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from lianfang.common.clients import ServiceClient
+from lianfang.common.contracts.paths import REGISTRY
+from lianfang.common.errors import Forbidden, ServiceUnavailable
+
+__all__ = ["CheckpointInfo", "NameDirectory", "RegionInfo", "RegistryDirectory"]
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class RegionInfo(BaseModel):
+    id: int
+    name: str
+    level: str
+    path: str
+
+
+class CheckpointInfo(BaseModel):
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    region_id: int
+    region_name: str
+
+
+class NameDirectory(Protocol):
+    async def region(self, region_id: int, token: str) -> RegionInfo | None:
+        """The region, None when there is none; 403 when it lies outside the caller's scope."""
+
+    async def checkpoints(self, checkpoint_ids: Iterable[int], token: str) -> dict[int, CheckpointInfo]:
+        """The checkpoints found; names are for display, so one the registry cannot give is left out, not an error."""
+
+
+@dataclass
+class _Entry(Generic[V]):
+    value: V
+    expires: float
+
+
+class _TtlCache(Generic[K, V]):
+    def __init__(self, seconds: float, size: int) -> None:
+        self._seconds = seconds
+        self._size = size
+        self._entries: dict[K, _Entry[V]] = {}
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires < time.monotonic():
+            del self._entries[key]
+            return None
+        return entry.value
+
+    def put(self, key: K, value: V) -> None:
+        if self._seconds <= 0:
+            return
+        self._entries.pop(key, None)
+        while len(self._entries) >= self._size:
+            # Dicts keep insertion order: the first entry is the oldest.
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = _Entry(value, time.monotonic() + self._seconds)
+
+
+class RegistryDirectory:
+    def __init__(self, http: httpx.AsyncClient, *, cache_seconds: float, cache_size: int, concurrency: int) -> None:
+        self._registry = ServiceClient(http, name="地区与卡口服务")
+        self._regions: _TtlCache[int, RegionInfo] = _TtlCache(cache_seconds, cache_size)
+        self._checkpoints: _TtlCache[int, CheckpointInfo] = _TtlCache(cache_seconds, cache_size)
+        self._concurrency = asyncio.Semaphore(concurrency)
+
+    async def region(self, region_id: int, token: str) -> RegionInfo | None:
+        # A cached region skips the registry's scope check: callers compare its path with their own.
+        cached = self._regions.get(region_id)
+        if cached is not None:
+            return cached
+        body = await self._registry.get_json(f"{REGISTRY}/regions/{region_id}", token)
+        if body is None:
+            return None
+        try:
+            region = RegionInfo.model_validate(body)
+        except ValidationError as error:
+            raise ServiceUnavailable("地区与卡口服务的应答无法识别", retry_after=5) from error
+        self._regions.put(region_id, region)
+        return region
+
+    async def checkpoints(self, checkpoint_ids: Iterable[int], token: str) -> dict[int, CheckpointInfo]:
+        found: dict[int, CheckpointInfo] = {}
+        missing: list[int] = []
+        for checkpoint_id in set(checkpoint_ids):
+            cached = self._checkpoints.get(checkpoint_id)
+            if cached is None:
+                missing.append(checkpoint_id)
+            else:
+                found[checkpoint_id] = cached
+        if missing:
+            fetched = await asyncio.gather(*(self._checkpoint(checkpoint_id, token) for checkpoint_id in missing))
+            found.update((checkpoint.id, checkpoint) for checkpoint in fetched if checkpoint is not None)
+        return found
+
+    async def _checkpoint(self, checkpoint_id: int, token: str) -> CheckpointInfo | None:
+        async with self._concurrency:
+            try:
+                body = await self._registry.get_json(f"{REGISTRY}/checkpoints/{checkpoint_id}", token)
+                checkpoint = None if body is None else CheckpointInfo.model_validate(body)
+            except (ServiceUnavailable, Forbidden, ValidationError):
+                # The records are the answer; a name the registry cannot give now is shown blank, not turned into a
+                # failure of the whole query (and not remembered, so the next page asks again).
+                log.warning("no name for checkpoint %s from the registry", checkpoint_id, exc_info=True)
+                return None
+        if checkpoint is not None:
+            self._checkpoints.put(checkpoint_id, checkpoint)
+        return checkpoint

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from lianfang.common.app import create_service_app
+from lianfang.common.contracts.paths import TRACE
+from lianfang.common.pii import PiiCipher
+from lianfang.common.runtime import Runtime
+from lianfang.trace.audit import router as audit
+from lianfang.trace.contacts import router as contacts
+from lianfang.trace.deps import TraceParts
+from lianfang.trace.directory import RegistryDirectory
+from lianfang.trace.records import router as records
+from lianfang.trace.settings import TraceSettings
+from lianfang.trace.trajectory import router as trajectory
+
+__all__ = ["MIGRATIONS", "PREFIX", "create_app"]
+
+PREFIX = TRACE
+# The access log's history; the records store's is the ingest worker's.
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(
+    settings: TraceSettings | None = None, *, registry_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The trace service. `registry_transport` stands in for the network where the registry runs in the same process
+    (the all-in-one server) or is faked (tests)."""
+    settings = settings or TraceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime() as runtime:
+            audit_database = runtime.database("trace-db", settings.trace_database_url, pool_size=5, max_overflow=5)
+            app.state.database = audit_database
+            app.state.parts = TraceParts(
+                settings=settings,
+                pii=PiiCipher(settings.pii_keys),
+                directory=RegistryDirectory(
+                    runtime.http_client(settings.registry_url, registry_transport),
+                    cache_seconds=settings.names_cache_seconds,
+                    cache_size=settings.names_cache_size,
+                    concurrency=settings.registry_concurrency,
+                ),
+                records=runtime.database("records-db", settings.records_database_url),
+                audit=audit_database,
+            )
+            app.state.readiness = runtime.readiness
+            yield
+
+    app = create_service_app(
+        service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan
+    )
+    for router in (records.router, trajectory.router, contacts.router, audit.router):
+        app.include_router(router)
+    return app

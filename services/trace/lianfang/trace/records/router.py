@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from lianfang.common.auth import BearerToken, CurrentAdmin
+from lianfang.common.contracts.events import RecordStatus
+from lianfang.common.contracts.paths import TRACE
+from lianfang.common.errors import Forbidden, ServiceUnavailable, ValidationFailed, error_responses
+from lianfang.trace.deps import RecordsSession, Trace
+from lianfang.trace.params import From, To
+from lianfang.trace.records.schemas import RecordPage
+from lianfang.trace.records.service import RecordSearch, RecordService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=f"{TRACE}/records", tags=["登记记录"])
+
+
+@router.get("", responses=error_responses(Forbidden, ValidationFailed, ServiceUnavailable))
+async def list_records(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    parts: Trace,
+    start: From = None,
+    end: To = None,
+    region_id: Annotated[int | None, Query(description="该地区及其下级地区的记录；默认本人所属地区")] = None,
+    checkpoint_id: int | None = None,
+    status: RecordStatus | None = None,
+    phone: Annotated[str | None, Query(max_length=20, description="手机号（精确匹配）")] = None,
+    id_card: Annotated[str | None, Query(max_length=24, description="身份证号（精确匹配）")] = None,
+    name: Annotated[str | None, Query(max_length=30, description="暂不支持：姓名加密存储")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RecordPage:
+    """Records of the caller's subtree (or of a region in it), newest first, phone, ID number and name masked, with
+    checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
+    longer. A search by phone or ID number is written to the access log."""
+    search = RecordSearch(
+        region_id=region_id,
+        checkpoint_id=checkpoint_id,
+        start=start,
+        end=end,
+        status=status,
+        phone=phone,
+        id_card=id_card,
+        name=name,
+    )
+    return await RecordService(session, parts, admin, token).page(search, cursor=cursor, limit=limit)

@@ -1,0 +1,49 @@
+"""Which records a caller may read: those whose ancestry names the caller's region (or the region asked for, when it
+lies below) at that region's level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lianfang.common.auth import AdminPrincipal, ensure_in_scope
+from lianfang.common.errors import ValidationFailed
+from lianfang.trace.directory import NameDirectory
+
+__all__ = ["LEVEL_COUNT", "Scope", "depth_of", "scope_for"]
+
+# province › city › county › township › unit: one ancestry column of the records store each.
+LEVEL_COUNT = 5
+
+
+def depth_of(region_path: str) -> int:
+    """`/1/` is 0 (the province), `/1/7/42/` is 2 (a county)."""
+    return region_path.strip("/").count("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    region_id: int
+    depth: int
+
+    @classmethod
+    def of(cls, region_id: int, region_path: str) -> Scope:
+        depth = depth_of(region_path)
+        if not 0 <= depth < LEVEL_COUNT:
+            raise ValueError(f"region path {region_path!r} is deeper than the records store's ancestry")
+        return cls(region_id, depth)
+
+    @classmethod
+    def of_caller(cls, caller: AdminPrincipal) -> Scope:
+        return cls.of(caller.region_id, caller.region_path)
+
+
+async def scope_for(caller: AdminPrincipal, region_id: int | None, directory: NameDirectory, token: str) -> Scope:
+    """The caller's own scope, or a region below it (403 outside it, 422 when there is no such region). Only a region
+    other than the caller's own costs a registry call: its path says its level."""
+    if region_id is None or region_id == caller.region_id:
+        return Scope.of_caller(caller)
+    region = await directory.region(region_id, token)
+    if region is None:
+        raise ValidationFailed.field("region_id", "地区不存在", "not_found")
+    ensure_in_scope(caller, region.path)
+    return Scope.of(region.id, region.path)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from lianfang.common.contracts.checkpoints import KIND_LABELS
+from lianfang.common.settings import ServiceSettings, SettingsError
+
+__all__ = ["DEFAULT_STAY_MINUTES", "TraceSettings"]
+
+# How long a visit lasts when nobody checked out: a gate is passed in minutes, a market browsed for half an hour, a
+# hospital visit takes hours, a commuter bus the length of a trip, a school or office day most of a day.
+DEFAULT_STAY_MINUTES: dict[str, int] = {
+    "community": 10,
+    "market": 30,
+    "hospital": 120,
+    "vehicle": 60,
+    "school": 480,
+    "office": 240,
+    "station": 30,
+    "village": 10,
+    "other": 15,
+}
+
+
+class TraceSettings(ServiceSettings):
+    records_database_url: str = "sqlite+aiosqlite:///.lianfang/records.db"
+    # The access audit log: a small store of its own, kept longer than the records it speaks of.
+    trace_database_url: str = "sqlite+aiosqlite:///.lianfang/trace.db"
+    # Asked for region paths and for the names of checkpoints and regions, with the caller's own token.
+    registry_url: str = "http://127.0.0.1:8000"
+    # Names and paths change rarely (a rename), so a page of records asks the registry only for what it has not seen
+    # for this long.
+    names_cache_seconds: float = Field(default=300.0, ge=0, le=3600)
+    names_cache_size: int = Field(default=50_000, ge=100)
+    registry_concurrency: int = Field(default=8, ge=1, le=64)
+    # The longest period one query may span: bounds every range scan (and the monthly partitions it touches on MySQL).
+    max_period_days: int = Field(default=92, ge=1, le=366)
+    # Trajectory and contact screening look back this far when no `from` is given: the incubation period, and how long
+    # a fever marks a person.
+    lookback_days: int = Field(default=14, ge=1, le=92)
+    # `LIANFANG_STAY_MINUTES` as JSON, e.g. `{"hospital": 180}`: kinds left out keep their defaults.
+    stay_minutes: dict[str, int] = Field(default_factory=dict)
+    # A check-out pairs with the check-in before it at the same checkpoint when it came at most this long after it;
+    # later, the person left without checking out and came back another time. Contact screening reads this far around
+    # every stay, so that a long stay closed by a check-out is seen from both ends.
+    max_stay_minutes: int = Field(default=720, ge=10, le=1440)
+    trajectory_max_visits: int = Field(default=2000, ge=10, le=20_000)
+    contacts_max: int = Field(default=500, ge=1, le=5000)
+    # First-degree contacts (the closest) whose own visits are screened for second-degree contacts.
+    second_degree_sources: int = Field(default=50, ge=0, le=500)
+
+    # Trace keeps nothing in Redis nor on the broker: a production instance must not be refused for leaving them unset.
+    durable_urls: ClassVar[tuple[str, ...]] = ("records_database_url", "trace_database_url")
+
+    @field_validator("stay_minutes")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(KIND_LABELS))
+        if unknown:
+            raise ValueError(f"unknown checkpoint kinds {unknown}; known: {sorted(KIND_LABELS)}")
+        if any(minutes < 1 or minutes > 1440 for minutes in value.values()):
+            raise ValueError("stay minutes must lie between 1 and 1440")
+        return value
+
+    @model_validator(mode="after")
+    def _stays_fit_the_pairing_limit(self) -> Self:
+        longest = max(self.stay_for_kind().values())
+        if longest > self.max_stay_minutes:
+            raise SettingsError(
+                f"LIANFANG_MAX_STAY_MINUTES ({self.max_stay_minutes}) must be at least the longest assumed stay "
+                f"({longest}): contact screening reads that far around each stay"
+            )
+        return self
+
+    def stay_for_kind(self) -> dict[str, int]:
+        return DEFAULT_STAY_MINUTES | self.stay_minutes

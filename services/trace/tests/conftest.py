@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from lianfang.common.contracts.records import Record, RecordsBase
+from lianfang.common.db import Database, create_database
+from lianfang.common.testing import serve
+from lianfang.common.testing.plugin import Stores
+from lianfang.trace.main import MIGRATIONS, create_app
+from lianfang.trace.models import AccessLogEntry, TraceBase
+from lianfang.trace.settings import TraceSettings
+
+from .support import FakeRegistry
+
+# The records store's history belongs to the ingest worker, whose code no other service imports.
+RECORDS_MIGRATIONS = Path(__file__).resolve().parents[2] / "ingest-worker" / "migrations"
+
+
+class RecordsStore:
+    """The records store as the ingest worker fills it."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def add(self, *records: Record) -> list[Record]:
+        async with self.database.sessionmaker.begin() as session:
+            session.add_all(records)
+        return list(records)
+
+
+class AccessLogStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def entries(self) -> list[AccessLogEntry]:
+        async with self.database.sessionmaker() as session:
+            return list((await session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id))).all())
+
+
+@pytest.fixture
+async def records_url(stores: Stores) -> str:
+    return await stores.url("records", RECORDS_MIGRATIONS, RecordsBase.metadata)
+
+
+@pytest.fixture
+async def trace_url(stores: Stores) -> str:
+    return await stores.url("trace", MIGRATIONS, TraceBase.metadata)
+
+
+@pytest.fixture
+def settings(records_url: str, trace_url: str) -> TraceSettings:
+    return TraceSettings(
+        records_database_url=records_url, trace_database_url=trace_url, registry_url="http://registry.test"
+    )
+
+
+@pytest.fixture
+def registry() -> FakeRegistry:
+    return FakeRegistry()
+
+
+@pytest.fixture
+async def client(settings: TraceSettings, registry: FakeRegistry) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_app(settings, registry_transport=httpx.MockTransport(registry.handle))) as running:
+        yield running
+
+
+@pytest.fixture
+async def store(records_url: str) -> AsyncIterator[RecordsStore]:
+    database = create_database(records_url)
+    yield RecordsStore(database)
+    await database.dispose()
+
+
+@pytest.fixture
+async def access_log(trace_url: str) -> AsyncIterator[AccessLogStore]:
+    database = create_database(trace_url)
+    yield AccessLogStore(database)
+    await database.dispose()
+
+
+@pytest.fixture
+def base() -> datetime:
+    """A whole minute three days ago: every test's records fall around it, inside the default periods."""
+    return datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=3)
