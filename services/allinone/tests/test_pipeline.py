@@ -67,6 +67,7 @@ async def stored(system: System, headers: dict[str, str], expected: int) -> list
 async def test_a_check_in_is_decided_stored_and_found(system: System) -> None:
     root, gate, guard = await setup_gate(system)
     person = await resident(system, "o-lilei")
+    duty = (await system.client.get("/api/checkin/staff/checkpoints", headers=guard)).json()
 
     page = (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=person)).json()
     receipt = await system.client.post(
@@ -79,6 +80,7 @@ async def test_a_check_in_is_decided_stored_and_found(system: System) -> None:
         f"/api/checkin/staff/checkins/{receipt.json()['id']}/decision", json={"decision": "approve"}, headers=guard
     )
 
+    assert [item["name"] for item in duty["items"]] == ["育才小区东门"]
     assert page["checkpoint"]["name"] == "育才小区东门"
     assert page["temperature"]["required"] is True
     assert receipt.status_code == 201, receipt.text

@@ -293,6 +293,19 @@ class TestList:
         assert second["next_cursor"] is None
 
 
+async def test_the_config_is_also_served_by_id(client: httpx.AsyncClient, gate: Json) -> None:
+    checkpoint = await added(
+        client, PROVINCE_ADMIN, region_id=1, name="省政府北门", kind="office", template_id=gate["id"]
+    )
+
+    by_id = await client.get(f"/api/registry/internal/checkpoints/by-id/{checkpoint['id']}/config")
+    by_code = await client.get(f"/api/registry/internal/checkpoints/{checkpoint['code']}/config")
+    missing = await client.get("/api/registry/internal/checkpoints/by-id/424242/config")
+
+    assert by_id.json() == by_code.json()
+    assert missing.status_code == 404
+
+
 async def test_an_unknown_code_is_a_clear_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/registry/internal/checkpoints/ZZZZZZZZ/config")
 

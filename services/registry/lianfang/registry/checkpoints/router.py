@@ -82,6 +82,12 @@ async def checkpoint_config(code: str, session: DbSession, parts: Registry) -> C
     return await CheckpointConfigs(session, parts).by_code(code)
 
 
+@internal_router.get("/checkpoints/by-id/{checkpoint_id}/config", responses=error_responses(CheckpointNotFound))
+async def checkpoint_config_by_id(checkpoint_id: int, session: DbSession, parts: Registry) -> CheckpointConfig:
+    """For the check-in service's staff views, which know their checkpoints by id (from the staff token)."""
+    return await CheckpointConfigs(session, parts).by_id(checkpoint_id)
+
+
 @router.post(
     "/import",
     status_code=201,

@@ -138,6 +138,12 @@ class CheckpointConfigs:
             raise CheckpointNotFound("卡口不存在，请确认二维码是否正确")
         return await self.build(checkpoint)
 
+    async def by_id(self, checkpoint_id: int) -> CheckpointConfig:
+        checkpoint = await self.checkpoints.get(checkpoint_id)
+        if checkpoint is None:
+            raise CheckpointNotFound("卡口不存在")
+        return await self.build(checkpoint)
+
 
 class CheckpointService:
     """Admins create and change the checkpoints of their subtree; each change is published to Redis once committed."""
