@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +54,34 @@ async def test_a_writer_process_that_dies_is_replaced_and_its_batch_written(pipe
         await eventually(replaced)
     assert await pipeline.count() == 20
     assert worker.stats.write_failures >= 1
+
+
+async def test_a_worker_killed_outright_leaves_no_writer_process_behind(tmp_path: Path) -> None:
+    environment = {
+        **os.environ,
+        "LIANFANG_RECORDS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'records.db'}",
+        "LIANFANG_BROKER_URL": "memory://",
+        "LIANFANG_INGEST_WRITER_PROCESS": "true",
+        "LIANFANG_LOG_JSON": "false",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lianfang.ingest", env=environment, stderr=asyncio.subprocess.PIPE
+    )
+    assert worker.stderr is not None
+    try:
+        async with asyncio.timeout(30):
+            while not (started := re.search(rb"writer process (\d+) started", await worker.stderr.readline())):
+                pass
+        writer = int(started.group(1))
+    finally:
+        worker.kill()
+        await worker.wait()
+
+    async def gone() -> bool:
+        try:
+            os.kill(writer, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    await eventually(gone, within=10)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -33,6 +33,12 @@ async def running(worker: IngestWorker) -> AsyncIterator[ReadinessCheck]:
     stored and acked before the block's exit returns. Yields the readiness check that fails once the worker died."""
     task = asyncio.create_task(worker.run(), name="ingest-worker")
 
+    def report(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and (error := done.exception()) is not None:
+            log.error("the ingest worker failed", exc_info=error)
+
+    task.add_done_callback(report)
+
     async def alive() -> None:
         if task.done():
             raise RuntimeError("the ingest worker has stopped")
@@ -41,10 +47,8 @@ async def running(worker: IngestWorker) -> AsyncIterator[ReadinessCheck]:
         yield ReadinessCheck("ingest-worker", alive)
     finally:
         worker.stop()
-        try:
+        with suppress(Exception):  # reported as it happened
             await task
-        except Exception:
-            log.exception("the ingest worker failed")
 
 
 def create_app(

@@ -5,7 +5,11 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["IngestMetrics", "ingest_metrics"]
+from lianfang.ingest.messages import RejectionKind
+
+__all__ = ["DECISION_OUTCOMES", "IngestMetrics", "ingest_metrics"]
+
+DECISION_OUTCOMES = ("applied", "deferred", "stale")
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class IngestMetrics:
 def ingest_metrics() -> IngestMetrics:
     """Made on first use rather than at import: the all-in-one server and tests import the worker without running it,
     and the registry refuses a metric registered twice."""
-    return IngestMetrics(
+    metrics = IngestMetrics(
         records_stored=Counter("lianfang_ingest_records_stored", "Check-in records written to the records store"),
         duplicates=Counter(
             "lianfang_ingest_duplicates", "Check-ins already stored (redelivered or retried), absorbed by their key"
@@ -52,3 +56,9 @@ def ingest_metrics() -> IngestMetrics:
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         ),
     )
+    # Every label at zero from the start, so that a rate or an alert has a series before the first dead letter.
+    for outcome in DECISION_OUTCOMES:
+        metrics.decisions.labels(outcome)
+    for kind in RejectionKind:
+        metrics.dead_lettered.labels(kind.value)
+    return metrics

@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -273,6 +274,7 @@ def _start_child(settings: IngestSettings, url: str) -> None:
     # The worker decides when the writer stops; a Ctrl-C or a SIGTERM to the whole group must not kill a commit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), name="writer-parent-watch", daemon=True).start()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -283,6 +285,15 @@ def _start_child(settings: IngestSettings, url: str) -> None:
     # of the cyclic collector's full passes saves a quarter of the CPU a batch costs (bench/ingest_drain.py).
     gc.collect()
     gc.freeze()
+
+
+def _exit_with(parent: int) -> None:
+    """A worker killed outright (SIGKILL, the OOM killer) cannot stop its writer, which would wait for batches
+    forever: the writer notices it has a new parent and goes too. A write in progress is rolled back by the database,
+    and its batch, never acked, is delivered again."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _write_in_child(bodies: list[bytes]) -> Written:
