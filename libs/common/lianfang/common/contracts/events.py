@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 __all__ = [
+    "STATUS_LABELS",
     "CheckinCreated",
     "CheckinDecided",
     "CheckinEvent",
@@ -29,6 +30,15 @@ class RecordStatus(StrEnum):
     pending = "pending"
     rejected = "rejected"
     abnormal = "abnormal"
+
+
+# What a person reads on a receipt, a staff list or an admin table.
+STATUS_LABELS = {
+    RecordStatus.passed: "准许通行",
+    RecordStatus.pending: "待审核",
+    RecordStatus.rejected: "未通过",
+    RecordStatus.abnormal: "体温异常",
+}
 
 
 class TemperatureSource(StrEnum):

@@ -10,7 +10,6 @@ from lianfang.common.contracts.events import Direction, RecordStatus, Temperatur
 
 __all__ = [
     "MAX_COMPANIONS",
-    "STATUS_LABELS",
     "TEMPERATURE_MAX",
     "TEMPERATURE_MIN",
     "ArrivalWarning",
@@ -31,13 +30,6 @@ TEMPERATURE_MIN: Final = 35.0
 TEMPERATURE_MAX: Final = 42.5
 # Children and elderly people checked in from one phone; more than this is a group, which staff register by hand.
 MAX_COMPANIONS: Final = 10
-
-STATUS_LABELS: Final = {
-    RecordStatus.passed: "准许通行",
-    RecordStatus.pending: "待审核",
-    RecordStatus.rejected: "未通过",
-    RecordStatus.abnormal: "体温异常",
-}
 
 
 def _temperature(value: float) -> float:

@@ -22,7 +22,6 @@ from lianfang.checkin.checkins.people import (
 )
 from lianfang.checkin.checkins.repository import CheckinRepository, CheckinWrite, Claim
 from lianfang.checkin.checkins.schemas import (
-    STATUS_LABELS,
     CheckinCreate,
     CheckinHistory,
     CheckinReceipt,
@@ -38,7 +37,7 @@ from lianfang.checkin.errors import CheckinInProgress, CheckpointClosed, NotOnDu
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.checkpoints import CheckpointConfig
-from lianfang.common.contracts.events import Direction, TemperatureSource
+from lianfang.common.contracts.events import STATUS_LABELS, Direction, TemperatureSource
 from lianfang.common.errors import AppError, FieldError, ValidationFailed
 from lianfang.common.forms import FieldType, FormDefinition, FormField
 from lianfang.common.ids import new_id

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Final
 
-from lianfang.checkin.checkins.schemas import STATUS_LABELS
 from lianfang.checkin.checkins.service import live_event
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import checkpoint_info
@@ -18,7 +17,7 @@ from lianfang.checkin.staff.live import LiveHub
 from lianfang.checkin.staff.repository import StaffRepository
 from lianfang.checkin.staff.schemas import DecisionCreate, DecisionOut, PendingArrivals, StaffCheckpoints
 from lianfang.common.auth import StaffPrincipal
-from lianfang.common.contracts.events import CheckinDecided, RecordStatus, decided_routing_key
+from lianfang.common.contracts.events import STATUS_LABELS, CheckinDecided, RecordStatus, decided_routing_key
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import OutgoingMessage
 

@@ -3,24 +3,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
 
 from pydantic import BaseModel, Field
 
 from lianfang.common.contracts.checkpoints import KIND_LABELS
-from lianfang.common.contracts.events import Direction, RecordStatus
+from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus
 from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.periods import shown
 from lianfang.trace.records.repository import RecordRow
 
-__all__ = ["STATUS_LABELS", "PersonOut", "RecordOut", "RecordPage", "kind_label", "person_of"]
-
-STATUS_LABELS: Final = {
-    RecordStatus.passed: "准许通行",
-    RecordStatus.pending: "待审核",
-    RecordStatus.rejected: "未通过",
-    RecordStatus.abnormal: "体温异常",
-}
+__all__ = ["PersonOut", "RecordOut", "RecordPage", "kind_label", "person_of"]
 
 
 def kind_label(kind: str) -> str:
