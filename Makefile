@@ -5,6 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= .lianfang
 MEMBERS := libs/common $(wildcard services/*)
+WEB_PAGES := web/admin web/h5
 
 .PHONY: help run test lint format migrate web uv sync bench
 
@@ -18,15 +19,18 @@ sync: uv
 	@$(UV) sync --frozen --quiet
 
 web: ## build the admin SPA and the H5 pages (when Node is installed)
-	@for page in web/admin web/h5; do \
-	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then (cd $$page && npm ci --silent && npm run --silent build); fi; \
+	@for page in $(WEB_PAGES); do \
+	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then (cd $$page && npm ci --silent && npm run --silent build) || exit 1; fi; \
 	done
 
 run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo (ARGS=--no-demo to skip it)
 	@$(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
-test: sync ## the whole suite (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set)
+test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
 	@$(UV) run pytest $(PYTEST_ARGS)
+	@for page in $(WEB_PAGES); do \
+	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
+	done
 
 lint: sync ## ruff check, ruff format --check, mypy --strict
 	@$(UV) run ruff check .

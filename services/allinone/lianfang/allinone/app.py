@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lianfang.allinone.demo import DemoLogin, load_demo
 from lianfang.allinone.dispatch import PrefixDispatcher
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
+from lianfang.allinone.web import web_router
 from lianfang.checkin import main as checkin
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
@@ -60,6 +61,7 @@ class AllInOne:
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
         self.root.include_router(health_router())
+        self.root.include_router(web_router(settings.web_dir))
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:

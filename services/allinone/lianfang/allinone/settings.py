@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,12 @@ def _root_password(data_dir: Path) -> dict[str, Any]:
     return {"root_password": stored.read_text().strip()}
 
 
+def default_web_dir() -> Path:
+    """`LIANFANG_WEB_DIR`, else the repository's `web/` beside the workspace this package is installed from."""
+    configured = os.environ.get("LIANFANG_WEB_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "web"
+
+
 @dataclass(frozen=True)
 class AllInOneSettings:
     data_dir: Path
@@ -44,6 +50,7 @@ class AllInOneSettings:
     checkin: CheckinSettings
     ingest: IngestSettings
     trace: TraceSettings
+    web_dir: Path = field(default_factory=default_web_dir)
 
     @classmethod
     def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:
