@@ -85,3 +85,12 @@ async def test_a_worker_killed_outright_leaves_no_writer_process_behind(tmp_path
         return False
 
     await eventually(gone, within=10)
+
+
+async def test_a_writer_goes_at_once_when_its_parent_is_no_longer_the_worker_that_started_it() -> None:
+    # A worker killed while its writer was still importing: the writer's parent is already init when the watch starts.
+    watcher = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import os; from lianfang.ingest.writer import exit_with; exit_with(os.getppid() + 1)"
+    )
+    async with asyncio.timeout(10):
+        assert await watcher.wait() == 1

@@ -54,6 +54,7 @@ __all__ = [
     "StoreDown",
     "Written",
     "bound_lock_waits",
+    "exit_with",
     "write_batch",
 ]
 
@@ -227,7 +228,7 @@ class ProcessWriter:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(self.settings, self.url),
+            initargs=(self.settings, self.url, os.getpid()),
         )
         try:
             # Pays for the spawn and the imports now, rather than with the first batch.
@@ -269,12 +270,12 @@ class ProcessWriter:
 _child: tuple[asyncio.AbstractEventLoop, Database] | None = None
 
 
-def _start_child(settings: IngestSettings, url: str) -> None:
+def _start_child(settings: IngestSettings, url: str, worker: int) -> None:
     global _child
     # The worker decides when the writer stops; a Ctrl-C or a SIGTERM to the whole group must not kill a commit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), name="writer-parent-watch", daemon=True).start()
+    threading.Thread(target=exit_with, args=(worker,), name="writer-parent-watch", daemon=True).start()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -287,12 +288,13 @@ def _start_child(settings: IngestSettings, url: str) -> None:
     gc.freeze()
 
 
-def _exit_with(parent: int) -> None:
+def exit_with(worker: int, interval: float = 1.0) -> None:
     """A worker killed outright (SIGKILL, the OOM killer) cannot stop its writer, which would wait for batches
-    forever: the writer notices it has a new parent and goes too. A write in progress is rolled back by the database,
-    and its batch, never acked, is delivered again."""
-    while os.getppid() == parent:
-        time.sleep(1)
+    forever: the writer notices it is no longer the worker's child and goes too. The worker's pid comes from the
+    worker itself: asked here, it would be init's when the worker died while this process was still starting. A write
+    in progress is rolled back by the database, and its batch, never acked, is delivered again."""
+    while os.getppid() == worker:
+        time.sleep(interval)
     os._exit(1)
 
 
