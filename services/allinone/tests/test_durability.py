@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -71,10 +72,15 @@ def start_worker(records_url: str, backend: Backend) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "lianfang.ingest"], env=environment, cwd=Path(__file__).parents[3])
 
 
-def cut_every_rabbitmq_connection() -> int:
+def cut_rabbitmq_connections(amqp_url: str) -> int:
+    """Closes every connection to the test run's virtual host (others sharing the server keep theirs)."""
+    vhost = unquote(urlsplit(amqp_url).path[1:]) or "/"
     rabbitmqctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    listed = subprocess.run([rabbitmqctl, "-q", "list_connections", "pid"], capture_output=True, text=True, check=True)
-    pids = [line.strip() for line in listed.stdout.splitlines() if line.strip().startswith("<")]
+    listed = subprocess.run(
+        [rabbitmqctl, "-q", "list_connections", "pid", "vhost"], capture_output=True, text=True, check=True
+    )
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    pids = [row[0].strip() for row in rows if len(row) == 2 and row[0].startswith("<") and row[1].strip() == vhost]
     for pid in pids:
         subprocess.run(
             [rabbitmqctl, "-q", "close_connection", pid, "durability test"], capture_output=True, check=False
@@ -129,7 +135,7 @@ async def test_confirmed_check_ins_survive_worker_kills_and_a_cut_connection(
                 worker.wait()
                 worker = start_worker(records_url, backend)
             else:
-                assert cut_every_rabbitmq_connection() > 0
+                assert cut_rabbitmq_connections(backend.broker_url) > 0
 
     settings = CheckinSettings(redis_url=redis_url, broker_url=broker_url, registry_url="http://registry.invalid")
     try:

@@ -27,7 +27,6 @@ from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.app import create_service_app
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
-from lianfang.common.messaging import Broker, RabbitMQBroker, connect_broker
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
@@ -67,7 +66,7 @@ def create_app(
             stack.push_async_callback(state.close)
             # No topology at start-up: the publisher declares it before its first event, so the service starts while
             # RabbitMQ is down.
-            publisher = EventPublisher(_broker(settings, stack, runtime))
+            publisher = EventPublisher(await runtime.broker(settings.broker_url))
             configs = CheckpointConfigs(
                 state,
                 runtime.http_client(settings.registry_url, registry_transport, timeout=3.0),
@@ -105,21 +104,10 @@ def create_app(
     app.state.token_verifier = CachingTokenVerifier(
         settings.jwt_public_key, issuer=settings.jwt_issuer, remember_seconds=settings.verified_token_seconds
     )
-    for router in (checkpoints.router, checkins.router, staff.router):
+    for router in (checkins.router, checkpoints.router, staff.router):
         app.include_router(router)
     _document(app, checkins.MODELS_OUTSIDE_ROUTES)
     return app
-
-
-def _broker(settings: CheckinSettings, stack: AsyncExitStack, runtime: Runtime) -> Broker:
-    """`Runtime.broker` with more publishing channels than the library's default for RabbitMQ."""
-    if settings.broker_url.startswith(("amqp://", "amqps://")):
-        broker: Broker = RabbitMQBroker(settings.broker_url, publish_channels=settings.broker_publish_channels)
-    else:
-        broker = connect_broker(settings.broker_url)
-    stack.push_async_callback(broker.close)
-    runtime.readiness.append(ReadinessCheck("rabbitmq", broker.ping))
-    return broker
 
 
 def _settle_heap() -> None:

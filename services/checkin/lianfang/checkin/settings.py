@@ -19,9 +19,6 @@ class CheckinSettings(ServiceSettings):
     redis_retry_seconds: float = Field(default=2.0, ge=0, le=60)
     # Connections to Redis for the check-in path; each carries many requests' commands pipelined.
     redis_connections: int = Field(default=1, ge=1, le=16)
-    # RabbitMQ channels publishing check-ins. Publishes on one channel take turns (each waits until its frames are
-    # written before the next starts), so under load a busy event loop needs more of them to keep confirms flowing.
-    broker_publish_channels: int = Field(default=16, ge=1, le=64)
     # A retry that finds its first attempt still in flight waits this long for that attempt's receipt.
     duplicate_wait_seconds: float = Field(default=10.0, gt=0, le=60)
     # Server-sent event streams send a comment this often so that proxies keep them open.

@@ -1,9 +1,6 @@
-"""RabbitMQ through aio-pika: one robust connection, a few confirm channels for all publishers, a channel per consumer.
-
-A confirm channel carries many publishes in flight at once, each waiting only for its own confirm, so concurrent
-requests do not queue behind each other's round trip; several channels spread the work over the broker's channel
-processes.
-"""
+"""RabbitMQ: declarations and consumers through aio-pika on one robust connection (a channel per consumer); publishes
+on a confirm channel of their own (`confirms.ConfirmingPublisher`), many in flight at once, each waiting only for its
+own confirm, so concurrent requests do not queue behind each other's round trip."""
 
 from __future__ import annotations
 
@@ -11,12 +8,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
-from typing import cast
 
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
-    AbstractExchange,
     AbstractIncomingMessage,
     AbstractRobustChannel,
     AbstractRobustConnection,
@@ -31,6 +26,7 @@ from aio_pika.exceptions import (
     ChannelPreconditionFailed,
 )
 
+from lianfang.common.messaging.confirms import ConfirmingPublisher
 from lianfang.common.messaging.protocol import (
     BrokerUnavailable,
     Consumer,
@@ -52,17 +48,12 @@ _RECONNECT_PAUSE = 1.0
 class RabbitMQBroker:
     """Connects on first use, so a service starts while RabbitMQ is down and answers 503 until it is back."""
 
-    def __init__(self, url: str, *, timeout: float = 5.0, publish_channels: int = 4) -> None:
-        if publish_channels < 1:
-            raise ValueError("publish_channels must be at least 1")
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self._url = url
         self._timeout = timeout
-        self._channel_count = publish_channels
         self._lock = asyncio.Lock()
         self._connection: AbstractRobustConnection | None = None
-        self._channels: list[AbstractRobustChannel] = []
-        self._handles: dict[tuple[int, str], AbstractExchange] = {}
-        self._turn = 0
+        self._publisher = ConfirmingPublisher(url, timeout=timeout)
         self._exchanges: set[str] = set()
         self._queues: dict[str, Queue] = {}
         self._consumers: set[_RabbitConsumer] = set()
@@ -91,18 +82,14 @@ class RabbitMQBroker:
         message_id: str | None = None,
     ) -> None:
         await self._check_exchange(exchange)
-        await self._send(exchange, routing_key, _message(body, headers, message_id))
+        await self._send(exchange, OutgoingMessage(routing_key, body, headers, message_id))
 
     async def publish_many(self, exchange: str, messages: Iterable[OutgoingMessage]) -> None:
-        batch = [
-            (message.routing_key, _message(message.body, message.headers, message.message_id)) for message in messages
-        ]
+        batch = list(messages)
         if not batch:
             return
         await self._check_exchange(exchange)
-        results = await asyncio.gather(
-            *(self._send(exchange, routing_key, message) for routing_key, message in batch), return_exceptions=True
-        )
+        results = await asyncio.gather(*(self._send(exchange, message) for message in batch), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -137,8 +124,8 @@ class RabbitMQBroker:
         for consumer in list(self._consumers):
             await consumer._shutdown()
         self._consumers.clear()
+        await self._publisher.close()
         connection, self._connection = self._connection, None
-        self._channels, self._handles = [], {}
         if connection is not None:
             await connection.close()
 
@@ -163,19 +150,10 @@ class RabbitMQBroker:
         except CONNECTION_EXCEPTIONS as exc:
             self._retry_at = time.monotonic() + _RECONNECT_PAUSE
             raise BrokerUnavailable() from exc
-        try:
-            channels = [connection.channel() for _ in range(self._channel_count)]
-            async with asyncio.timeout(self._timeout):
-                for channel in channels:
-                    await channel.initialize()
-        except _UNAVAILABLE as exc:
-            await connection.close()
-            self._retry_at = time.monotonic() + _RECONNECT_PAUSE
-            raise BrokerUnavailable() from exc
         if self._closed:
             await connection.close()
             raise BrokerUnavailable("消息服务连接已关闭")
-        self._connection, self._channels = connection, channels
+        self._connection = connection
 
     @asynccontextmanager
     async def _probe(self) -> AsyncIterator[AbstractChannel]:
@@ -208,36 +186,16 @@ class RabbitMQBroker:
             await channel.declare_exchange(name, passive=True)
         self._exchanges.add(name)
 
-    async def _send(self, exchange: str, routing_key: str, message: aio_pika.Message) -> None:
+    async def _send(self, exchange: str, message: OutgoingMessage) -> None:
         try:
-            async with asyncio.timeout(self._timeout):
-                handle = await self._handle(exchange)
-                await handle.publish(message, routing_key, mandatory=False)
-        except ChannelNotFoundEntity as exc:
-            # Deleted behind our back: the next publish checks again and raises `NotDeclaredError`.
-            self._exchanges.discard(exchange)
-            raise BrokerUnavailable() from exc
-        except _UNAVAILABLE as exc:
-            raise BrokerUnavailable() from exc
-
-    async def _handle(self, exchange: str) -> AbstractExchange:
-        await self._open()
-        self._turn = (self._turn + 1) % len(self._channels)
-        handle = self._handles.get((self._turn, exchange))
-        if handle is None:
-            handle = await self._channels[self._turn].get_exchange(exchange, ensure=False)
-            self._handles[self._turn, exchange] = handle
-        return handle
-
-
-def _message(body: bytes, headers: Headers | None, message_id: str | None) -> aio_pika.Message:
-    return aio_pika.Message(
-        body,
-        headers=cast(HeadersType, dict(headers or {})),
-        message_id=message_id,
-        content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-    )
+            await self._publisher.publish(
+                exchange, message.routing_key, message.body, headers=message.headers, message_id=message.message_id
+            )
+        except BrokerUnavailable as exc:
+            if exc.detail and "404" in exc.detail:
+                # Deleted behind our back: the next publish checks again and raises `NotDeclaredError`.
+                self._exchanges.discard(exchange)
+            raise
 
 
 def _queue_arguments(queue: Queue) -> HeadersType:
