@@ -103,3 +103,28 @@ class TestCheckin:
         await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
         first_id = next(iter(queued.values()))["body"]["client_id"]
         assert [json.loads(request.post_data or "{}")["client_id"] for request in posted] == [first_id]
+
+    async def test_a_resident_checks_in_a_companion_with_their_own_answers_and_temperature(
+        self, phone: Page, server: Server
+    ) -> None:
+        await dev_login(phone, await checkpoint_code(server, "东里菜市场"))
+        await fill(phone, "姓名", "周八")
+        await fill(phone, "手机号", "13300133000")
+        await fill(phone, "体温", "36.5")
+
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        await phone.locator('input[name="companions.0.answers.name"]').fill("周小九")
+        await phone.locator('input[name="companions.0.answers.phone"]').fill("13300133001")
+        # Only the server knows the companion has no valid temperature on record: its 422 lands on their field.
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.get_by_text("请测量体温后填写")).to_be_visible()
+        await phone.locator('input[name="companions.0.temperature"]').fill("37.9")
+        await expect(phone.get_by_text("请测量体温后填写")).to_have_count(0)
+        await screenshot(phone, "h5-form-companion")
+        await phone.get_by_role("button", name="提交登记").click()
+
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible()
+        companion = receipt.locator(".companions li")
+        await expect(companion).to_have_text("周** · 37.9 ℃体温异常")
+        await screenshot(phone, "h5-receipt-companion")
