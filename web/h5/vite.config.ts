@@ -23,5 +23,6 @@ export default defineConfig({
     },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
-  test: { environment: 'jsdom', include: ['tests/**/*.test.ts'] },
+  // Vant's components import their stylesheets, which Node cannot load: let Vite handle them in tests too.
+  test: { environment: 'jsdom', include: ['tests/**/*.test.ts'], server: { deps: { inline: ['vant'] } } },
 })
