@@ -3,10 +3,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from lianfang.common.settings import WeChatMode
 from lianfang.gateway.models import Resident
 from lianfang.gateway.wechat.fake import FakeEndpoint
 
-from .conftest import Gateway
+from .conftest import APPID, Gateway, gateway_settings, start_gateway
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -179,3 +180,19 @@ class TestDevLogin:
 
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+class TestLoginConfig:
+    async def test_dev_mode_tells_the_page_to_offer_the_dev_login(self, gateway: Gateway) -> None:
+        response = await gateway.client.get("/api/auth/config")
+
+        assert response.json() == {"wechat_mode": "dev", "h5_appid": APPID}
+
+    async def test_live_mode_names_the_official_accounts_appid_for_the_oauth_redirect(
+        self, accounts_url: str, redis_url: str
+    ) -> None:
+        settings = gateway_settings(accounts_url, redis_url, wechat_mode=WeChatMode.live, wechat_h5_appid="wx-h5")
+        async for running in start_gateway(settings):
+            response = await running.client.get("/api/auth/config")
+
+            assert response.json() == {"wechat_mode": "live", "h5_appid": "wx-h5"}

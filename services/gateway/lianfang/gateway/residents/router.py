@@ -7,7 +7,7 @@ from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db import DbSession
 from lianfang.common.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed, error_responses
 from lianfang.gateway.deps import Gateway
-from lianfang.gateway.residents.schemas import DevLogin, DevPhone, PhoneBound, WeChatCode
+from lianfang.gateway.residents.schemas import DevLogin, DevPhone, LoginConfig, PhoneBound, WeChatCode
 from lianfang.gateway.residents.service import ResidentService
 from lianfang.gateway.schemas import ResidentSession
 from lianfang.gateway.wechat.errors import WeChatError, WeChatPhoneCodeInvalid, WeChatSnapshotUser, WeChatUserBlocked
@@ -18,6 +18,15 @@ router = APIRouter(prefix=AUTH, tags=["居民登录"])
 _wechat_errors = error_responses(
     Unauthorized, WeChatUserBlocked, WeChatSnapshotUser, TooManyRequests, ServiceUnavailable, WeChatError
 )
+
+
+@router.get("/config")
+async def login_config(parts: Gateway) -> LoginConfig:
+    """For the H5 page, before anyone logs in: which login to offer, and the AppID its OAuth redirect names."""
+    settings = parts.settings
+    return LoginConfig(
+        wechat_mode=settings.wechat_mode, h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None
+    )
 
 
 @router.post("/wechat/miniprogram", responses=_wechat_errors)

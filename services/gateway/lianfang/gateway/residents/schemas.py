@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from lianfang.common.settings import WeChatMode
 from lianfang.common.validators import MainlandMobile
 
-__all__ = ["DevLogin", "DevPhone", "PhoneBound", "WeChatCode"]
+__all__ = ["DevLogin", "DevPhone", "LoginConfig", "PhoneBound", "WeChatCode"]
 
 
 class WeChatCode(BaseModel):
@@ -21,3 +22,10 @@ class DevPhone(BaseModel):
 
 class PhoneBound(BaseModel):
     phone_masked: str
+
+
+class LoginConfig(BaseModel):
+    """How the H5 page logs a resident in: WeChat's OAuth redirect with `h5_appid` in live mode, the dev login in dev mode."""
+
+    wechat_mode: WeChatMode
+    h5_appid: str | None

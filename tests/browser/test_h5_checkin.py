@@ -1,0 +1,130 @@
+"""A resident on a phone scans a checkpoint's QR code: the check-in page at /c/<code>."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.async_api import BrowserContext, Page, Request, expect
+
+from .h5 import checkpoint_code, dev_login, fill
+from .support import Server, screenshot
+
+GREEN = "rgb(7, 163, 90)"
+RED = "rgb(224, 36, 51)"
+
+
+class TestCheckin:
+    async def test_a_resident_checks_in_then_again_with_the_temperature_reused(
+        self, phone: Page, server: Server
+    ) -> None:
+        code = await checkpoint_code(server, "育才小区东门")
+
+        await phone.goto(f"/c/{code}")
+        await expect(phone.get_by_role("heading", name="育才小区东门")).to_be_visible()
+        await expect(phone.get_by_text("河北省 › 石家庄市 › 长安区 › 育才街道 › 育才小区")).to_be_visible()
+        await screenshot(phone, "h5-checkpoint")
+
+        await phone.get_by_role("button", name="开发模式登录（模拟微信）").click()
+        await fill(phone, "姓名", "张三")
+        await fill(phone, "手机号", "12345")
+        await fill(phone, "住址/楼号", "3 号楼 2 单元 501")
+        await phone.get_by_role("radio", name="是").click()
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.get_by_text("请输入 11 位中国大陆手机号")).to_be_visible()
+        await expect(phone.get_by_text("请测量体温后填写")).to_be_visible()
+        await screenshot(phone, "h5-form-problems")
+
+        await fill(phone, "手机号", "138 0013 8000")
+        await fill(phone, "体温", "36.5")
+        await screenshot(phone, "h5-form")
+        async with phone.expect_response(re.compile(r"/api/checkin/checkins$")) as first:
+            await phone.get_by_role("button", name="提交登记").click()
+        receipt = phone.locator(".receipt")
+        await expect(receipt).to_have_css("background-color", GREEN)
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible()
+        await expect(receipt.get_by_text("36.5 ℃", exact=True)).to_be_visible()
+        assert (await (await first.value).json())["temperature"]["source"] == "measured"
+        ticking = await receipt.locator(".time").inner_text()
+        await expect(receipt.locator(".time")).not_to_have_text(ticking)
+        await screenshot(phone, "h5-receipt-passed")
+
+        await phone.reload()
+        await expect(phone.get_by_text(re.compile(r"^您的体温在有效期内（至 \d\d:\d\d）$"))).to_be_visible()
+        name = phone.locator(".van-field", has=phone.get_by_text("姓名", exact=True)).locator("input")
+        await expect(name).to_have_value("张三")
+        await screenshot(phone, "h5-form-temperature-valid")
+        async with phone.expect_response(re.compile(r"/api/checkin/checkins$")) as second:
+            await phone.get_by_role("button", name="提交登记").click()
+        reused = (await (await second.value).json())["temperature"]
+        assert (reused["value"], reused["source"]) == (36.5, "reused")
+        await expect(receipt.get_by_text(re.compile(r"^36\.5 ℃（沿用 \d\d:\d\d 的测量）$"))).to_be_visible()
+
+        await receipt.get_by_role("button", name="我的登记记录").click()
+        await expect(phone.get_by_text("育才小区东门")).to_have_count(2)
+        await screenshot(phone, "h5-history")
+
+    async def test_a_fever_shows_red(self, phone: Page, server: Server) -> None:
+        await dev_login(phone, await checkpoint_code(server, "石家庄站北广场"))
+        await fill(phone, "姓名", "李四")
+        await fill(phone, "手机号", "13900139000")
+        await fill(phone, "体温", "38.2")
+
+        await phone.get_by_role("button", name="提交登记").click()
+
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="体温异常")).to_be_visible()
+        await expect(receipt).to_have_css("background-color", RED)
+        await screenshot(phone, "h5-receipt-fever")
+
+    async def test_an_unknown_code_says_so(self, phone: Page) -> None:
+        await phone.goto("/c/ZZZZ2222")
+
+        await expect(phone.get_by_text("未找到该卡口，请核对二维码或卡口编号")).to_be_visible()
+        await screenshot(phone, "h5-unknown")
+
+    async def test_a_check_in_that_meets_no_network_goes_out_once_after_a_reload(
+        self, phone_context: BrowserContext, phone: Page, server: Server
+    ) -> None:
+        await dev_login(phone, await checkpoint_code(server, "建北农贸市场"))
+        await fill(phone, "姓名", "王五")
+        await fill(phone, "手机号", "13700137000")
+        await fill(phone, "体温", "36.6")
+        await phone_context.set_offline(True)
+
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.get_by_text(re.compile("网络不佳，\\d+ 秒后自动重试"))).to_be_visible()
+        queued = await phone.evaluate("JSON.parse(localStorage.getItem('lf.checkin.queue'))")
+        await phone_context.set_offline(False)
+        posted: list[Request] = []
+        phone.on("request", lambda request: posted.append(request) if request.url.endswith("/checkins") else None)
+        await phone.reload()
+
+        await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
+        first_id = next(iter(queued.values()))["body"]["client_id"]
+        assert [json.loads(request.post_data or "{}")["client_id"] for request in posted] == [first_id]
+
+    async def test_a_resident_checks_in_a_companion_with_their_own_answers_and_temperature(
+        self, phone: Page, server: Server
+    ) -> None:
+        await dev_login(phone, await checkpoint_code(server, "东里菜市场"))
+        await fill(phone, "姓名", "周八")
+        await fill(phone, "手机号", "13300133000")
+        await fill(phone, "体温", "36.5")
+
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        await phone.locator('input[name="companions.0.answers.name"]').fill("周小九")
+        await phone.locator('input[name="companions.0.answers.phone"]').fill("13300133001")
+        # Only the server knows the companion has no valid temperature on record: its 422 lands on their field.
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.get_by_text("请测量体温后填写")).to_be_visible()
+        await phone.locator('input[name="companions.0.temperature"]').fill("37.9")
+        await expect(phone.get_by_text("请测量体温后填写")).to_have_count(0)
+        await screenshot(phone, "h5-form-companion")
+        await phone.get_by_role("button", name="提交登记").click()
+
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible()
+        companion = receipt.locator(".companions li")
+        await expect(companion).to_have_text("周** · 37.9 ℃体温异常")
+        await screenshot(phone, "h5-receipt-companion")

@@ -1,0 +1,67 @@
+"""Gate staff at /staff/: the live list of arrivals at their checkpoint, approvals, warnings and hand entry."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from .h5 import checkpoint_code, dev_login, fill, staff_login
+from .support import Server, screenshot
+
+YELLOW = "rgb(242, 169, 0)"
+GREEN = "rgb(7, 163, 90)"
+
+
+class TestStaffView:
+    async def test_staff_approve_a_pending_arrival_and_both_screens_change_live(
+        self, desktop: Page, phone: Page, server: Server
+    ) -> None:
+        await desktop.goto("/staff/")
+        await expect(desktop.get_by_role("heading", name="卡口执勤")).to_be_visible()
+        await screenshot(desktop, "staff-login")
+        await staff_login(desktop, "qiaotun_gate")
+        await expect(desktop.get_by_role("heading", name="乔屯小区南门")).to_be_visible()
+        await expect(desktop.get_by_text("实时", exact=True)).to_be_visible()
+
+        await dev_login(phone, await checkpoint_code(server, "乔屯小区南门"))
+        await fill(phone, "姓名", "赵六")
+        await fill(phone, "手机号", "13600136000")
+        await fill(phone, "住址/楼号", "5 号楼 101")
+        await phone.get_by_role("radio", name="否").click()
+        await fill(phone, "体温", "36.4")
+        await phone.get_by_role("button", name="提交登记").click()
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="待审核")).to_be_visible()
+        await expect(receipt).to_have_css("background-color", YELLOW)
+        await screenshot(phone, "h5-receipt-pending")
+
+        row = desktop.locator(".arrival", has_text="赵*")
+        await expect(row.locator(".status")).to_have_text("待审核")
+        await screenshot(desktop, "staff-pending")
+        await row.get_by_role("button", name="准许通行").click()
+
+        await expect(row.locator(".status")).to_have_text("准许通行")
+        await expect(row.get_by_role("button")).to_have_count(0)
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible(timeout=15_000)
+        await expect(receipt).to_have_css("background-color", GREEN)
+
+    async def test_a_visitor_entered_by_hand_with_a_fever_shows_as_a_red_row(self, desktop: Page) -> None:
+        await staff_login(desktop, "yucai_gate")
+        await expect(desktop.get_by_text("育才小区西门")).to_be_visible()
+        await screenshot(desktop, "staff-pick")
+        await desktop.get_by_text("育才小区东门").click()
+        await expect(desktop.get_by_text("实时", exact=True)).to_be_visible()
+
+        await desktop.get_by_role("button", name="手工登记").click()
+        entry = desktop.locator(".hand-entry")
+        await entry.get_by_placeholder("访客姓名").fill("孙七")
+        await entry.get_by_placeholder("与身份证号至少填一项").fill("13500135000")
+        await entry.get_by_placeholder("现场测量，如 36.5").fill("38.5")
+        await screenshot(desktop, "staff-hand-entry")
+        await entry.get_by_role("button", name="登记").click()
+
+        await expect(entry).to_be_hidden()
+        row = desktop.locator(".arrival", has_text="孙*")
+        await expect(row.locator(".status")).to_have_text("体温异常")
+        await expect(row).to_have_class("arrival abnormal alarm")
+        await expect(row).to_have_css("background-color", "rgb(253, 236, 238)")
+        await screenshot(desktop, "staff-fever")

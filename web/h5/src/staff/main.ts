@@ -1,0 +1,9 @@
+import 'vant/es/toast/style'
+import 'vant/es/dialog/style'
+import '../shared/base.css'
+
+import { createApp } from 'vue'
+
+import App from './App.vue'
+
+createApp(App).mount('#app')

@@ -1,0 +1,114 @@
+import { mount } from '@vue/test-utils'
+import { beforeEach, describe, expect, it } from 'vitest'
+
+import CheckinForm from '../src/checkin/CheckinForm.vue'
+import type { CheckpointPage } from '../src/checkin/types'
+import { authorizeUrl, insideWeChat, oauthReturn } from '../src/checkin/wechat'
+
+function page(temperature: CheckpointPage['temperature'], prefill: CheckpointPage['prefill'] = {}): CheckpointPage {
+  return {
+    checkpoint: {
+      id: 7,
+      code: 'ABCD2345',
+      name: '育才小区东门',
+      kind: 'community',
+      kind_label: '小区/社区',
+      region_names: ['河北省', '石家庄市'],
+      address: null,
+      active: true,
+      requires_audit: false,
+      temp_valid_minutes: 240,
+      fever_threshold: 37.3,
+    },
+    form: {
+      template_id: 1,
+      template_version: 1,
+      fields: [
+        { key: 'name', label: '姓名', type: 'name', required: true },
+        { key: 'phone', label: '手机号', type: 'phone', required: true },
+      ],
+    },
+    prefill,
+    companions: [],
+    temperature,
+    notices: [],
+  }
+}
+
+beforeEach(() => localStorage.clear())
+
+describe('the check-in form', () => {
+  it('asks for no temperature while the last one is valid', () => {
+    const validUntil = new Date(Date.now() + 3600_000).toISOString()
+    const last = { value: 36.4, measured_at: new Date().toISOString(), valid_until: validUntil }
+
+    const form = mount(CheckinForm, { props: { page: page({ required: false, last }), sending: false, errors: {} } })
+
+    expect(form.text()).toMatch(/您的体温在有效期内（至 \d\d:\d\d）/)
+    expect(form.find('input[name="temperature"]').exists()).toBe(false)
+  })
+
+  it('fills what the server remembers and sends the answers as it will store them', async () => {
+    const form = mount(CheckinForm, {
+      props: { page: page({ required: true }, { name: '张三' }), sending: false, errors: {} },
+    })
+
+    await form.find('input[name="answers.phone"]').setValue('+86 138-0013-8000')
+    await form.find('input[name="temperature"]').setValue('36.55')
+    await form.find('form').trigger('submit')
+
+    expect((form.find('input[name="answers.name"]').element as HTMLInputElement).value).toBe('张三')
+    expect(form.emitted('submit')).toEqual([
+      [
+        {
+          checkpoint_code: 'ABCD2345',
+          answers: { name: '张三', phone: '13800138000' },
+          temperature: 36.6,
+          direction: 'in',
+          companions: [],
+        },
+      ],
+    ])
+  })
+
+  it('shows each problem on its field and sends nothing', async () => {
+    const form = mount(CheckinForm, { props: { page: page({ required: true }), sending: false, errors: {} } })
+
+    await form.find('input[name="answers.phone"]').setValue('12345')
+    await form.find('form').trigger('submit')
+
+    expect(form.text()).toContain('请填写姓名')
+    expect(form.text()).toContain('请输入 11 位中国大陆手机号')
+    expect(form.text()).toContain('请测量体温后填写')
+    expect(form.emitted('submit')).toBeUndefined()
+  })
+
+  it('shows the server’s problem on the field it names', () => {
+    const errors = { 'answers.phone': '该手机号已停机' }
+
+    const form = mount(CheckinForm, { props: { page: page({ required: true }), sending: false, errors } })
+
+    expect(form.text()).toContain('该手机号已停机')
+  })
+})
+
+describe('the WeChat login', () => {
+  it('is used inside WeChat only', () => {
+    expect(insideWeChat('Mozilla/5.0 (iPhone) MicroMessenger/8.0.47')).toBe(true)
+    expect(insideWeChat('Mozilla/5.0 (iPhone) Safari/604.1')).toBe(false)
+  })
+
+  it('goes to WeChat for a silent snsapi_base code and comes back to the same page', () => {
+    const url = new URL(authorizeUrl('wx-h5', 'https://lf.example/c/ABCD2345'))
+
+    expect(url.origin + url.pathname).toBe('https://open.weixin.qq.com/connect/oauth2/authorize')
+    expect(url.searchParams.get('appid')).toBe('wx-h5')
+    expect(url.searchParams.get('scope')).toBe('snsapi_base')
+    expect(url.searchParams.get('redirect_uri')).toBe('https://lf.example/c/ABCD2345')
+    expect(url.hash).toBe('#wechat_redirect')
+    expect(oauthReturn('https://lf.example/c/ABCD2345?code=0a1b&state=lianfang')).toEqual({
+      code: '0a1b',
+      clean: 'https://lf.example/c/ABCD2345',
+    })
+  })
+})

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+
+import { alarming, ordered, withArrival, withDecision } from '../src/staff/arrivals'
+import { parseEvents } from '../src/staff/stream'
+import type { Arrival } from '../src/staff/types'
+
+function arrival(id: string, status: Arrival['status'], at: string, warnings: Arrival['warnings'] = []): Arrival {
+  return { id, status, checked_at: `2026-03-01T${at}:00+08:00`, warnings } as Arrival
+}
+
+describe('the live stream', () => {
+  it('reads complete events and keeps the rest for the next chunk', () => {
+    const chunk = 'retry: 3000\n: connected\n\nid: 1\nevent: arrival\ndata: {"id":"a"}\n\nid: 2\nevent: deci'
+
+    const { events, rest, retry } = parseEvents(chunk)
+
+    expect(events).toEqual([{ id: '1', event: 'arrival', data: '{"id":"a"}' }])
+    expect(retry).toBe(3000)
+    expect(parseEvents(`${rest}sion\ndata: {}\n\n`).events).toEqual([{ id: '2', event: 'decision', data: '{}' }])
+  })
+
+  it('skips heartbeats', () => {
+    expect(parseEvents(': ping\n\n: ping\n\n').events).toEqual([])
+  })
+})
+
+describe('the arrivals list', () => {
+  it('puts pending arrivals on top, the longest waiting first, then the newest', () => {
+    const list = [
+      arrival('passed-early', 'passed', '08:00'),
+      arrival('pending-late', 'pending', '08:20'),
+      arrival('passed-late', 'passed', '08:30'),
+      arrival('pending-early', 'pending', '08:10'),
+    ]
+
+    expect(ordered(list).map((item) => item.id)).toEqual(['pending-early', 'pending-late', 'passed-late', 'passed-early'])
+  })
+
+  it('keeps one row per record when the stream replays it, and applies a decision', () => {
+    let list = withArrival([], arrival('a', 'pending', '08:00'))
+    list = withArrival(list, arrival('a', 'pending', '08:00'))
+    list = withDecision(list, { id: 'a', checkpoint_id: 1, status: 'passed', status_label: '准许通行', decided_at: '', reason: null })
+
+    expect(list.map((item) => [item.id, item.status])).toEqual([['a', 'passed']])
+  })
+
+  it('marks a fever and a recent abnormal record elsewhere', () => {
+    expect(alarming(arrival('a', 'abnormal', '08:00'))).toBe(true)
+    expect(alarming(arrival('b', 'passed', '08:00', [{ code: 'recent_fever', message: '14 天内体温异常' }]))).toBe(true)
+    expect(alarming(arrival('c', 'passed', '08:00'))).toBe(false)
+  })
+})

@@ -1,0 +1,28 @@
+import { fileURLToPath, URL } from 'node:url'
+
+import { VantResolver } from '@vant/auto-import-resolver'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { defineConfig } from 'vitest/config'
+
+const page = (name: string): string => fileURLToPath(new URL(`./${name}.html`, import.meta.url))
+
+// One multi-page app: c.html (the resident's check-in page, served for /c/<code>) and staff.html (the gate staff's view,
+// served for /staff/), both under /h5/ with their hashed assets in /h5/assets/.
+export default defineConfig({
+  base: '/h5/',
+  plugins: [vue(), Components({ dts: false, resolvers: [VantResolver()] })],
+  build: {
+    target: 'es2019',
+    rollupOptions: {
+      input: { c: page('c'), staff: page('staff') },
+      // Vue and Vant in one chunk both pages share, cached across them.
+      output: {
+        manualChunks: (id) => (id.includes('node_modules') ? 'vendor' : id.includes('/src/shared/') ? 'shared' : undefined),
+      },
+    },
+  },
+  server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
+  // Vant's components import their stylesheets, which Node cannot load: let Vite handle them in tests too.
+  test: { environment: 'jsdom', include: ['tests/**/*.test.ts'], server: { deps: { inline: ['vant'] } } },
+})
