@@ -17,6 +17,7 @@ from lianfang.trace.deps import TraceParts
 from lianfang.trace.directory import RegistryDirectory
 from lianfang.trace.records import router as records
 from lianfang.trace.settings import TraceSettings
+from lianfang.trace.stats import router as stats
 from lianfang.trace.trajectory import router as trajectory
 
 __all__ = ["MIGRATIONS", "PREFIX", "create_app"]
@@ -56,6 +57,6 @@ def create_app(
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan
     )
-    for router in (records.router, trajectory.router, contacts.router, audit.router):
+    for router in (records.router, trajectory.router, contacts.router, stats.router, audit.router):
         app.include_router(router)
     return app
