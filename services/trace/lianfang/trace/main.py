@@ -11,6 +11,7 @@ from lianfang.common.app import create_service_app
 from lianfang.common.contracts.paths import TRACE
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
+from lianfang.trace.alerts import router as alerts
 from lianfang.trace.audit import router as audit
 from lianfang.trace.contacts import router as contacts
 from lianfang.trace.deps import TraceParts
@@ -57,6 +58,6 @@ def create_app(
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan
     )
-    for router in (records.router, trajectory.router, contacts.router, stats.router, audit.router):
+    for router in (records.router, trajectory.router, contacts.router, stats.router, alerts.router, audit.router):
         app.include_router(router)
     return app
