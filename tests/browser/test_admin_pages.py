@@ -1,0 +1,159 @@
+"""The admin SPA in Chromium against `lianfang run`: logging in, creating a checkpoint and downloading its poster, and every
+screen an administrator uses, each saved as a screenshot to look at."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from .support import DEMO_PASSWORD, Server, screenshot
+
+CITY_ADMIN = "sjz"  # 石家庄市
+MARKET = "建北农贸市场"
+# Residents who check in at the market within minutes of each other (so they are each other's contacts); the last has a
+# fever.
+VISITORS = (("张伟", "13800138001", 36.5), ("李娜", "13800138002", 36.7), ("王强", "13800138003", 38.4))
+
+
+def _admin_token(client: httpx.Client, username: str) -> str:
+    answer = client.post("/api/auth/admin/login", json={"username": username, "password": DEMO_PASSWORD})
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+@pytest.fixture(scope="module")
+def index_phone(server: Server) -> str:
+    """Check-ins made through the public API as residents would make them, waited for until trace lists them; answers
+    the phone of the first visitor."""
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        listing = client.get("/api/registry/checkpoints", params={"q": MARKET}, headers=admin).json()
+        code = listing["items"][0]["code"]
+        for number, (name, phone, temperature) in enumerate(VISITORS):
+            login = client.post("/api/auth/dev/login", json={"openid": f"browser-{number}-{uuid.uuid4().hex[:8]}"})
+            resident = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            body = {
+                "checkpoint_code": code,
+                "client_id": str(uuid.uuid4()),
+                "answers": {"name": name, "phone": phone, "purpose": "买菜"},
+                "temperature": temperature,
+            }
+            client.post("/api/checkin/checkins", json=body, headers=resident).raise_for_status()
+        deadline = time.monotonic() + 20
+        while len(client.get("/api/trace/records", headers=admin).json()["items"]) < len(VISITORS):
+            assert time.monotonic() < deadline, "the check-ins never reached the records store"
+            time.sleep(0.2)
+    return VISITORS[0][1]
+
+
+async def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    await page.goto("/admin/login")
+    await page.get_by_placeholder("用户名").fill(username)
+    await page.get_by_placeholder("密码").fill(password)
+    await page.get_by_role("button", name="登 录").click()
+    await page.wait_for_url("**/admin/dashboard")
+
+
+async def open_screen(page: Page, menu: str) -> None:
+    await page.locator(".el-menu").get_by_text(menu, exact=True).click()
+    await expect(page.locator(".el-breadcrumb")).to_contain_text(menu)
+    await page.wait_for_load_state("networkidle")
+
+
+async def test_a_wrong_password_says_how_many_tries_are_left(desktop: Page) -> None:
+    await desktop.goto("/admin/")
+    await desktop.wait_for_url("**/admin/login?redirect=**")
+    await desktop.get_by_placeholder("用户名").fill("changan")
+    await desktop.get_by_placeholder("密码").fill("not-the-password-1")
+    await desktop.get_by_role("button", name="登 录").click()
+
+    await expect(desktop.locator(".login-problem")).to_contain_text("再错 4 次将锁定")
+    await screenshot(desktop, "admin-login-refused")
+
+
+async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "卡口管理")
+    await desktop.locator(".region-tree").get_by_text("建北街道", exact=True).click()
+    await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
+
+    await desktop.get_by_role("button", name="新增卡口").click()
+    dialog = desktop.get_by_role("dialog", name="新增卡口")
+    await dialog.get_by_placeholder("如：育才小区北门").fill("建北街道核酸检测点")
+    await dialog.get_by_placeholder("选填，印在海报上").fill("建北街道 12 号")
+    await expect(dialog.locator(".el-form-item", has_text="所属地区")).to_contain_text("建北街道")
+    await screenshot(desktop, "admin-checkpoint-dialog")
+    await dialog.get_by_role("button", name="保存").click()
+
+    qr = desktop.get_by_role("dialog", name="建北街道核酸检测点")
+    await expect(qr.get_by_alt_text("卡口二维码")).to_be_visible()
+    await screenshot(desktop, "admin-checkpoint-qr")
+    async with desktop.expect_download() as waiting:
+        await qr.get_by_role("button", name="下载海报（PDF）").click()
+    download = await waiting.value
+    path = await download.path()
+
+    assert download.suggested_filename.startswith("建北街道核酸检测点-")
+    assert download.suggested_filename.endswith(".pdf")
+    assert path.read_bytes()[:5] == b"%PDF-"
+    await qr.get_by_role("button", name="关闭", exact=True).click()
+    await expect(desktop.locator(".el-table")).to_contain_text("建北街道核酸检测点")
+    await screenshot(desktop, "admin-checkpoints")
+
+
+async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_phone: str) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await expect(desktop.locator(".header")).to_contain_text("河北省 › 石家庄市")
+    await desktop.wait_for_load_state("networkidle")
+    await screenshot(desktop, "admin-dashboard")
+
+    await open_screen(desktop, "地区与账号")
+    await expect(desktop.locator(".region-card")).to_contain_text("石家庄市")
+    await desktop.locator(".region-tree").get_by_text("长安区", exact=True).click()
+    await expect(desktop.locator(".el-table")).to_contain_text("changan")
+    await screenshot(desktop, "admin-regions")
+
+    await open_screen(desktop, "登记表单")
+    await desktop.locator(".el-table").get_by_text("通用登记", exact=True).click()
+    await expect(desktop.locator(".phone")).to_contain_text("来访事由")
+    await screenshot(desktop, "admin-templates")
+
+    await open_screen(desktop, "登记记录")
+    await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
+    await expect(desktop.locator(".el-table")).to_contain_text("体温异常")
+    await screenshot(desktop, "admin-records")
+
+    await open_screen(desktop, "轨迹查询")
+    await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
+    await desktop.get_by_role("button", name="查询").click()
+    await expect(desktop.locator(".el-timeline")).to_contain_text(MARKET)
+    await screenshot(desktop, "admin-trajectory")
+
+    await desktop.get_by_role("button", name="对此人做密接筛查").click()
+    await expect(desktop.locator(".contacts")).to_contain_text("138****8003")
+    await screenshot(desktop, "admin-contacts")
+
+    await open_screen(desktop, "异常预警")
+    await expect(desktop.locator(".el-table")).to_contain_text("38.4")
+    await screenshot(desktop, "admin-alerts")
+
+    await open_screen(desktop, "访问日志")
+    await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
+    await expect(desktop.locator(".el-table")).to_contain_text("轨迹查询")
+    await screenshot(desktop, "admin-audit-log")
+
+
+async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_reason(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await desktop.evaluate(
+        "localStorage.setItem('lianfang.admin.tokens', JSON.stringify({access_token: 'expired', refresh_token: 'used'}))"
+    )
+    await desktop.locator(".el-menu").get_by_text("卡口管理", exact=True).click()
+
+    await desktop.wait_for_url("**/admin/login?**")
+    await expect(desktop.locator(".el-alert")).to_contain_text("登录已失效")
