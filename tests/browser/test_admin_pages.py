@@ -59,6 +59,12 @@ async def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> No
     await page.wait_for_url("**/admin/dashboard")
 
 
+async def snap(page: Page, name: str) -> None:
+    # Element Plus fades tags and menus in and ECharts grows its bars: a screenshot waits for them to finish.
+    await page.wait_for_timeout(800)
+    await screenshot(page, name)
+
+
 async def open_screen(page: Page, menu: str) -> None:
     await page.locator(".el-menu").get_by_text(menu, exact=True).click()
     await expect(page.locator(".el-breadcrumb")).to_contain_text(menu)
@@ -73,7 +79,7 @@ async def test_a_wrong_password_says_how_many_tries_are_left(desktop: Page) -> N
     await desktop.get_by_role("button", name="登 录").click()
 
     await expect(desktop.locator(".login-problem")).to_contain_text("再错 4 次将锁定")
-    await screenshot(desktop, "admin-login-refused")
+    await snap(desktop, "admin-login-refused")
 
 
 async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: Page) -> None:
@@ -87,12 +93,12 @@ async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: P
     await dialog.get_by_placeholder("如：育才小区北门").fill("建北街道核酸检测点")
     await dialog.get_by_placeholder("选填，印在海报上").fill("建北街道 12 号")
     await expect(dialog.locator(".el-form-item", has_text="所属地区")).to_contain_text("建北街道")
-    await screenshot(desktop, "admin-checkpoint-dialog")
+    await snap(desktop, "admin-checkpoint-dialog")
     await dialog.get_by_role("button", name="保存").click()
 
     qr = desktop.get_by_role("dialog", name="建北街道核酸检测点")
     await expect(qr.get_by_alt_text("卡口二维码")).to_be_visible()
-    await screenshot(desktop, "admin-checkpoint-qr")
+    await snap(desktop, "admin-checkpoint-qr")
     async with desktop.expect_download() as waiting:
         await qr.get_by_role("button", name="下载海报（PDF）").click()
     download = await waiting.value
@@ -102,50 +108,57 @@ async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: P
     assert download.suggested_filename.endswith(".pdf")
     assert path.read_bytes()[:5] == b"%PDF-"
     await qr.get_by_role("button", name="关闭", exact=True).click()
+    await expect(qr).to_be_hidden()
     await expect(desktop.locator(".el-table")).to_contain_text("建北街道核酸检测点")
-    await screenshot(desktop, "admin-checkpoints")
+    await snap(desktop, "admin-checkpoints")
 
 
 async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_phone: str) -> None:
     await log_in(desktop, CITY_ADMIN)
     await expect(desktop.locator(".header")).to_contain_text("河北省 › 石家庄市")
+    await expect(desktop.locator(".card", has_text="今日登记")).to_contain_text(str(len(VISITORS)))
+    await expect(desktop.locator(".card", has_text="体温异常")).to_contain_text("1")
     await desktop.wait_for_load_state("networkidle")
-    await screenshot(desktop, "admin-dashboard")
+    await snap(desktop, "admin-dashboard")
 
     await open_screen(desktop, "地区与账号")
     await expect(desktop.locator(".region-card")).to_contain_text("石家庄市")
     await desktop.locator(".region-tree").get_by_text("长安区", exact=True).click()
     await expect(desktop.locator(".el-table")).to_contain_text("changan")
-    await screenshot(desktop, "admin-regions")
+    await snap(desktop, "admin-regions")
 
     await open_screen(desktop, "登记表单")
     await desktop.locator(".el-table").get_by_text("通用登记", exact=True).click()
     await expect(desktop.locator(".phone")).to_contain_text("来访事由")
-    await screenshot(desktop, "admin-templates")
+    await snap(desktop, "admin-templates")
 
     await open_screen(desktop, "登记记录")
     await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
     await expect(desktop.locator(".el-table")).to_contain_text("体温异常")
-    await screenshot(desktop, "admin-records")
+    await snap(desktop, "admin-records")
 
     await open_screen(desktop, "轨迹查询")
     await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
     await desktop.get_by_role("button", name="查询").click()
     await expect(desktop.locator(".el-timeline")).to_contain_text(MARKET)
-    await screenshot(desktop, "admin-trajectory")
+    await snap(desktop, "admin-trajectory")
 
     await desktop.get_by_role("button", name="对此人做密接筛查").click()
     await expect(desktop.locator(".contacts")).to_contain_text("138****8003")
-    await screenshot(desktop, "admin-contacts")
+    await snap(desktop, "admin-contacts")
 
     await open_screen(desktop, "异常预警")
     await expect(desktop.locator(".el-table")).to_contain_text("38.4")
-    await screenshot(desktop, "admin-alerts")
+    await desktop.get_by_role("button", name="近 14 天到访").click()
+    await expect(desktop.locator(".el-drawer .el-timeline")).to_contain_text(MARKET)
+    await snap(desktop, "admin-alerts")
+    await desktop.keyboard.press("Escape")
+    await expect(desktop.locator(".el-drawer")).to_be_hidden()
 
     await open_screen(desktop, "访问日志")
     await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
     await expect(desktop.locator(".el-table")).to_contain_text("轨迹查询")
-    await screenshot(desktop, "admin-audit-log")
+    await snap(desktop, "admin-audit-log")
 
 
 async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_reason(desktop: Page) -> None:

@@ -32,7 +32,6 @@ export const router = createRouter({
       redirect: '/dashboard',
       children: [
         ...pages,
-        { path: 'forbidden', component: () => import('@/views/ForbiddenView.vue'), meta: { title: '无权访问' } },
         { path: ':missing(.*)*', component: () => import('@/views/NotFoundView.vue'), meta: { title: '页面不存在' } },
       ],
     },
