@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -170,3 +171,58 @@ async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_
 
     await desktop.wait_for_url("**/admin/login?**")
     await expect(desktop.locator(".el-alert")).to_contain_text("登录已失效")
+
+
+async def test_a_region_is_added_and_deleted_and_one_still_in_use_says_what_is_left(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "地区与账号")
+    tree = desktop.locator(".region-tree")
+    await tree.get_by_text("东里街道", exact=True).click()
+    await desktop.get_by_role("button", name="新增下级地区").click()
+    dialog = desktop.get_by_role("dialog", name="在“东里街道”下新增地区")
+    await dialog.get_by_placeholder("如：育才街道").fill("东里新村")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(desktop.locator(".region-card")).to_contain_text("河北省 › 石家庄市 › 桥西区 › 东里街道 › 东里新村")
+
+    await desktop.locator(".region-card").get_by_role("button", name="删除").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(tree.get_by_text("东里新村", exact=True)).to_have_count(0)
+
+    await tree.get_by_text("东里街道", exact=True).click()
+    await desktop.locator(".region-card").get_by_role("button", name="删除").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(desktop.locator(".el-message--error")).to_contain_text("还有 2 个卡口")
+    await snap(desktop, "admin-region-not-empty")
+
+
+async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(desktop: Page, tmp_path: Path) -> None:
+    sheet = tmp_path / "卡口.csv"
+    sheet.write_text(
+        "地区,卡口名称,类型\n长安区/建北街道,建北街道南门,小区\n长安区/建北街道,建北街道西门,飞机场\n",
+        encoding="utf-8-sig",
+    )
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "卡口管理")
+    await desktop.get_by_role("button", name="批量导入").click()
+    dialog = desktop.get_by_role("dialog", name="批量导入卡口")
+    await dialog.locator("input[type=file]").set_input_files(sheet)
+    await dialog.get_by_role("button", name="试导入（只检查）").click()
+
+    report = dialog.locator(".import-errors")
+    await expect(report).to_contain_text("3")
+    await expect(report).to_contain_text("类型")
+    await expect(dialog).to_contain_text("共 2 行，发现 1 处问题")
+    await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
+    await snap(desktop, "admin-import-report")
+
+
+async def test_records_export_to_excel(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "登记记录")
+    await desktop.get_by_role("button", name="导出").hover()
+    async with desktop.expect_download() as waiting:
+        await desktop.get_by_text("导出 Excel（脱敏）").click()
+    download = await waiting.value
+
+    assert download.suggested_filename.endswith(".xlsx")
+    assert (await download.path()).read_bytes()[:2] == b"PK"
