@@ -226,3 +226,52 @@ async def test_records_export_to_excel(desktop: Page) -> None:
 
     assert download.suggested_filename.endswith(".xlsx")
     assert (await download.path()).read_bytes()[:2] == b"PK"
+
+
+async def test_a_new_template_is_previewed_as_it_is_built_then_saved(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "登记表单")
+    await desktop.get_by_role("button", name="新建").click()
+    await desktop.get_by_placeholder("如：小区门岗登记").fill("核酸检测登记")
+    await desktop.get_by_role("button", name="添加字段").click()
+    row = desktop.locator(".field-row").nth(2)
+    await row.get_by_placeholder("名称，如：来访事由").fill("检测窗口")
+    await row.locator(".w-type").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text="单选").click()
+    await row.locator(".w-options").click()
+    for option in ("一号窗口", "二号窗口"):
+        await desktop.keyboard.type(option)
+        await desktop.keyboard.press("Enter")
+
+    preview = desktop.locator(".phone")
+    await expect(preview.locator(".phone-title")).to_have_text("核酸检测登记")
+    await expect(preview.locator("[data-key='field_3']")).to_contain_text("检测窗口一号窗口二号窗口")
+    await desktop.get_by_role("button", name="创建模板").click()
+    await expect(desktop.locator(".el-message--success")).to_contain_text("已新建模板：核酸检测登记")
+    await expect(desktop.locator(".list .el-table")).to_contain_text("核酸检测登记")
+    await snap(desktop, "admin-template-new")
+
+
+async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabled(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "地区与账号")
+    await desktop.locator(".region-tree").get_by_text("建北街道", exact=True).click()
+    await desktop.get_by_role("button", name="新增账号").click()
+    dialog = desktop.get_by_role("dialog", name="在“建北街道”新增账号")
+    await dialog.get_by_text("卡口执勤人员").click()
+    await dialog.get_by_placeholder("3–32 位字母、数字、_ . -").fill("jianbei_gate")
+    await dialog.get_by_placeholder("至少 8 位，含字母和数字").fill("Gate-2026x")
+    await dialog.locator(".el-form-item", has_text="姓名").locator("input").fill("赵执勤")
+    await dialog.locator(".el-form-item", has_text="负责卡口").locator(".el-select").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text=MARKET).click()
+    await dialog.locator(".el-dialog__title").click()  # a multiple choice stays open until one clicks elsewhere
+    await snap(desktop, "admin-account-dialog")
+    await dialog.get_by_role("button", name="保存").click()
+
+    row = desktop.locator(".el-table__row", has_text="jianbei_gate")
+    await expect(row).to_contain_text("执勤人员")
+    await expect(row).to_contain_text("正常")
+    await row.get_by_role("button", name="停用").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(row).to_contain_text("已停用")
+    await snap(desktop, "admin-accounts")
