@@ -42,13 +42,19 @@ def _free_port() -> int:
         return port
 
 
-def _require_built_pages() -> None:
-    # A page is required once its sources exist, so each web app's tests run as soon as that app does.
-    pages = {"admin": "admin/dist/index.html", "h5": "h5/dist/c.html"}
-    web = REPOSITORY / "web"
-    missing = [
-        page for app, page in pages.items() if (web / app / "package.json").exists() and not (web / page).exists()
-    ]
+# The built pages each test module drives, by the start of its name.
+PAGES_OF = {
+    "test_admin_": ("admin/dist/index.html",),
+    "test_h5_": ("h5/dist/c.html",),
+    "test_staff_": ("h5/dist/staff.html", "h5/dist/c.html"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _require_built_pages(request: pytest.FixtureRequest) -> None:
+    name = request.node.path.name
+    needed = [page for prefix, pages in PAGES_OF.items() if name.startswith(prefix) for page in pages]
+    missing = [page for page in needed if not (REPOSITORY / "web" / page).exists()]
     if missing:
         pytest.fail(f"the web pages are not built ({', '.join(missing)} missing): run `make web`", pytrace=False)
 
@@ -60,7 +66,6 @@ def _require_chromium() -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    _require_built_pages()
     data_dir = tmp_path_factory.mktemp("allinone")
     port = _free_port()
     environment = {
