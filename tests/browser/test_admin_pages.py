@@ -72,15 +72,25 @@ async def open_screen(page: Page, menu: str) -> None:
     await page.wait_for_load_state("networkidle")
 
 
-async def test_a_wrong_password_says_how_many_tries_are_left(desktop: Page) -> None:
+async def test_wrong_passwords_say_how_many_tries_are_left_then_how_long_the_lock_lasts(desktop: Page) -> None:
     await desktop.goto("/admin/")
     await desktop.wait_for_url("**/admin/login?redirect=**")
     await desktop.get_by_placeholder("用户名").fill("changan")
     await desktop.get_by_placeholder("密码").fill("not-the-password-1")
+    problem = desktop.locator(".login-problem")
     await desktop.get_by_role("button", name="登 录").click()
-
-    await expect(desktop.locator(".login-problem")).to_contain_text("再错 4 次将锁定")
+    await expect(problem).to_contain_text("再错 4 次将锁定 15 分钟")
     await snap(desktop, "admin-login-refused")
+
+    for left in (3, 2, 1):
+        await desktop.get_by_role("button", name="登 录").click()
+        await expect(problem).to_contain_text(f"再错 {left} 次")
+    await desktop.get_by_role("button", name="登 录").click()
+    await expect(problem).to_contain_text("密码连续错误 5 次，账号锁定 15 分钟")
+    await desktop.get_by_placeholder("密码").fill(DEMO_PASSWORD)
+    await desktop.get_by_role("button", name="登 录").click()
+    await expect(problem).to_contain_text("密码错误次数过多，请 15 分钟后再试")
+    assert desktop.url.endswith("/admin/login?redirect=/dashboard")
 
 
 async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: Page) -> None:
