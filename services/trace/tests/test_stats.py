@@ -186,6 +186,13 @@ class TestByHour:
             ((day0 + timedelta(hours=9)).isoformat(), 1),
         ]
 
+    async def test_hours_after_days_are_still_hours(self, client: httpx.AsyncClient, day0: datetime) -> None:
+        # A dashboard asks for the week by day and today by hour at once: neither may answer in the other's buckets.
+        by_day = await stats(client, admin(7), **period(day0))
+        by_hour = await stats(client, admin(7), granularity="hour", **period(day0, days=1))
+        assert [point["records"] for point in by_day["series"]] == [3, 5, 0]
+        assert [point["records"] for point in by_hour["series"] if point["records"]] == [1, 1, 1]
+
 
 class TestScopeAndBadInput:
     @pytest.mark.parametrize(("caller", "region_id"), [(42, 43), (42, 7), (7, 8), (91, 92)])

@@ -24,7 +24,9 @@ class shanghai_bucket(FunctionElement[str]):  # noqa: N801 (named like the SQL f
     1991, so a fixed shift gives its wall-clock day exactly, with no time-zone tables in either database."""
 
     type = String()
-    inherit_cache = True
+    # Not cached: the pattern is rendered inline, yet a cache key sees only that there is a literal, so a cached
+    # statement would carry the first query's pattern (days) into every later one (hours).
+    inherit_cache = False
 
     def __init__(self, column: ColumnElement[Any] | InstrumentedAttribute[Any], pattern: str) -> None:
         # The pattern is rendered inline, not bound: MySQL compares a GROUP BY expression with the selected one by its

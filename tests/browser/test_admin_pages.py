@@ -1,0 +1,287 @@
+"""The admin SPA in Chromium against `lianfang run`: logging in, creating a checkpoint and downloading its poster, and every
+screen an administrator uses, each saved as a screenshot to look at."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from .support import DEMO_PASSWORD, Server, screenshot
+
+CITY_ADMIN = "sjz"  # 石家庄市
+MARKET = "建北农贸市场"
+# Residents who check in at the market within minutes of each other (so they are each other's contacts); the last has a
+# fever.
+VISITORS = (("张伟", "13800138001", 36.5), ("李娜", "13800138002", 36.7), ("王强", "13800138003", 38.4))
+
+
+def _admin_token(client: httpx.Client, username: str) -> str:
+    answer = client.post("/api/auth/admin/login", json={"username": username, "password": DEMO_PASSWORD})
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+@pytest.fixture(scope="module")
+def index_phone(server: Server) -> str:
+    """Check-ins made through the public API as residents would make them, waited for until trace lists them; answers
+    the phone of the first visitor."""
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        listing = client.get("/api/registry/checkpoints", params={"q": MARKET}, headers=admin).json()
+        code = listing["items"][0]["code"]
+        for number, (name, phone, temperature) in enumerate(VISITORS):
+            login = client.post("/api/auth/dev/login", json={"openid": f"browser-{number}-{uuid.uuid4().hex[:8]}"})
+            resident = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            body = {
+                "checkpoint_code": code,
+                "client_id": str(uuid.uuid4()),
+                "answers": {"name": name, "phone": phone, "purpose": "买菜"},
+                "temperature": temperature,
+            }
+            client.post("/api/checkin/checkins", json=body, headers=resident).raise_for_status()
+        deadline = time.monotonic() + 20
+        while len(client.get("/api/trace/records", headers=admin).json()["items"]) < len(VISITORS):
+            assert time.monotonic() < deadline, "the check-ins never reached the records store"
+            time.sleep(0.2)
+    return VISITORS[0][1]
+
+
+async def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    await page.goto("/admin/login")
+    await page.get_by_placeholder("用户名").fill(username)
+    await page.get_by_placeholder("密码").fill(password)
+    await page.get_by_role("button", name="登 录").click()
+    await page.wait_for_url("**/admin/dashboard")
+
+
+async def snap(page: Page, name: str) -> None:
+    # Element Plus fades tags and menus in and ECharts grows its bars: a screenshot waits for them to finish.
+    await page.wait_for_timeout(800)
+    await screenshot(page, name)
+
+
+async def open_screen(page: Page, menu: str) -> None:
+    await page.locator(".el-menu").get_by_text(menu, exact=True).click()
+    await expect(page.locator(".el-breadcrumb")).to_contain_text(menu)
+    await page.wait_for_load_state("networkidle")
+
+
+async def test_wrong_passwords_say_how_many_tries_are_left_then_how_long_the_lock_lasts(desktop: Page) -> None:
+    await desktop.goto("/admin/")
+    await desktop.wait_for_url("**/admin/login?redirect=**")
+    await desktop.get_by_placeholder("用户名").fill("changan")
+    await desktop.get_by_placeholder("密码").fill("not-the-password-1")
+    problem = desktop.locator(".login-problem")
+    await desktop.get_by_role("button", name="登 录").click()
+    await expect(problem).to_contain_text("再错 4 次将锁定 15 分钟")
+    await snap(desktop, "admin-login-refused")
+
+    for left in (3, 2, 1):
+        await desktop.get_by_role("button", name="登 录").click()
+        await expect(problem).to_contain_text(f"再错 {left} 次")
+    await desktop.get_by_role("button", name="登 录").click()
+    await expect(problem).to_contain_text("密码连续错误 5 次，账号锁定 15 分钟")
+    await desktop.get_by_placeholder("密码").fill(DEMO_PASSWORD)
+    await desktop.get_by_role("button", name="登 录").click()
+    await expect(problem).to_contain_text("密码错误次数过多，请 15 分钟后再试")
+    assert desktop.url.endswith("/admin/login?redirect=/dashboard")
+
+
+async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "卡口管理")
+    await desktop.locator(".region-tree").get_by_text("建北街道", exact=True).click()
+    await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
+
+    await desktop.get_by_role("button", name="新增卡口").click()
+    dialog = desktop.get_by_role("dialog", name="新增卡口")
+    await dialog.get_by_placeholder("如：育才小区北门").fill("建北街道核酸检测点")
+    await dialog.get_by_placeholder("选填，印在海报上").fill("建北街道 12 号")
+    await expect(dialog.locator(".el-form-item", has_text="所属地区")).to_contain_text("建北街道")
+    await snap(desktop, "admin-checkpoint-dialog")
+    await dialog.get_by_role("button", name="保存").click()
+
+    qr = desktop.get_by_role("dialog", name="建北街道核酸检测点")
+    await expect(qr.get_by_alt_text("卡口二维码")).to_be_visible()
+    await snap(desktop, "admin-checkpoint-qr")
+    async with desktop.expect_download() as waiting:
+        await qr.get_by_role("button", name="下载海报（PDF）").click()
+    download = await waiting.value
+    path = await download.path()
+
+    assert download.suggested_filename.startswith("建北街道核酸检测点-")
+    assert download.suggested_filename.endswith(".pdf")
+    assert path.read_bytes()[:5] == b"%PDF-"
+    await qr.get_by_role("button", name="关闭", exact=True).click()
+    await expect(qr).to_be_hidden()
+    await expect(desktop.locator(".el-table")).to_contain_text("建北街道核酸检测点")
+    await snap(desktop, "admin-checkpoints")
+
+
+async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_phone: str) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await expect(desktop.locator(".header")).to_contain_text("河北省 › 石家庄市")
+    await expect(desktop.locator(".card", has_text="今日登记")).to_contain_text(str(len(VISITORS)))
+    await expect(desktop.locator(".card", has_text="体温异常")).to_contain_text("1")
+    await desktop.wait_for_load_state("networkidle")
+    await snap(desktop, "admin-dashboard")
+
+    await open_screen(desktop, "地区与账号")
+    await expect(desktop.locator(".region-card")).to_contain_text("石家庄市")
+    await desktop.locator(".region-tree").get_by_text("长安区", exact=True).click()
+    await expect(desktop.locator(".el-table")).to_contain_text("changan")
+    await snap(desktop, "admin-regions")
+
+    await open_screen(desktop, "登记表单")
+    await desktop.locator(".el-table").get_by_text("通用登记", exact=True).click()
+    await expect(desktop.locator(".phone")).to_contain_text("来访事由")
+    await snap(desktop, "admin-templates")
+
+    await open_screen(desktop, "登记记录")
+    await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
+    await expect(desktop.locator(".el-table")).to_contain_text("体温异常")
+    await snap(desktop, "admin-records")
+
+    await open_screen(desktop, "轨迹查询")
+    await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
+    await desktop.get_by_role("button", name="查询").click()
+    await expect(desktop.locator(".el-timeline")).to_contain_text(MARKET)
+    await snap(desktop, "admin-trajectory")
+
+    await desktop.get_by_role("button", name="对此人做密接筛查").click()
+    await expect(desktop.locator(".contacts")).to_contain_text("138****8003")
+    await snap(desktop, "admin-contacts")
+
+    await open_screen(desktop, "异常预警")
+    await expect(desktop.locator(".el-table")).to_contain_text("38.4")
+    await desktop.get_by_role("button", name="近 14 天到访").click()
+    await expect(desktop.locator(".el-drawer .el-timeline")).to_contain_text(MARKET)
+    await snap(desktop, "admin-alerts")
+    await desktop.keyboard.press("Escape")
+    await expect(desktop.locator(".el-drawer")).to_be_hidden()
+
+    await open_screen(desktop, "访问日志")
+    await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
+    await expect(desktop.locator(".el-table")).to_contain_text("轨迹查询")
+    await snap(desktop, "admin-audit-log")
+
+
+async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_reason(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await desktop.evaluate(
+        "localStorage.setItem('lianfang.admin.tokens', JSON.stringify({access_token: 'expired', refresh_token: 'used'}))"
+    )
+    await desktop.locator(".el-menu").get_by_text("卡口管理", exact=True).click()
+
+    await desktop.wait_for_url("**/admin/login?**")
+    await expect(desktop.locator(".el-alert")).to_contain_text("登录已失效")
+
+
+async def test_a_region_is_added_and_deleted_and_one_still_in_use_says_what_is_left(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "地区与账号")
+    tree = desktop.locator(".region-tree")
+    await tree.get_by_text("东里街道", exact=True).click()
+    await desktop.get_by_role("button", name="新增下级地区").click()
+    dialog = desktop.get_by_role("dialog", name="在“东里街道”下新增地区")
+    await dialog.get_by_placeholder("如：育才街道").fill("东里新村")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(desktop.locator(".region-card")).to_contain_text("河北省 › 石家庄市 › 桥西区 › 东里街道 › 东里新村")
+
+    await desktop.locator(".region-card").get_by_role("button", name="删除").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(tree.get_by_text("东里新村", exact=True)).to_have_count(0)
+
+    await tree.get_by_text("东里街道", exact=True).click()
+    await desktop.locator(".region-card").get_by_role("button", name="删除").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(desktop.locator(".el-message--error")).to_contain_text("还有 2 个卡口")
+    await snap(desktop, "admin-region-not-empty")
+
+
+async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(desktop: Page, tmp_path: Path) -> None:
+    sheet = tmp_path / "卡口.csv"
+    sheet.write_text(
+        "地区,卡口名称,类型\n长安区/建北街道,建北街道南门,小区\n长安区/建北街道,建北街道西门,飞机场\n",
+        encoding="utf-8-sig",
+    )
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "卡口管理")
+    await desktop.get_by_role("button", name="批量导入").click()
+    dialog = desktop.get_by_role("dialog", name="批量导入卡口")
+    await dialog.locator("input[type=file]").set_input_files(sheet)
+    await dialog.get_by_role("button", name="试导入（只检查）").click()
+
+    report = dialog.locator(".import-errors")
+    await expect(report).to_contain_text("3")
+    await expect(report).to_contain_text("类型")
+    await expect(dialog).to_contain_text("共 2 行，发现 1 处问题")
+    await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
+    await snap(desktop, "admin-import-report")
+
+
+async def test_records_export_to_excel(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "登记记录")
+    await desktop.get_by_role("button", name="导出").hover()
+    async with desktop.expect_download() as waiting:
+        await desktop.get_by_text("导出 Excel（脱敏）").click()
+    download = await waiting.value
+
+    assert download.suggested_filename.endswith(".xlsx")
+    assert (await download.path()).read_bytes()[:2] == b"PK"
+
+
+async def test_a_new_template_is_previewed_as_it_is_built_then_saved(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "登记表单")
+    await desktop.get_by_role("button", name="新建").click()
+    await desktop.get_by_placeholder("如：小区门岗登记").fill("核酸检测登记")
+    await desktop.get_by_role("button", name="添加字段").click()
+    row = desktop.locator(".field-row").nth(2)
+    await row.get_by_placeholder("名称，如：来访事由").fill("检测窗口")
+    await row.locator(".w-type").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text="单选").click()
+    await row.locator(".w-options").click()
+    for option in ("一号窗口", "二号窗口"):
+        await desktop.keyboard.type(option)
+        await desktop.keyboard.press("Enter")
+
+    preview = desktop.locator(".phone")
+    await expect(preview.locator(".phone-title")).to_have_text("核酸检测登记")
+    await expect(preview.locator("[data-key='field_3']")).to_contain_text("检测窗口一号窗口二号窗口")
+    await desktop.get_by_role("button", name="创建模板").click()
+    await expect(desktop.locator(".el-message--success")).to_contain_text("已新建模板：核酸检测登记")
+    await expect(desktop.locator(".list .el-table")).to_contain_text("核酸检测登记")
+    await snap(desktop, "admin-template-new")
+
+
+async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabled(desktop: Page) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "地区与账号")
+    await desktop.locator(".region-tree").get_by_text("建北街道", exact=True).click()
+    await desktop.get_by_role("button", name="新增账号").click()
+    dialog = desktop.get_by_role("dialog", name="在“建北街道”新增账号")
+    await dialog.get_by_text("卡口执勤人员").click()
+    await dialog.get_by_placeholder("3–32 位字母、数字、_ . -").fill("jianbei_gate")
+    await dialog.get_by_placeholder("至少 8 位，含字母和数字").fill("Gate-2026x")
+    await dialog.locator(".el-form-item", has_text="姓名").locator("input").fill("赵执勤")
+    await dialog.locator(".el-form-item", has_text="负责卡口").locator(".el-select").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text=MARKET).click()
+    await dialog.locator(".el-dialog__title").click()  # a multiple choice stays open until one clicks elsewhere
+    await snap(desktop, "admin-account-dialog")
+    await dialog.get_by_role("button", name="保存").click()
+
+    row = desktop.locator(".el-table__row", has_text="jianbei_gate")
+    await expect(row).to_contain_text("执勤人员")
+    await expect(row).to_contain_text("正常")
+    await row.get_by_role("button", name="停用").click()
+    await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
+    await expect(row).to_contain_text("已停用")
+    await snap(desktop, "admin-accounts")
