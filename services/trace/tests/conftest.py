@@ -38,6 +38,10 @@ class AccessLogStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    async def add(self, *entries: AccessLogEntry) -> None:
+        async with self.database.sessionmaker.begin() as session:
+            session.add_all(entries)
+
     async def entries(self) -> list[AccessLogEntry]:
         async with self.database.sessionmaker() as session:
             return list((await session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id))).all())

@@ -31,3 +31,14 @@ def test_production_asks_for_real_databases_but_no_redis_or_broker() -> None:
     assert "LIANFANG_TRACE_DATABASE_URL" in message
     assert "LIANFANG_REDIS_URL" not in message
     assert "LIANFANG_BROKER_URL" not in message
+
+
+def test_the_access_log_is_kept_half_a_year_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert TraceSettings().audit_retention_days == 180
+    monkeypatch.setenv("LIANFANG_AUDIT_RETENTION_DAYS", "365")
+    assert TraceSettings().audit_retention_days == 365
+
+
+def test_the_access_log_is_kept_at_least_as_long_as_the_default_records_retention() -> None:
+    with pytest.raises(ValidationError, match="audit_retention_days"):
+        TraceSettings(audit_retention_days=29)

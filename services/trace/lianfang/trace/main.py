@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
 from lianfang.trace.alerts import router as alerts
 from lianfang.trace.audit import router as audit
+from lianfang.trace.audit.retention import purge_periodically
 from lianfang.trace.contacts import router as contacts
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.directory import RegistryDirectory
@@ -54,7 +56,15 @@ def create_app(
                 audit=audit_database,
             )
             app.state.readiness = runtime.readiness
-            yield
+            stopping = asyncio.Event()
+            purger = asyncio.create_task(
+                purge_periodically(audit_database, settings, stopping), name="trace-audit-retention"
+            )
+            try:
+                yield
+            finally:
+                stopping.set()
+                await purger
 
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan

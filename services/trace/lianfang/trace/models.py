@@ -33,6 +33,8 @@ class AccessLogEntry(TraceBase):
     __table_args__ = (
         Index("ix_access_log_actor_region_path", "actor_region_path"),
         Index("ix_access_log_subject_at", "subject", "at"),
+        # The retention purge finds what has expired by this.
+        Index("ix_access_log_at", "at"),
     )
 
     # A UUIDv7: newest first is descending id.
