@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= .lianfang
 MEMBERS := libs/common $(wildcard services/*)
 
-.PHONY: help run test lint format migrate web uv sync bench
+.PHONY: help run test lint format migrate web uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,3 +49,12 @@ bench: sync ## measure speed and memory; figures go to bench/results/ with the m
 
 migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_DATABASE_URL
 	@$(UV) run lianfang migrate
+
+cluster-setup:
+	@deploy/setup-cluster.sh
+
+cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker) at https://localhost:8443
+	@$(UV) run lianfang cluster up
+
+cluster-stop: sync ## stop the processes `make cluster` started
+	@$(UV) run lianfang cluster down
