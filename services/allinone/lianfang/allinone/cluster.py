@@ -273,7 +273,8 @@ def service_environment(settings: ClusterSettings) -> dict[str, str]:
         },
     }
     env = {**defaults, **_read_env_file(keys_file), **os.environ}
-    env.setdefault("LIANFANG_ROOT_PASSWORD", stored_root_password(run_dir))
+    if not env.get("LIANFANG_ROOT_PASSWORD"):
+        env["LIANFANG_ROOT_PASSWORD"] = stored_root_password(run_dir)
     env["LIANFANG_CLUSTER_DIR"] = str(run_dir)
     tools = [str(Path(sys.executable).parent), "/usr/local/sbin", "/usr/sbin", "/sbin"]
     env["PATH"] = os.pathsep.join([*tools, env.get("PATH", "/usr/bin:/bin")])
