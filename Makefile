@@ -58,3 +58,9 @@ cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instanc
 
 cluster-stop: sync ## stop the processes `make cluster` started
 	@$(UV) run lianfang cluster down
+
+compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)
+	@if docker compose version >/dev/null 2>&1; then docker compose --env-file deploy/compose.env.example config -q; \
+	elif command -v docker-compose >/dev/null; then docker-compose --env-file deploy/compose.env.example config -q; \
+	else echo "compose-config: neither \`docker compose\` nor docker-compose is installed" >&2; exit 1; fi
+	@echo "docker-compose.yml is valid"
