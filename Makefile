@@ -76,9 +76,9 @@ loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURAT
 	@rm -rf bench/results/loadtest-confirmed
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	for n in $$(seq $(LOCUST_WORKERS)); do \
-	  $(UV) run locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
+	  .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
 	done; \
-	$(UV) run locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
+	.venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
 	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
 	  -H https://localhost:8443 --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
 	  --only-summary --exit-code-on-error 0; \

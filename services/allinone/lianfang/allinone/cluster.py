@@ -81,7 +81,8 @@ class ClusterSettings(BaseSettings):
     nginx_https_port: int = 8443
     nginx_http_port: int = 8080
     nginx_trusted_proxy: str = "127.0.0.1"
-    # Unset: a self-signed certificate for localhost, made once under deploy/certs/.
+    # Unset: a self-signed certificate for localhost, made once in `cluster_certificates`.
+    cluster_certificates: Path = Path("deploy/certs")
     tls_certificate: Path | None = None
     tls_certificate_key: Path | None = None
     cluster_ready_seconds: float = 120.0
@@ -206,7 +207,7 @@ def _certificate(settings: ClusterSettings) -> tuple[Path, Path]:
     """The configured certificate, or a self-signed one for localhost made on first use."""
     if settings.tls_certificate and settings.tls_certificate_key:
         return settings.tls_certificate.resolve(), settings.tls_certificate_key.resolve()
-    folder = Path("deploy/certs").resolve()
+    folder = settings.cluster_certificates.resolve()
     certificate, key_path = folder / "localhost.crt", folder / "localhost.key"
     if certificate.exists() and key_path.exists():
         return certificate, key_path
