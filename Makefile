@@ -9,6 +9,7 @@ DURATION ?= 2m
 SPAWN_RATE ?= 100
 LOCUST_WORKERS ?= 2
 LOCUST_PORT ?= 5557
+LIANFANG_NGINX_HTTPS_PORT ?= 8443
 MEMBERS := libs/common $(wildcard services/*)
 
 .PHONY: help run test lint format migrate web uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
@@ -80,7 +81,7 @@ loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURAT
 	done; \
 	.venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
 	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
-	  -H https://localhost:8443 --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
+	  -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
 	  --only-summary --exit-code-on-error 0; \
 	wait $$(jobs -p)
 	@$(UV) run python loadtests/fixture.py count --users $(USERS) --duration $(DURATION) --prefix bench/results/loadtest-$(USERS)

@@ -140,6 +140,7 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
         time.sleep(1)
 
     totals = _aggregated(Path(f"{prefix}_stats.csv"))
+    steady = _steady(Path(f"{prefix}_stats_history.csv"), users)
     lines = [
         f"Locust, headless, {users} users for {duration}, through nginx at {settings.https_url} "
         f"({settings.cluster_formation}); reports: `{Path(prefix).name}_*.csv`, `{Path(prefix).name}.html`.",
@@ -150,7 +151,8 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
         f"| requests | {totals.get('Request Count', '?')} |",
         f"| failed requests | {totals.get('Failure Count', '?')} |",
         f"| requests per second (whole run) | {totals.get('Requests/s', '?')} |",
-        f"| median / p95 / p99 latency (ms) | {totals.get('50%', '?')} / {totals.get('95%', '?')} / {totals.get('99%', '?')} |",
+        f"| median / p95 / p99 latency (ms, whole run) | {totals.get('50%', '?')} / {totals.get('95%', '?')} / {totals.get('99%', '?')} |",
+        f"| with all {users} users running: requests per second | {steady.get('rate', '?')} |",
         f"| check-ins confirmed to clients (distinct client_id) | {len(confirmed)} |",
         f"| records stored for the run's gates | {stored} (distinct client keys {keys}) |",
         f"| confirmed but not stored | {max(0, len(confirmed) - keys)} |",
@@ -177,6 +179,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _steady(path: Path, users: int) -> dict[str, str]:
+    """The mean request rate once every user was spawned (a distributed run's history holds no windowed latencies)."""
+    rows = [row for row in _rows(path) if row["Name"] == "Aggregated" and row["User Count"] == str(users)]
+    if not rows:
+        return {}
+    rate = sum(float(row["Requests/s"]) for row in rows) / len(rows)
+    return {"rate": f"{rate:.0f}"}
 
 
 def _aggregated(path: Path) -> dict[str, str]:
