@@ -17,9 +17,14 @@ PROCFILE = (CHECKOUT / "deploy" / "Procfile").read_text()
 TEMPLATE = (CHECKOUT / "deploy" / "nginx.conf").read_text()
 
 
-def settings(tmp_path: Path, **values: object) -> ClusterSettings:
+def settings(
+    tmp_path: Path, formation: str = "nginx=1,gateway=2,registry=2,checkin=2,trace=2,worker=1"
+) -> ClusterSettings:
     return ClusterSettings(
-        cluster_dir=tmp_path / "run", cluster_certificates=tmp_path / "certs", cluster_web_root=tmp_path, **values
+        cluster_dir=tmp_path / "run",
+        cluster_certificates=tmp_path / "certs",
+        cluster_web_root=tmp_path,
+        cluster_formation=formation,
     )
 
 
@@ -59,9 +64,7 @@ def test_each_instance_gets_its_own_port_and_command(tmp_path: Path) -> None:
 
 
 def test_the_formation_sets_the_numbers(tmp_path: Path) -> None:
-    chosen = instances(
-        settings(tmp_path, cluster_formation="checkin=3,trace=0"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"}
-    )
+    chosen = instances(settings(tmp_path, "checkin=3,trace=0"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
 
     assert [instance.name for instance in chosen if instance.kind in ("checkin", "trace", "gateway")] == [
         "gateway.1",
@@ -73,7 +76,7 @@ def test_the_formation_sets_the_numbers(tmp_path: Path) -> None:
 
 def test_a_formation_naming_an_unknown_process_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"names \['checkins'\], which the Procfile does not have"):
-        instances(settings(tmp_path, cluster_formation="checkins=2"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+        instances(settings(tmp_path, "checkins=2"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
 
 
 def test_the_pools_list_every_instance_with_passive_health(tmp_path: Path) -> None:
