@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -130,6 +131,26 @@ def test_tls_offers_http2(cluster: Cluster) -> None:
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
 
 
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [("/c/ABCD2345", "h5/dist/c.html"), ("/staff/", "h5/dist/staff.html"), ("/admin/records", "admin/dist/index.html")],
+)
+def test_the_web_pages_are_served_uncached_or_said_to_be_missing(cluster: Cluster, path: str, page: str) -> None:
+    with cluster.client() as client:
+        response = client.get(path)
+
+    built = CHECKOUT / "web" / page
+    if built.exists():
+        assert response.status_code == 200
+        assert response.content == built.read_bytes()
+        assert response.headers["cache-control"] == "no-cache"
+    else:
+        assert response.status_code == 404
+        assert "make web" in response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
 def test_a_resident_checks_in_staff_approve_and_trace_finds_the_record(cluster: Cluster) -> None:
     gate = Gate(cluster, requires_audit=True)
     code = gate.checkpoint["code"]
@@ -187,6 +208,7 @@ def test_internal_calls_and_oversized_bodies_are_refused_as_problems(cluster: Cl
         )
 
     assert (internal.status_code, internal.headers["content-type"]) == (404, "application/problem+json")
+    assert re.fullmatch(r"[0-9a-f]{32}", internal.headers["x-request-id"])
     assert internal.json()["code"] == "not_found"
     for refused in (region, checkin):
         assert (refused.status_code, refused.headers["content-type"]) == (413, "application/problem+json")
