@@ -9,8 +9,10 @@ import asyncio
 import csv
 import json
 import os
+import re
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from harness import RESULTS, write_results
 
 PASSWORD = "Load-test-2026"
+# deploy/nginx.conf's `lianfang` log format: address [time] "request" status bytes request_time …
+_ACCESS_LINE = re.compile(r'^\S+ \[(?P<time>[^\]]+)\] "[^"]*" \d{3} \d+ (?P<seconds>[\d.]+) ')
 GATES = 40
 AUDITED = 10
 
@@ -141,6 +145,7 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
 
     totals = _aggregated(Path(f"{prefix}_stats.csv"))
     steady = _steady(Path(f"{prefix}_stats_history.csv"), users)
+    served = _nginx_times(settings, Path(f"{prefix}_stats_history.csv"))
     lines = [
         f"Locust, headless, {users} users for {duration}, through nginx at {settings.https_url} "
         f"({settings.cluster_formation}); reports: `{Path(prefix).name}_*.csv`, `{Path(prefix).name}.html`.",
@@ -153,6 +158,7 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
         f"| requests per second (whole run) | {totals.get('Requests/s', '?')} |",
         f"| median / p95 / p99 latency (ms, whole run) | {totals.get('50%', '?')} / {totals.get('95%', '?')} / {totals.get('99%', '?')} |",
         f"| with all {users} users running: requests per second | {steady.get('rate', '?')} |",
+        f"| the same requests as nginx timed them, median / p95 / p99 / max (ms) | {served} |",
         f"| check-ins confirmed to clients (distinct client_id) | {len(confirmed)} |",
         f"| records stored for the run's gates | {stored} (distinct client keys {keys}) |",
         f"| confirmed but not stored | {max(0, len(confirmed) - keys)} |",
@@ -188,6 +194,25 @@ def _steady(path: Path, users: int) -> dict[str, str]:
         return {}
     rate = sum(float(row["Requests/s"]) for row in rows) / len(rows)
     return {"rate": f"{rate:.0f}"}
+
+
+def _nginx_times(settings: ClusterSettings, history: Path) -> str:
+    """nginx's own `$request_time` over the run, from the cluster's access log: how long the cluster took, without the
+    time a request spent waiting inside the load generator."""
+    stamps = [int(row["Timestamp"]) for row in _rows(history)]
+    log = settings.run_dir / "logs" / "nginx.1.log"
+    if not stamps or not log.exists():
+        return "?"
+    start, end = datetime.fromtimestamp(min(stamps), UTC), datetime.fromtimestamp(max(stamps), UTC)
+    times = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = _ACCESS_LINE.match(line)
+        if match and start <= datetime.fromisoformat(match["time"]) <= end:
+            times.append(float(match["seconds"]) * 1000)
+    if not times:
+        return "?"
+    times.sort()
+    return " / ".join(f"{times[min(len(times) - 1, int(len(times) * share))]:.0f}" for share in (0.5, 0.95, 0.99, 1.0))
 
 
 def _aggregated(path: Path) -> dict[str, str]:
