@@ -16,6 +16,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "cluster: installing nginx (apt-get install nginx)"
 $sudo apt-get update -qq
-# Debian's packages start the system nginx on port 80 after installing it; policy-rc.d-less containers and CI machines
-# do not, and a desktop's is harmless beside the cluster's, which uses other ports.
+# With systemd, the package also starts the system's own nginx on port 80: it does not get in the way, the cluster's
+# nginx has its own ports and files.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
