@@ -4,10 +4,16 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA_DIR ?= .lianfang
+USERS ?= 1000
+DURATION ?= 2m
+SPAWN_RATE ?= 100
+LOCUST_WORKERS ?= 2
+LOCUST_PORT ?= 5557
+LIANFANG_NGINX_HTTPS_PORT ?= 8443
 MEMBERS := libs/common $(wildcard services/*)
 WEB_PAGES := web/admin web/h5
 
-.PHONY: help run test lint format migrate web uv sync bench
+.PHONY: help run test lint format migrate web uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +47,7 @@ lint: sync ## ruff check, ruff format --check, mypy --strict
 	done
 	@$(UV) run mypy --strict tests
 	@MYPYPATH=bench:libs/common:services/registry $(UV) run mypy --strict bench
+	@MYPYPATH=bench:libs/common:services/allinone $(UV) run mypy --strict loadtests
 
 format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .
@@ -53,3 +60,32 @@ bench: sync ## measure speed and memory; figures go to bench/results/ with the m
 
 migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_DATABASE_URL
 	@$(UV) run lianfang migrate
+
+cluster-setup:
+	@deploy/setup-cluster.sh
+
+cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker) at https://localhost:8443
+	@$(UV) run lianfang cluster up
+
+cluster-stop: sync ## stop the processes `make cluster` started
+	@$(UV) run lianfang cluster down
+
+compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)
+	@if docker compose version >/dev/null 2>&1; then docker compose --env-file deploy/compose.env.example config -q; \
+	elif command -v docker-compose >/dev/null; then docker-compose --env-file deploy/compose.env.example config -q; \
+	else echo "compose-config: neither \`docker compose\` nor docker-compose is installed" >&2; exit 1; fi
+	@echo "docker-compose.yml is valid"
+
+loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURATION=2m (reports and figures in bench/results/)
+	@$(UV) run python loadtests/fixture.py prepare
+	@rm -rf bench/results/loadtest-confirmed
+	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	for n in $$(seq $(LOCUST_WORKERS)); do \
+	  .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
+	done; \
+	.venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
+	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
+	  -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
+	  --only-summary --exit-code-on-error 0; \
+	wait $$(jobs -p)
+	@$(UV) run python loadtests/fixture.py count --users $(USERS) --duration $(DURATION) --prefix bench/results/loadtest-$(USERS)

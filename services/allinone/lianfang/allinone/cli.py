@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
-import secrets
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from lianfang.common.observability import configure_logging
@@ -84,20 +80,20 @@ def _migrate(args: argparse.Namespace) -> None:
 
 
 def _keygen(args: argparse.Namespace) -> None:
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    pii = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    # One line each, line breaks as `\n`, so the output can go straight into a `.env` file.
-    print("LIANFANG_JWT_PRIVATE_KEY=" + private.strip().replace("\n", "\\n"))
-    print("LIANFANG_JWT_PUBLIC_KEY=" + public.strip().replace("\n", "\\n"))
-    print(f"LIANFANG_PII_KEY=k1:{pii}")
+    from lianfang.allinone.keys import generate_keys
+
+    for name, value in generate_keys().items():
+        print(f"{name}={value}")
+
+
+def _cluster(args: argparse.Namespace) -> None:
+    from lianfang.allinone import cluster
+
+    settings = cluster.ClusterSettings()
+    if args.action == "supervise":
+        sys.exit(cluster.supervise(Path(args.run_dir)))
+    handlers = {"up": cluster.cluster_up, "down": cluster.cluster_down, "status": cluster.print_state}
+    sys.exit(handlers[args.action](settings))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -128,6 +124,16 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply every store's migrations (LIANFANG_*_DATABASE_URL)")
     migrate.set_defaults(handler=_migrate)
+
+    cluster = commands.add_parser(
+        "cluster",
+        help="the cluster on this machine: nginx and every service's processes (deploy/Procfile), in the background",
+        description="up: prepare and start, then wait until every process answers; down: stop what up started; "
+        "status: the running processes. Settings from LIANFANG_* (see lianfang/allinone/cluster.py).",
+    )
+    cluster.add_argument("action", choices=["up", "down", "status", "supervise"])
+    cluster.add_argument("--run-dir", default=".cluster", help=argparse.SUPPRESS)
+    cluster.set_defaults(handler=_cluster)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

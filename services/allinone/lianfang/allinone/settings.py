@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lianfang.allinone.keys import stored_root_password
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.gateway.settings import GatewaySettings
 from lianfang.ingest.settings import IngestSettings
@@ -29,11 +29,7 @@ def _root_password(data_dir: Path) -> dict[str, Any]:
     """Without LIANFANG_ROOT_PASSWORD the all-in-one server makes one on first start and keeps it in the data directory."""
     if os.environ.get("LIANFANG_ROOT_PASSWORD"):
         return {}
-    stored = data_dir / "root-password.txt"
-    if not stored.exists():
-        stored.write_text(f"Lf-{secrets.token_urlsafe(9)}\n")
-        stored.chmod(0o600)
-    return {"root_password": stored.read_text().strip()}
+    return {"root_password": stored_root_password(data_dir)}
 
 
 def default_web_dir() -> Path:

@@ -1,0 +1,127 @@
+"""`lianfang cluster`: the Procfile, the formation and its ports, and nginx's configuration rendered from the template.
+The cluster itself runs in tests/e2e."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lianfang.allinone.cluster import ClusterSettings, instances, nginx_values, parse_procfile, render_template
+
+CHECKOUT = Path(__file__).resolve().parents[3]
+PROCFILE = (CHECKOUT / "deploy" / "Procfile").read_text()
+TEMPLATE = (CHECKOUT / "deploy" / "nginx.conf").read_text()
+
+
+def settings(
+    tmp_path: Path, formation: str = "nginx=1,gateway=2,registry=2,checkin=2,trace=2,worker=1"
+) -> ClusterSettings:
+    return ClusterSettings(
+        cluster_dir=tmp_path / "run",
+        cluster_certificates=tmp_path / "certs",
+        cluster_web_root=tmp_path,
+        cluster_formation=formation,
+    )
+
+
+def test_the_procfile_names_nginx_every_service_and_the_worker() -> None:
+    assert [name for name, _ in parse_procfile(PROCFILE)] == [
+        "nginx",
+        "gateway",
+        "registry",
+        "checkin",
+        "trace",
+        "worker",
+    ]
+
+
+def test_a_line_without_a_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="Procfile line 2 is not `name: command`"):
+        parse_procfile("# processes\nlianfang serve gateway\n")
+
+
+def test_each_instance_gets_its_own_port_and_command(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/run/lf"})
+
+    assert [(instance.name, instance.port) for instance in chosen] == [
+        ("nginx.1", 9101),
+        ("gateway.1", 9111),
+        ("gateway.2", 9112),
+        ("registry.1", 9121),
+        ("registry.2", 9122),
+        ("checkin.1", 9131),
+        ("checkin.2", 9132),
+        ("trace.1", 9141),
+        ("trace.2", 9142),
+        ("worker.1", 9151),
+    ]
+    assert chosen[5].argv == ("lianfang", "serve", "checkin", "--host", "127.0.0.1", "--port", "9131")
+    assert chosen[0].argv == ("nginx", "-e", "stderr", "-p", "/run/lf/nginx/", "-c", "nginx.conf", "-g", "daemon off;")
+
+
+def test_the_formation_sets_the_numbers(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path, "checkin=3,trace=0"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+
+    assert [instance.name for instance in chosen if instance.kind in ("checkin", "trace", "gateway")] == [
+        "gateway.1",
+        "checkin.1",
+        "checkin.2",
+        "checkin.3",
+    ]
+
+
+def test_a_formation_naming_an_unknown_process_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"names \['checkins'\], which the Procfile does not have"):
+        instances(settings(tmp_path, "checkins=2"), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+
+
+def test_the_pools_list_every_instance_with_passive_health(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+
+    values = nginx_values(settings(tmp_path), chosen)
+
+    assert values["LIANFANG_NGINX_CHECKIN_SERVERS"] == (
+        "server 127.0.0.1:9131 max_fails=3 fail_timeout=10s; server 127.0.0.1:9132 max_fails=3 fail_timeout=10s;"
+    )
+    assert values["LIANFANG_NGINX_INTERNAL_LISTEN"] == "127.0.0.1:9100"
+    assert Path(values["LIANFANG_TLS_CERTIFICATE"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_the_template_fills_every_setting_and_leaves_nginx_variables_alone(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+
+    rendered = render_template(TEMPLATE, nginx_values(settings(tmp_path), chosen))
+
+    assert re.findall(r"\$\{?LIANFANG_[A-Z]", rendered) == []
+    assert "listen 8443 ssl http2 default_server;" in rendered
+    assert "return 301 https://$host:8443$request_uri;" in rendered
+
+
+def test_a_missing_setting_is_named() -> None:
+    with pytest.raises(ValueError, match="the nginx template needs LIANFANG_NGINX_HTTP_PORT"):
+        render_template("listen ${LIANFANG_NGINX_HTTP_PORT}; set $x $host;", {})
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx", path="/usr/sbin:/usr/bin:/usr/local/sbin") is None, reason="nginx not installed"
+)
+def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    (prefix / "nginx.conf").write_text(render_template(TEMPLATE, nginx_values(settings(tmp_path), chosen)))
+    nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin:/usr/local/sbin")
+    assert nginx is not None
+
+    checked = subprocess.run(
+        [nginx, "-e", "stderr", "-p", f"{prefix}/", "-c", "nginx.conf", "-t"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert checked.returncode == 0, checked.stderr
