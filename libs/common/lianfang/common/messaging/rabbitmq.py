@@ -124,10 +124,13 @@ class RabbitMQBroker:
         for consumer in list(self._consumers):
             await consumer._shutdown()
         self._consumers.clear()
-        await self._publisher.close()
         connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        try:
+            await self._publisher.close()
+        finally:
+            # Left open, aio-pika's connection would try to close itself when collected, outside any event loop.
+            if connection is not None:
+                await connection.close()
 
     async def _open(self) -> AbstractRobustConnection:
         if self._closed:
