@@ -164,6 +164,7 @@ def record(
         companion_of=companion_of,
         entered_by=None,
         name_encrypted=PII.encrypt(person.name),
+        name_hash=PII.search_hash(person.name),
         name_masked=mask_name(person.name),
         phone_encrypted=PII.encrypt(person.phone) if person.phone else None,
         phone_hash=PII.search_hash(person.phone) if person.phone else None,

@@ -62,6 +62,7 @@ def record_row(event: CheckinCreated) -> RecordRow:
         "companion_of": event.companion_of,
         "entered_by": event.entered_by,
         "name_encrypted": person.name_encrypted,
+        "name_hash": person.name_hash,
         "name_masked": person.name_masked,
         "phone_encrypted": person.phone_encrypted,
         "phone_hash": person.phone_hash,
@@ -72,7 +73,8 @@ def record_row(event: CheckinCreated) -> RecordRow:
         "answers_encrypted": event.answers_encrypted,
         "template_id": event.template_id,
         "template_version": event.template_version,
-        "temperature": event.temperature,
+        # One decimal, as the column keeps it on MariaDB; SQLite would keep whatever float it is given.
+        "temperature": None if event.temperature is None else round(event.temperature, 1),
         "temperature_source": None if event.temperature_source is None else event.temperature_source.value,
         "temperature_measured_at": event.temperature_measured_at,
         "direction": event.direction.value,

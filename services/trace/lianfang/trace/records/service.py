@@ -13,7 +13,7 @@ from lianfang.common.errors import ValidationFailed
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import Identity, identify
+from lianfang.trace.people import Identity, identify, identify_name
 from lianfang.trace.periods import resolve_period, shown
 from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, RecordPage
@@ -64,23 +64,18 @@ class RecordService:
 
     async def page(self, search: RecordSearch, *, cursor: str | None, limit: int) -> RecordPage:
         """Newest first: one page is one index range scan, plus the names of its checkpoints."""
-        if search.name:
-            # Names are stored encrypted with only a masked form beside them (`张*`, which matches half the town): an
-            # exact search needs a keyed hash of the name in the records store, which it does not have yet.
-            raise ValidationFailed.field(
-                "name", "姓名加密存储，暂不支持按姓名查询，请按手机号或身份证号查询", "not_supported"
-            )
         pii = self.parts.pii
         phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
         id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
+        name = identify_name(pii, search.name) if search.name else None
         settings = self.parts.settings
         period = resolve_period(
             search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
         )
         scope = await scope_for(self.caller, search.region_id, self.parts.directory, self.token)
         after = _keyset(cursor) if cursor is not None else None
-        if after is None and (phone or id_card):
-            await self._log_person_search(scope.region_id, period.start, period.end, phone, id_card)
+        if after is None and (phone or id_card or name):
+            await self._log_person_search(scope.region_id, period.start, period.end, phone, id_card, name)
         rows = await self.records.newest_first(
             scope,
             period,
@@ -88,6 +83,7 @@ class RecordService:
             status=search.status.value if search.status else None,
             phone_hash=phone.value if phone else None,
             id_card_hash=id_card.value if id_card else None,
+            name_hash=name.value if name else None,
             after=after,
             limit=limit + 1,
         )
@@ -101,8 +97,8 @@ class RecordService:
     async def _log_person_search(
         self, region_id: int, start: datetime, end: datetime, *people: Identity | None
     ) -> None:
-        """A search by phone or ID number lists a person's visits as a trajectory does, so it is logged like one (its
-        first page: the next pages show nothing more of who was asked for)."""
+        """A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one
+        (its first page: the next pages show nothing more of who was asked for)."""
         query: dict[str, object] = {
             "region_id": region_id,
             "from": shown(start).isoformat(),
