@@ -55,6 +55,9 @@ class NameDirectory(Protocol):
     async def checkpoints(self, checkpoint_ids: Iterable[int], token: str) -> dict[int, CheckpointInfo]:
         """The checkpoints found; names are for display, so one the registry cannot give is left out, not an error."""
 
+    async def regions(self, region_ids: Iterable[int], token: str) -> dict[int, RegionInfo]:
+        """The regions found, for display like `checkpoints`."""
+
 
 @dataclass
 class _Entry(Generic[V]):
@@ -122,6 +125,18 @@ class RegistryDirectory:
             fetched = await asyncio.gather(*(self._checkpoint(checkpoint_id, token) for checkpoint_id in missing))
             found.update((checkpoint.id, checkpoint) for checkpoint in fetched if checkpoint is not None)
         return found
+
+    async def regions(self, region_ids: Iterable[int], token: str) -> dict[int, RegionInfo]:
+        fetched = await asyncio.gather(*(self._named_region(region_id, token) for region_id in set(region_ids)))
+        return {region.id: region for region in fetched if region is not None}
+
+    async def _named_region(self, region_id: int, token: str) -> RegionInfo | None:
+        async with self._concurrency:
+            try:
+                return await self.region(region_id, token)
+            except (ServiceUnavailable, Forbidden):
+                log.warning("no name for region %s from the registry", region_id, exc_info=True)
+                return None
 
     async def _checkpoint(self, checkpoint_id: int, token: str) -> CheckpointInfo | None:
         async with self._concurrency:

@@ -11,12 +11,15 @@ from lianfang.common.app import create_service_app
 from lianfang.common.contracts.paths import TRACE
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
+from lianfang.trace.alerts import router as alerts
 from lianfang.trace.audit import router as audit
 from lianfang.trace.contacts import router as contacts
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.directory import RegistryDirectory
+from lianfang.trace.export import router as export
 from lianfang.trace.records import router as records
 from lianfang.trace.settings import TraceSettings
+from lianfang.trace.stats import router as stats
 from lianfang.trace.trajectory import router as trajectory
 
 __all__ = ["MIGRATIONS", "PREFIX", "create_app"]
@@ -56,6 +59,14 @@ def create_app(
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan
     )
-    for router in (records.router, trajectory.router, contacts.router, audit.router):
+    for router in (
+        records.router,
+        trajectory.router,
+        contacts.router,
+        stats.router,
+        alerts.router,
+        export.router,
+        audit.router,
+    ):
         app.include_router(router)
     return app

@@ -50,6 +50,16 @@ class TraceSettings(ServiceSettings):
     contacts_max: int = Field(default=500, ge=1, le=5000)
     # First-degree contacts (the closest) whose own visits are screened for second-degree contacts.
     second_degree_sources: int = Field(default=50, ge=0, le=500)
+    # Hourly statistics draw one point per hour and sub-region: a week is 168 points a line.
+    stats_max_hourly_days: int = Field(default=7, ge=1, le=31)
+    # An export stops after this many rows (an Excel sheet holds 1,048,576) and says so in its last row.
+    export_max_rows: int = Field(default=1_000_000, ge=1, le=1_048_575)
+    # Rows read per query while exporting: memory holds one chunk at a time.
+    export_chunk_rows: int = Field(default=2000, ge=100, le=20_000)
+    # The access log outlives the records it speaks of (`LIANFANG_RETENTION_DAYS`, 30): who looked someone up must still
+    # be answerable after the records are gone.
+    audit_retention_days: int = Field(default=180, ge=30, le=3650)
+    audit_purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Trace keeps nothing in Redis nor on the broker: a production instance must not be refused for leaving them unset.
     durable_urls: ClassVar[tuple[str, ...]] = ("records_database_url", "trace_database_url")

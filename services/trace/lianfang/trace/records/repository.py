@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from lianfang.common.contracts.records import Record
 from lianfang.trace.people import Identity, IdentityKind
 from lianfang.trace.periods import Period
+from lianfang.trace.records.buckets import shanghai_bucket
 from lianfang.trace.scope import Scope
 
-__all__ = ["Keyset", "RecordRepository", "RecordRow"]
+__all__ = ["BucketCounts", "CheckpointCounts", "Counts", "Keyset", "RecordRepository", "RecordRow", "Sealed"]
 
 _ANCESTRY: tuple[InstrumentedAttribute[Any], ...] = (
     Record.province_id,
@@ -58,6 +59,38 @@ _COLUMNS = tuple(getattr(Record, name) for name in RecordRow.__dataclass_fields_
 
 
 @dataclass(frozen=True, slots=True)
+class Sealed:
+    """A record's personal data as stored, for the rare answer that shows it in full."""
+
+    name: str | None
+    phone: str | None
+    id_card: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    records: int
+    abnormal: int
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class BucketCounts(Counts):
+    """Records of one sub-region (None: at checkpoints of the region itself) in one Shanghai day or hour."""
+
+    child_id: int | None
+    bucket: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointCounts(Counts):
+    checkpoint_id: int
+    checkpoint_kind: str
+    region_id: int
+    child_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Keyset:
     """Where the last page ended: its oldest time, and the records of that time already shown (companions checked in
     together share their time to the microsecond)."""
@@ -75,6 +108,20 @@ def _in_scope(scope: Scope, *, drives: bool = True) -> ColumnElement[bool]:
 
 def _within(period: Period) -> ColumnElement[bool]:
     return and_(Record.checked_at >= period.start, Record.checked_at < period.end)
+
+
+def _child_of(scope: Scope) -> list[InstrumentedAttribute[Any]]:
+    """The ancestry column one level below the scope's, which names the sub-region a record lies in (NULL for records
+    at the region's own checkpoints); none below a unit."""
+    return list(_ANCESTRY[scope.depth + 1 : scope.depth + 2])
+
+
+# Counted in the same pass as the total: one range scan gives all three.
+_COUNTS = (
+    func.count().label("records"),
+    func.sum(case((Record.status == "abnormal", 1), else_=0)).label("abnormal"),
+    func.sum(case((Record.status == "pending", 1), else_=0)).label("pending"),
+)
 
 
 def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
@@ -160,3 +207,54 @@ class RecordRepository:
             .limit(limit)
         )
         return sorted(await self._rows(statement), key=lambda row: (row.checked_at, row.id))
+
+    async def find(self, scope: Scope, record_id: uuid.UUID) -> RecordRow | None:
+        """One record of the scope, by its id (the primary key leads with it)."""
+        statement = select(*_COLUMNS).where(Record.id == record_id, _in_scope(scope, drives=False))
+        rows = await self._rows(statement)
+        return rows[0] if rows else None
+
+    async def sealed(self, period: Period, record_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Sealed]:
+        """The encrypted personal data of records already found in the period, by primary key (the period lets MySQL
+        read only its partitions)."""
+        found: dict[uuid.UUID, Sealed] = {}
+        for start in range(0, len(record_ids), _IN_CHUNK):
+            statement = select(
+                Record.id, Record.name_encrypted, Record.phone_encrypted, Record.id_card_encrypted
+            ).where(Record.id.in_(record_ids[start : start + _IN_CHUNK]), _within(period))
+            found.update((row[0], Sealed(*row[1:])) for row in await self.session.execute(statement))
+        return found
+
+    async def counts_by_bucket(self, scope: Scope, period: Period, pattern: str) -> list[BucketCounts]:
+        """Counts per sub-region and Shanghai day or hour (`buckets.DAY`, `buckets.HOUR`): one range scan of the
+        scope's `(<column>, checked_at)` index, grouped in the database."""
+        child = _child_of(scope)
+        bucket = shanghai_bucket(Record.checked_at, pattern)
+        statement = select(*_COUNTS, bucket, *child).where(_in_scope(scope), _within(period)).group_by(bucket, *child)
+        return [
+            BucketCounts(
+                int(records), int(abnormal), int(pending), child_id=child_id[0] if child_id else None, bucket=at
+            )
+            for records, abnormal, pending, at, *child_id in await self.session.execute(statement)
+        ]
+
+    async def counts_by_checkpoint(self, scope: Scope, period: Period) -> list[CheckpointCounts]:
+        """Counts per checkpoint (a checkpoint lies in one region, so also in one sub-region and of one kind): the
+        second range scan of statistics, from which the totals, the busiest checkpoints and the kinds follow."""
+        child = _child_of(scope)
+        keys = (Record.checkpoint_id, Record.checkpoint_kind, Record.region_id, *child)
+        statement = select(*_COUNTS, *keys).where(_in_scope(scope), _within(period)).group_by(*keys)
+        return [
+            CheckpointCounts(
+                int(records),
+                int(abnormal),
+                int(pending),
+                checkpoint_id=checkpoint_id,
+                checkpoint_kind=kind,
+                region_id=region_id,
+                child_id=child_id[0] if child_id else None,
+            )
+            for records, abnormal, pending, checkpoint_id, kind, region_id, *child_id in await self.session.execute(
+                statement
+            )
+        ]

@@ -14,12 +14,12 @@ from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, identify, identify_name
-from lianfang.trace.periods import resolve_period, shown
+from lianfang.trace.periods import Period, resolve_period, shown
 from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, RecordPage
-from lianfang.trace.scope import scope_for
+from lianfang.trace.scope import Scope, scope_for
 
-__all__ = ["RecordSearch", "RecordService"]
+__all__ = ["RecordFilter", "RecordSearch", "RecordService", "newest_first", "next_keyset", "resolve_search"]
 
 
 def _keyset(cursor: str) -> Keyset:
@@ -33,17 +33,13 @@ def _keyset(cursor: str) -> Keyset:
     return keyset
 
 
-def _next_cursor(page: list[RecordRow], after: Keyset | None) -> str:
-    oldest = page[-1].checked_at
-    seen = [row.id for row in page if row.checked_at == oldest]
-    if after is not None and after.checked_at == oldest:
-        seen += after.seen
-    return encode_cursor([oldest.isoformat(), *(str(record_id) for record_id in seen)])
+def _cursor(keyset: Keyset) -> str:
+    return encode_cursor([keyset.checked_at.isoformat(), *(str(record_id) for record_id in keyset.seen)])
 
 
 @dataclass(frozen=True)
 class RecordSearch:
-    """The filters of `GET /api/trace/records` (and, later, of the export)."""
+    """The filters of `GET /api/trace/records`, of the alerts and of the export."""
 
     region_id: int | None = None
     checkpoint_id: int | None = None
@@ -55,6 +51,76 @@ class RecordSearch:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """A search checked and resolved: the scope it reads, its period, and the people asked for by keyed hash."""
+
+    scope: Scope
+    period: Period
+    checkpoint_id: int | None
+    status: RecordStatus | None
+    phone: Identity | None
+    id_card: Identity | None
+    name: Identity | None = None
+
+    @property
+    def person(self) -> Identity | None:
+        return self.phone or self.id_card or self.name
+
+    def query(self) -> dict[str, object]:
+        """The filter as the access log keeps it: personal data masked."""
+        query: dict[str, object] = {
+            "region_id": self.scope.region_id,
+            "from": shown(self.period.start).isoformat(),
+            "to": shown(self.period.end).isoformat(),
+        }
+        if self.checkpoint_id is not None:
+            query["checkpoint_id"] = self.checkpoint_id
+        if self.status is not None:
+            query["status"] = self.status.value
+        people = (self.phone, self.id_card, self.name)
+        return query | {person.kind.value: person.shown for person in people if person}
+
+
+async def resolve_search(parts: TraceParts, caller: AdminPrincipal, token: str, search: RecordSearch) -> RecordFilter:
+    """Checks a search (422 on the field at fault, 403 for a region outside the caller's scope) and resolves it."""
+    pii = parts.pii
+    phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
+    id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
+    name = identify_name(pii, search.name) if search.name else None
+    settings = parts.settings
+    period = resolve_period(
+        search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
+    )
+    scope = await scope_for(caller, search.region_id, parts.directory, token)
+    return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name)
+
+
+async def newest_first(
+    records: RecordRepository, found: RecordFilter, *, after: Keyset | None, limit: int
+) -> list[RecordRow]:
+    return await records.newest_first(
+        found.scope,
+        found.period,
+        checkpoint_id=found.checkpoint_id,
+        status=found.status.value if found.status else None,
+        phone_hash=found.phone.value if found.phone else None,
+        id_card_hash=found.id_card.value if found.id_card else None,
+        name_hash=found.name.value if found.name else None,
+        after=after,
+        limit=limit,
+    )
+
+
+def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
+    """Where the next page starts: after the page's oldest instant, skipping the records of it already shown."""
+    oldest = page[-1].checked_at
+    seen = [row.id for row in page if row.checked_at == oldest]
+    if after is not None and after.checked_at == oldest:
+        seen += after.seen
+    return Keyset(oldest, tuple(seen))
+
+
 class RecordService:
     def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
         self.parts = parts
@@ -64,48 +130,18 @@ class RecordService:
 
     async def page(self, search: RecordSearch, *, cursor: str | None, limit: int) -> RecordPage:
         """Newest first: one page is one index range scan, plus the names of its checkpoints."""
-        pii = self.parts.pii
-        phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
-        id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
-        name = identify_name(pii, search.name) if search.name else None
-        settings = self.parts.settings
-        period = resolve_period(
-            search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
-        )
-        scope = await scope_for(self.caller, search.region_id, self.parts.directory, self.token)
+        found = await resolve_search(self.parts, self.caller, self.token, search)
         after = _keyset(cursor) if cursor is not None else None
-        if after is None and (phone or id_card or name):
-            await self._log_person_search(scope.region_id, period.start, period.end, phone, id_card, name)
-        rows = await self.records.newest_first(
-            scope,
-            period,
-            checkpoint_id=search.checkpoint_id,
-            status=search.status.value if search.status else None,
-            phone_hash=phone.value if phone else None,
-            id_card_hash=id_card.value if id_card else None,
-            name_hash=name.value if name else None,
-            after=after,
-            limit=limit + 1,
-        )
+        if after is None and found.person:
+            # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one
+            # (its first page: the next pages show nothing more of who was asked for).
+            await AccessLog(self.parts.audit).record(
+                self.caller, AccessAction.person_search, found.query(), subject=found.person, reason=None
+            )
+        rows = await newest_first(self.records, found, after=after, limit=limit + 1)
         page = rows[:limit]
         names = await self.parts.directory.checkpoints((row.checkpoint_id for row in page), self.token)
-        next_cursor = _next_cursor(page, after) if len(rows) > limit else None
+        next_cursor = _cursor(next_keyset(page, after)) if len(rows) > limit else None
         return RecordPage(
             items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page], next_cursor=next_cursor
-        )
-
-    async def _log_person_search(
-        self, region_id: int, start: datetime, end: datetime, *people: Identity | None
-    ) -> None:
-        """A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one
-        (its first page: the next pages show nothing more of who was asked for)."""
-        query: dict[str, object] = {
-            "region_id": region_id,
-            "from": shown(start).isoformat(),
-            "to": shown(end).isoformat(),
-        }
-        query |= {person.kind.value: person.shown for person in people if person}
-        subject = next(person for person in people if person)
-        await AccessLog(self.parts.audit).record(
-            self.caller, AccessAction.person_search, query, subject=subject, reason=None
         )

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal
+from lianfang.common.contracts.events import RecordStatus
+from lianfang.common.errors import NotFound
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import identify
-from lianfang.trace.periods import resolve_period, shown
-from lianfang.trace.records.repository import RecordRepository
+from lianfang.trace.people import Identity, IdentityKind, identify
+from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, person_of
 from lianfang.trace.scope import Scope
 from lianfang.trace.trajectory.schemas import TrajectoryOut
@@ -40,22 +42,69 @@ class TrajectoryService:
         settings = self.parts.settings
         identity = identify(self.parts.pii, phone=phone, id_card=id_card, person_id=person_id)
         period = resolve_period(start, end, default_days=settings.lookback_days, max_days=settings.max_period_days)
-        query = {
+        query: dict[str, object] = {
             identity.kind.value: identity.shown,
             "from": shown(period.start).isoformat(),
             "to": shown(period.end).isoformat(),
         }
+        return await self._visits(identity, period, query, reason)
+
+    async def of_alert(self, record_id: uuid.UUID, *, reason: str | None) -> TrajectoryOut:
+        """The visits of the person behind an abnormal record, from `LIANFANG_LOOKBACK_DAYS` (14) days before it until
+        now: a trajectory lookup like any other, logged as one."""
+        settings = self.parts.settings
+        alert = await self.records.find(Scope.of_caller(self.caller), record_id)
+        if alert is None or alert.status != RecordStatus.abnormal:
+            raise NotFound("异常记录不存在，或不在您的管辖范围内")
+        start = alert.checked_at - timedelta(days=settings.lookback_days)
+        period = Period(start, min(datetime.now(UTC), start + timedelta(days=settings.max_period_days)))
+        identity = _identity_of(alert)
+        query: dict[str, object] = {
+            "alert_id": str(record_id),
+            "from": shown(period.start).isoformat(),
+            "to": shown(period.end).isoformat(),
+        }
+        if identity is not None:
+            query[identity.kind.value] = identity.shown
+        # Nothing but the record itself names a companion checked in without phone or ID number.
+        return await self._visits(identity, period, query, reason, alone=alert)
+
+    async def _visits(
+        self,
+        identity: Identity | None,
+        period: Period,
+        query: dict[str, object],
+        reason: str | None,
+        *,
+        alone: RecordRow | None = None,
+    ) -> TrajectoryOut:
         await AccessLog(self.parts.audit).record(
             self.caller, AccessAction.trajectory, query, subject=identity, reason=reason
         )
-        limit = settings.trajectory_max_visits
+        if identity is None:
+            return await self._out([alone] if alone else [], period, truncated=False)
+        limit = self.parts.settings.trajectory_max_visits
         rows = await self.records.of_people(Scope.of_caller(self.caller), [identity], period, limit=limit + 1)
-        visits = rows[:limit]
+        return await self._out(rows[:limit], period, truncated=len(rows) > limit)
+
+    async def _out(self, visits: list[RecordRow], period: Period, *, truncated: bool) -> TrajectoryOut:
         names = await self.parts.directory.checkpoints((row.checkpoint_id for row in visits), self.token)
         return TrajectoryOut(
             person=person_of(visits),
             visits=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in visits],
             start=shown(period.start),
             end=shown(period.end),
-            truncated=len(rows) > limit,
+            truncated=truncated,
         )
+
+
+def _identity_of(row: RecordRow) -> Identity | None:
+    """The most specific key the record holds: an ID number names one person, an account its holder (on their own
+    visits), a phone possibly a household."""
+    if row.id_card_hash and row.id_card_masked:
+        return Identity(IdentityKind.id_card, row.id_card_hash, row.id_card_masked)
+    if row.resident_id is not None and row.companion_of is None:
+        return Identity(IdentityKind.resident, str(row.resident_id), str(row.resident_id))
+    if row.phone_hash and row.phone_masked:
+        return Identity(IdentityKind.phone, row.phone_hash, row.phone_masked)
+    return None

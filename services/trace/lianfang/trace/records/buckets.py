@@ -1,0 +1,46 @@
+"""The Asia/Shanghai day or hour a stored (UTC) time falls in, computed by the database so that statistics group in SQL
+on SQLite and MySQL alike."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import String, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+__all__ = ["DAY", "HOUR", "shanghai_bucket"]
+
+# The same `strftime` / `DATE_FORMAT` pattern on both: the bucket is a Shanghai wall-clock day or hour as text.
+DAY: Final = "%Y-%m-%d"
+HOUR: Final = "%Y-%m-%d %H"
+
+
+class shanghai_bucket(FunctionElement[str]):  # noqa: N801 (named like the SQL functions it stands for)
+    """`checked_at` shifted by eight hours, then truncated: Asia/Shanghai has been UTC+8 without daylight saving since
+    1991, so a fixed shift gives its wall-clock day exactly, with no time-zone tables in either database."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any] | InstrumentedAttribute[Any], pattern: str) -> None:
+        # The pattern is rendered inline, not bound: MySQL compares a GROUP BY expression with the selected one by its
+        # text, and two bound parameters would make them differ.
+        super().__init__(column, literal(pattern, String()))
+
+
+@compiles(shanghai_bucket, "sqlite")
+def _sqlite(element: shanghai_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = element.clauses
+    kw["literal_binds"] = True
+    return f"strftime({compiler.process(pattern, **kw)}, {compiler.process(column, **kw)}, '+8 hours')"
+
+
+@compiles(shanghai_bucket, "mysql")
+def _mysql(element: shanghai_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = element.clauses
+    kw["literal_binds"] = True
+    return f"DATE_FORMAT({compiler.process(column, **kw)} + INTERVAL 8 HOUR, {compiler.process(pattern, **kw)})"

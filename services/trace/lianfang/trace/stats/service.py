@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lianfang.common.auth import AdminPrincipal
+from lianfang.trace.deps import TraceParts
+from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.records.buckets import DAY, HOUR
+from lianfang.trace.records.repository import Counts, RecordRepository
+from lianfang.trace.records.schemas import kind_label
+from lianfang.trace.scope import scope_for
+from lianfang.trace.stats.schemas import (
+    CheckpointStatsOut,
+    CountsOut,
+    Granularity,
+    KindStatsOut,
+    PointOut,
+    RegionStatsOut,
+    StatsOut,
+)
+
+__all__ = ["StatsService"]
+
+_STEP = {Granularity.day: timedelta(days=1), Granularity.hour: timedelta(hours=1)}
+_PATTERN = {Granularity.day: DAY, Granularity.hour: HOUR}
+
+
+def _buckets(period: Period, granularity: Granularity) -> list[datetime]:
+    """The Shanghai days (or hours) the period touches, each by its start."""
+    first = shown(period.start).replace(minute=0, second=0, microsecond=0)
+    if granularity is Granularity.day:
+        first = first.replace(hour=0)
+    starts = []
+    while first < period.end:
+        starts.append(first)
+        first += _STEP[granularity]
+    return starts
+
+
+def _sum(counts: Iterable[Counts]) -> CountsOut:
+    total = CountsOut(records=0, abnormal=0, pending=0)
+    for item in counts:
+        total.records += item.records
+        total.abnormal += item.abnormal
+        total.pending += item.pending
+    return total
+
+
+class StatsService:
+    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
+        self.parts = parts
+        self.caller = caller
+        self.token = token
+        self.records = RecordRepository(session)
+
+    async def stats(
+        self, *, region_id: int | None, start: datetime, end: datetime | None, granularity: Granularity, top: int
+    ) -> StatsOut:
+        """Totals and series of a region and of each sub-region with records, both grouped in the database by two range
+        scans of the region's `(<column>, checked_at)` index; names come from the registry afterwards."""
+        settings = self.parts.settings
+        longest = settings.max_period_days if granularity is Granularity.day else settings.stats_max_hourly_days
+        period = resolve_period(start, end, default_days=longest, max_days=longest)
+        scope = await scope_for(self.caller, region_id, self.parts.directory, self.token)
+        by_bucket = await self.records.counts_by_bucket(scope, period, _PATTERN[granularity])
+        by_checkpoint = await self.records.counts_by_checkpoint(scope, period)
+
+        buckets = _buckets(period, granularity)
+        pattern = _PATTERN[granularity]
+
+        def series(child_ids: set[int | None]) -> list[PointOut]:
+            cells: dict[str, list[Counts]] = {}
+            for item in by_bucket:
+                if item.child_id in child_ids:
+                    cells.setdefault(item.bucket, []).append(item)
+            return [PointOut(at=at, **_sum(cells.get(at.strftime(pattern), [])).model_dump()) for at in buckets]
+
+        children: dict[int | None, list[Counts]] = {}
+        for item in by_checkpoint:
+            children.setdefault(item.child_id, []).append(item)
+        busiest = sorted(by_checkpoint, key=lambda item: (-item.records, item.checkpoint_id))[:top]
+        kinds: dict[str, list[Counts]] = {}
+        for item in by_checkpoint:
+            kinds.setdefault(item.checkpoint_kind, []).append(item)
+
+        regions = await self.parts.directory.regions(
+            [scope.region_id, *(child for child in children if child is not None)], self.token
+        )
+        checkpoints = await self.parts.directory.checkpoints((item.checkpoint_id for item in busiest), self.token)
+
+        def name_of(region_id: int) -> str | None:
+            info = regions.get(region_id)
+            return info.name if info else None
+
+        child_stats = []
+        for child, counts in children.items():
+            # Records at the region's own checkpoints have no sub-region: they are listed as the region itself.
+            child_region = scope.region_id if child is None else child
+            child_stats.append(
+                RegionStatsOut(
+                    region_id=child_region,
+                    region_name=name_of(child_region),
+                    own=child is None,
+                    total=_sum(counts),
+                    series=series({child}),
+                )
+            )
+        return StatsOut(
+            region_id=scope.region_id,
+            region_name=name_of(scope.region_id),
+            start=shown(period.start),
+            end=shown(period.end),
+            granularity=granularity,
+            total=_sum(by_checkpoint),
+            series=series(set(children)),
+            children=sorted(child_stats, key=lambda item: (-item.total.records, item.own, item.region_id)),
+            busiest_checkpoints=[
+                CheckpointStatsOut(
+                    checkpoint_id=item.checkpoint_id,
+                    checkpoint_name=info.name if (info := checkpoints.get(item.checkpoint_id)) else None,
+                    checkpoint_kind=item.checkpoint_kind,
+                    checkpoint_kind_label=kind_label(item.checkpoint_kind),
+                    region_id=item.region_id,
+                    region_name=info.region_name if info else None,
+                    records=item.records,
+                    abnormal=item.abnormal,
+                    pending=item.pending,
+                )
+                for item in busiest
+            ],
+            kinds=sorted(
+                (
+                    KindStatsOut(kind=kind, kind_label=kind_label(kind), **_sum(counts).model_dump())
+                    for kind, counts in kinds.items()
+                ),
+                key=lambda item: (-item.records, item.kind),
+            ),
+        )
