@@ -159,8 +159,12 @@ class RecordRepository:
             value is not None for value in (phone_hash, id_card_hash, name_hash)
         )
         statement = select(*_COLUMNS).where(_in_scope(scope, drives=not narrower), _within(period))
+        seen = set(after.seen) if after is not None else set()
         if after is not None:
-            statement = statement.where(Record.checked_at <= after.checked_at, Record.id.not_in(after.seen))
+            # The records of the last page's oldest instant already shown are dropped below, not in SQL: with
+            # `id NOT IN (…)` MariaDB weighs the primary key and reads the scope's index by its first column alone,
+            # from the newest record down to the page, so every page of a long export cost more than the one before.
+            statement = statement.where(Record.checked_at <= after.checked_at)
         if checkpoint_id is not None:
             statement = statement.where(Record.checkpoint_id == checkpoint_id)
         if status is not None:
@@ -173,7 +177,8 @@ class RecordRepository:
             statement = statement.where(Record.name_hash == name_hash)
         # By time alone: MariaDB reads a partitioned index in order only for its own columns, so adding `id` (which
         # InnoDB appends to the index) to the order would sort the whole range instead of stopping after `limit` rows.
-        rows = await self._rows(statement.order_by(Record.checked_at.desc()).limit(limit))
+        rows = await self._rows(statement.order_by(Record.checked_at.desc()).limit(limit + len(seen)))
+        rows = [row for row in rows if row.id not in seen][:limit]
         return sorted(rows, key=lambda row: (row.checked_at, row.id), reverse=True)
 
     async def of_people(
