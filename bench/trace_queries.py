@@ -457,7 +457,7 @@ async def _server_facts(databases: Databases) -> list[str]:
 
 
 def _load() -> str:
-    return Path("/proc/loadavg").read_text().split(" ")[:3].__str__()
+    return " ".join(Path("/proc/loadavg").read_text().split(" ")[:3])
 
 
 def main() -> None:
