@@ -469,7 +469,9 @@ def main() -> None:
     args = parser.parse_args()
     server = os.environ.get("LIANFANG_TEST_MYSQL_URL")
     if not server:
-        sys.exit("set LIANFANG_TEST_MYSQL_URL to the MariaDB server (e.g. mysql+asyncmy://root@127.0.0.1:3306/test)")
+        # `make bench` runs on machines without MariaDB too: nothing to measure there.
+        print("trace_queries skipped: set LIANFANG_TEST_MYSQL_URL to the MariaDB server to measure it")
+        return
     databases = Databases(server)
     if args.serve_trace:
         _serve_trace(databases, args.serve_trace)
