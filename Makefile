@@ -54,7 +54,7 @@ format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff format .
 
 bench: sync ## measure speed and memory; figures go to bench/results/ with the machine noted
-	@for script in bench/posters.py bench/registry_import.py bench/ingest_drain.py bench/checkin_post.py; do \
+	@for script in bench/posters.py bench/registry_import.py bench/ingest_drain.py bench/checkin_post.py bench/trace_queries.py; do \
 	  $(UV) run python $$script || exit 1; \
 	done
 

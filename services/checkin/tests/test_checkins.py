@@ -120,7 +120,11 @@ class TestSubmit:
         assert (decrypted(person.name_encrypted), person.name_masked) == ("张三", "张*")
         assert (decrypted(person.phone_encrypted), person.phone_masked) == ("13812345678", "138****5678")
         assert (decrypted(person.id_card_encrypted), person.id_card_masked) == (number, f"130{'*' * 11}{number[-4:]}")
-        assert (person.phone_hash, person.id_card_hash) == (PII.search_hash("13812345678"), PII.search_hash(number))
+        assert (person.name_hash, person.phone_hash, person.id_card_hash) == (
+            PII.search_hash("张三"),
+            PII.search_hash("13812345678"),
+            PII.search_hash(number),
+        )
         assert "13812345678" not in event.model_dump_json()
 
     async def test_the_event_goes_to_the_city_of_the_checkpoint(

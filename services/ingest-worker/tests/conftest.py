@@ -95,6 +95,7 @@ def created(**changes: Any) -> CheckinCreated:
         "resident_id": uuid.uuid4(),
         "person": PersonalData(
             name_encrypted="k1.bmFtZQ==",
+            name_hash="c" * 64,
             name_masked="张*",
             phone_encrypted="k1.cGhvbmU=",
             phone_hash="a" * 64,

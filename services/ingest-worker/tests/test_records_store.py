@@ -6,17 +6,22 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from lianfang.common.contracts.records import RecordsBase
 from lianfang.common.db import Database, create_database
 from lianfang.common.db.migrate import alembic_config
 from lianfang.common.testing.plugin import Backend
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.partitions import ensure_partitions, month_partitions
+from lianfang.ingest.repository import RECORDS, record_row
 
 from .conftest import Pipeline, created, handled
 
@@ -32,6 +37,11 @@ def _months_from(first: date, count: int) -> list[str]:
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, RecordsBase.metadata))
 
 
 @pytest.fixture
@@ -54,6 +64,26 @@ class TestMigrations:
         await asyncio.to_thread(command.upgrade, config, "head")
         async with engine.connect() as connection:
             assert {"records", "checkin_keys", "pending_decisions"} <= await connection.run_sync(_tables)
+
+    async def test_the_migrations_build_what_the_models_describe(self, fresh_database: Database) -> None:
+        async with fresh_database.engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+
+    async def test_temperatures_stored_as_floats_come_out_to_one_decimal(self, fresh_database: Database) -> None:
+        """Revision 0002 turns the float column into a decimal one, rounding what 0001 stored."""
+        engine = fresh_database.engine
+        config = alembic_config(MIGRATIONS, engine.url.render_as_string(hide_password=False))
+        await asyncio.to_thread(command.downgrade, config, "0001")
+        event = created(temperature=37.29999)
+        row = record_row(event) | {"temperature": 37.29999, "stored_at": event.checked_at}
+        del row["name_hash"]
+        async with engine.begin() as connection:
+            # Revision 0001's table has no `name_hash`: the INSERT names every other column.
+            await connection.execute(insert(RECORDS), row)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as connection:
+            stored = (await connection.execute(select(RECORDS.c.temperature, RECORDS.c.name_hash))).one()
+        assert tuple(stored) == (37.3, None)
 
 
 class TestPartitions:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from lianfang.common.contracts.events import PersonalData, RecordStatus
 
 from .conftest import CITY, Pipeline, created, decided, handled
@@ -27,20 +25,27 @@ class TestCheckins:
         assert (row.city_code, row.client_key, row.checked_at) == (CITY, first.client_key, first.checked_at)
         assert (row.province_id, row.city_id, row.county_id, row.township_id, row.unit_id) == (1, 7, 42, 88, 91)
         assert (row.region_id, row.checkpoint_id, row.checkpoint_kind) == (91, 4201, "community")
-        assert (row.name_masked, row.phone_masked, row.phone_hash, row.id_card_hash) == (
+        assert (row.name_masked, row.name_hash, row.phone_masked, row.phone_hash, row.id_card_hash) == (
             "张*",
+            "c" * 64,
             "138****5678",
             "a" * 64,
             None,
         )
-        # MySQL's FLOAT is single precision: what comes back through the binary protocol is 36.6 to seven digits.
-        assert row.temperature == pytest.approx(36.6, abs=1e-5)
+        assert row.temperature == 36.6
         assert (row.temperature_source, row.direction, row.status) == ("measured", "in", "passed")
         assert (row.decided_by, row.decided_at, row.decision_reason) == (None, None, None)
         assert row.stored_at.tzinfo is UTC
         assert worker.stats.totals.stored == 120
         assert worker.stats.totals.duplicates == 0
         assert await pipeline.depth() == 0
+
+    async def test_a_temperature_is_stored_to_one_decimal(self, pipeline: Pipeline) -> None:
+        events = [created(temperature=value) for value in (37.29999, 36.65001, 38.0)]
+        async with pipeline.running():
+            await pipeline.publish(*events)
+            await pipeline.stored(3)
+        assert sorted(row.temperature for row in await pipeline.records()) == [36.7, 37.3, 38.0]
 
     async def test_checkins_delivered_again_are_stored_once(self, pipeline: Pipeline) -> None:
         events = [created() for _ in range(30)]

@@ -261,7 +261,7 @@ class TestList:
             kind="community",
             template_id=gate["id"],
         )
-        await added(
+        station = await added(
             client, PROVINCE_ADMIN, region_id=tangshan["id"], name="唐山站", kind="station", template_id=gate["id"]
         )
         city = admin_of(shijiazhuang)
@@ -279,6 +279,9 @@ class TestList:
         assert await names(f"region_id={tangshan['id']}", PROVINCE_ADMIN) == ["唐山站"]
         forbidden = await client.get(f"{CHECKPOINTS}?region_id={tangshan['id']}", headers=city)
         assert forbidden.status_code == 403
+        # By id, several at once; one outside the caller's subtree is left out.
+        assert await names(f"id={clinic['id']}&id={station['id']}") == ["社区医院"]
+        assert await names(f"id={clinic['id']}&id={station['id']}", PROVINCE_ADMIN) == ["唐山站", "社区医院"]
 
     async def test_pages_follow_the_cursor(self, client: httpx.AsyncClient, gate: Json) -> None:
         for number in range(5):

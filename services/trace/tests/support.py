@@ -164,6 +164,7 @@ def record(
         companion_of=companion_of,
         entered_by=None,
         name_encrypted=PII.encrypt(person.name),
+        name_hash=PII.search_hash(person.name),
         name_masked=mask_name(person.name),
         phone_encrypted=PII.encrypt(person.phone) if person.phone else None,
         phone_hash=PII.search_hash(person.phone) if person.phone else None,
@@ -197,15 +198,16 @@ _CREATED = "2026-11-01T08:00:00Z"
 
 @dataclass
 class FakeRegistry:
-    """The registry's `GET /regions/{id}` and `GET /checkpoints/{id}` in their documented shapes, with its scope rule
-    applied to the forwarded token."""
+    """The registry's `GET /regions/{id}`, `GET /checkpoints/{id}` and `GET /checkpoints?id=…` in their documented
+    shapes, with its scope rule applied to the forwarded token; `asked` keeps each path, with the ids asked for."""
 
     asked: list[str] = field(default_factory=list)
     down: bool = False
     _verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(DEV_JWT_PUBLIC_KEY, issuer="lianfang"))
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        self.asked.append(request.url.path)
+        listed_ids = ",".join(request.url.params.get_list("id"))
+        self.asked.append(f"{request.url.path}?id={listed_ids}" if listed_ids else request.url.path)
         if self.down:
             raise httpx.ConnectError("registry unreachable", request=request)
         try:
@@ -220,6 +222,14 @@ class FakeRegistry:
             if not in_scope(caller.region_path, region.path):
                 return httpx.Response(403, json={"code": "forbidden"})
             return httpx.Response(200, json=self.region_detail(region))
+        if request.url.path == "/api/registry/checkpoints":
+            ids = [int(value) for value in request.url.params.get_list("id")]
+            listed = [
+                self.checkpoint_out(CHECKPOINTS[checkpoint_id])
+                for checkpoint_id in ids
+                if checkpoint_id in CHECKPOINTS and in_scope(caller.region_path, CHECKPOINTS[checkpoint_id].region.path)
+            ]
+            return httpx.Response(200, json={"items": listed, "next_cursor": None})
         if found := _CHECKPOINT.fullmatch(request.url.path):
             checkpoint = CHECKPOINTS.get(int(found[1]))
             if checkpoint is None:

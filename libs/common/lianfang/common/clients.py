@@ -3,7 +3,7 @@ its scope rule, and no service holds privileges of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import httpx
 
@@ -17,7 +17,9 @@ class ServiceClient:
         self._http = http
         self._name = name
 
-    async def get_json(self, path: str, token: str, params: Mapping[str, str | int] | None = None) -> object | None:
+    async def get_json(
+        self, path: str, token: str, params: Mapping[str, str | int | Sequence[int]] | None = None
+    ) -> object | None:
         """The answer's JSON; None on 404; the caller's 403 passed on; anything else is the other service being down."""
         try:
             response = await self._http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})

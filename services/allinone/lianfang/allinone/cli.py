@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,49 @@ def _migrate(args: argparse.Namespace) -> None:
     asyncio.run(migrate())
 
 
+def _purge(args: argparse.Namespace) -> None:
+    from lianfang.common.db import create_database
+    from lianfang.ingest.retention import cutoff, purge
+    from lianfang.ingest.settings import IngestSettings
+
+    settings = IngestSettings()
+    before = cutoff(args.days or settings.retention_days)
+
+    async def run() -> None:
+        database = create_database(settings.records_database_url)
+        try:
+            purged = await purge(database.engine, before=before, batch_size=settings.retention_batch_size)
+        finally:
+            await database.dispose()
+        print(f"purged what was checked in before {before.isoformat(timespec='seconds')}:")
+        print(f"  monthly partitions dropped  {', '.join(purged.partitions) or 'none'}")
+        print(f"  records deleted             {purged.records:,}")
+        print(f"  check-in keys deleted       {purged.keys:,}")
+        print(f"  stray decisions deleted     {purged.decisions:,}")
+
+    asyncio.run(run())
+
+
+def _demo_records(args: argparse.Namespace) -> None:
+    from lianfang.allinone.demo_records import generate_records
+
+    configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "WARNING"))
+    started = time.perf_counter()
+
+    def progress(written: int) -> None:
+        if written % 500_000 < args.batch or written == args.records:
+            rate = written / (time.perf_counter() - started)
+            print(f"\r  {written:,} / {args.records:,} records ({rate:,.0f}/s)", end="", flush=True)
+
+    generated = asyncio.run(
+        generate_records(records=args.records, days=args.days, seed=args.seed, cities=args.cities, progress=progress)
+    )
+    print(
+        f"\n{generated.records:,} records at {generated.checkpoints:,} checkpoints by {generated.people:,} people "
+        f"in {generated.seconds:.1f} s ({generated.rows_per_second:,.0f} records/s)"
+    )
+
+
 def _keygen(args: argparse.Namespace) -> None:
     from lianfang.allinone.keys import generate_keys
 
@@ -94,6 +138,13 @@ def _cluster(args: argparse.Namespace) -> None:
         sys.exit(cluster.supervise(Path(args.run_dir)))
     handlers = {"up": cluster.cluster_up, "down": cluster.cluster_down, "status": cluster.print_state}
     sys.exit(handlers[args.action](settings))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,6 +185,25 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument("action", choices=["up", "down", "status", "supervise"])
     cluster.add_argument("--run-dir", default=".cluster", help=argparse.SUPPRESS)
     cluster.set_defaults(handler=_cluster)
+
+    purge = commands.add_parser(
+        "purge", help="purge the records past LIANFANG_RETENTION_DAYS now (the ingest worker also does, hourly)"
+    )
+    purge.add_argument(
+        "--days", type=_positive, help="keep this many days instead of LIANFANG_RETENTION_DAYS (default 30)"
+    )
+    purge.set_defaults(handler=_purge)
+
+    demo = commands.add_parser(
+        "demo-records",
+        help="fill the records store (LIANFANG_RECORDS_DATABASE_URL) with realistic generated check-ins, and the "
+        "registry with the regions and checkpoints they happened at",
+    )
+    demo.add_argument("--records", type=_positive, default=100_000, help="how many records (default 100,000)")
+    demo.add_argument("--days", type=_positive, default=30, help="over the days before today (default 30)")
+    demo.add_argument("--seed", type=int, default=2020, help="the same seed makes the same people and visits")
+    demo.add_argument("--cities", type=_positive, default=3, help="cities of about 860 checkpoints each (default 3)")
+    demo.set_defaults(handler=_demo_records, batch=5000)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

@@ -13,7 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, Table, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Delete,
+    Row,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,6 +77,7 @@ def record_row(event: CheckinCreated) -> RecordRow:
         "companion_of": event.companion_of,
         "entered_by": event.entered_by,
         "name_encrypted": person.name_encrypted,
+        "name_hash": person.name_hash,
         "name_masked": person.name_masked,
         "phone_encrypted": person.phone_encrypted,
         "phone_hash": person.phone_hash,
@@ -72,7 +88,8 @@ def record_row(event: CheckinCreated) -> RecordRow:
         "answers_encrypted": event.answers_encrypted,
         "template_id": event.template_id,
         "template_version": event.template_version,
-        "temperature": event.temperature,
+        # One decimal, as the column keeps it on MariaDB; SQLite would keep whatever float it is given.
+        "temperature": None if event.temperature is None else round(event.temperature, 1),
         "temperature_source": None if event.temperature_source is None else event.temperature_source.value,
         "temperature_measured_at": event.temperature_measured_at,
         "direction": event.direction.value,
@@ -220,6 +237,35 @@ class RecordsRepository:
         if found:
             await self._delete_pending(found)
         return applied
+
+    async def provinces(self) -> list[int]:
+        """The provinces records are stored under: one in most deployments. Read from the head of their index."""
+        result = await self.connection.execute(select(RECORDS.c.province_id).distinct())
+        return [int(province) for province in result.scalars()]
+
+    async def purge_records(self, province_id: int, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` records of the province checked in before `before`: one range of its
+        `(province_id, checked_at)` index, oldest first. Answers how many went."""
+        condition = (RECORDS.c.province_id == province_id) & (RECORDS.c.checked_at < before)
+        return await self._delete_bounded(RECORDS, condition, limit)
+
+    async def purge_keys(self, *, before: datetime, limit: int) -> int:
+        return await self._delete_bounded(KEYS, KEYS.c.checked_at < before, limit)
+
+    async def purge_decisions(self, *, received_before: datetime, limit: int) -> int:
+        """Decisions that waited this long never met their record (lost, or purged before them)."""
+        return await self._delete_bounded(PENDING, PENDING.c.received_at < received_before, limit)
+
+    async def _delete_bounded(self, table: Table, condition: ColumnElement[bool], limit: int) -> int:
+        statement: Delete
+        if self.connection.dialect.name == "mysql":
+            statement = delete(table).where(condition).with_dialect_options(mysql_limit=limit)
+        else:
+            # SQLite's DELETE takes no LIMIT (unless built with it): the rows are chosen by rowid.
+            rowid: ColumnClause[Any] = literal_column("rowid")
+            statement = delete(table).where(rowid.in_(select(rowid).select_from(table).where(condition).limit(limit)))
+        result = await self.connection.execute(statement)
+        return int(result.rowcount)
 
     async def _claim_keys(self, records: Sequence[RecordRow], *, check_first: bool) -> list[RecordRow]:
         """Claim the client keys of the batch; answers (copies of) the rows whose check-in is not stored yet, in batch

@@ -25,6 +25,11 @@ class IngestSettings(ServiceSettings):
     # How long one write waits for a lock (MySQL's lock_wait_timeout, SQLite's busy_timeout) before it counts as a
     # failed attempt: a store held by a lock shows up in the metrics and the worker still stops on time.
     ingest_lock_wait_seconds: int = Field(default=10, ge=1)
+    # Records (and the check-in keys and stray decisions that go with them) older than this are purged (PIPL: kept no
+    # longer than the epidemic work needs them).
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    # Rows one DELETE of the purge takes: each batch commits on its own, so no lock is held for long.
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
     # Monthly partitions of `records` (MySQL) kept ready beyond the current month.
     ingest_partition_months_ahead: int = Field(default=3, ge=1, le=24)
     # Parse and write in a process of its own, leaving this one to the broker (`lianfang.ingest.writer`). None chooses:

@@ -35,6 +35,7 @@ from lianfang.ingest.failures import describe
 from lianfang.ingest.metrics import ingest_metrics
 from lianfang.ingest.partitions import ensure_partitions
 from lianfang.ingest.repository import BatchOutcome, RecordsRepository
+from lianfang.ingest.retention import cutoff, purge
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.writer import (
     BatchWriter,
@@ -52,6 +53,8 @@ log = logging.getLogger("lianfang.ingest")
 PARTITION_CHECK_SECONDS = 24 * 3600.0
 PARTITION_RETRY_SECONDS = 3600.0
 PENDING_SWEEP_SECONDS = 60.0
+# Retention is looked at hourly: a run with nothing to purge is one index probe per province.
+RETENTION_SECONDS = 3600.0
 # Decisions kept waiting this long are looked at again by the sweep: long enough for the batch that stores their
 # record on another worker to have committed.
 PENDING_GRACE = timedelta(seconds=30)
@@ -112,7 +115,10 @@ class IngestWorker:
         except Exception as error:
             # Started again with the first batch, whose write then counts as failed and is retried.
             log.warning("the writer could not start (%s)", describe(error))
-        housekeeping = asyncio.create_task(self._housekeeping(), name="ingest-housekeeping")
+        background = [
+            asyncio.create_task(self._housekeeping(), name="ingest-housekeeping"),
+            asyncio.create_task(self._retention(), name="ingest-retention"),
+        ]
         pause = self._initial_pause
         try:
             while not self._stopping.is_set():
@@ -124,9 +130,10 @@ class IngestWorker:
                     await self._pause(pause)
                     pause = min(pause * 2, self._max_pause)
         finally:
-            housekeeping.cancel()
-            with suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in background:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await self.writer.close()
 
     def stop(self) -> None:
@@ -266,6 +273,31 @@ class IngestWorker:
                     log.info("applied %d decisions whose record was stored by another batch", applied)
                     ingest_metrics().decisions.labels("applied").inc(applied)
             await asyncio.sleep(PENDING_SWEEP_SECONDS)
+
+    async def _retention(self) -> None:
+        """Purge what is past `LIANFANG_RETENTION_DAYS`, at start-up and hourly; a failed run is tried at the next."""
+        settings = self.settings
+        while True:
+            try:
+                purged = await purge(
+                    self.database.engine,
+                    before=cutoff(settings.retention_days),
+                    batch_size=settings.retention_batch_size,
+                    lock_wait_seconds=settings.ingest_lock_wait_seconds,
+                )
+            except Exception as error:
+                log.warning("cannot purge the records past the retention period (%s)", describe(error))
+            else:
+                if purged.partitions or purged.records or purged.keys or purged.decisions:
+                    log.info(
+                        "purged before %s: partitions %s, %d records, %d check-in keys, %d stray decisions",
+                        purged.before.isoformat(),
+                        ", ".join(purged.partitions) or "none",
+                        purged.records,
+                        purged.keys,
+                        purged.decisions,
+                    )
+            await asyncio.sleep(RETENTION_SECONDS)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, a little more or less so that workers do not come back in step, unless asked to stop."""

@@ -1,11 +1,11 @@
 """Names and paths of regions and checkpoints, from the registry (the records store keeps ids only).
 
 Every call forwards the caller's own token, so the registry applies its scope rule. Answers are kept in-process for
-`LIANFANG_NAMES_CACHE_SECONDS`: a page of records asks only for the checkpoints not seen lately, concurrently.
+`LIANFANG_NAMES_CACHE_SECONDS`: a page of records asks only for the checkpoints not seen lately.
 
-Seam: the registry has no batch lookup yet, so a cold page of 200 records at 200 different checkpoints costs up to 200
-calls (`LIANFANG_REGISTRY_CONCURRENCY` at a time). `RegistryDirectory.checkpoints` is the one place to change when
-`GET /api/registry/internal/names?checkpoint_ids=…&region_ids=…` exists.
+The checkpoints a page names and the cache does not hold are asked for in one call (`GET
+/api/registry/checkpoints?id=…`, up to 200 at a time): a cold page of a unit's records or a contact screening across
+dozens of places costs one round trip, not one per checkpoint.
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ class CheckpointInfo(BaseModel):
     kind_label: str
     region_id: int
     region_name: str
+
+
+class _CheckpointPage(BaseModel):
+    items: list[CheckpointInfo]
+
+
+# Ids per registry call: the most its list answers at once.
+_BATCH = 200
 
 
 class NameDirectory(Protocol):
@@ -122,8 +130,9 @@ class RegistryDirectory:
             else:
                 found[checkpoint_id] = cached
         if missing:
-            fetched = await asyncio.gather(*(self._checkpoint(checkpoint_id, token) for checkpoint_id in missing))
-            found.update((checkpoint.id, checkpoint) for checkpoint in fetched if checkpoint is not None)
+            batches = [missing[start : start + _BATCH] for start in range(0, len(missing), _BATCH)]
+            for fetched in await asyncio.gather(*(self._checkpoint_batch(batch, token) for batch in batches)):
+                found.update(fetched)
         return found
 
     async def regions(self, region_ids: Iterable[int], token: str) -> dict[int, RegionInfo]:
@@ -138,16 +147,18 @@ class RegistryDirectory:
                 log.warning("no name for region %s from the registry", region_id, exc_info=True)
                 return None
 
-    async def _checkpoint(self, checkpoint_id: int, token: str) -> CheckpointInfo | None:
+    async def _checkpoint_batch(self, checkpoint_ids: list[int], token: str) -> dict[int, CheckpointInfo]:
         async with self._concurrency:
             try:
-                body = await self._registry.get_json(f"{REGISTRY}/checkpoints/{checkpoint_id}", token)
-                checkpoint = None if body is None else CheckpointInfo.model_validate(body)
+                body = await self._registry.get_json(
+                    f"{REGISTRY}/checkpoints", token, {"id": checkpoint_ids, "limit": len(checkpoint_ids)}
+                )
+                items = [] if body is None else _CheckpointPage.model_validate(body).items
             except (ServiceUnavailable, Forbidden, ValidationError):
-                # The records are the answer; a name the registry cannot give now is shown blank, not turned into a
+                # The records are the answer; names the registry cannot give now are shown blank, not turned into a
                 # failure of the whole query (and not remembered, so the next page asks again).
-                log.warning("no name for checkpoint %s from the registry", checkpoint_id, exc_info=True)
-                return None
-        if checkpoint is not None:
-            self._checkpoints.put(checkpoint_id, checkpoint)
-        return checkpoint
+                log.warning("no names for checkpoints %s from the registry", checkpoint_ids, exc_info=True)
+                return {}
+        for checkpoint in items:
+            self._checkpoints.put(checkpoint.id, checkpoint)
+        return {checkpoint.id: checkpoint for checkpoint in items}

@@ -1,5 +1,5 @@
 """Whom a trajectory or a contact screening is about: found by the keyed hash of a phone or ID number (never by
-decrypting rows), or by their resident account."""
+decrypting rows), or by their resident account. A records search may also ask for a name, by its keyed hash."""
 
 from __future__ import annotations
 
@@ -11,19 +11,21 @@ from enum import StrEnum
 from lianfang.common.errors import ValidationFailed
 from lianfang.common.forms import FieldType, FormField
 from lianfang.common.forms.answers import InvalidAnswer, clean_answer
-from lianfang.common.pii import PiiCipher, mask_id_card, mask_phone
+from lianfang.common.pii import PiiCipher, mask_id_card, mask_name, mask_phone
 
-__all__ = ["Identity", "IdentityKind", "identify", "normalised"]
+__all__ = ["Identity", "IdentityKind", "identify", "identify_name", "normalised"]
 
 # Searches clean a number exactly as check-in cleaned the answer it hashed (full-width digits, +86, a lower-case x).
 _PHONE = FormField(key="phone", label="手机号", type=FieldType.phone)
 _ID_CARD = FormField(key="id_card", label="身份证号", type=FieldType.id_card)
+_NAME = FormField(key="name", label="姓名", type=FieldType.name)
 
 
 class IdentityKind(StrEnum):
     phone = "phone"
     id_card = "id_card"
     resident = "person_id"
+    name = "name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,9 @@ def identify(pii: PiiCipher, *, phone: str | None, id_card: str | None, person_i
         return Identity(IdentityKind.id_card, pii.search_hash(number), mask_id_card(number))
     assert person_id is not None
     return Identity(IdentityKind.resident, str(person_id), str(person_id))
+
+
+def identify_name(pii: PiiCipher, name: str) -> Identity:
+    """A name, cleaned as check-in cleaned the answer it hashed; many people share one, so it only narrows a search."""
+    cleaned = normalised(_NAME, name)
+    return Identity(IdentityKind.name, pii.search_hash(cleaned), mask_name(cleaned))

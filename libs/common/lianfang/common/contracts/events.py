@@ -65,6 +65,8 @@ class PersonalData(BaseModel):
     """Encrypted values (`kid.base64`), keyed hashes for exact search, and the masked forms lists show."""
 
     name_encrypted: str | None = None
+    # Optional within schema version 1: events published before it existed store no name hash.
+    name_hash: str | None = None
     name_masked: str | None = None
     phone_encrypted: str | None = None
     phone_hash: str | None = None

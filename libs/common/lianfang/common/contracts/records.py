@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import Index, Integer, Numeric, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
@@ -38,6 +38,7 @@ class Record(RecordsBase):
         Index("ix_records_resident_time", "resident_id", "checked_at"),
         Index("ix_records_phone_time", "phone_hash", "checked_at"),
         Index("ix_records_id_card_time", "id_card_hash", "checked_at"),
+        Index("ix_records_name_time", "name_hash", "checked_at"),
     )
 
     # The primary key leads with the id (decisions find their record by it) and holds the shard and partition keys.
@@ -57,6 +58,7 @@ class Record(RecordsBase):
     companion_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     entered_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     name_encrypted: Mapped[str | None] = mapped_column(String(255))
+    name_hash: Mapped[str | None] = mapped_column(String(64))
     name_masked: Mapped[str | None] = mapped_column(String(64))
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     phone_hash: Mapped[str | None] = mapped_column(String(64))
@@ -67,7 +69,8 @@ class Record(RecordsBase):
     answers_encrypted: Mapped[str] = mapped_column(Text)
     template_id: Mapped[int] = mapped_column(Integer)
     template_version: Mapped[int] = mapped_column(Integer)
-    temperature: Mapped[float | None] = mapped_column(Float)
+    # A one-decimal reading: a float column would give back 37.29999 for 37.3.
+    temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
     temperature_source: Mapped[str | None] = mapped_column(String(16))
     temperature_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     direction: Mapped[str] = mapped_column(String(8))

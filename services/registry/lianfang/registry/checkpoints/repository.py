@@ -55,9 +55,16 @@ class CheckpointRepository(Repository[Checkpoint]):
 
     @staticmethod
     def _filtered(
-        scope_path: str, *, kind: CheckpointKind | None = None, query: str | None = None, active: bool | None = None
+        scope_path: str,
+        *,
+        kind: CheckpointKind | None = None,
+        query: str | None = None,
+        active: bool | None = None,
+        ids: Sequence[int] | None = None,
     ) -> Select[Checkpoint]:
         statement = select(Checkpoint).where(Checkpoint.region_path.startswith(scope_path, autoescape=True))
+        if ids:
+            statement = statement.where(Checkpoint.id.in_(ids))
         if kind is not None:
             statement = statement.where(Checkpoint.kind == kind)
         if active is not None:
@@ -75,10 +82,11 @@ class CheckpointRepository(Repository[Checkpoint]):
         kind: CheckpointKind | None,
         query: str | None,
         active: bool | None,
+        ids: Sequence[int] | None = None,
         cursor: str | None,
         limit: int,
     ) -> Page[Checkpoint]:
-        statement = self._filtered(scope_path, kind=kind, query=query, active=active)
+        statement = self._filtered(scope_path, kind=kind, query=query, active=active, ids=ids)
         return await self.paginate(statement, key=Checkpoint.id, cursor=cursor, limit=limit, parse=int)
 
     async def stream_active_in(self, scope_path: str) -> AsyncIterator[Checkpoint]:

@@ -34,12 +34,16 @@ async def list_checkpoints(
     kind: CheckpointKind | None = None,
     q: Annotated[str | None, Query(max_length=64, description="名称包含，或卡口编码")] = None,
     active: bool | None = None,
+    ids: Annotated[
+        list[int] | None, Query(alias="id", max_length=200, description="只列出这些编号的卡口（可重复，至多 200 个）")
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CheckpointPage:
-    """Checkpoints of the caller's subtree, newest first."""
+    """Checkpoints of the caller's subtree, newest first. `id` (repeated) asks for given checkpoints at once, as trace
+    does for the names of a page of records; those outside the subtree are left out."""
     page = await CheckpointService(session, parts, admin).page(
-        region_id=region_id, kind=kind, query=q, active=active, cursor=cursor, limit=limit
+        region_id=region_id, kind=kind, query=q, active=active, ids=ids, cursor=cursor, limit=limit
     )
     return CheckpointPage(items=page.items, next_cursor=page.next_cursor)
 

@@ -310,13 +310,16 @@ class CheckpointService:
         kind: CheckpointKind | None,
         query: str | None,
         active: bool | None,
+        ids: Sequence[int] | None = None,
         cursor: str | None,
         limit: int,
     ) -> Page[CheckpointOut]:
         scope = self.caller.region_path
         if region_id is not None:
             scope = (await region_for_write(self.session, self.caller, region_id)).path
-        page = await self.checkpoints.page_in(scope, kind=kind, query=query, active=active, cursor=cursor, limit=limit)
+        page = await self.checkpoints.page_in(
+            scope, kind=kind, query=query, active=active, ids=ids, cursor=cursor, limit=limit
+        )
         return Page(await self.outs(page.items), page.next_cursor)
 
     async def active_under(self, region_id: int) -> tuple[Region, AsyncIterator[Checkpoint]]:

@@ -1,6 +1,6 @@
 """All SQL on the records store. Every statement names the caller's scope as one ancestry column and a `checked_at`
 range, so each is a range scan of one `(<column>, checked_at)` index (or of the checkpoint's, the phone's, the ID
-number's or the resident's index, which the scope then narrows)."""
+number's, the name's or the resident's index, which the scope then narrows)."""
 
 from __future__ import annotations
 
@@ -129,6 +129,8 @@ def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
         return Record.phone_hash.in_(values)
     if kind is IdentityKind.id_card:
         return Record.id_card_hash.in_(values)
+    if kind is IdentityKind.name:
+        return Record.name_hash.in_(values)
     # A companion's record carries the account of whoever checked them in: it is not that resident's own visit.
     return and_(Record.resident_id.in_([uuid.UUID(value) for value in values]), Record.companion_of.is_(None))
 
@@ -149,13 +151,20 @@ class RecordRepository:
         status: str | None,
         phone_hash: str | None,
         id_card_hash: str | None,
+        name_hash: str | None,
         after: Keyset | None,
         limit: int,
     ) -> list[RecordRow]:
-        narrower = checkpoint_id is not None or phone_hash is not None or id_card_hash is not None
+        narrower = checkpoint_id is not None or any(
+            value is not None for value in (phone_hash, id_card_hash, name_hash)
+        )
         statement = select(*_COLUMNS).where(_in_scope(scope, drives=not narrower), _within(period))
+        seen = set(after.seen) if after is not None else set()
         if after is not None:
-            statement = statement.where(Record.checked_at <= after.checked_at, Record.id.not_in(after.seen))
+            # The records of the last page's oldest instant already shown are dropped below, not in SQL: with
+            # `id NOT IN (…)` MariaDB weighs the primary key and reads the scope's index by its first column alone,
+            # from the newest record down to the page, so every page of a long export cost more than the one before.
+            statement = statement.where(Record.checked_at <= after.checked_at)
         if checkpoint_id is not None:
             statement = statement.where(Record.checkpoint_id == checkpoint_id)
         if status is not None:
@@ -164,9 +173,12 @@ class RecordRepository:
             statement = statement.where(Record.phone_hash == phone_hash)
         if id_card_hash is not None:
             statement = statement.where(Record.id_card_hash == id_card_hash)
+        if name_hash is not None:
+            statement = statement.where(Record.name_hash == name_hash)
         # By time alone: MariaDB reads a partitioned index in order only for its own columns, so adding `id` (which
         # InnoDB appends to the index) to the order would sort the whole range instead of stopping after `limit` rows.
-        rows = await self._rows(statement.order_by(Record.checked_at.desc()).limit(limit))
+        rows = await self._rows(statement.order_by(Record.checked_at.desc()).limit(limit + len(seen)))
+        rows = [row for row in rows if row.id not in seen][:limit]
         return sorted(rows, key=lambda row: (row.checked_at, row.id), reverse=True)
 
     async def of_people(

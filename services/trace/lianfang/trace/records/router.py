@@ -31,13 +31,13 @@ async def list_records(
     status: RecordStatus | None = None,
     phone: Annotated[str | None, Query(max_length=20, description="手机号（精确匹配）")] = None,
     id_card: Annotated[str | None, Query(max_length=24, description="身份证号（精确匹配）")] = None,
-    name: Annotated[str | None, Query(max_length=30, description="暂不支持：姓名加密存储")] = None,
+    name: Annotated[str | None, Query(max_length=30, description="姓名（精确匹配）")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordPage:
     """Records of the caller's subtree (or of a region in it), newest first, phone, ID number and name masked, with
     checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
-    longer. A search by phone or ID number is written to the access log."""
+    longer. A search by phone, ID number or name is written to the access log."""
     search = RecordSearch(
         region_id=region_id,
         checkpoint_id=checkpoint_id,

@@ -13,7 +13,7 @@ from lianfang.common.errors import ValidationFailed
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import Identity, identify
+from lianfang.trace.people import Identity, identify, identify_name
 from lianfang.trace.periods import Period, resolve_period, shown
 from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, RecordPage
@@ -61,10 +61,11 @@ class RecordFilter:
     status: RecordStatus | None
     phone: Identity | None
     id_card: Identity | None
+    name: Identity | None = None
 
     @property
     def person(self) -> Identity | None:
-        return self.phone or self.id_card
+        return self.phone or self.id_card or self.name
 
     def query(self) -> dict[str, object]:
         """The filter as the access log keeps it: personal data masked."""
@@ -77,26 +78,22 @@ class RecordFilter:
             query["checkpoint_id"] = self.checkpoint_id
         if self.status is not None:
             query["status"] = self.status.value
-        return query | {person.kind.value: person.shown for person in (self.phone, self.id_card) if person}
+        people = (self.phone, self.id_card, self.name)
+        return query | {person.kind.value: person.shown for person in people if person}
 
 
 async def resolve_search(parts: TraceParts, caller: AdminPrincipal, token: str, search: RecordSearch) -> RecordFilter:
     """Checks a search (422 on the field at fault, 403 for a region outside the caller's scope) and resolves it."""
-    if search.name:
-        # Names are stored encrypted with only a masked form beside them (`张*`, which matches half the town): an
-        # exact search needs a keyed hash of the name in the records store, which it does not have yet.
-        raise ValidationFailed.field(
-            "name", "姓名加密存储，暂不支持按姓名查询，请按手机号或身份证号查询", "not_supported"
-        )
     pii = parts.pii
     phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
     id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
+    name = identify_name(pii, search.name) if search.name else None
     settings = parts.settings
     period = resolve_period(
         search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
     )
     scope = await scope_for(caller, search.region_id, parts.directory, token)
-    return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card)
+    return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name)
 
 
 async def newest_first(
@@ -109,6 +106,7 @@ async def newest_first(
         status=found.status.value if found.status else None,
         phone_hash=found.phone.value if found.phone else None,
         id_card_hash=found.id_card.value if found.id_card else None,
+        name_hash=found.name.value if found.name else None,
         after=after,
         limit=limit,
     )
@@ -135,7 +133,7 @@ class RecordService:
         found = await resolve_search(self.parts, self.caller, self.token, search)
         after = _keyset(cursor) if cursor is not None else None
         if after is None and found.person:
-            # A search by phone or ID number lists a person's visits as a trajectory does, so it is logged like one
+            # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one
             # (its first page: the next pages show nothing more of who was asked for).
             await AccessLog(self.parts.audit).record(
                 self.caller, AccessAction.person_search, found.query(), subject=found.person, reason=None

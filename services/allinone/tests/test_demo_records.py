@@ -1,0 +1,125 @@
+"""`lianfang demo-records`: as many records as asked for, shaped like a real deployment's, readable by trace."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Row, func, select
+
+from lianfang.allinone.demo_records import generate_records
+from lianfang.allinone.demo_records.tree import CITIES
+from lianfang.common.db import create_database
+from lianfang.ingest.repository import RECORDS
+
+from .conftest import System
+
+SHANGHAI = timezone(timedelta(hours=8))
+RECORDS_ASKED = 4000
+DAYS = 3
+
+
+async def _rows(url: str) -> list[Row[Any]]:
+    database = create_database(url)
+    try:
+        async with database.engine.connect() as connection:
+            return list((await connection.execute(select(RECORDS))).all())
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def generated(system: System) -> list[Row[Any]]:
+    settings = system.app.settings
+    result = await generate_records(
+        records=RECORDS_ASKED,
+        days=DAYS,
+        seed=7,
+        cities=1,
+        batch=700,
+        records_url=settings.ingest.records_database_url,
+        registry=settings.registry,
+    )
+    assert (result.records, result.checkpoints) == (RECORDS_ASKED, 856)
+    return await _rows(settings.ingest.records_database_url)
+
+
+class TestShape:
+    async def test_the_count_asked_for_over_the_days_before_today(self, generated: list[Row[Any]]) -> None:
+        today = datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+        assert len(generated) == RECORDS_ASKED
+        days = {row.checked_at.astimezone(SHANGHAI).date() for row in generated if row.direction == "in"}
+        assert days == {(today - timedelta(days=offset)).date() for offset in range(1, DAYS + 1)}
+
+    async def test_the_morning_rush_is_busier_than_the_night(self, generated: list[Row[Any]]) -> None:
+        hours = Counter(row.checked_at.astimezone(SHANGHAI).hour for row in generated if row.direction == "in")
+        assert hours[8] > 10 * hours[3]
+        assert hours[18] > 5 * hours[3]
+
+    async def test_some_fevers_pending_and_rejected_records_and_check_outs(self, generated: list[Row[Any]]) -> None:
+        statuses = Counter(row.status for row in generated)
+        assert 0.005 < statuses["abnormal"] / RECORDS_ASKED < 0.05
+        assert statuses["pending"] > 0
+        assert statuses["rejected"] > 0
+        fevers = [row for row in generated if row.status == "abnormal"]
+        assert all(row.temperature >= 37.3 for row in fevers)
+        assert sum(row.direction == "out" for row in generated) > 0
+
+    async def test_people_come_back_and_bring_companions(self, generated: list[Row[Any]]) -> None:
+        visits = Counter(row.phone_hash for row in generated if row.phone_hash and row.direction == "in")
+        assert max(visits.values()) >= 5
+        assert len(visits) < RECORDS_ASKED / 2
+        companions = [row for row in generated if row.companion_of is not None]
+        assert companions
+        ids = {row.id for row in generated}
+        assert all(row.companion_of in ids and row.resident_id is not None for row in companions)
+
+    async def test_personal_data_is_stored_as_the_worker_stores_it(self, generated: list[Row[Any]]) -> None:
+        row = next(row for row in generated if row.phone_masked and row.id_card_masked)
+        assert row.name_encrypted.startswith("dev.")
+        assert len(row.phone_hash) == len(row.name_hash) == 64
+        assert (row.phone_masked[3:7], row.id_card_masked[3:14]) == ("****", "*" * 11)
+
+
+class TestReadByTrace:
+    async def test_a_city_admin_pages_the_generated_records_with_checkpoint_names(
+        self, system: System, generated: list[Row[Any]]
+    ) -> None:
+        headers = await system.login()
+        tree = (await system.client.get("/api/registry/regions/tree", params={"depth": 1}, headers=headers)).json()
+        (city,) = [child for child in tree["children"] if child["name"] == CITIES[0][0]]
+        newest = max(row.checked_at for row in generated)
+        params: dict[str, Any] = {
+            "region_id": city["id"],
+            "from": (newest - timedelta(days=DAYS + 1)).isoformat(),
+            "to": (newest + timedelta(seconds=1)).isoformat(),
+            "limit": 50,
+        }
+        response = await system.client.get("/api/trace/records", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        assert len(items) == 50
+        assert datetime.fromisoformat(items[0]["checked_at"]).astimezone(UTC) == newest
+        assert all(item["checkpoint_name"] and item["region_name"] for item in items)
+
+    async def test_a_second_run_reuses_the_checkpoints_and_adds_the_records(
+        self, system: System, generated: list[Row[Any]]
+    ) -> None:
+        settings = system.app.settings
+        again = await generate_records(
+            records=500,
+            days=1,
+            seed=8,
+            cities=1,
+            records_url=settings.ingest.records_database_url,
+            registry=settings.registry,
+        )
+        assert again.checkpoints == 856
+        database = create_database(settings.ingest.records_database_url)
+        try:
+            async with database.engine.connect() as connection:
+                assert await connection.scalar(select(func.count()).select_from(RECORDS)) == RECORDS_ASKED + 500
+        finally:
+            await database.dispose()
