@@ -290,11 +290,15 @@ async def _create_databases(env: Mapping[str, str]) -> None:
         server = create_async_engine(url.set(database=""))
         try:
             async with server.begin() as connection:
-                await connection.execute(
-                    text(
-                        f"CREATE DATABASE IF NOT EXISTS `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-                    )
+                # Asked first: `CREATE DATABASE IF NOT EXISTS` on an existing one makes the driver print a warning.
+                exists = await connection.scalar(
+                    text("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :name"),
+                    {"name": url.database},
                 )
+                if not exists:
+                    await connection.execute(
+                        text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                    )
         finally:
             await server.dispose()
 

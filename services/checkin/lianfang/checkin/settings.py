@@ -13,8 +13,10 @@ class CheckinSettings(ServiceSettings):
     # How long a parsed checkpoint config is used without looking again: a registry change reaches check-ins this late.
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Redis answers in well under a millisecond; one that does not answer in this long counts as down, and check-ins go
-    # on without it (temperatures are asked for, idempotency falls back to the records store).
-    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # on without it (temperatures are asked for, idempotency falls back to the records store). The wait is measured on
+    # the event loop, which an overloaded instance runs late: at half a second, a 10,000-user load test saw Redis
+    # "down" for two seconds and residents asked for a temperature they had given minutes before.
+    redis_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
     # After Redis failed, it is left alone this long instead of every request waiting for its own failure.
     redis_retry_seconds: float = Field(default=2.0, ge=0, le=60)
     # Connections to Redis for the check-in path; each carries many requests' commands pipelined.
