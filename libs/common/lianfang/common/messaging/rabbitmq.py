@@ -18,6 +18,7 @@ from aio_pika.abc import (
     AbstractRobustQueue,
     HeadersType,
 )
+from aio_pika.connection import make_url
 from aio_pika.exceptions import (
     CONNECTION_EXCEPTIONS,
     AMQPError,
@@ -148,9 +149,12 @@ class RabbitMQBroker:
     async def _connect(self) -> None:
         if time.monotonic() < self._retry_at:
             raise BrokerUnavailable()
+        connection = aio_pika.RobustConnection(make_url(self._url))
         try:
-            connection = await aio_pika.connect_robust(self._url, timeout=self._timeout)
+            await connection.connect(timeout=self._timeout)
         except CONNECTION_EXCEPTIONS as exc:
+            # Closed here, or aio-pika closes it when it is collected, maybe outside any event loop: "never awaited".
+            await connection.close()
             self._retry_at = time.monotonic() + _RECONNECT_PAUSE
             raise BrokerUnavailable() from exc
         if self._closed:
