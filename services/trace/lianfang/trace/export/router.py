@@ -3,17 +3,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from lianfang.common.auth import BearerToken, CurrentAdmin
-from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.contracts.paths import TRACE
 from lianfang.common.errors import Forbidden, ServiceUnavailable, ValidationFailed, error_responses
 from lianfang.trace.deps import Trace
 from lianfang.trace.export.service import ExportService
 from lianfang.trace.export.sheets import ExportFormat
-from lianfang.trace.params import From, Reason, To
+from lianfang.trace.params import Reason
+from lianfang.trace.records.router import Search
 from lianfang.trace.records.service import RecordSearch
 
 __all__ = ["router"]
@@ -48,36 +48,9 @@ async def _export(
     return StreamingResponse(export.content, media_type=export.media_type, headers=_download(export.filename))
 
 
-_Region = Annotated[int | None, Query(description="该地区及其下级地区的记录；默认本人所属地区")]
-_Phone = Annotated[str | None, Query(max_length=20, description="手机号（精确匹配）")]
-_IdCard = Annotated[str | None, Query(max_length=24, description="身份证号（精确匹配）")]
-_Name = Annotated[str | None, Query(max_length=30, description="暂不支持：姓名加密存储")]
 _Full = Annotated[bool, Query(description="导出完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）")]
 
 
-def _search(
-    region_id: _Region = None,
-    checkpoint_id: int | None = None,
-    start: From = None,
-    end: To = None,
-    status: RecordStatus | None = None,
-    phone: _Phone = None,
-    id_card: _IdCard = None,
-    name: _Name = None,
-) -> RecordSearch:
-    return RecordSearch(
-        region_id=region_id,
-        checkpoint_id=checkpoint_id,
-        start=start,
-        end=end,
-        status=status,
-        phone=phone,
-        id_card=id_card,
-        name=name,
-    )
-
-
-Search = Annotated[RecordSearch, Depends(_search)]
 _ERRORS = error_responses(Forbidden, ValidationFailed, ServiceUnavailable)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.events import RecordStatus
@@ -13,32 +13,22 @@ from lianfang.trace.params import From, To
 from lianfang.trace.records.schemas import RecordPage
 from lianfang.trace.records.service import RecordSearch, RecordService
 
-__all__ = ["router"]
+__all__ = ["Search", "router"]
 
 router = APIRouter(prefix=f"{TRACE}/records", tags=["登记记录"])
 
 
-@router.get("", responses=error_responses(Forbidden, ValidationFailed, ServiceUnavailable))
-async def list_records(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    parts: Trace,
-    start: From = None,
-    end: To = None,
+def _search(
     region_id: Annotated[int | None, Query(description="该地区及其下级地区的记录；默认本人所属地区")] = None,
     checkpoint_id: int | None = None,
+    start: From = None,
+    end: To = None,
     status: RecordStatus | None = None,
     phone: Annotated[str | None, Query(max_length=20, description="手机号（精确匹配）")] = None,
     id_card: Annotated[str | None, Query(max_length=24, description="身份证号（精确匹配）")] = None,
     name: Annotated[str | None, Query(max_length=30, description="姓名（精确匹配）")] = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> RecordPage:
-    """Records of the caller's subtree (or of a region in it), newest first, phone, ID number and name masked, with
-    checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
-    longer. A search by phone, ID number or name is written to the access log."""
-    search = RecordSearch(
+) -> RecordSearch:
+    return RecordSearch(
         region_id=region_id,
         checkpoint_id=checkpoint_id,
         start=start,
@@ -48,4 +38,23 @@ async def list_records(
         id_card=id_card,
         name=name,
     )
+
+
+# The records filter as query parameters, as the list and the exports take it.
+Search = Annotated[RecordSearch, Depends(_search)]
+
+
+@router.get("", responses=error_responses(Forbidden, ValidationFailed, ServiceUnavailable))
+async def list_records(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    parts: Trace,
+    search: Search,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RecordPage:
+    """Records of the caller's subtree (or of a region in it), newest first, phone, ID number and name masked, with
+    checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
+    longer. A search by phone, ID number or name is written to the access log."""
     return await RecordService(session, parts, admin, token).page(search, cursor=cursor, limit=limit)
