@@ -27,9 +27,9 @@ class _Transport(asyncio.Transport):
         self.closed = True
 
 
-def _link() -> tuple[ConfirmChannel, _Transport, list[ConfirmChannel]]:
+def _link(confirm_seconds: float = 5.0) -> tuple[ConfirmChannel, _Transport, list[ConfirmChannel]]:
     lost: list[ConfirmChannel] = []
-    link = ConfirmChannel(lost.append)
+    link = ConfirmChannel(lost.append, confirm_seconds=confirm_seconds)
     transport = _Transport()
     link.connection_made(transport)
     return link, transport, lost
@@ -104,3 +104,19 @@ async def test_the_broker_closing_the_channel_ends_the_link_with_its_reason() ->
     assert isinstance(error, BrokerUnavailable)
     assert "404" in (error.detail or "")
     assert lost == [link]
+
+
+async def test_a_publish_left_unconfirmed_fails_alone_after_its_time() -> None:
+    link, transport, lost = _link(confirm_seconds=0.1)
+    early = _publish(link, 1)
+    await asyncio.sleep(0.06)
+    late = _publish(link, 2)
+    await asyncio.sleep(0.06)
+
+    assert isinstance(early.exception(), BrokerUnavailable)
+    assert not late.done()
+    link.data_received(frame.marshal(commands.Basic.Ack(delivery_tag=2), 1))
+    assert late.done()
+    assert late.exception() is None
+    assert lost == []
+    assert not transport.closed

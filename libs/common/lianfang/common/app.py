@@ -35,6 +35,9 @@ def create_service_app(
         docs_url=f"{prefix}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # Metrics are Prometheus's (`/metrics`); FastAPI's own OpenTelemetry hooks would cost every request a look for
+        # providers nobody configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.readiness = []

@@ -13,6 +13,7 @@ connection was lost before the confirm: the caller may retry (the message may ha
 from __future__ import annotations
 
 import asyncio
+import itertools
 import ssl
 import struct
 import time
@@ -76,17 +77,23 @@ def publish_frames(
 
 
 class ConfirmChannel(asyncio.Protocol):
-    """One AMQP connection with one confirm channel: the handshake, the write buffer and the confirms awaited."""
+    """One AMQP connection with one confirm channel: the handshake, the write buffer and the confirms awaited.
 
-    def __init__(self, on_lost: Callable[[ConfirmChannel], None]) -> None:
+    A publish not confirmed within `confirm_seconds` fails alone (the connection stays). One watchdog timer, set for the
+    oldest unconfirmed publish, keeps that time: a timer per publish cost more than the rest of the publish."""
+
+    def __init__(self, on_lost: Callable[[ConfirmChannel], None], *, confirm_seconds: float = 5.0) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_lost = on_lost
+        self._confirm_seconds = confirm_seconds
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._outgoing: list[bytes] = []
         self._flush_scheduled = False
         self._replies: asyncio.Queue[base.Frame | BrokerUnavailable] = asyncio.Queue()
-        self._unconfirmed: dict[int, asyncio.Future[None]] = {}
+        # By delivery tag, so also by deadline: the future and the loop time by which it must be confirmed.
+        self._unconfirmed: dict[int, tuple[asyncio.Future[None], float]] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
         self._tag = 0
         self._heartbeat: asyncio.Task[None] | None = None
         self._last_heard = time.monotonic()
@@ -147,10 +154,13 @@ class ConfirmChannel(asyncio.Protocol):
         self.failure = failure
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._transport is not None:
             self._transport.close()
         unconfirmed, self._unconfirmed = self._unconfirmed, {}
-        for waiting in unconfirmed.values():
+        for waiting, _ in unconfirmed.values():
             if not waiting.done():
                 waiting.set_exception(failure)
         self._replies.put_nowait(failure)
@@ -175,9 +185,24 @@ class ConfirmChannel(asyncio.Protocol):
             raise BrokerUnavailable(f"消息服务暂停接收（{self.blocked}）")
         self._tag += 1
         confirmed: asyncio.Future[None] = self._loop.create_future()
-        self._unconfirmed[self._tag] = confirmed
+        deadline = self._loop.time() + self._confirm_seconds
+        self._unconfirmed[self._tag] = confirmed, deadline
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_at(deadline, self._expire)
         self._write(frames)
         return confirmed
+
+    def _expire(self) -> None:
+        """Fails the publishes past their deadline, then waits for the next oldest."""
+        self._watchdog = None
+        now = self._loop.time()
+        for tag, (waiting, deadline) in list(self._unconfirmed.items()):
+            if deadline > now:
+                self._watchdog = self._loop.call_at(deadline, self._expire)
+                return
+            del self._unconfirmed[tag]
+            if not waiting.done():
+                waiting.set_exception(BrokerUnavailable("消息服务未及时确认"))
 
     def _write(self, data: bytes) -> None:
         self._outgoing.append(data)
@@ -231,9 +256,12 @@ class ConfirmChannel(asyncio.Protocol):
             self._replies.put_nowait(method)
 
     def _confirm(self, tag: int, *, multiple: bool, accepted: bool) -> None:
-        tags = [waiting for waiting in self._unconfirmed if waiting <= tag] if multiple else [tag]
+        tags = [tag]
+        if multiple:
+            # Tags are in the order they were given: those up to this one lead.
+            tags = list(itertools.takewhile(lambda waiting: waiting <= tag, self._unconfirmed))
         for confirmed_tag in tags:
-            confirmed = self._unconfirmed.pop(confirmed_tag, None)
+            confirmed, _ = self._unconfirmed.pop(confirmed_tag, (None, 0.0))
             if confirmed is None or confirmed.done():
                 continue
             if accepted:
@@ -270,13 +298,8 @@ class ConfirmingPublisher:
     async def publish(
         self, exchange: str, routing_key: str, body: bytes, *, headers: Headers | None, message_id: str | None
     ) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                link = self._link if self._link is not None else await self._connect()
-                frames = publish_frames(exchange, routing_key, body, headers, message_id, link.frame_max)
-                await link.publish(frames)
-        except TimeoutError as error:
-            raise BrokerUnavailable("消息服务未及时确认") from error
+        link = self._link if self._link is not None else await self._connect()
+        await link.publish(publish_frames(exchange, routing_key, body, headers, message_id, link.frame_max))
 
     async def close(self) -> None:
         self._closed = True
@@ -294,12 +317,13 @@ class ConfirmingPublisher:
                 raise BrokerUnavailable("消息服务连接已关闭")
             if time.monotonic() < self._retry_at:
                 raise BrokerUnavailable()
-            link = ConfirmChannel(self._forget)
+            link = ConfirmChannel(self._forget, confirm_seconds=self._timeout)
             try:
-                await asyncio.get_running_loop().create_connection(
-                    lambda: link, self._host, self._port, ssl=ssl.create_default_context() if self._tls else None
-                )
-                await link.open(self._user, self._password, self._vhost)
+                async with asyncio.timeout(self._timeout):
+                    await asyncio.get_running_loop().create_connection(
+                        lambda: link, self._host, self._port, ssl=ssl.create_default_context() if self._tls else None
+                    )
+                    await link.open(self._user, self._password, self._vhost)
             except (OSError, BrokerUnavailable) as error:
                 self._retry_at = time.monotonic() + _RECONNECT_PAUSE
                 link.connection_lost(None)

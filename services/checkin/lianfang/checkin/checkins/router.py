@@ -53,9 +53,10 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         return None
 
 
-# The hot path takes its request by hand: FastAPI's dependency injection and body handling cost about 100 µs a request,
-# as much as the check-in's own work. The body is parsed and validated in one pass by pydantic-core, and the receipt goes
-# out as the bytes it was stored as.
+# The hot path takes its request by hand and is answered ahead of FastAPI's routing (`main` makes it a direct route):
+# FastAPI's dependency injection, body handling and route matching cost as much as the check-in's own work. The body is
+# parsed and validated in one pass by pydantic-core, and the receipt goes out as the bytes it was stored as. The
+# declaration here documents it in the OpenAPI document.
 @router.post(
     "/checkins",
     status_code=201,
