@@ -148,6 +148,7 @@ class TestTransactions:
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["code"] == "internal_error"
             assert "secret" not in response.text
+            assert len(response.headers["x-request-id"]) == 32
             assert await count(client) == 0
 
     async def test_a_commit_that_fails_is_answered_as_a_failure(self, tmp_path: Path) -> None:

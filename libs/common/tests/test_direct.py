@@ -13,8 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
-from lianfang.common.app import create_service_app
-from lianfang.common.direct import add_direct_routes
+from lianfang.common.app import ServiceApp, create_service_app
 from lianfang.common.errors import NotFound
 from lianfang.common.settings import ServiceSettings
 from lianfang.common.testing import serve
@@ -36,7 +35,7 @@ async def stamp(request: Request) -> Response:
     return Response(b'{"stamped":"%s"}' % body.gate.encode(), status_code=201, media_type="application/json")
 
 
-def build_app() -> FastAPI:
+def build_app() -> ServiceApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -50,7 +49,7 @@ def build_app() -> FastAPI:
     async def routed() -> dict[str, str]:
         return {"by": "router"}
 
-    add_direct_routes(app, {("POST", "/api/stamps"): stamp})
+    app.add_direct_route("POST", "/api/stamps", stamp)
     return app
 
 

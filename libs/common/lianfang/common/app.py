@@ -4,17 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from lianfang.common.auth import TokenVerifier
+from lianfang.common.direct import DirectEndpoint, DirectRoutes
 from lianfang.common.errors import install_error_handlers
-from lianfang.common.observability import health_router, install_observability
+from lianfang.common.observability import RequestContextMiddleware, health_router
 from lianfang.common.settings import ServiceSettings
 
-__all__ = ["Lifespan", "create_service_app"]
+__all__ = ["Lifespan", "ServiceApp", "create_service_app"]
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with the service's request context (request id, body limit, metrics, access log) outermost — around
+    FastAPI's own error middleware, so a 500 carries its request id too — and its direct routes right inside it."""
+
+    def __init__(
+        self, *, service: str, max_body_bytes: int, body_limits: Mapping[str, int] | None, **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self._service = service
+        self._max_body_bytes = max_body_bytes
+        self._body_limits = dict(body_limits or {})
+        self._direct: dict[tuple[str, str], DirectEndpoint] = {}
+
+    def add_direct_route(self, method: str, path: str, endpoint: DirectEndpoint) -> None:
+        """Answers `method path` (a path without parameters) with `endpoint` ahead of FastAPI's own handling (see
+        `lianfang.common.direct`). Declare the same route on a router too, for the OpenAPI document."""
+        self._direct[(method, path)] = endpoint
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        if self._direct:
+            app = DirectRoutes(app, endpoints=self._direct, handlers=self.exception_handlers)
+        return RequestContextMiddleware(
+            app, service=self._service, max_body_bytes=self._max_body_bytes, body_limits=self._body_limits
+        )
 
 
 def create_service_app(
@@ -25,10 +55,13 @@ def create_service_app(
     settings: ServiceSettings,
     lifespan: Lifespan,
     body_limits: Mapping[str, int] | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one.
     `body_limits` lets the paths of file uploads take larger bodies than `settings.max_body_bytes`."""
-    app = FastAPI(
+    app = ServiceApp(
+        service=service,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits=body_limits,
         title=title,
         version="0.1.0",
         openapi_url=f"{prefix}/openapi.json",
@@ -43,6 +76,5 @@ def create_service_app(
     app.state.readiness = []
     app.state.token_verifier = TokenVerifier(settings.jwt_public_key, issuer=settings.jwt_issuer)
     install_error_handlers(app)
-    install_observability(app, service=service, max_body_bytes=settings.max_body_bytes, body_limits=body_limits)
     app.include_router(health_router())
     return app

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,6 @@ __all__ = [
     "RequestContextMiddleware",
     "configure_logging",
     "health_router",
-    "install_observability",
     "request_id",
 ]
 
@@ -217,11 +216,3 @@ def health_router() -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
-
-
-def install_observability(
-    app: FastAPI, *, service: str, max_body_bytes: int, body_limits: Mapping[str, int] | None = None
-) -> None:
-    app.add_middleware(
-        RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes, body_limits=body_limits
-    )

@@ -27,7 +27,6 @@ from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.app import create_service_app
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
-from lianfang.common.direct import add_direct_routes
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
@@ -107,7 +106,7 @@ def create_app(
     )
     for router in (checkins.router, checkpoints.router, staff.router):
         app.include_router(router)
-    add_direct_routes(app, {("POST", f"{PREFIX}/checkins"): checkins.create_checkin})
+    app.add_direct_route("POST", f"{PREFIX}/checkins", checkins.create_checkin)
     _document(app, checkins.MODELS_OUTSIDE_ROUTES)
     return app
 
