@@ -144,13 +144,14 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             _http_metrics().observe(self.service, scope["method"], route, status, elapsed)
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "service": self.service},
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "service": self.service},
+                )
             request_id.reset(token)
 
     @staticmethod
