@@ -323,6 +323,28 @@ class TestAvailability:
         assert caught.value.headers["Retry-After"] == "5"
         await broker.close()
 
+    async def test_a_call_cancelled_while_connecting_leaves_no_connection_behind(self) -> None:
+        hung_up = asyncio.Event()
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # Accepts and never answers, so the connect is still waiting when the call is cancelled.
+            await reader.read()
+            hung_up.set()
+            writer.close()
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        broker = connect_broker(f"amqp://guest:guest@127.0.0.1:{port}/", timeout=5)
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await broker.ping()
+            async with asyncio.timeout(1):
+                await hung_up.wait()
+        finally:
+            await broker.close()
+            server.close()
+
 
 class TestConnectBroker:
     async def test_memory_brokers_with_the_same_name_are_shared(self) -> None:

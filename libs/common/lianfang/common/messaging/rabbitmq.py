@@ -153,10 +153,15 @@ class RabbitMQBroker:
         try:
             await connection.connect(timeout=self._timeout)
         except CONNECTION_EXCEPTIONS as exc:
-            # Closed here, or aio-pika closes it when it is collected, maybe outside any event loop: "never awaited".
+            # Left unclosed, aio-pika's connection schedules its own close when collected, and cannot in a thread
+            # without an event loop (a collection may run in any thread): "coroutine ... was never awaited".
             await connection.close()
             self._retry_at = time.monotonic() + _RECONNECT_PAUSE
             raise BrokerUnavailable() from exc
+        except asyncio.CancelledError:
+            # Its connecting task outlives the cancelled caller: it would go on connecting, and reconnecting, for no one.
+            await connection.close()
+            raise
         if self._closed:
             await connection.close()
             raise BrokerUnavailable("消息服务连接已关闭")
