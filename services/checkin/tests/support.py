@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message
 from stdnum.cn import ric
 
 from lianfang.common.auth import AdminPrincipal, ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.checkpoints import CheckpointConfig, RegionStep, config_key
-from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
+from lianfang.common.contracts.events import CheckinCreated, CheckinDecided, CheckinEvent
 from lianfang.common.forms import HOSPITAL, RESIDENTIAL_GATE
 from lianfang.common.messaging import Consumer, Delivery
 from lianfang.common.pii import PiiCipher
@@ -152,6 +153,11 @@ def field_errors(response: httpx.Response) -> list[Json]:
     return errors
 
 
+_MESSAGE: TypeAdapter[CheckinCreated | CheckinDecided | list[CheckinCreated | CheckinDecided]] = TypeAdapter(
+    CheckinEvent | list[CheckinEvent]
+)
+
+
 class Published:
     """The events that reached the broker, read from a queue of the test's own bound to `lianfang.checkins`."""
 
@@ -165,13 +171,27 @@ class Published:
             await delivery.ack()
         return deliveries
 
+    async def events(self, count: int) -> list[CheckinCreated | CheckinDecided]:
+        """The next `count` events, however many messages carry them: a message is one event or an array of them."""
+        found: list[CheckinCreated | CheckinDecided] = []
+        async with asyncio.timeout(5):
+            while len(found) < count:
+                delivery = await anext(self._consumer)
+                await delivery.ack()
+                read = _MESSAGE.validate_json(delivery.body)
+                found += read if isinstance(read, list) else [read]
+        assert len(found) == count, f"{len(found)} events, not {count}"
+        return found
+
     async def created(self, count: int = 1) -> list[CheckinCreated]:
-        return [CheckinCreated.model_validate_json(delivery.body) for delivery in await self.take(count)]
+        events = await self.events(count)
+        assert all(isinstance(event, CheckinCreated) for event in events)
+        return [event for event in events if isinstance(event, CheckinCreated)]
 
     async def decided(self) -> CheckinDecided:
-        (delivery,) = await self.take(1)
-        assert delivery.routing_key.startswith("checkin.decided.")
-        return CheckinDecided.model_validate_json(delivery.body)
+        (event,) = await self.events(1)
+        assert isinstance(event, CheckinDecided)
+        return event
 
     async def nothing(self, wait: float = 0.3) -> None:
         try:

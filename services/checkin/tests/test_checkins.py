@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from redis.asyncio import Redis
 
 from lianfang.checkin.keys import client_key, temperature_key
@@ -34,6 +36,8 @@ from .support import (
 )
 
 pytestmark = pytest.mark.usefixtures("backend")
+
+CheckinCreatedArray = TypeAdapter(list[CheckinCreated])
 
 
 def body(
@@ -318,8 +322,9 @@ class TestCompanions:
 
         receipt = await check_in(client, resident(person), client_id=client_id, companions=companions)
 
-        # Published concurrently: the broker may hold them in any order.
-        by_id = {event.id: event for event in await published.created(3)}
+        (message,) = await published.take(1)
+        assert len(json.loads(message.body)) == 3  # the household's events travel in one message
+        by_id = {event.id: event for event in CheckinCreatedArray.validate_json(message.body)}
         main, child, grandmother = (
             by_id[uuid.UUID(receipt["id"])],
             *(by_id[uuid.UUID(c["id"])] for c in receipt["companions"]),

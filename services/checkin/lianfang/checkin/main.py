@@ -66,7 +66,9 @@ def create_app(
             stack.push_async_callback(state.close)
             # No topology at start-up: the publisher declares it before its first event, so the service starts while
             # RabbitMQ is down.
-            publisher = EventPublisher(await runtime.broker(settings.broker_url))
+            publisher = EventPublisher(
+                await runtime.broker(settings.broker_url), events_per_message=settings.events_per_message
+            )
             configs = CheckpointConfigs(
                 state,
                 runtime.http_client(settings.registry_url, registry_transport, timeout=3.0),

@@ -1,16 +1,20 @@
-"""Message bodies into events, or the reason a message goes to the dead-letter queue."""
+"""Message bodies into events, or the reason a message (or one event of it) goes to the dead-letter queue."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from lianfang.common.contracts.events import CheckinCreated, CheckinDecided, CheckinEvent
 
-__all__ = ["Rejected", "RejectionKind", "decode"]
+__all__ = ["Part", "Rejected", "RejectionKind", "UnreadablePart", "decode", "read"]
 
 _EVENTS: TypeAdapter[CheckinCreated | CheckinDecided] = TypeAdapter(CheckinEvent)
+_BATCH: TypeAdapter[list[CheckinCreated | CheckinDecided]] = TypeAdapter(list[CheckinEvent])
 # A header is read by a person going through the dead-letter queue, not a place for a whole validation report.
 _MAX_DETAIL = 300
 
@@ -35,11 +39,59 @@ class Rejected(Exception):
         return str(self)
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One event of a message: `position` is its place in the message's array, None when the message is the event."""
+
+    position: int | None
+    event: CheckinCreated | CheckinDecided
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadablePart:
+    """An event of a message's array that cannot be read: it alone goes to the dead-letter queue, as `body`, and the
+    message's other events are stored."""
+
+    position: int
+    body: bytes
+    rejected: Rejected
+
+
 def decode(body: bytes) -> CheckinCreated | CheckinDecided:
     try:
         return _EVENTS.validate_json(body)
     except ValidationError as error:
         raise _rejection(error) from None
+
+
+def read(body: bytes) -> list[Part | UnreadablePart]:
+    """The events of a message: the body is one event, or a JSON array of them (`contracts.events.batch_body`).
+    Raises `Rejected` when the message as a whole cannot be read."""
+    if body.lstrip()[:1] != b"[":
+        return [Part(None, decode(body))]
+    try:
+        events = _BATCH.validate_json(body)
+    except ValidationError as error:
+        return _parts_one_by_one(body, error)
+    if not events:
+        raise Rejected(RejectionKind.invalid_event, "the message holds an empty list of events")
+    return [Part(position, event) for position, event in enumerate(events)]
+
+
+def _parts_one_by_one(body: bytes, error: ValidationError) -> list[Part | UnreadablePart]:
+    """The slow way, for an array with an event that cannot be read: each event on its own."""
+    try:
+        items = json.loads(body)
+    except ValueError:
+        raise _rejection(error) from None
+    parts: list[Part | UnreadablePart] = []
+    for position, item in enumerate(items):
+        own = to_json(item)
+        try:
+            parts.append(Part(position, decode(own)))
+        except Rejected as rejected:
+            parts.append(UnreadablePart(position, own, rejected))
+    return parts
 
 
 def _rejection(error: ValidationError) -> Rejected:

@@ -192,8 +192,10 @@ class IngestWorker:
                 written = await self.writer.write([bodies[index] for index in held])
                 break
             except StoreDown as down:
-                refused = {held[refusal.index] for refusal in down.refused}
-                for refusal in down.refused:
+                # Unreadable messages leave now; an unreadable event of a message leaves once the rest of it is stored.
+                unreadable = [refusal for refusal in down.refused if refusal.position is None]
+                refused = {held[refusal.index] for refusal in unreadable}
+                for refusal in unreadable:
                     await self._dead_letter(deliveries[held[refusal.index]], refusal)
                 held = [index for index in held if index not in refused]
                 self.stats.write_failures += 1
@@ -226,8 +228,14 @@ class IngestWorker:
         self.stats.messages += len(deliveries)
 
     async def _dead_letter(self, delivery: Delivery, refusal: Refusal) -> None:
-        log.warning("dead-lettering message %s: %s", delivery.message_id, refusal.reason)
-        await delivery.dead_letter(refusal.reason)
+        if refusal.position is None:
+            log.warning("dead-lettering message %s: %s", delivery.message_id, refusal.reason)
+            await delivery.dead_letter(refusal.reason)
+        else:
+            log.warning(
+                "dead-lettering event %d of message %s: %s", refusal.position, delivery.message_id, refusal.reason
+            )
+            await delivery.dead_letter_part(refusal.body, refusal.reason)
         self.stats.dead_lettered[refusal.kind] += 1
         ingest_metrics().dead_lettered.labels(refusal.kind.value).inc()
 

@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
@@ -35,7 +35,7 @@ from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
 from lianfang.common.db import Database, create_database, utcnow
 from lianfang.common.observability import configure_logging
 from lianfang.ingest.failures import describe, is_message_problem
-from lianfang.ingest.messages import Rejected, RejectionKind, decode
+from lianfang.ingest.messages import Rejected, RejectionKind, UnreadablePart, read
 from lianfang.ingest.repository import (
     BatchOutcome,
     KeysTaken,
@@ -64,11 +64,14 @@ _NO_LOCK = nullcontext()
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A message of the batch that goes to the dead-letter queue; `index` is its place in the bodies written."""
+    """What goes to the dead-letter queue: the message at `index` of the bodies written or, when `position` is set, one
+    event of that message's array, as `body`, while the message's other events are stored."""
 
     index: int
     kind: RejectionKind
     reason: str
+    position: int | None = None
+    body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +102,18 @@ class BatchWriter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class _Message:
+    """One event to store: from the message at `index`, at `position` of its array (None: the message is the event)."""
+
     index: int
+    position: int | None
     event: CheckinCreated | CheckinDecided
     row: RecordRow | None
+
+    def refused(self, rejected: Rejected) -> Refusal:
+        if self.position is None:
+            return Refusal(self.index, rejected.kind, rejected.reason)
+        body = self.event.__pydantic_serializer__.to_json(self.event)
+        return Refusal(self.index, rejected.kind, rejected.reason, self.position, body)
 
 
 async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asyncio.Lock | None = None) -> Written:
@@ -110,10 +122,11 @@ async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asynci
     messages: list[_Message] = []
     refused: list[Refusal] = []
     for index, body in enumerate(bodies):
-        try:
-            messages.append(_read(index, body))
-        except Rejected as rejected:
-            refused.append(Refusal(index, rejected.kind, rejected.reason))
+        for item in _read(index, body):
+            if isinstance(item, Refusal):
+                refused.append(item)
+            else:
+                messages.append(item)
     async with lock or _NO_LOCK:
         started = time.perf_counter()
         try:
@@ -126,14 +139,22 @@ async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asynci
         return Written(outcome, refused + unstorable, time.perf_counter() - started)
 
 
-def _read(index: int, body: bytes) -> _Message:
-    decoded = decode(body)
-    if isinstance(decoded, CheckinDecided):
-        return _Message(index, decoded, None)
-    row = record_row(decoded)
-    if problems := oversized(row):
-        raise Rejected(RejectionKind.invalid_event, "; ".join(problems))
-    return _Message(index, decoded, row)
+def _read(index: int, body: bytes) -> Iterator[_Message | Refusal]:
+    try:
+        parts = read(body)
+    except Rejected as rejected:
+        yield Refusal(index, rejected.kind, rejected.reason)
+        return
+    for part in parts:
+        if isinstance(part, UnreadablePart):
+            yield Refusal(index, part.rejected.kind, part.rejected.reason, part.position, part.body)
+        elif isinstance(part.event, CheckinDecided):
+            yield _Message(index, part.position, part.event, None)
+        else:
+            row = record_row(part.event)
+            message = _Message(index, part.position, part.event, row)
+            problems = oversized(row)
+            yield message.refused(Rejected(RejectionKind.invalid_event, "; ".join(problems))) if problems else message
 
 
 async def _store(engine: AsyncEngine, messages: Sequence[_Message]) -> tuple[BatchOutcome, list[Refusal]]:
@@ -156,8 +177,7 @@ async def _store(engine: AsyncEngine, messages: Sequence[_Message]) -> tuple[Bat
         except Exception as error:
             if not is_message_problem(error):
                 raise
-            rejected = Rejected(RejectionKind.unstorable, describe(error))
-            refused.append(Refusal(message.index, rejected.kind, rejected.reason))
+            refused.append(message.refused(Rejected(RejectionKind.unstorable, describe(error))))
     return outcome, refused
 
 

@@ -1,12 +1,16 @@
 """The check-in events on RabbitMQ (DESIGN.md, Events; the topology is `lianfang.common.messaging.topology`): what the check-in service publishes and the ingest worker stores.
 
 Personal data travels encrypted (`PiiCipher`): the broker, its disk and its management UI never see a name, phone or ID
-number in the clear. Every body carries `schema_version`; a consumer dead-letters a version it does not know.
+number in the clear. Every event carries `schema_version`; a consumer dead-letters a version it does not know.
+
+A message body is one event (a JSON object), or several events of the message's routing key as a JSON array
+(`batch_body`): the check-in service sends the events of one moment together, since the broker's cost is per message.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -20,6 +24,7 @@ __all__ = [
     "Direction",
     "RecordStatus",
     "TemperatureSource",
+    "batch_body",
     "created_routing_key",
     "decided_routing_key",
 ]
@@ -118,6 +123,11 @@ class CheckinDecided(BaseModel):
 
 
 CheckinEvent = Annotated[CheckinCreated | CheckinDecided, Field(discriminator="event")]
+
+
+def batch_body(bodies: Sequence[bytes]) -> bytes:
+    """The body of a message carrying several events: their JSON bodies as one array."""
+    return b"[" + b",".join(bodies) + b"]"
 
 
 def created_routing_key(city_code: str) -> str:

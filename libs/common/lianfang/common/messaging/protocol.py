@@ -247,14 +247,17 @@ class Delivery(ABC):
         without one, the message's own. The two steps are not atomic: should the ack be lost, the message comes back
         and the dead queue holds a copy as well.
         """
+        await self.dead_letter_part(self.body, reason)
+        await self.ack()
+
+    async def dead_letter_part(self, body: bytes, reason: str) -> None:
+        """Publish `body`, a part of this message (one event of several), to the queue's dead-letter exchange as
+        `dead_letter` would the whole message; the delivery itself stays unsettled."""
         if self.settled:
             raise AlreadySettledError(f"delivery {self.message_id!r} from {self._consumer.queue!r} is already settled")
         exchange, routing_key = self._consumer._dead_letter_route(self.routing_key)
         headers = {**self.headers, DEATH_REASON_HEADER: reason}
-        await self._consumer._broker.publish(
-            exchange, routing_key, self.body, headers=headers, message_id=self.message_id
-        )
-        await self.ack()
+        await self._consumer._broker.publish(exchange, routing_key, body, headers=headers, message_id=self.message_id)
 
     @abstractmethod
     async def _ack(self, *, multiple: bool) -> None: ...
