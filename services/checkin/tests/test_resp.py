@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -177,3 +178,29 @@ class TestBreaker:
         await state.close()
 
         assert (right_after, later) == (False, True)
+
+    async def test_a_write_not_waited_for_that_fails_is_logged_and_trips_the_breaker(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        state = RedisState(PipelinedRedis("redis://127.0.0.1:1/0", timeout=1), retry_seconds=5)
+
+        with caplog.at_level(logging.WARNING, logger="lianfang.checkin.redis"):
+            state.send([("SET", "k", "v")], unsent="check-in 7 is not in Redis")
+            await state.close()  # waits for what is still being sent
+
+        assert not state.available
+        assert "check-in 7 is not in Redis" in caplog.messages
+
+
+async def test_writes_not_waited_for_come_before_what_is_asked_after_them(tcp_redis_url: str) -> None:
+    state = RedisState(PipelinedRedis(tcp_redis_url, timeout=2), retry_seconds=1)
+    key = f"test:resp:{uuid.uuid4().hex}"
+    try:
+        await state.execute([("PING",)])  # connected
+        state.send([("SET", key, "written", "EX", 60)], unsent="lost")
+        (seen,) = await state.execute([("GET", key)])
+        await state.execute([("DEL", key)])
+    finally:
+        await state.close()
+
+    assert seen == b"written"

@@ -301,6 +301,15 @@ class PipelinedRedis:
         connection = await self._connection()
         return await connection.send(encode_commands(commands), len(commands))
 
+    def send(self, commands: Sequence[Command]) -> asyncio.Future[list[Reply]]:
+        """`execute` without waiting. On an open connection the batch is queued at once, so it reaches Redis before any
+        asked for after it there; while connecting, it waits for the connection as `execute` does."""
+        slot = self._turn = (self._turn + 1) % len(self._slots)
+        connection = self._slots[slot]
+        if self._closed or connection is None or connection.lost is not None:
+            return asyncio.ensure_future(self.execute(commands))
+        return connection.send(encode_commands(commands), len(commands))
+
     async def close(self) -> None:
         self._closed = True
         for task in self._connecting:

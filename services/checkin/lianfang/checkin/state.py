@@ -3,6 +3,7 @@ check-ins go on without Redis while it is down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -23,16 +24,31 @@ log = logging.getLogger("lianfang.checkin.redis")
 class CommandRunner(Protocol):
     async def execute(self, commands: Sequence[Command]) -> list[Reply]: ...
 
+    def send(self, commands: Sequence[Command]) -> asyncio.Future[list[Reply]]:
+        """`execute` without waiting: the batch takes its place at once, ahead of any asked for after it."""
+
     async def close(self) -> None: ...
 
 
 class RedisPyRunner:
-    """The same batches through a redis-py client: the in-process fakeredis of `memory://` URLs speaks no TCP."""
+    """The same batches through a redis-py client: the in-process fakeredis of `memory://` URLs speaks no TCP. Batches
+    run one after another in the order they were asked for, as on `PipelinedRedis`'s connection."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client
+        self._last: asyncio.Future[list[Reply]] | None = None
 
     async def execute(self, commands: Sequence[Command]) -> list[Reply]:
+        return await self.send(commands)
+
+    def send(self, commands: Sequence[Command]) -> asyncio.Future[list[Reply]]:
+        batch = asyncio.ensure_future(self._run(commands, after=self._last))
+        self._last = batch
+        return batch
+
+    async def _run(self, commands: Sequence[Command], *, after: asyncio.Future[list[Reply]] | None) -> list[Reply]:
+        if after is not None and not after.done():
+            await asyncio.wait([after])
         pipeline = self._client.pipeline(transaction=False)
         # Raw replies, as Redis sends them, like `PipelinedRedis` returns them.
         pipeline.response_callbacks = {}
@@ -49,6 +65,16 @@ def runner_for(url: str, client: Redis, *, timeout: float, connections: int) -> 
     if url.startswith(("redis://", "rediss://")):
         return PipelinedRedis(url, timeout=timeout, connections=connections)
     return RedisPyRunner(client)
+
+
+_UNREACHABLE = (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError)
+
+
+def _check(commands: Sequence[Command], replies: Sequence[Reply]) -> None:
+    """An error reply is a bug here, and raises."""
+    for command, reply in zip(commands, replies, strict=True):
+        if isinstance(reply, RedisReplyError):
+            raise RuntimeError(f"Redis refused {command[0]!r}: {reply}")
 
 
 def as_mapping(reply: Reply | Mapping[bytes, bytes]) -> dict[bytes, bytes]:
@@ -70,6 +96,7 @@ class RedisState:
         self._runner = runner
         self._retry_seconds = retry_seconds
         self._down_until = 0.0
+        self._sending: set[asyncio.Future[list[Reply]]] = set()
 
     @property
     def available(self) -> bool:
@@ -81,14 +108,47 @@ class RedisState:
             raise StateUnavailable()
         try:
             replies = await self._runner.execute(commands)
-        except (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError) as error:
-            self._down_until = time.monotonic() + self._retry_seconds
-            log.warning("Redis is unavailable (%s); going on without it for %.1f s", error, self._retry_seconds)
-            raise StateUnavailable() from error
-        for command, reply in zip(commands, replies, strict=True):
-            if isinstance(reply, RedisReplyError):
-                raise RuntimeError(f"Redis refused {command[0]!r}: {reply}")
+        except _UNREACHABLE as error:
+            raise self._unavailable(error) from error
+        _check(commands, replies)
         return replies
 
+    def send(self, commands: Sequence[Command], *, unsent: str) -> None:
+        """Best-effort writes, not waited for: they take their place before anything asked of Redis after this call,
+        and `unsent` is logged should they fail."""
+        if not self.available:
+            log.warning("%s", unsent)
+            return
+        try:
+            sent = self._runner.send(commands)
+        except _UNREACHABLE as error:
+            self._unavailable(error)
+            log.warning("%s", unsent)
+            return
+        self._sending.add(sent)
+        sent.add_done_callback(lambda done: self._sent(commands, done, unsent))
+
+    def _sent(self, commands: Sequence[Command], sent: asyncio.Future[list[Reply]], unsent: str) -> None:
+        self._sending.discard(sent)
+        if sent.cancelled():
+            return
+        error = sent.exception()
+        try:
+            if error is not None:
+                raise error
+            _check(commands, sent.result())
+        except _UNREACHABLE as unreachable:
+            self._unavailable(unreachable)
+            log.warning("%s", unsent)
+        except Exception:
+            log.exception("%s", unsent)
+
+    def _unavailable(self, error: BaseException) -> StateUnavailable:
+        self._down_until = time.monotonic() + self._retry_seconds
+        log.warning("Redis is unavailable (%s); going on without it for %.1f s", error, self._retry_seconds)
+        return StateUnavailable()
+
     async def close(self) -> None:
+        if self._sending:
+            await asyncio.wait(self._sending, timeout=self._retry_seconds or None)
         await self._runner.close()

@@ -154,8 +154,9 @@ class CheckinRepository:
         except StateUnavailable:
             log.warning("could not release client id %s; it frees itself in %d s", client_id, CLAIM_SECONDS)
 
-    async def save(self, write: CheckinWrite) -> None:
-        """Best effort: the event is confirmed already, and the check-in stands without these."""
+    def save(self, write: CheckinWrite) -> None:
+        """Best effort, and not waited for: the event is confirmed already, and the check-in stands without these. A
+        retry of the same client id asks after them, so it finds the receipt (or the claim, and waits for it)."""
         commands: list[Command] = [("SET", client_key(write.client_id), write.receipt, "EX", IDEMPOTENCY_SECONDS)]
         for identity, measurement in write.measurements:
             commands.append(("SET", temperature_key(identity), measurement.encode(), "EX", TEMPERATURE_SECONDS))
@@ -190,12 +191,10 @@ class CheckinRepository:
             ]
             channel = live_channel(write.checkpoint_id)
             commands += [("PUBLISH", channel, event) for event in write.live_events]
-        try:
-            await self._state.execute(commands)
-        except StateUnavailable:
-            log.warning(
-                "check-in %s is confirmed but not in Redis: no receipt for retries, no live event", write.client_id
-            )
+        self._state.send(
+            commands,
+            unsent=f"check-in {write.client_id} is confirmed but not in Redis: no receipt for retries, no live event",
+        )
 
     async def resident_state(self, resident_id: uuid.UUID) -> ResidentState:
         identity = f"resident:{resident_id}"

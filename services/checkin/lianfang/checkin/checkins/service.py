@@ -220,7 +220,7 @@ class CheckinService:
             if claim is not None:
                 await self._repository.release(arrival.client_id, token)
             raise
-        await self._repository.save(write)
+        self._repository.save(write)
         return Submitted(receipt, replayed=False)
 
     async def _claim(self, arrival: _Arrival, token: bytes) -> Claim | None:
