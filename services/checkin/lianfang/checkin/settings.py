@@ -19,7 +19,8 @@ class CheckinSettings(ServiceSettings):
     redis_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
     # After Redis failed, it is left alone this long instead of every request waiting for its own failure.
     redis_retry_seconds: float = Field(default=2.0, ge=0, le=60)
-    # Connections to Redis for the check-in path; each carries many requests' commands pipelined.
+    # Connections to Redis for the check-in path; each carries many requests' commands pipelined. On one, a check-in's
+    # writes reach Redis before anything asked after them; with several, only nearly so (by Redis's own turn order).
     redis_connections: int = Field(default=1, ge=1, le=16)
     # A retry that finds its first attempt still in flight waits this long for that attempt's receipt.
     duplicate_wait_seconds: float = Field(default=10.0, gt=0, le=60)
