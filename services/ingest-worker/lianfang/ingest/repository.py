@@ -228,11 +228,61 @@ class Tally:
         return [(*key, *places[key], *counts) for key, counts in sorted(summed.items()) if any(counts)]
 
 
+def _compile(dialect: Dialect, statement: Insert, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """An INSERT's SQL for the driver, and the columns in the order it binds them."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    order = tuple(compiled.positiontup or ())
+    if sorted(order) != sorted(columns):
+        raise RuntimeError(f"{compiled.string!r} binds {order}, not {columns}")
+    return compiled.string, order
+
+
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """An INSERT compiled once per dialect and set of columns and run with plain lists, each value through its column
+    type's processor for the dialect (a UUID to its stored text, a time to naive UTC): SQLAlchemy's own handling of
+    each row of a 500-row batch (a dict per row, then each value) costs the writer more than the database's work."""
+
+    sql: str
+    order: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def of(cls, dialect: Dialect, table: Table, statement: Insert, columns: Sequence[str]) -> _Insert:
+        sql, order = _compile(dialect, statement, columns)
+        processors = tuple(
+            (position, process)
+            for position, name in enumerate(order)
+            if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        )
+        return cls(sql, order, processors)
+
+    def values(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        order, processors = self.order, self.processors
+        converted = []
+        for row in rows:
+            values = [row[name] for name in order]
+            for position, process in processors:
+                if (value := values[position]) is not None:
+                    values[position] = process(value)
+            converted.append(tuple(values))
+        return converted
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], _Insert] = {}
+
+
+def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Insert:
+    key = (dialect.name, table.name, columns)
+    if (found := _INSERTS.get(key)) is None:
+        found = _INSERTS[key] = _Insert.of(dialect, table, insert(table), columns)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Upsert:
     """A rollup INSERT that adds its counts to a row already there (its ancestry stays as it is), compiled once per
-    dialect and set of columns: the driver gets its SQL and plain tuples, since SQLAlchemy's processing of each value
-    of a thousand rows would cost the writer more than the database does."""
+    dialect and set of columns like `_Insert`, for the tally's tuples."""
 
     sql: str
     # Where each bound parameter is in a `RollupRow`, and how the time (column 1) becomes what the driver takes.
@@ -267,12 +317,9 @@ def _upsert(dialect: Dialect, table: Table, kept: tuple[int, ...]) -> _Upsert:
             set_={name: table.c[name] + on_sqlite.excluded[name] for name in ROLLUP_COUNTS},
         )
     names = _rollup_columns("hour" if table is HOURS else "day")
-    compiled = statement.compile(dialect=dialect, column_keys=[names[index] for index in kept])
-    order = tuple(compiled.positiontup or ())
-    if sorted(order) != sorted(names[index] for index in kept):
-        raise RuntimeError(f"the upsert of {table.name} binds {order}")
+    sql, order = _compile(dialect, statement, [names[index] for index in kept])
     found = _UPSERTS[key] = _Upsert(
-        compiled.string,
+        sql,
         tuple(names.index(name) for name in order),
         # The dialect's own form: SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text, which its comparisons rely on.
         table.c[names[1]].type.dialect_impl(dialect).bind_processor(dialect),
@@ -338,12 +385,13 @@ class RecordsRepository:
 
         if fresh:
             # Columns NULL in every row are left out: MariaDB's bulk protocol wants a type for each column it is sent.
-            columns = [
+            columns = tuple(
                 name for name in _RECORD_COLUMNS if name in _NOT_NULL or any(row[name] is not None for row in fresh)
-            ]
-            await self.connection.execute(
-                insert(RECORDS), [{name: row[name] for name in columns} | {"stored_at": now} for row in fresh]
             )
+            for row in fresh:
+                row["stored_at"] = now
+            stored = _insert(self.connection.dialect, RECORDS, columns)
+            await self.connection.exec_driver_sql(stored.sql, stored.values(fresh))
             outcome.stored = len(fresh)
             for row in fresh:
                 tally.stored(row)
@@ -477,8 +525,9 @@ class RecordsRepository:
             }
             for row in unique.values()
         ]
+        claim = _insert(self.connection.dialect, KEYS, _KEY_COLUMNS)
         try:
-            await self.connection.execute(insert(KEYS), keys)
+            await self.connection.exec_driver_sql(claim.sql, claim.values(keys))
         except IntegrityError as error:
             if check_first:
                 raise  # another worker claimed a key since we looked: the batch is tried again
@@ -637,6 +686,7 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
 
 
 _HOUR = timedelta(hours=1)
+_KEY_COLUMNS = ("city_code", "client_key", "record_id", "checked_at")
 # What a decision needs of its record: where to find it, the decision it carries, and its rollup row's key and place.
 _DECIDED_COLUMNS = [
     RECORDS.c[name]
