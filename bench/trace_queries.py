@@ -323,7 +323,8 @@ async def measure(databases: Databases, requests: int, stats_requests: int) -> l
         )
         print(lines[-1], flush=True)
 
-        week = {"from": _iso(newest - timedelta(days=7)), "to": month["to"]}
+        # By the hour a period may span 7 days (LIANFANG_STATS_MAX_HOURLY_DAYS) and no more.
+        week = {"from": _iso(end - timedelta(days=7)), "to": month["to"]}
         for level, period, granularity, what in (
             ("city", month, "day", "statistics, a city, 30 days by day"),
             ("city", week, "hour", "statistics, a city, 7 days by hour"),
