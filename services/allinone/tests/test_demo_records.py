@@ -11,7 +11,10 @@ from sqlalchemy import Row, func, select
 
 from lianfang.allinone.demo_records import generate_records
 from lianfang.allinone.demo_records.tree import CITIES
+from lianfang.common.contracts.records import ROLLUP_COUNTS
 from lianfang.common.db import create_database
+from lianfang.ingest.repository import DAYS as DAILY
+from lianfang.ingest.repository import HOURS as HOURLY
 from lianfang.ingest.repository import RECORDS
 
 from .conftest import System
@@ -19,6 +22,37 @@ from .conftest import System
 SHANGHAI = timezone(timedelta(hours=8))
 RECORDS_ASKED = 4000
 DAYS = 3
+
+
+async def _counts(url: str, table: Any, time: str) -> Counter[tuple[Any, ...]]:
+    """The rollup's counts by (time, checkpoint, kind, status), the statuses' counts as `records` does not."""
+    database = create_database(url)
+    counted: Counter[tuple[Any, ...]] = Counter()
+    try:
+        async with database.engine.connect() as connection:
+            for row in await connection.execute(select(table)):
+                for name in ROLLUP_COUNTS:
+                    if count := getattr(row, name):
+                        counted[getattr(row, time), row.checkpoint_id, row.checkpoint_kind, name] += count
+    finally:
+        await database.dispose()
+    return counted
+
+
+def _expected(rows: list[Row[Any]], time: Any) -> Counter[tuple[Any, ...]]:
+    expected: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        for name in ("records", row.status):
+            expected[time(row.checked_at), row.checkpoint_id, row.checkpoint_kind, name] += 1
+    return expected
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _day(at: datetime) -> Any:
+    return at.astimezone(SHANGHAI).date()
 
 
 async def _rows(url: str) -> list[Row[Any]]:
@@ -81,6 +115,30 @@ class TestShape:
         assert row.name_encrypted.startswith("dev.")
         assert len(row.phone_hash) == len(row.name_hash) == 64
         assert (row.phone_masked[3:7], row.id_card_masked[3:14]) == ("****", "*" * 11)
+
+
+class TestRollups:
+    async def test_every_record_is_counted_by_hour_and_shanghai_day(
+        self, system: System, generated: list[Row[Any]]
+    ) -> None:
+        url = system.app.settings.ingest.records_database_url
+        assert await _counts(url, HOURLY, "hour") == _expected(generated, _hour)
+        assert await _counts(url, DAILY, "day") == _expected(generated, _day)
+
+    async def test_a_second_run_adds_to_the_counts(self, system: System, generated: list[Row[Any]]) -> None:
+        settings = system.app.settings
+        await generate_records(
+            records=300,
+            days=2,
+            seed=9,
+            cities=1,
+            batch=100,
+            records_url=settings.ingest.records_database_url,
+            registry=settings.registry,
+        )
+        everything = await _rows(settings.ingest.records_database_url)
+        assert len(everything) == RECORDS_ASKED + 300
+        assert await _counts(settings.ingest.records_database_url, DAILY, "day") == _expected(everything, _day)
 
 
 class TestReadByTrace:

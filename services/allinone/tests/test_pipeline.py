@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -98,6 +99,38 @@ async def test_a_check_in_is_decided_stored_and_found(system: System) -> None:
     assert record["checkpoint_name"] == "育才小区东门"
     mine = (await system.client.get("/api/checkin/me/checkins", headers=person)).json()
     assert mine["items"][0]["status"] == "passed"
+
+
+async def test_statistics_count_a_check_in_pending_until_staff_decide(system: System) -> None:
+    root, gate, guard = await setup_gate(system)
+    person = await resident(system, "o-xiaoming")
+    receipt = await system.client.post(
+        "/api/checkin/checkins",
+        json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4()), "answers": ANSWERS, "temperature": 36.5},
+        headers=person,
+    )
+    await stored(system, root, 1)
+    # The hour of the check-in lies whole inside the period: it is counted from the hourly rollup, not from records.
+    now = datetime.now(UTC)
+    params = {"from": (now - timedelta(hours=2)).isoformat(), "to": (now + timedelta(hours=2)).isoformat()}
+
+    async def counts() -> dict[str, int]:
+        answer = (await system.client.get("/api/trace/stats", params=params, headers=root)).json()
+        total: dict[str, int] = answer["total"]
+        return total
+
+    before = await counts()
+    await system.client.post(
+        f"/api/checkin/staff/checkins/{receipt.json()['id']}/decision", json={"decision": "reject"}, headers=guard
+    )
+    after = before
+    for _ in range(100):
+        if (after := await counts())["pending"] == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    assert before == {"records": 1, "abnormal": 0, "pending": 1}
+    assert after == {"records": 1, "abnormal": 0, "pending": 0}
 
 
 async def test_the_temperature_is_reused_and_a_fever_shows(system: System) -> None:

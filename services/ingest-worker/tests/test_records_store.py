@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,15 +15,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from lianfang.common.contracts.events import Ancestry, RecordStatus
 from lianfang.common.contracts.records import RecordsBase
 from lianfang.common.db import Database, create_database
 from lianfang.common.db.migrate import alembic_config
 from lianfang.common.testing.plugin import Backend
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.partitions import ensure_partitions, month_partitions
-from lianfang.ingest.repository import RECORDS, record_row
+from lianfang.ingest.repository import DAYS, RECORDS, record_row
 
 from .conftest import Pipeline, created, handled
+from .test_rollups import days, hours
 
 
 def _months_from(first: date, count: int) -> list[str]:
@@ -56,7 +58,9 @@ class TestMigrations:
     async def test_the_history_goes_up_down_and_up_again(self, fresh_database: Database, backend: Backend) -> None:
         engine = fresh_database.engine
         async with engine.connect() as connection:
-            assert {"records", "checkin_keys", "pending_decisions"} <= await connection.run_sync(_tables)
+            assert {"records", "checkin_keys", "pending_decisions", "record_hours", "record_days"} <= (
+                await connection.run_sync(_tables)
+            )
         config = alembic_config(MIGRATIONS, engine.url.render_as_string(hide_password=False))
         await asyncio.to_thread(command.downgrade, config, "base")
         async with engine.connect() as connection:
@@ -84,6 +88,59 @@ class TestMigrations:
         async with engine.connect() as connection:
             stored = (await connection.execute(select(RECORDS.c.temperature, RECORDS.c.name_hash))).one()
         assert tuple(stored) == (37.3, None)
+
+    async def test_the_records_already_stored_are_counted_by_hour_and_day(self, fresh_database: Database) -> None:
+        """Revision 0003 makes the rollups and fills them from the records."""
+        engine = fresh_database.engine
+        config = alembic_config(MIGRATIONS, engine.url.render_as_string(hide_password=False))
+        await asyncio.to_thread(command.downgrade, config, "0002")
+        evening = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+        bus = {
+            "checkpoint_id": 4302,
+            "checkpoint_kind": "vehicle",
+            "region_id": 43,
+            "ancestry": Ancestry(province_id=1, city_id=7, county_id=43),
+        }
+        events = [
+            created(checked_at=evening),
+            created(checked_at=evening + timedelta(minutes=59, seconds=59, microseconds=999_999)),
+            created(checked_at=evening + timedelta(minutes=5), status=RecordStatus.pending),
+            created(checked_at=evening + timedelta(minutes=6), status=RecordStatus.rejected),
+            created(checked_at=evening + timedelta(hours=1), status=RecordStatus.abnormal),
+            created(checked_at=evening + timedelta(hours=2, minutes=30), **bus),
+            created(
+                checked_at=evening + timedelta(hours=2, minutes=31),
+                city_code="1302",
+                checkpoint_id=8001,
+                checkpoint_kind="market",
+                region_id=80,
+                ancestry=Ancestry(province_id=1, city_id=8, county_id=80),
+            ),
+        ]
+        async with engine.begin() as connection:
+            await connection.execute(insert(RECORDS), [record_row(event) | {"stored_at": evening} for event in events])
+        await asyncio.to_thread(command.upgrade, config, "head")
+
+        midnight = evening + timedelta(hours=1)
+        assert await hours(fresh_database) == {
+            (evening, 4201, "community"): (4, 2, 1, 1, 0),
+            (midnight, 4201, "community"): (1, 0, 0, 0, 1),
+            (midnight + timedelta(hours=1), 4302, "vehicle"): (1, 1, 0, 0, 0),
+            (midnight + timedelta(hours=1), 8001, "market"): (1, 1, 0, 0, 0),
+        }
+        assert await days(fresh_database) == {
+            (date(2026, 11, 25), 4201, "community"): (4, 2, 1, 1, 0),
+            (date(2026, 11, 26), 4201, "community"): (1, 0, 0, 0, 1),
+            (date(2026, 11, 26), 4302, "vehicle"): (1, 1, 0, 0, 0),
+            (date(2026, 11, 26), 8001, "market"): (1, 1, 0, 0, 0),
+        }
+        async with engine.connect() as connection:
+            places = await connection.execute(
+                select(DAYS.c.city_code, DAYS.c.city_id, DAYS.c.county_id, DAYS.c.township_id, DAYS.c.region_id)
+                .where(DAYS.c.day == date(2026, 11, 26), DAYS.c.checkpoint_id != 4201)
+                .order_by(DAYS.c.city_code)
+            )
+            assert [tuple(row) for row in places] == [("1301", 7, 43, None, 43), ("1302", 8, 80, None, 80)]
 
 
 class TestPartitions:

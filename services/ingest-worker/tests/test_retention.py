@@ -1,5 +1,5 @@
 """Retention: what is older than the retention period leaves the store — whole months at once on MariaDB — and nothing
-younger does."""
+younger does; the hourly and daily counts keep counting exactly the records left."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from lianfang.common.contracts.events import RecordStatus
+from lianfang.common.contracts.rollups import day_of
 from lianfang.common.db import Database, create_database
 from lianfang.common.testing.plugin import Backend
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.partitions import month_partitions, partition_back
-from lianfang.ingest.repository import KEYS, PENDING, RECORDS, record_row
+from lianfang.ingest.repository import KEYS, PENDING, RECORDS, RecordsRepository, record_row
 from lianfang.ingest.retention import cutoff, purge
 from lianfang.ingest.settings import IngestSettings
 
 from .conftest import CITY, Pipeline, created, eventually
+from .test_rollups import days, hours
 
 # The 11th of the month before this one, at noon: the cut-off falls inside a month, after whole months before it.
 NOW = datetime.now(UTC).replace(day=1, hour=12, minute=0, second=0, microsecond=0)
@@ -124,6 +127,60 @@ class TestPurge:
 
     def test_the_cutoff_is_the_retention_period_before_now(self) -> None:
         assert cutoff(30, NOW) == NOW - timedelta(days=30)
+
+
+async def _store(database: Database, *times: datetime, status: RecordStatus = RecordStatus.passed) -> None:
+    """Records stored as the worker stores them, counted in the rollups."""
+    rows = [record_row(created(checked_at=at, status=status)) for at in times]
+    async with database.engine.begin() as connection:
+        await RecordsRepository(connection).store(rows, [], now=datetime.now(UTC))
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+class TestRollups:
+    async def test_the_counts_at_a_cutoff_inside_an_hour_count_the_records_left(self, fresh_database: Database) -> None:
+        # The cut-off is at 12:17 UTC (20:17 in Shanghai): its hour and its Shanghai day lose some of their records.
+        before = CUTOFF + timedelta(minutes=17)
+        await _store(fresh_database, before - timedelta(days=2), before - timedelta(hours=5), before - TINY)
+        await _store(fresh_database, before, status=RecordStatus.pending)
+        await _store(fresh_database, before + timedelta(minutes=30), status=RecordStatus.abnormal)
+        await _store(fresh_database, before + timedelta(hours=1), before + timedelta(days=1))
+
+        purged = await purge(fresh_database.engine, before=before, batch_size=1)
+
+        assert purged.records == 3
+        assert (purged.hours, purged.days) == (2, 1)
+        assert await hours(fresh_database) == {
+            (_hour(before), 4201, "community"): (2, 0, 1, 0, 1),
+            (_hour(before) + timedelta(hours=1), 4201, "community"): (1, 1, 0, 0, 0),
+            (_hour(before) + timedelta(days=1), 4201, "community"): (1, 1, 0, 0, 0),
+        }
+        assert await days(fresh_database) == {
+            (day_of(before), 4201, "community"): (3, 1, 1, 0, 1),
+            (day_of(before) + timedelta(days=1), 4201, "community"): (1, 1, 0, 0, 0),
+        }
+
+    async def test_a_cutoff_on_the_hour_keeps_that_hour_whole_and_recounts_its_day(
+        self, fresh_database: Database
+    ) -> None:
+        await _store(fresh_database, CUTOFF - timedelta(hours=3), CUTOFF - TINY, CUTOFF, CUTOFF + timedelta(minutes=59))
+
+        purged = await purge(fresh_database.engine, before=CUTOFF, batch_size=100)
+
+        assert (purged.records, purged.hours, purged.days) == (2, 2, 0)
+        assert await hours(fresh_database) == {(CUTOFF, 4201, "community"): (2, 2, 0, 0, 0)}
+        assert await days(fresh_database) == {(day_of(CUTOFF), 4201, "community"): (2, 2, 0, 0, 0)}
+
+    async def test_the_counts_of_dropped_months_go_with_them(self, fresh_database: Database) -> None:
+        await _store(fresh_database, THREE_MONTHS_BACK, TWO_MONTHS_BACK, CUTOFF)
+
+        await purge(fresh_database.engine, before=CUTOFF, batch_size=100)
+
+        assert list(await hours(fresh_database)) == [(CUTOFF, 4201, "community")]
+        assert list(await days(fresh_database)) == [(day_of(CUTOFF), 4201, "community")]
 
 
 class TestWorker:

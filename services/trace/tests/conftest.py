@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lianfang.common.contracts.records import Record, RecordsBase
+from lianfang.common.contracts.rollups import hour_of, recount
 from lianfang.common.db import Database, create_database
 from lianfang.common.testing import serve
 from lianfang.common.testing.plugin import Stores
@@ -23,7 +24,7 @@ RECORDS_MIGRATIONS = Path(__file__).resolve().parents[2] / "ingest-worker" / "mi
 
 
 class RecordsStore:
-    """The records store as the ingest worker fills it."""
+    """The records store as the ingest worker fills it: records, and the rollups that count them."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -31,6 +32,13 @@ class RecordsStore:
     async def add(self, *records: Record) -> list[Record]:
         async with self.database.sessionmaker.begin() as session:
             session.add_all(records)
+        if records:
+            # The worker counts each record as it stores it; here the hours they fall in are counted again.
+            start = hour_of(min(record.checked_at for record in records))
+            end = hour_of(max(record.checked_at for record in records)) + timedelta(hours=1)
+            async with self.database.engine.begin() as connection:
+                for province_id in {record.province_id for record in records}:
+                    await recount(connection, province_id, start, end)
         return list(records)
 
 

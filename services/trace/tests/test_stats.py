@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -7,10 +8,11 @@ import httpx
 import pytest
 
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.contracts.records import Record
 from lianfang.common.testing import bearer
 
 from .conftest import RecordsStore
-from .support import SHANGHAI, FakeRegistry, Json, Person, admin, field_errors, record
+from .support import CHECKPOINTS, REGIONS, SHANGHAI, FakeRegistry, Json, Person, admin, field_errors, record
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -230,3 +232,203 @@ class TestScopeAndBadInput:
     async def test_only_admins_read_statistics(self, client: httpx.AsyncClient, day0: datetime) -> None:
         response = await client.get(STATS, params=period(day0), headers=bearer(ResidentPrincipal(uuid.uuid4())))
         assert response.status_code == 403
+
+
+def moment(day0: datetime, days: int, hour: int, minute: int, second: int = 0, micro: int = 0) -> datetime:
+    """A Shanghai wall-clock time `days` after day0, as stored (UTC)."""
+    return (day0 + timedelta(days=days, hours=hour, minutes=minute, seconds=second, microseconds=micro)).astimezone(UTC)
+
+
+@pytest.fixture
+async def ragged(store: RecordsStore, day0: datetime) -> dict[str, str]:
+    """Records on both sides of each edge of a period from 10:17 on day 0 to 15:42 three days later (Shanghai):
+    the minutes at its ends are read from the records, the hours next to them from the hourly counts, the whole days
+    between from the daily ones."""
+    await store.add(
+        record(LI, 4201, moment(day0, 0, 10, 16, 59, 999_999)),  # a moment before the period
+        record(LI, 4201, moment(day0, 0, 10, 17)),
+        record(LI, 4202, moment(day0, 0, 10, 59, 59, 999_999), status="pending"),
+        record(LI, 4301, moment(day0, 0, 11, 0), status="abnormal", temperature=38.0),
+        record(LI, 4201, moment(day0, 0, 23, 59, 59)),
+        record(LI, 4203, moment(day0, 1, 0, 0)),
+        record(LI, 4301, moment(day0, 1, 12, 0), status="pending"),
+        record(LI, 4302, moment(day0, 2, 8, 30), status="abnormal", temperature=37.6),
+        record(LI, 8001, moment(day0, 2, 9, 0)),  # 唐山
+        record(LI, 4201, moment(day0, 3, 0, 30)),
+        record(LI, 4202, moment(day0, 3, 14, 59, 59), status="rejected"),
+        record(LI, 4301, moment(day0, 3, 15, 0), status="pending"),
+        record(LI, 4203, moment(day0, 3, 15, 41, 59, 999_999), status="abnormal", temperature=38.5),
+        record(LI, 4201, moment(day0, 3, 15, 42)),  # the period's end: not in it
+    )
+    return {
+        "from": (day0 + timedelta(hours=10, minutes=17)).isoformat(),
+        "to": (day0 + timedelta(days=3, hours=15, minutes=42)).isoformat(),
+    }
+
+
+class TestRaggedPeriods:
+    async def test_by_day_every_edge_counts_once(
+        self, client: httpx.AsyncClient, day0: datetime, ragged: dict[str, str]
+    ) -> None:
+        answer = await stats(client, admin(7), top=10, **ragged)
+        assert answer["total"] == {"records": 11, "abnormal": 3, "pending": 3}
+        assert [(point["at"], point["records"], point["abnormal"], point["pending"]) for point in answer["series"]] == [
+            (day0.isoformat(), 4, 1, 1),
+            ((day0 + timedelta(days=1)).isoformat(), 2, 0, 1),
+            ((day0 + timedelta(days=2)).isoformat(), 1, 1, 0),
+            ((day0 + timedelta(days=3)).isoformat(), 4, 1, 1),
+        ]
+        assert [(child["region_id"], child["total"]) for child in answer["children"]] == [
+            (42, {"records": 7, "abnormal": 1, "pending": 1}),
+            (43, {"records": 4, "abnormal": 2, "pending": 2}),
+        ]
+        assert [point["records"] for point in answer["children"][0]["series"]] == [3, 1, 0, 3]
+        assert [(item["checkpoint_id"], item["records"]) for item in answer["busiest_checkpoints"]] == [
+            (4201, 3),
+            (4301, 3),
+            (4202, 2),
+            (4203, 2),
+            (4302, 1),
+        ]
+        assert [(kind["kind"], kind["records"], kind["abnormal"]) for kind in answer["kinds"]] == [
+            ("community", 5, 0),
+            ("hospital", 3, 1),
+            ("market", 2, 1),
+            ("vehicle", 1, 1),
+        ]
+
+    async def test_by_hour_every_edge_counts_once(
+        self, client: httpx.AsyncClient, day0: datetime, ragged: dict[str, str]
+    ) -> None:
+        answer = await stats(client, admin(7), granularity="hour", **ragged)
+        assert answer["total"] == {"records": 11, "abnormal": 3, "pending": 3}
+        series = answer["series"]
+        assert (series[0]["at"], series[-1]["at"], len(series)) == (
+            (day0 + timedelta(hours=10)).isoformat(),
+            (day0 + timedelta(days=3, hours=15)).isoformat(),
+            3 * 24 + 6,
+        )
+
+        def hour(days: int, hours: int) -> str:
+            return (day0 + timedelta(days=days, hours=hours)).isoformat()
+
+        assert [(point["at"], point["records"]) for point in series if point["records"]] == [
+            (hour(0, 10), 2),
+            (hour(0, 11), 1),
+            (hour(0, 23), 1),
+            (hour(1, 0), 1),
+            (hour(1, 12), 1),
+            (hour(2, 8), 1),
+            (hour(3, 0), 1),
+            (hour(3, 14), 1),
+            (hour(3, 15), 2),
+        ]
+
+    async def test_a_period_inside_one_hour_is_read_from_the_records(
+        self, client: httpx.AsyncClient, day0: datetime, ragged: dict[str, str]
+    ) -> None:
+        params = {"from": moment(day0, 3, 15, 0).isoformat(), "to": moment(day0, 3, 15, 42).isoformat()}
+        answer = await stats(client, admin(42), granularity="hour", **params)
+        assert answer["total"] == {"records": 1, "abnormal": 1, "pending": 0}
+        assert [(point["at"], point["records"]) for point in answer["series"]] == [
+            ((day0 + timedelta(days=3, hours=15)).isoformat(), 1)
+        ]
+
+
+def expected_stats(records: list[Record], caller: int, start: datetime, end: datetime, hourly: bool) -> Json:
+    """What statistics answer, worked out from the records themselves, as grouping the records in SQL did before the
+    rollups."""
+    scope = REGIONS[caller]
+    depth = len(scope.ids) - 1
+
+    def counts(items: list[Record]) -> dict[str, int]:
+        return {
+            "records": len(items),
+            "abnormal": sum(item.status == "abnormal" for item in items),
+            "pending": sum(item.status == "pending" for item in items),
+        }
+
+    chosen = [
+        item
+        for item in records
+        if start <= item.checked_at < end and CHECKPOINTS[item.checkpoint_id].region.path.startswith(scope.path)
+    ]
+    first = start.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+    if not hourly:
+        first = first.replace(hour=0)
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    series = []
+    while first < end:
+        inside = [item for item in chosen if first <= item.checked_at < first + step]
+        series.append((first.isoformat(), counts(inside)))
+        first += step
+    children: dict[int, list[Record]] = {}
+    for item in chosen:
+        ids = CHECKPOINTS[item.checkpoint_id].region.ids
+        children.setdefault(ids[depth + 1] if len(ids) > depth + 1 else caller, []).append(item)
+    by_checkpoint: dict[int, list[Record]] = {}
+    for item in chosen:
+        by_checkpoint.setdefault(item.checkpoint_id, []).append(item)
+    kinds: dict[str, list[Record]] = {}
+    for item in chosen:
+        kinds.setdefault(item.checkpoint_kind, []).append(item)
+    return {
+        "total": counts(chosen),
+        "series": series,
+        "children": {child: counts(items) for child, items in children.items()},
+        "busiest": sorted(
+            ((checkpoint, counts(items)) for checkpoint, items in by_checkpoint.items()),
+            key=lambda pair: (-pair[1]["records"], pair[0]),
+        ),
+        "kinds": {kind: counts(items) for kind, items in kinds.items()},
+    }
+
+
+def seen(answer: Json) -> Json:
+    return {
+        "total": answer["total"],
+        "series": [
+            (point["at"], {name: point[name] for name in ("records", "abnormal", "pending")})
+            for point in answer["series"]
+        ],
+        "children": {child["region_id"]: child["total"] for child in answer["children"]},
+        "busiest": [
+            (item["checkpoint_id"], {name: item[name] for name in ("records", "abnormal", "pending")})
+            for item in answer["busiest_checkpoints"]
+        ],
+        "kinds": {
+            kind["kind"]: {name: kind[name] for name in ("records", "abnormal", "pending")} for kind in answer["kinds"]
+        },
+    }
+
+
+async def test_any_period_counts_what_the_records_hold(
+    client: httpx.AsyncClient, store: RecordsStore, day0: datetime
+) -> None:
+    """Many records at random moments (some right on an hour), and periods with random ends, by day and by hour, at
+    three levels of the tree: the answer is always what counting the records one by one gives."""
+    rng = random.Random(2020)
+    statuses = ["passed"] * 6 + ["pending", "rejected", "abnormal"]
+    records = []
+    for _ in range(240):
+        at = day0 + timedelta(seconds=rng.uniform(-12 * 3600, 5 * 24 * 3600))
+        if rng.random() < 0.15:
+            at = at.replace(minute=0, second=0, microsecond=0)
+        status = rng.choice(statuses)
+        records.append(record(LI, rng.choice(list(CHECKPOINTS)), at.astimezone(UTC), status=status))
+    await store.add(*records)
+    for _ in range(12):
+        start = day0 + timedelta(minutes=rng.randrange(-12 * 60, 2 * 24 * 60))
+        if rng.random() < 0.3:
+            start = start.replace(minute=0)
+        end = start + timedelta(minutes=rng.randrange(1, 4 * 24 * 60))
+        hourly = rng.random() < 0.4
+        caller = rng.choice([1, 7, 42])
+        params: dict[str, str | int] = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "top": 100,
+            "granularity": "hour" if hourly else "day",
+        }
+        answer = await stats(client, admin(caller), **params)
+        assert seen(answer) == expected_stats(records, caller, start, end, hourly), params

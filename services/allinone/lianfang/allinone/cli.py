@@ -99,6 +99,8 @@ def _purge(args: argparse.Namespace) -> None:
         print(f"  records deleted             {purged.records:,}")
         print(f"  check-in keys deleted       {purged.keys:,}")
         print(f"  stray decisions deleted     {purged.decisions:,}")
+        print(f"  hourly counts deleted       {purged.hours:,}")
+        print(f"  daily counts deleted        {purged.days:,}")
 
     asyncio.run(run())
 

@@ -3,20 +3,25 @@
 Bulk statements throughout (one INSERT of many rows, one SELECT with a list of keys), no ORM unit of work: a batch of
 500 check-ins costs a handful of round trips. Statements name their columns and the shard key and join nothing, as the
 records store's sharding rules ask (DESIGN.md, Data).
+
+The rollups (`record_hours`, `record_days`) change in the same transaction as the records they count: a batch adds up
+what it stored and what its decisions moved in Python (`Tally`), then sends one upsert per table, last, so every
+writer locks records before rollup rows and rollup rows in key order.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Delete,
+    Dialect,
     Row,
     String,
     Table,
@@ -27,15 +32,31 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
     update,
 )
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
-from lianfang.common.contracts.records import RecordsBase
+from lianfang.common.contracts.records import ROLLUP_COUNTS, RecordsBase
+from lianfang.common.contracts.rollups import ANCESTRY, DAYS, HOURS, day_of, hour_of, recount, recount_days
 
-__all__ = ["BatchOutcome", "Decision", "KeysTaken", "RecordRow", "RecordsRepository", "oversized", "record_row"]
+__all__ = [
+    "DAYS",
+    "HOURS",
+    "BatchOutcome",
+    "Decision",
+    "KeysTaken",
+    "Raced",
+    "RecordRow",
+    "RecordsRepository",
+    "Tally",
+    "oversized",
+    "record_row",
+]
 
 RECORDS: Table = RecordsBase.metadata.tables["records"]
 KEYS: Table = RecordsBase.metadata.tables["checkin_keys"]
@@ -145,8 +166,173 @@ class BatchOutcome:
         return self
 
 
+# A rollup row's key: city, UTC hour (or Shanghai day), checkpoint, kind.
+HourKey = tuple[str, datetime, int, str]
+DayKey = tuple[str, date, int, str]
+# A rollup row as the tally hands it over: the key, the ancestry, the counts (`_rollup_columns`' order).
+RollupRow = tuple[Any, ...]
+_STATUS_INDEX = {status: index for index, status in enumerate(ROLLUP_COUNTS)}
+_NULLABLE = frozenset(range(5, 9))  # city_id … unit_id: NULL above the checkpoint's level
+
+
+def _rollup_columns(time: str) -> tuple[str, ...]:
+    return ("city_code", time, "checkpoint_id", "checkpoint_kind", *ANCESTRY, *ROLLUP_COUNTS)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a transaction changes in the rollups, per (city, hour, checkpoint, kind): the counts to add, negative for
+    the status a decision moved a record out of, and the checkpoint's ancestry for rows not there yet."""
+
+    counts: dict[HourKey, list[int]] = field(default_factory=dict)
+    places: dict[HourKey, tuple[int | None, ...]] = field(default_factory=dict)
+
+    def _cell(self, record: Mapping[Any, Any]) -> list[int]:
+        key = (record["city_code"], hour_of(record["checked_at"]), record["checkpoint_id"], record["checkpoint_kind"])
+        cell = self.counts.get(key)
+        if cell is None:
+            cell = self.counts[key] = [0] * len(ROLLUP_COUNTS)
+            self.places[key] = tuple(record[name] for name in ANCESTRY)
+        return cell
+
+    def stored(self, record: Mapping[Any, Any]) -> None:
+        cell = self._cell(record)
+        cell[0] += 1
+        cell[_STATUS_INDEX[record["status"]]] += 1
+
+    def moved(self, record: Mapping[Any, Any], status: str) -> None:
+        """A decision changed a stored record's status from the one in `record` to `status`."""
+        if status == record["status"]:
+            return
+        cell = self._cell(record)
+        cell[_STATUS_INDEX[record["status"]]] -= 1
+        cell[_STATUS_INDEX[status]] += 1
+
+    def hours(self) -> list[RollupRow]:
+        """The rows of `record_hours` to add, in key order (so that two writers lock shared rows in the same order)."""
+        places = self.places
+        return [(*key, *places[key], *counts) for key, counts in sorted(self.counts.items()) if any(counts)]
+
+    def days(self) -> list[RollupRow]:
+        summed: dict[DayKey, list[int]] = {}
+        places: dict[DayKey, tuple[int | None, ...]] = {}
+        for (city_code, hour, checkpoint_id, kind), counts in self.counts.items():
+            key = (city_code, day_of(hour), checkpoint_id, kind)
+            cell = summed.get(key)
+            if cell is None:
+                summed[key] = list(counts)
+                places[key] = self.places[city_code, hour, checkpoint_id, kind]
+            else:
+                for index, count in enumerate(counts):
+                    cell[index] += count
+        return [(*key, *places[key], *counts) for key, counts in sorted(summed.items()) if any(counts)]
+
+
+def _compile(dialect: Dialect, statement: Insert, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """An INSERT's SQL for the driver, and the columns in the order it binds them."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    order = tuple(compiled.positiontup or ())
+    if sorted(order) != sorted(columns):
+        raise RuntimeError(f"{compiled.string!r} binds {order}, not {columns}")
+    return compiled.string, order
+
+
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """An INSERT compiled once per dialect and set of columns and run with plain lists, each value through its column
+    type's processor for the dialect (a UUID to its stored text, a time to naive UTC): SQLAlchemy's own handling of
+    each row of a 500-row batch (a dict per row, then each value) costs the writer more than the database's work."""
+
+    sql: str
+    order: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def of(cls, dialect: Dialect, table: Table, statement: Insert, columns: Sequence[str]) -> _Insert:
+        sql, order = _compile(dialect, statement, columns)
+        processors = tuple(
+            (position, process)
+            for position, name in enumerate(order)
+            if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        )
+        return cls(sql, order, processors)
+
+    def values(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        order, processors = self.order, self.processors
+        converted = []
+        for row in rows:
+            values = [row[name] for name in order]
+            for position, process in processors:
+                if (value := values[position]) is not None:
+                    values[position] = process(value)
+            converted.append(tuple(values))
+        return converted
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], _Insert] = {}
+
+
+def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Insert:
+    key = (dialect.name, table.name, columns)
+    if (found := _INSERTS.get(key)) is None:
+        found = _INSERTS[key] = _Insert.of(dialect, table, insert(table), columns)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Upsert:
+    """A rollup INSERT that adds its counts to a row already there (its ancestry stays as it is), compiled once per
+    dialect and set of columns like `_Insert`, for the tally's tuples."""
+
+    sql: str
+    # Where each bound parameter is in a `RollupRow`, and how the time (column 1) becomes what the driver takes.
+    picks: tuple[int, ...]
+    time: Callable[[Any], Any] | None
+
+    def rows(self, rows: Sequence[RollupRow]) -> list[tuple[Any, ...]]:
+        picks, time = self.picks, self.time
+        if time is not None:
+            rows = [(row[0], time(row[1]), *row[2:]) for row in rows]
+        return [tuple(row[index] for index in picks) for row in rows]
+
+
+_UPSERTS: dict[tuple[str, str, tuple[int, ...]], _Upsert] = {}
+
+
+def _upsert(dialect: Dialect, table: Table, kept: tuple[int, ...]) -> _Upsert:
+    """The upsert of `table` binding the columns at `kept` of its `RollupRow`."""
+    key = (dialect.name, table.name, kept)
+    if (found := _UPSERTS.get(key)) is not None:
+        return found
+    statement: Insert
+    if dialect.name == "mysql":
+        on_mysql = mysql.insert(table)
+        statement = on_mysql.on_duplicate_key_update(
+            {name: table.c[name] + on_mysql.inserted[name] for name in ROLLUP_COUNTS}
+        )
+    else:
+        on_sqlite = sqlite.insert(table)
+        statement = on_sqlite.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns],
+            set_={name: table.c[name] + on_sqlite.excluded[name] for name in ROLLUP_COUNTS},
+        )
+    names = _rollup_columns("hour" if table is HOURS else "day")
+    sql, order = _compile(dialect, statement, [names[index] for index in kept])
+    found = _UPSERTS[key] = _Upsert(
+        sql,
+        tuple(names.index(name) for name in order),
+        # The dialect's own form: SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text, which its comparisons rely on.
+        table.c[names[1]].type.dialect_impl(dialect).bind_processor(dialect),
+    )
+    return found
+
+
 class KeysTaken(Exception):
     """A check-in of the batch was stored before: the INSERT of the client keys failed, and the transaction with it."""
+
+
+class Raced(Exception):
+    """Another writer decided a record between this transaction's read and its update: roll back and try again."""
 
 
 class RecordsRepository:
@@ -167,6 +353,7 @@ class RecordsRepository:
         Raises `KeysTaken` when a check-in of the batch was stored before, unless `check_first`: roll back and call
         again with it (see `_claim_keys`)."""
         outcome = BatchOutcome()
+        tally = Tally()
         fresh = await self._claim_keys(records, check_first=check_first)
         outcome.duplicates = len(records) - len(fresh)
         arriving = {(row["city_code"], row["id"]): row for row in fresh}
@@ -198,23 +385,27 @@ class RecordsRepository:
 
         if fresh:
             # Columns NULL in every row are left out: MariaDB's bulk protocol wants a type for each column it is sent.
-            columns = [
+            columns = tuple(
                 name for name in _RECORD_COLUMNS if name in _NOT_NULL or any(row[name] is not None for row in fresh)
-            ]
-            await self.connection.execute(
-                insert(RECORDS), [{name: row[name] for name in columns} | {"stored_at": now} for row in fresh]
             )
+            for row in fresh:
+                row["stored_at"] = now
+            stored = _insert(self.connection.dialect, RECORDS, columns)
+            await self.connection.exec_driver_sql(stored.sql, stored.values(fresh))
             outcome.stored = len(fresh)
+            for row in fresh:
+                tally.stored(row)
         if waiting:
             await self._delete_pending(waiting)
 
         newest = _newest(later)
         outcome.decisions_stale += len(later) - len(newest)
-        applied, stale, missing = await self._apply_to_stored(newest)
+        applied, stale, missing = await self._apply_to_stored(newest, tally)
         outcome.decisions_applied += applied
         outcome.decisions_stale += stale
         outcome.decisions_deferred, stale = await self._defer(missing, now=now)
         outcome.decisions_stale += stale
+        await self.add_to_rollups(tally)
         return outcome
 
     async def apply_pending(self, *, received_before: datetime, limit: int = 500) -> int:
@@ -232,11 +423,27 @@ class RecordsRepository:
             (row.city_code, row.record_id): Decision(row.status, row.decided_by, row.decided_at, row.reason)
             for row in rows
         }
-        applied, _, missing = await self._apply_to_stored(waiting)
+        tally = Tally()
+        applied, _, missing = await self._apply_to_stored(waiting, tally)
         found = {key: decision for key, decision in waiting.items() if key not in missing}
         if found:
             await self._delete_pending(found)
+        await self.add_to_rollups(tally)
         return applied
+
+    async def add_to_rollups(self, tally: Tally) -> None:
+        """Add the tally to `record_hours` and `record_days`: one upsert each (in key order, so that two writers lock
+        shared rows in the same order). Columns NULL in every row are left out, as for records."""
+        for table, rows in ((HOURS, tally.hours()), (DAYS, tally.days())):
+            if not rows:
+                continue
+            kept = tuple(
+                index
+                for index in range(len(rows[0]))
+                if index not in _NULLABLE or any(row[index] is not None for row in rows)
+            )
+            upsert = _upsert(self.connection.dialect, table, kept)
+            await self.connection.exec_driver_sql(upsert.sql, upsert.rows(rows))
 
     async def provinces(self) -> list[int]:
         """The provinces records are stored under: one in most deployments. Read from the head of their index."""
@@ -248,6 +455,27 @@ class RecordsRepository:
         `(province_id, checked_at)` index, oldest first. Answers how many went."""
         condition = (RECORDS.c.province_id == province_id) & (RECORDS.c.checked_at < before)
         return await self._delete_bounded(RECORDS, condition, limit)
+
+    async def rollup_provinces(self) -> list[int]:
+        """The provinces with counts in either rollup: some may have no records left."""
+        statement = union(select(HOURS.c.province_id).distinct(), select(DAYS.c.province_id).distinct())
+        return sorted(int(province) for province in (await self.connection.execute(statement)).scalars())
+
+    async def purge_hours(self, province_id: int, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` hourly counts of the province for hours that start before `before`."""
+        condition = (HOURS.c.province_id == province_id) & (HOURS.c.hour < before)
+        return await self._delete_bounded(HOURS, condition, limit)
+
+    async def purge_days(self, province_id: int, *, before: date, limit: int) -> int:
+        condition = (DAYS.c.province_id == province_id) & (DAYS.c.day < before)
+        return await self._delete_bounded(DAYS, condition, limit)
+
+    async def recount_hour(self, province_id: int, hour: datetime) -> None:
+        """Count the province's records of one hour again (and its day from its hours)."""
+        await recount(self.connection, province_id, hour, hour + _HOUR)
+
+    async def recount_day(self, province_id: int, day: date) -> None:
+        await recount_days(self.connection, province_id, day, day)
 
     async def purge_keys(self, *, before: datetime, limit: int) -> int:
         return await self._delete_bounded(KEYS, KEYS.c.checked_at < before, limit)
@@ -297,8 +525,9 @@ class RecordsRepository:
             }
             for row in unique.values()
         ]
+        claim = _insert(self.connection.dialect, KEYS, _KEY_COLUMNS)
         try:
-            await self.connection.execute(insert(KEYS), keys)
+            await self.connection.exec_driver_sql(claim.sql, claim.values(keys))
         except IntegrityError as error:
             if check_first:
                 raise  # another worker claimed a key since we looked: the batch is tried again
@@ -332,36 +561,50 @@ class RecordsRepository:
             )
 
     async def _apply_to_stored(
-        self, decisions: Mapping[RecordKey, Decision]
+        self, decisions: Mapping[RecordKey, Decision], tally: Tally
     ) -> tuple[int, int, dict[RecordKey, Decision]]:
-        """Update the stored records these decisions are newer than; answers how many were applied, how many were
-        stale, and the decisions whose record is not stored."""
+        """Update the stored records these decisions are newer than, and move their counts in the tally from the
+        status they had to the new one; answers how many were applied, how many were stale, and the decisions whose
+        record is not stored.
+
+        On MySQL the records are read FOR UPDATE: the status read is the one the UPDATE replaces, however many workers
+        decide at once, so a count moves once. SQLite takes its write lock only at the UPDATE (the driver begins a
+        transaction at the first write), so another writer may change a record in between: the UPDATE then leaves
+        it alone and `Raced` rolls the batch back, to be tried again."""
         if not decisions:
             return 0, 0, {}
         # Found by id and city, then updated with the stored `checked_at`, so MySQL prunes to one partition.
         stored = {
-            (row.city_code, row.id): (row.checked_at, row.decided_at)
+            (row.city_code, row.id): row._mapping
             async for row in self._select_by_keys(
-                [RECORDS.c.id, RECORDS.c.city_code, RECORDS.c.checked_at, RECORDS.c.decided_at],
+                _DECIDED_COLUMNS,
                 (RECORDS.c.id, RECORDS.c.city_code),
-                [(record_id, city_code) for city_code, record_id in decisions],
+                sorted((record_id, city_code) for city_code, record_id in decisions),
+                lock=True,
             )
         }
-        updates = [
-            {
-                "b_id": record_id,
-                "b_city_code": city_code,
-                "b_checked_at": stored[city_code, record_id][0],
-                "b_status": decision.status,
-                "b_decided_by": decision.decided_by,
-                "b_decided_at": decision.decided_at,
-                "b_reason": decision.reason,
-            }
-            for (city_code, record_id), decision in decisions.items()
-            if (city_code, record_id) in stored and decision.supersedes(stored[city_code, record_id][1])
-        ]
+        updates = []
+        for (city_code, record_id), decision in decisions.items():
+            record = stored.get((city_code, record_id))
+            if record is None or not decision.supersedes(record["decided_at"]):
+                continue
+            tally.moved(record, decision.status)
+            updates.append(
+                {
+                    "b_id": record_id,
+                    "b_city_code": city_code,
+                    "b_checked_at": record["checked_at"],
+                    "b_old_status": record["status"],
+                    "b_status": decision.status,
+                    "b_decided_by": decision.decided_by,
+                    "b_decided_at": decision.decided_at,
+                    "b_reason": decision.reason,
+                }
+            )
         if updates:
-            await self.connection.execute(_UPDATE_DECISION, updates)
+            result = await self.connection.execute(_UPDATE_DECISION, updates)
+            if result.rowcount != len(updates):
+                raise Raced(f"{len(updates) - result.rowcount} of {len(updates)} decided records changed meanwhile")
         missing = {key: decision for key, decision in decisions.items() if key not in stored}
         return len(updates), len(decisions) - len(missing) - len(updates), missing
 
@@ -410,10 +653,18 @@ class RecordsRepository:
         return len(new) + len(newer), len(decisions) - len(new) - len(newer)
 
     async def _select_by_keys(
-        self, columns: Sequence[ColumnElement[Any]], key: tuple[ColumnElement[Any], ...], values: list[tuple[Any, ...]]
+        self,
+        columns: Sequence[ColumnElement[Any]],
+        key: tuple[ColumnElement[Any], ...],
+        values: list[tuple[Any, ...]],
+        *,
+        lock: bool = False,
     ) -> AsyncIterator[Row[Any]]:
         for chunk in _chunks(values):
-            result = await self.connection.execute(select(*columns).where(tuple_(*key).in_(chunk)))
+            statement = select(*columns).where(tuple_(*key).in_(chunk))
+            if lock:
+                statement = statement.with_for_update()
+            result = await self.connection.execute(statement)
             for row in result:
                 yield row
 
@@ -434,6 +685,24 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
         yield values[start : start + _CHUNK]
 
 
+_HOUR = timedelta(hours=1)
+_KEY_COLUMNS = ("city_code", "client_key", "record_id", "checked_at")
+# What a decision needs of its record: where to find it, the decision it carries, and its rollup row's key and place.
+_DECIDED_COLUMNS = [
+    RECORDS.c[name]
+    for name in (
+        "id",
+        "city_code",
+        "checked_at",
+        "decided_at",
+        "status",
+        "checkpoint_id",
+        "checkpoint_kind",
+        *ANCESTRY,
+    )
+]
+
+
 def _newer_than_stored(column: ColumnElement[Any]) -> ColumnElement[bool]:
     return or_(column.is_(None), column < bindparam("b_decided_at"))
 
@@ -446,6 +715,8 @@ _UPDATE_DECISION = (
         RECORDS.c.checked_at == bindparam("b_checked_at"),
         # Again in SQL: another worker may have applied a newer decision since the SELECT.
         _newer_than_stored(RECORDS.c.decided_at),
+        # The status whose count the tally moves: a record changed since it was read is not updated (see `Raced`).
+        RECORDS.c.status == bindparam("b_old_status"),
     )
     .values(
         status=bindparam("b_status"),

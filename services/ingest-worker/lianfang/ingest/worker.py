@@ -296,14 +296,17 @@ class IngestWorker:
             except Exception as error:
                 log.warning("cannot purge the records past the retention period (%s)", describe(error))
             else:
-                if purged.partitions or purged.records or purged.keys or purged.decisions:
+                if any((purged.partitions, purged.records, purged.keys, purged.decisions, purged.hours, purged.days)):
                     log.info(
-                        "purged before %s: partitions %s, %d records, %d check-in keys, %d stray decisions",
+                        "purged before %s: partitions %s, %d records, %d check-in keys, %d stray decisions, "
+                        "%d hourly and %d daily counts",
                         purged.before.isoformat(),
                         ", ".join(purged.partitions) or "none",
                         purged.records,
                         purged.keys,
                         purged.decisions,
+                        purged.hours,
+                        purged.days,
                     )
             await asyncio.sleep(RETENTION_SECONDS)
 

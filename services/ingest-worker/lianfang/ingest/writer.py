@@ -39,6 +39,7 @@ from lianfang.ingest.messages import Rejected, RejectionKind, UnreadablePart, re
 from lianfang.ingest.repository import (
     BatchOutcome,
     KeysTaken,
+    Raced,
     RecordRow,
     RecordsRepository,
     oversized,
@@ -60,6 +61,8 @@ __all__ = [
 
 log = logging.getLogger("lianfang.ingest")
 _NO_LOCK = nullcontext()
+# Tries of a batch that races another writer's decision before the failure is the worker's (a pause, then again).
+_RACES_RETRIED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asynci
         try:
             outcome, unstorable = await _store(engine, messages)
         except Exception as error:
-            if not isinstance(error, SQLAlchemyError | OSError):
+            if not isinstance(error, SQLAlchemyError | OSError | Raced):
                 # Neither the database nor the network: a bug, whose traceback is wanted where it happened.
                 log.exception("writing a batch failed unexpectedly")
             raise StoreDown(describe(error), refused) from error
@@ -184,13 +187,22 @@ async def _store(engine: AsyncEngine, messages: Sequence[_Message]) -> tuple[Bat
 async def _commit(engine: AsyncEngine, messages: Sequence[_Message]) -> BatchOutcome:
     records = [message.row for message in messages if message.row is not None]
     decisions = [message.event for message in messages if isinstance(message.event, CheckinDecided)]
-    try:
-        async with engine.begin() as connection:
-            return await RecordsRepository(connection).store(records, decisions, now=utcnow())
-    except KeysTaken:
-        # Some of the batch was stored before (a redelivery, a retried check-in): again, looking the keys up first.
-        async with engine.begin() as connection:
-            return await RecordsRepository(connection).store(records, decisions, now=utcnow(), check_first=True)
+    check_first = False
+    races = 0
+    while True:
+        try:
+            async with engine.begin() as connection:
+                return await RecordsRepository(connection).store(
+                    records, decisions, now=utcnow(), check_first=check_first
+                )
+        except KeysTaken:
+            # Some of the batch was stored before (a redelivery, a retried check-in): again, looking the keys up first.
+            check_first = True
+        except Raced:
+            # Another writer decided one of the batch's records meanwhile: again at once, reading what it wrote.
+            races += 1
+            if races == _RACES_RETRIED:
+                raise
 
 
 def bound_lock_waits(database: Database, seconds: int) -> None:

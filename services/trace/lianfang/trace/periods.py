@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
+from lianfang.common.contracts.rollups import day_of, day_start, hour_of
 from lianfang.common.errors import ValidationFailed
 
-__all__ = ["CHINA", "Period", "resolve_period", "shown"]
+__all__ = ["CHINA", "Period", "Split", "resolve_period", "shown", "split"]
 
 # Mainland China has kept UTC+8 without daylight saving since 1991, so a fixed offset needs no tz database.
 CHINA: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -43,3 +44,40 @@ def resolve_period(
 
 def shown(moment: datetime) -> datetime:
     return moment.astimezone(CHINA)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A period cut along what counts each part: the whole Shanghai days from `days[0]` to `days[1]` (excluded), the
+    whole hours of `hours`, and the `minutes` before the first whole hour and after the last (at most two periods
+    each: one at either end)."""
+
+    days: tuple[date, date] | None
+    hours: tuple[Period, ...]
+    minutes: tuple[Period, ...]
+
+
+def _nonempty(*periods: Period) -> tuple[Period, ...]:
+    return tuple(period for period in periods if period.start < period.end)
+
+
+def split(period: Period, *, days: bool) -> Split:
+    """Where a period's records are counted: from 10:17 to three days later 15:42 (Shanghai), by day, is 10:17–11:00
+    from the records, 11:00–24:00 from the hours, two whole days from the days, 00:00–15:00 from the hours again and
+    15:00–15:42 from the records. Without `days`, everything between the first and the last whole hour is hours."""
+    start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
+    first_hour = hour_of(start)
+    if first_hour < start:
+        first_hour += timedelta(hours=1)
+    last_hour = hour_of(end)
+    if last_hour <= first_hour:
+        return Split(None, (), (Period(start, end),))
+    minutes = _nonempty(Period(start, first_hour), Period(last_hour, end))
+    if days:
+        first_day, end_day = day_of(first_hour), day_of(last_hour)
+        if day_start(first_day) < first_hour:
+            first_day += timedelta(days=1)
+        if first_day < end_day:
+            hours = _nonempty(Period(first_hour, day_start(first_day)), Period(day_start(end_day), last_hour))
+            return Split((first_day, end_day), hours, minutes)
+    return Split(None, (Period(first_hour, last_hour),), minutes)

@@ -24,13 +24,19 @@ def depth_of(region_path: str) -> int:
 class Scope:
     region_id: int
     depth: int
+    # The ids of the path from the province down to the region itself.
+    lineage: tuple[int, ...] = ()
+
+    @property
+    def city_id(self) -> int | None:
+        return self.lineage[1] if len(self.lineage) > 1 else None
 
     @classmethod
     def of(cls, region_id: int, region_path: str) -> Scope:
         depth = depth_of(region_path)
         if not 0 <= depth < LEVEL_COUNT:
             raise ValueError(f"region path {region_path!r} is deeper than the records store's ancestry")
-        return cls(region_id, depth)
+        return cls(region_id, depth, tuple(int(part) for part in region_path.strip("/").split("/")))
 
     @classmethod
     def of_caller(cls, caller: AdminPrincipal) -> Scope:

@@ -4,19 +4,23 @@ Rules of DESIGN.md (Data) that keep it shardable by MyCat, Vitess or ShardingSph
 `city_code`; every unique key includes it (and, for the monthly partitions on MySQL, `checked_at`); ids are UUIDv7 made by
 the application; no auto-increment; no joins across sharded tables (records name their checkpoint and regions by id, the
 names live in the registry).
+
+`record_hours` and `record_days` are the records counted per checkpoint, UTC hour and Asia/Shanghai day, kept by the
+worker in the transaction that stores or decides the records (`lianfang.common.contracts.rollups` says how each row
+follows from `records`): statistics read a city's month from about 856 × 30 rows instead of millions of records.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, Integer, Numeric, String, Text, Uuid
+from sqlalchemy import Date, Index, Integer, Numeric, PrimaryKeyConstraint, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
 
-__all__ = ["CheckinKey", "PendingDecision", "Record", "RecordsBase"]
+__all__ = ["ROLLUP_COUNTS", "CheckinKey", "PendingDecision", "Record", "RecordDay", "RecordHour", "RecordsBase"]
 
 
 class RecordsBase(DeclarativeBase):
@@ -105,3 +109,63 @@ class PendingDecision(RecordsBase):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The counts of a rollup row: every record, and the records of each status (which add up to `records`).
+ROLLUP_COUNTS = ("records", "passed", "pending", "rejected", "abnormal")
+
+
+class _Rollup:
+    """What an hour's and a day's row have in common: the checkpoint's shard key, ancestry and kind, and the counts.
+
+    The key is (city_code, time, checkpoint_id, checkpoint_kind): the shard key first, then the time, so the rows of a
+    city's hour or day lie together and an index walks them in order. The kind is part of the key because a checkpoint's
+    kind may change (statistics per kind count each record under the kind it was stored with); its region, and so its
+    ancestry, never does.
+
+    Two indexes besides the key: `(province_id, <time>)` for a province, `(city_id, <time>)` for a city and everything
+    below it (a county's scope is its city's range narrowed to its `county_id`, a month of a city being some 25,000
+    rows). An index per level doubled what the worker's upserts cost MariaDB (some 14 ms of its CPU per 500-message
+    batch of the drain bench's events, against 7 ms) to save a few milliseconds a query."""
+
+    city_code: Mapped[str] = mapped_column(String(4), sort_order=-2)
+    checkpoint_id: Mapped[int] = mapped_column(Integer)
+    checkpoint_kind: Mapped[str] = mapped_column(String(16))
+    province_id: Mapped[int] = mapped_column(Integer)
+    city_id: Mapped[int | None] = mapped_column(Integer)
+    county_id: Mapped[int | None] = mapped_column(Integer)
+    township_id: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(Integer)
+    records: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    abnormal: Mapped[int] = mapped_column(Integer)
+
+
+class RecordHour(_Rollup, RecordsBase):
+    """A checkpoint's records checked in during one UTC hour (`hour` is its start), by their current status."""
+
+    __tablename__ = "record_hours"
+    __table_args__ = (
+        PrimaryKeyConstraint("city_code", "hour", "checkpoint_id", "checkpoint_kind"),
+        Index("ix_record_hours_province_hour", "province_id", "hour"),
+        Index("ix_record_hours_city_hour", "city_id", "hour"),
+    )
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=-1)
+
+
+class RecordDay(_Rollup, RecordsBase):
+    """A checkpoint's records checked in during one Asia/Shanghai day (UTC+8, no daylight saving): the sum of its 24
+    hours from 16:00 UTC the day before."""
+
+    __tablename__ = "record_days"
+    __table_args__ = (
+        PrimaryKeyConstraint("city_code", "day", "checkpoint_id", "checkpoint_kind"),
+        Index("ix_record_days_province_day", "province_id", "day"),
+        Index("ix_record_days_city_day", "city_id", "day"),
+    )
+
+    day: Mapped[date] = mapped_column(Date, sort_order=-1)

@@ -36,9 +36,11 @@ class shanghai_bucket(FunctionElement[str]):  # noqa: N801 (named like the SQL f
 
 @compiles(shanghai_bucket, "sqlite")
 def _sqlite(element: shanghai_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    # The stored text cut to whole seconds first: SQLite's date functions round to the millisecond, which would put
+    # 10:59:59.9999 in the hour (or the day) after.
     column, pattern = element.clauses
     kw["literal_binds"] = True
-    return f"strftime({compiler.process(pattern, **kw)}, {compiler.process(column, **kw)}, '+8 hours')"
+    return f"strftime({compiler.process(pattern, **kw)}, substr({compiler.process(column, **kw)}, 1, 19), '+8 hours')"
 
 
 @compiles(shanghai_bucket, "mysql")

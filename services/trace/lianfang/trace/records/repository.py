@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -108,6 +108,10 @@ def _in_scope(scope: Scope, *, drives: bool = True) -> ColumnElement[bool]:
 
 def _within(period: Period) -> ColumnElement[bool]:
     return and_(Record.checked_at >= period.start, Record.checked_at < period.end)
+
+
+def _within_any(periods: Sequence[Period]) -> ColumnElement[bool]:
+    return or_(*(_within(period) for period in periods))
 
 
 def _child_of(scope: Scope) -> list[InstrumentedAttribute[Any]]:
@@ -230,12 +234,17 @@ class RecordRepository:
             found.update((row[0], Sealed(*row[1:])) for row in await self.session.execute(statement))
         return found
 
-    async def counts_by_bucket(self, scope: Scope, period: Period, pattern: str) -> list[BucketCounts]:
-        """Counts per sub-region and Shanghai day or hour (`buckets.DAY`, `buckets.HOUR`): one range scan of the
-        scope's `(<column>, checked_at)` index, grouped in the database."""
+    async def counts_by_bucket(self, scope: Scope, periods: Sequence[Period], pattern: str) -> list[BucketCounts]:
+        """Counts per sub-region and Shanghai day or hour (`buckets.DAY`, `buckets.HOUR`) of the records in the periods
+        (statistics ask only for the minutes at a period's ends, the rollups count the rest): a range scan of the
+        scope's `(<column>, checked_at)` index per period, grouped in the database."""
+        if not periods:
+            return []
         child = _child_of(scope)
         bucket = shanghai_bucket(Record.checked_at, pattern)
-        statement = select(*_COUNTS, bucket, *child).where(_in_scope(scope), _within(period)).group_by(bucket, *child)
+        statement = (
+            select(*_COUNTS, bucket, *child).where(_in_scope(scope), _within_any(periods)).group_by(bucket, *child)
+        )
         return [
             BucketCounts(
                 int(records), int(abnormal), int(pending), child_id=child_id[0] if child_id else None, bucket=at
@@ -243,12 +252,14 @@ class RecordRepository:
             for records, abnormal, pending, at, *child_id in await self.session.execute(statement)
         ]
 
-    async def counts_by_checkpoint(self, scope: Scope, period: Period) -> list[CheckpointCounts]:
-        """Counts per checkpoint (a checkpoint lies in one region, so also in one sub-region and of one kind): the
-        second range scan of statistics, from which the totals, the busiest checkpoints and the kinds follow."""
+    async def counts_by_checkpoint(self, scope: Scope, periods: Sequence[Period]) -> list[CheckpointCounts]:
+        """Counts per checkpoint and kind (a checkpoint lies in one region, so also in one sub-region) of the records in
+        the periods, from which the totals, the busiest checkpoints and the kinds follow."""
+        if not periods:
+            return []
         child = _child_of(scope)
         keys = (Record.checkpoint_id, Record.checkpoint_kind, Record.region_id, *child)
-        statement = select(*_COUNTS, *keys).where(_in_scope(scope), _within(period)).group_by(*keys)
+        statement = select(*_COUNTS, *keys).where(_in_scope(scope), _within_any(periods)).group_by(*keys)
         return [
             CheckpointCounts(
                 int(records),

@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal
 from lianfang.trace.deps import TraceParts
-from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.periods import Period, resolve_period, shown, split
 from lianfang.trace.records.buckets import DAY, HOUR
-from lianfang.trace.records.repository import Counts, RecordRepository
+from lianfang.trace.records.repository import BucketCounts, CheckpointCounts, Counts, RecordRepository
 from lianfang.trace.records.schemas import kind_label
-from lianfang.trace.scope import scope_for
+from lianfang.trace.scope import Scope, scope_for
+from lianfang.trace.stats.repository import StatsRepository
 from lianfang.trace.stats.schemas import (
     CheckpointStatsOut,
     CountsOut,
@@ -40,6 +41,29 @@ def _buckets(period: Period, granularity: Granularity) -> list[datetime]:
     return starts
 
 
+def _per_checkpoint(parts: Iterable[CheckpointCounts]) -> list[CheckpointCounts]:
+    """The counts of each checkpoint (and kind) added up over the parts of the period they came from."""
+    totals: dict[tuple[int, str, int, int | None], list[int]] = {}
+    for item in parts:
+        cell = totals.setdefault((item.checkpoint_id, item.checkpoint_kind, item.region_id, item.child_id), [0, 0, 0])
+        cell[0] += item.records
+        cell[1] += item.abnormal
+        cell[2] += item.pending
+    return [
+        CheckpointCounts(
+            records,
+            abnormal,
+            pending,
+            checkpoint_id=checkpoint_id,
+            checkpoint_kind=kind,
+            region_id=region,
+            child_id=child,
+        )
+        for (checkpoint_id, kind, region, child), (records, abnormal, pending) in totals.items()
+        if records
+    ]
+
+
 def _sum(counts: Iterable[Counts]) -> CountsOut:
     total = CountsOut(records=0, abnormal=0, pending=0)
     for item in counts:
@@ -55,18 +79,42 @@ class StatsService:
         self.caller = caller
         self.token = token
         self.records = RecordRepository(session)
+        self.rollups = StatsRepository(session)
+
+    async def _by_bucket(self, scope: Scope, period: Period, granularity: Granularity) -> list[BucketCounts]:
+        """Counts per sub-region and day (or hour), several items for the same day when its parts come from different
+        tables: the whole days from the daily rollup, whole hours from the hourly one, the minutes at the period's ends
+        from the records."""
+        pattern = _PATTERN[granularity]
+        parts = split(period, days=granularity is Granularity.day)
+        counts = await self.records.counts_by_bucket(scope, parts.minutes, pattern)
+        counts += await self.rollups.hours_by_bucket(scope, parts.hours, pattern)
+        if parts.days:
+            counts += await self.rollups.days_by_bucket(scope, *parts.days)
+        return counts
+
+    async def _by_checkpoint(self, scope: Scope, period: Period) -> list[CheckpointCounts]:
+        """Counts per checkpoint, from whole days where the period has them whatever its granularity."""
+        parts = split(period, days=True)
+        counts = await self.records.counts_by_checkpoint(scope, parts.minutes)
+        counts += await self.rollups.hours_by_checkpoint(scope, parts.hours)
+        if parts.days:
+            counts += await self.rollups.days_by_checkpoint(scope, *parts.days)
+        return _per_checkpoint(counts)
 
     async def stats(
         self, *, region_id: int | None, start: datetime, end: datetime | None, granularity: Granularity, top: int
     ) -> StatsOut:
-        """Totals and series of a region and of each sub-region with records, both grouped in the database by two range
-        scans of the region's `(<column>, checked_at)` index; names come from the registry afterwards."""
+        """Totals and series of a region and of each sub-region with records, grouped in the database along the
+        region's index of each rollup (and of the records for the minutes at the period's ends); names come from the
+        registry afterwards. The answer is what grouping the records themselves would give: the rollups count them,
+        decisions included, in the transactions that store and decide them (DESIGN-NOTES, Records and trace)."""
         settings = self.parts.settings
         longest = settings.max_period_days if granularity is Granularity.day else settings.stats_max_hourly_days
         period = resolve_period(start, end, default_days=longest, max_days=longest)
         scope = await scope_for(self.caller, region_id, self.parts.directory, self.token)
-        by_bucket = await self.records.counts_by_bucket(scope, period, _PATTERN[granularity])
-        by_checkpoint = await self.records.counts_by_checkpoint(scope, period)
+        by_bucket = await self._by_bucket(scope, period, granularity)
+        by_checkpoint = await self._by_checkpoint(scope, period)
 
         buckets = _buckets(period, granularity)
         pattern = _PATTERN[granularity]
