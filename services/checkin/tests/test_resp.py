@@ -80,6 +80,20 @@ class TestParsing:
         with pytest.raises(TypeError):
             encode_command(("SET", "k", True))
 
+    def test_arguments_seen_before_encode_the_same(self) -> None:
+        """Short strings and integers are remembered once encoded; booleans and floats, equal to some integers, are not."""
+        first = [encode_command(("EXPIRE", "k", 1)), encode_command(("SET", "k", 36.0))]
+        again = [encode_command(("EXPIRE", "k", 1)), encode_command(("SET", "k", 36.0))]
+
+        assert (
+            first
+            == again
+            == [b"*3\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$1\r\n1\r\n", b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\n36.0\r\n"]
+        )
+        assert encode_command(("SET", "k", 36)).endswith(b"$2\r\n36\r\n")
+        with pytest.raises(TypeError):
+            encode_command(("SET", "k", True))
+
 
 @pytest.mark.usefixtures("backend")
 class TestPipelinedRedis:

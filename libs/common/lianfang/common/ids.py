@@ -17,6 +17,7 @@ _sequence = 0
 def uuid7() -> uuid.UUID:
     """A UUIDv7; ids made in the same millisecond by one process still sort in creation order (12-bit counter)."""
     global _last_ms, _sequence
+    random = int.from_bytes(os.urandom(10))  # one system call for both random parts
     with _lock:
         ms = time.time_ns() // 1_000_000
         if ms <= _last_ms:
@@ -27,9 +28,9 @@ def uuid7() -> uuid.UUID:
             ms = _last_ms
         else:
             _last_ms = ms
-            _sequence = int.from_bytes(os.urandom(2)) & 0x3FF  # random start leaves room to count up
+            _sequence = random >> 64 & 0x3FF  # random start leaves room to count up
         sequence = _sequence
-    tail = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
+    tail = random & 0x3FFF_FFFF_FFFF_FFFF
     value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0b10 << 62 | tail
     return uuid.UUID(int=value)
 

@@ -56,23 +56,39 @@ def _argument(value: bytes | str | int | float) -> bytes:
     return repr(value).encode()
 
 
+# Encoded arguments that come back batch after batch — command names, options, expiry times — by value.
+_SHORT_ARGUMENTS: dict[str | int | float, tuple[type, bytes]] = {}
+# Bytes of an encoded argument: `$5\r\nLTRIM\r\n` is 11.
+_SHORT: Final = 20
+_SHORT_KEPT: Final = 1_000
+
+
+def _bulk(argument: bytes) -> bytes:
+    return b"$%d\r\n%b\r\n" % (len(argument), argument)
+
+
 def encode_commands(commands: Sequence[Command]) -> bytes:
-    """The commands as one RESP2 payload: a batch of a dozen commands is encoded on every check-in, so strings and bytes,
-    nearly every argument, take a fast path."""
+    """The commands as one RESP2 payload. A batch of a dozen commands is encoded on every check-in, so bytes go out as
+    they are and short strings and integers (names, options, times) are encoded once and remembered."""
     parts: list[bytes] = []
     append = parts.append
     for command in commands:
         append(b"*%d\r\n" % len(command))
         for value in command:
-            if isinstance(value, str):
-                argument = value.encode()
-            elif isinstance(value, bytes):
-                argument = value
+            if isinstance(value, bytes):
+                append(b"$%d\r\n" % len(value))
+                append(value)
+                append(_CRLF)
+                continue
+            # An argument is remembered with its type: True == 1 and 36.0 == 36 as keys, yet they encode otherwise.
+            remembered = _SHORT_ARGUMENTS.get(value)
+            if remembered is not None and remembered[0] is value.__class__:
+                encoded = remembered[1]
             else:
-                argument = _argument(value)
-            append(b"$%d\r\n" % len(argument))
-            append(argument)
-            append(_CRLF)
+                encoded = _bulk(_argument(value))
+                if len(encoded) <= _SHORT and len(_SHORT_ARGUMENTS) < _SHORT_KEPT:
+                    _SHORT_ARGUMENTS[value] = (value.__class__, encoded)
+            append(encoded)
     return b"".join(parts)
 
 

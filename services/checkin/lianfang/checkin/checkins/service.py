@@ -77,9 +77,10 @@ class _Arrival:
     direction: Direction
 
 
-def live_event(kind: str, payload: bytes) -> bytes:
-    """A complete server-sent event; compact JSON holds no line breaks, so one `data:` line carries it."""
-    return b"id: %s\nevent: %s\ndata: %b\n\n" % (str(new_id()).encode(), kind.encode(), payload)
+def live_event(kind: str, payload: bytes, event_id: uuid.UUID) -> bytes:
+    """A complete server-sent event; compact JSON holds no line breaks, so one `data:` line carries it. An arrival's
+    id is its record's (a record arrives once), a decision's a new one: time-ordered either way."""
+    return b"id: %s\nevent: %s\ndata: %b\n\n" % (str(event_id).encode(), kind.encode(), payload)
 
 
 def _now() -> datetime:
@@ -352,7 +353,7 @@ class CheckinService:
             measurements=new_measurements,
             fevers=new_fevers,
             prefill=self._prefill(arrival, checkpoint, now, main_answers),
-            live_events=[live_event("arrival", raw) for _, raw in records],
+            live_events=[live_event("arrival", raw, record.id) for record, raw in records],
         )
         return receipt_json, messages, write
 

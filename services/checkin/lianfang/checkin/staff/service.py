@@ -119,7 +119,9 @@ class StaffService:
             decided_at=now,
             reason=body.reason,
         )
-        await self._repository.save_decision(decided, live_event("decision", out.__pydantic_serializer__.to_json(out)))
+        await self._repository.save_decision(
+            decided, live_event("decision", out.__pydantic_serializer__.to_json(out), new_id())
+        )
         return out
 
     def events(self, staff: StaffPrincipal, checkpoint_id: int, last_event_id: str | None) -> AsyncIterator[bytes]:
