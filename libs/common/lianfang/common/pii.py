@@ -42,14 +42,18 @@ class PiiCipher:
 
     def __init__(self, spec: str) -> None:
         keys = _parse_keys(spec)
-        self._current_kid, current = keys[0]
+        current_kid, current = keys[0]
         self._ciphers = {kid: AESGCM(key) for kid, key in keys}
         self._hash_key = hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest()
+        # Every check-in encrypts three or four values: what each needs is made once.
+        self._current = self._ciphers[current_kid]
+        self._current_aad = current_kid.encode()
+        self._current_prefix = f"{current_kid}."
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._ciphers[self._current_kid].encrypt(nonce, plaintext.encode(), self._current_kid.encode())
-        return f"{self._current_kid}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+        sealed = self._current.encrypt(nonce, plaintext.encode(), self._current_aad)
+        return self._current_prefix + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def decrypt(self, stored: str) -> str:
         kid, _, encoded = stored.partition(".")
