@@ -169,7 +169,9 @@ def test_a_resident_checks_in_staff_approve_and_trace_finds_the_record(cluster: 
             )
             assert receipt.status_code == 201, receipt.text
             # The arrival reaches the gate while the check-in's request is long over: nginx does not hold it back.
-            arrival = next(line for line in events.iter_lines() if receipt.json()["id"] in line)
+            arrival = next(
+                line for line in events.iter_lines() if line.startswith("data: ") and receipt.json()["id"] in line
+            )
         decision = client.post(
             f"/api/checkin/staff/checkins/{receipt.json()['id']}/decision",
             json={"decision": "approve"},
