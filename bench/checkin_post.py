@@ -10,7 +10,11 @@ JSON of its own. The check-in service runs as deployed (`lianfang.checkin.main:c
 its checkpoint's config seeded in Redis as the registry writes it. Every check-in publishes a persistent event and waits
 for RabbitMQ's confirm; `ingest.checkins` is emptied before and after each run, and the events counted there after a run
 are compared with the 201s wrk saw. Keys the runs leave in Redis are deleted afterwards (the database is shared with the
-test suite, so it is not flushed)."""
+test suite, so it is not flushed).
+
+CPU time per request is read from /proc over each run: the server's processes (uvicorn and its workers) and, when they
+run on this machine, `redis-server` and RabbitMQ's `beam.smp`. It tells what bounds the ratio: with one worker the
+service has a core of its own, with two every part of a check-in shares the same cores."""
 
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 from fastapi import FastAPI
@@ -188,8 +193,14 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float 
     sys.exit("the server did not start listening")
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
 @contextmanager
-def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[int]:
+def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[Server]:
     """uvicorn as `lianfang serve` runs it: uvloop, httptools, no access log; stopped by its pid."""
     port = _free_port()
     command = [
@@ -213,7 +224,7 @@ def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[
     process = subprocess.Popen(command, env=environment)  # noqa: S603
     try:
         _wait_listening(port, process)
-        yield port
+        yield Server(port, process.pid)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -221,6 +232,86 @@ def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _processes() -> dict[int, tuple[int, float]]:
+    """Every process's parent and CPU seconds so far (user + system), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def _tree(root: int, processes: dict[int, tuple[int, float]]) -> set[int]:
+    """The process and its descendants: uvicorn's workers are its children."""
+    members = {root}
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _) in processes.items() if parent in members} - members
+        members |= children
+        grew = bool(children)
+    return members
+
+
+def _named(name: str) -> set[int]:
+    """Processes of this machine called `name` (redis-server, RabbitMQ's beam.smp); none when the server runs elsewhere."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU microseconds per request of the server's processes, and of Redis and RabbitMQ when they run on this machine."""
+
+    server_us: float
+    redis_us: float | None
+    broker_us: float | None
+
+
+@dataclass(frozen=True)
+class Watched:
+    server: set[int]
+    redis: set[int]
+    broker: set[int]
+
+    @classmethod
+    def around(cls, server: Server, redis_url: str, amqp_url: str) -> Watched:
+        local = ("127.0.0.1", "localhost", "::1")
+        return cls(
+            server=_tree(server.pid, _processes()),
+            redis=_named("redis-server") if urlsplit(redis_url).hostname in local else set(),
+            broker=_named("beam.smp") if urlsplit(amqp_url).hostname in local else set(),
+        )
+
+    def seconds(self) -> tuple[float, float, float]:
+        processes = _processes()
+        server, redis, broker = (
+            sum(processes[pid][1] for pid in group if pid in processes)
+            for group in (self.server, self.redis, self.broker)
+        )
+        return server, redis, broker
+
+    def per_request(self, before: tuple[float, float, float], requests: int) -> Cpu:
+        after = self.seconds()
+        server, redis, broker = (
+            1e6 * (later - earlier) / max(requests, 1) for earlier, later in zip(before, after, strict=True)
+        )
+        return Cpu(server, redis if self.redis else None, broker if self.broker else None)
 
 
 def _wrk(wrk: str, script: Path, url: str, *, connections: int, seconds: float) -> Load:
@@ -298,6 +389,7 @@ class Row:
     endpoint: str
     connections: int
     load: Load
+    cpu: Cpu
     queued: Queued | None = None
     # Of a check-in row: the median, over its runs, of each run's rate to that of the bare run just before it.
     paired: float | None = None
@@ -312,6 +404,7 @@ def _measure(
     seconds: float,
     repeat: int,
     environment: dict[str, str],
+    redis_url: str,
     amqp_url: str,
 ) -> list[Row]:
     """Both servers run side by side (the idle one costs nothing) and each run of the bare endpoint is followed at once
@@ -321,25 +414,33 @@ def _measure(
     checkin: dict[int, Row] = {}
     paired: dict[int, list[float]] = {}
     with (
-        _server("checkin_post:bare_app", workers, environment) as bare_port,
-        _server("lianfang.checkin.main:create_app", workers, environment) as checkin_port,
+        _server("checkin_post:bare_app", workers, environment) as bare_server,
+        _server("lianfang.checkin.main:create_app", workers, environment) as checkin_server,
     ):
-        bare_url = f"http://127.0.0.1:{bare_port}/bare"
-        checkin_url = f"http://127.0.0.1:{checkin_port}/api/checkin/checkins"
+        bare_url = f"http://127.0.0.1:{bare_server.port}/bare"
+        checkin_url = f"http://127.0.0.1:{checkin_server.port}/api/checkin/checkins"
         _wrk(wrk, script, bare_url, connections=connections[0], seconds=2)
         # Warm-up: the config cached, every token verified once, the channels to RabbitMQ open.
         _wrk(wrk, script, checkin_url, connections=connections[0], seconds=3)
+        bare_watched = Watched.around(bare_server, redis_url, amqp_url)
+        checkin_watched = Watched.around(checkin_server, redis_url, amqp_url)
+
+        def run(watched: Watched, url: str, count: int) -> tuple[Load, Cpu]:
+            before = watched.seconds()
+            load = _wrk(wrk, script, url, connections=count, seconds=seconds)
+            return load, watched.per_request(before, load.requests)
+
         for count in connections:
             for _ in range(repeat):
-                bare_load = _wrk(wrk, script, bare_url, connections=count, seconds=seconds)
+                bare_load, bare_cpu = run(bare_watched, bare_url, count)
                 if count not in bare or bare_load.per_second > bare[count].load.per_second:
-                    bare[count] = Row(workers, "bare", count, bare_load)
+                    bare[count] = Row(workers, "bare", count, bare_load, bare_cpu)
                 asyncio.run(_drain(amqp_url))
-                load = _wrk(wrk, script, checkin_url, connections=count, seconds=seconds)
+                load, cpu = run(checkin_watched, checkin_url, count)
                 queued = asyncio.run(_drain(amqp_url))
                 paired.setdefault(count, []).append(load.per_second / bare_load.per_second)
                 if count not in checkin or load.per_second > checkin[count].load.per_second:
-                    checkin[count] = Row(workers, "check-in", count, load, queued)
+                    checkin[count] = Row(workers, "check-in", count, load, cpu, queued)
             checkin[count] = dataclasses.replace(checkin[count], paired=statistics.median(paired[count]))
             print(_line(bare[count]), flush=True)
             print(_line(checkin[count]), flush=True)
@@ -352,8 +453,14 @@ def _line(row: Row) -> str:
     events = f", {queued.events:,} events in {queued.messages:,} messages" if queued is not None else ""
     return (
         f"{row.workers} worker(s) {row.endpoint:8} c={row.connections:<3} {load.per_second:8,.0f} req/s  "
-        f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms  non-2xx {load.status_errors}{events}"
+        f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms  non-2xx {load.status_errors}  "
+        f"CPU µs/request: server {row.cpu.server_us:.0f}, Redis {_us(row.cpu.redis_us)}, "
+        f"RabbitMQ {_us(row.cpu.broker_us)}{events}"
     )
+
+
+def _us(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
 
 
 def _report(rows: list[Row], seconds: float, repeat: int, load_before: float) -> str:
@@ -372,9 +479,12 @@ def _report(rows: list[Row], seconds: float, repeat: int, load_before: float) ->
         "`vs bare`: the best check-in run against the best bare run; `paired`: the median of each check-in run "
         "against the bare run just before it, which saw the same machine.",
         "",
+        "CPU µs per request: the server's processes, and Redis and RabbitMQ (when they run on this machine) over the "
+        "same run; wrk's own share is not counted.",
+        "",
         "| workers | endpoint | connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | events | messages "
-        "| vs bare | paired |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| vs bare | paired | server CPU µs | Redis µs | RabbitMQ µs |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         bare = next(
@@ -388,7 +498,8 @@ def _report(rows: list[Row], seconds: float, repeat: int, load_before: float) ->
             f"| {row.workers} | {row.endpoint} | {row.connections} | {load.per_second:,.0f} | {load.p50_ms:.1f} | "
             f"{load.p90_ms:.1f} | {load.p99_ms:.1f} | {load.status_errors + load.socket_errors} | "
             f"{' | ' if row.queued is None else f'{row.queued.events:,} | {row.queued.messages:,}'} | {ratio:.0%} | "
-            f"{'' if row.paired is None else f'{row.paired:.0%}'} |"
+            f"{'' if row.paired is None else f'{row.paired:.0%}'} | {row.cpu.server_us:.0f} | "
+            f"{_us(row.cpu.redis_us)} | {_us(row.cpu.broker_us)} |"
         )
     lines += ["", "Verdict per worker count (best bare throughput as the yardstick):", ""]
     for workers in sorted({row.workers for row in rows}):
@@ -407,9 +518,26 @@ def _report(rows: list[Row], seconds: float, repeat: int, load_before: float) ->
         lines.append(
             f"- {workers} worker(s): check-in {best.load.per_second:,.0f} req/s at p99 {best.load.p99_ms:.1f} ms "
             f"(c={best.connections}) = {ratio:.0%} of the bare endpoint's best {best_bare:,.0f} req/s: {verdict} the goal "
-            f"(paired with the bare runs beside it: {best.paired or 0:.0%})."
+            f"(paired with the bare runs beside it: {best.paired or 0:.0%}). {_cpu_bound(best, rows)}"
         )
     return "\n".join(lines)
+
+
+def _cpu_bound(checkin: Row, rows: list[Row]) -> str:
+    """What the CPU figures allow: the check-in's rate to the bare endpoint's cannot pass the inverse of their costs."""
+    bare = next(
+        row
+        for row in rows
+        if row.endpoint == "bare" and row.workers == checkin.workers and row.connections == checkin.connections
+    )
+    cpu = checkin.cpu
+    machine = cpu.server_us + (cpu.redis_us or 0) + (cpu.broker_us or 0)
+    return (
+        f"A check-in cost {machine:.0f} µs of CPU ({cpu.server_us:.0f} in the service, {_us(cpu.redis_us) or '?'} in "
+        f"Redis, {_us(cpu.broker_us) or '?'} in RabbitMQ) against {bare.cpu.server_us:.0f} µs for a bare request: "
+        f"{bare.cpu.server_us / cpu.server_us:.0%} where the service has cores of its own, "
+        f"{bare.cpu.server_us / machine:.0%} where it shares them with Redis and RabbitMQ."
+    )
 
 
 def main() -> None:
@@ -454,6 +582,7 @@ def main() -> None:
                     seconds=args.seconds,
                     repeat=args.repeat,
                     environment=environment,
+                    redis_url=redis_url,
                     amqp_url=amqp_url,
                 )
     finally:
