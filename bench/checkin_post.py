@@ -234,10 +234,17 @@ def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[
             process.wait()
 
 
-def _processes() -> dict[int, tuple[int, float]]:
-    """Every process's parent and CPU seconds so far (user + system), from /proc."""
+@dataclass(frozen=True)
+class _Process:
+    parent: int
+    name: str
+    cpu_seconds: float
+
+
+def _processes() -> dict[int, _Process]:
+    """Every process's parent, name and CPU seconds so far (user + system), from /proc/<pid>/stat."""
     ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[int, tuple[int, float]] = {}
+    found: dict[int, _Process] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -245,33 +252,22 @@ def _processes() -> dict[int, tuple[int, float]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue  # gone meanwhile
+        # `pid (name) state ppid …`: the name may hold spaces and parentheses, so it ends at the last `)`.
+        name = stat[stat.index("(") + 1 : stat.rfind(")")]
         fields = stat[stat.rfind(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+        found[int(entry.name)] = _Process(int(fields[1]), name, (int(fields[11]) + int(fields[12])) / ticks)
     return found
 
 
-def _tree(root: int, processes: dict[int, tuple[int, float]]) -> set[int]:
+def _tree(root: int, processes: dict[int, _Process]) -> set[int]:
     """The process and its descendants: uvicorn's workers are its children."""
     members = {root}
     grew = True
     while grew:
-        children = {pid for pid, (parent, _) in processes.items() if parent in members} - members
+        children = {pid for pid, process in processes.items() if process.parent in members} - members
         members |= children
         grew = bool(children)
     return members
-
-
-def _named(name: str) -> set[int]:
-    """Processes of this machine called `name` (redis-server, RabbitMQ's beam.smp); none when the server runs elsewhere."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 @dataclass(frozen=True)
@@ -291,17 +287,24 @@ class Watched:
 
     @classmethod
     def around(cls, server: Server, redis_url: str, amqp_url: str) -> Watched:
-        local = ("127.0.0.1", "localhost", "::1")
+        processes = _processes()
+
+        def named(name: str, url: str) -> set[int]:
+            """The server's processes when it runs on this machine; none when it runs elsewhere."""
+            if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+                return set()
+            return {pid for pid, process in processes.items() if process.name == name}
+
         return cls(
-            server=_tree(server.pid, _processes()),
-            redis=_named("redis-server") if urlsplit(redis_url).hostname in local else set(),
-            broker=_named("beam.smp") if urlsplit(amqp_url).hostname in local else set(),
+            server=_tree(server.pid, processes),
+            redis=named("redis-server", redis_url),
+            broker=named("beam.smp", amqp_url),
         )
 
     def seconds(self) -> tuple[float, float, float]:
         processes = _processes()
         server, redis, broker = (
-            sum(processes[pid][1] for pid in group if pid in processes)
+            sum(processes[pid].cpu_seconds for pid in group if pid in processes)
             for group in (self.server, self.redis, self.broker)
         )
         return server, redis, broker
