@@ -182,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
         "cluster",
         help="the cluster on this machine: nginx and every service's processes (deploy/Procfile), in the background",
         description="up: prepare and start, then wait until every process answers; down: stop what up started; "
-        "status: the running processes. Settings from LIANFANG_* (see lianfang/allinone/cluster.py).",
+        "status: the running processes. Settings from LIANFANG_* (see lianfang/allinone/cluster/settings.py).",
     )
     cluster.add_argument("action", choices=["up", "down", "status", "supervise"])
     cluster.add_argument("--run-dir", default=".cluster", help=argparse.SUPPRESS)
