@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -142,6 +143,23 @@ def _cluster(args: argparse.Namespace) -> None:
     sys.exit(handlers[args.action](settings))
 
 
+def _shards(args: argparse.Namespace) -> None:
+    from lianfang.allinone.cluster import ClusterSettings, topology
+
+    if args.action == "render":
+        from lianfang.allinone.shards import render
+
+        for path in render(Path(args.map), Path(args.deploy)):
+            print(f"wrote {path}")
+        return
+    settings = ClusterSettings()
+    if args.action == "up":
+        sys.exit(topology.topology_up(settings))
+    if args.action == "down":
+        sys.exit(topology.topology_down(settings, args.servers or None))
+    print(json.dumps(topology.topology_status(settings), indent=2))
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -187,6 +205,23 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument("action", choices=["up", "down", "status", "supervise"])
     cluster.add_argument("--run-dir", default=".cluster", help=argparse.SUPPRESS)
     cluster.set_defaults(handler=_cluster)
+
+    shards = commands.add_parser(
+        "shards",
+        help="the sharded records store on this machine (deploy/shards.toml), and MyCat's and ShardingSphere's files",
+        description="up: start each shard's primary and replica and the Spider write and read fronts (what is not "
+        "running); down [SERVER…]: stop them (or only those named, e.g. s2-primary); status: their pids; render: write "
+        "deploy/mycat/ and deploy/shardingsphere/ from the map.",
+    )
+    shards.add_argument("action", choices=["up", "down", "status", "render"])
+    shards.add_argument("servers", nargs="*", help="down: only these servers")
+    shards.add_argument(
+        "--map", default="deploy/shards.toml", help="render: the shard map (default deploy/shards.toml)"
+    )
+    shards.add_argument(
+        "--deploy", default="deploy", help="render: where mycat/ and shardingsphere/ go (default deploy)"
+    )
+    shards.set_defaults(handler=_shards)
 
     purge = commands.add_parser(
         "purge", help="purge the records past LIANFANG_RETENTION_DAYS now (the ingest worker also does, hourly)"

@@ -38,6 +38,13 @@ class ClusterSettings(BaseSettings):
     tls_certificate: Path | None = None
     tls_certificate_key: Path | None = None
     cluster_ready_seconds: float = 120.0
+    # `make cluster SHARDS=2`: the records store on the shards of `cluster_shard_map` (each a primary and a replica),
+    # behind a Spider write front and read front; 0 keeps it in one database of `cluster_mysql_url`.
+    cluster_shards: int = Field(default=0, ge=0)
+    cluster_shard_map: Path = Path("deploy/shards.toml")
+    cluster_write_front: str = "127.0.0.1:3309"
+    cluster_read_front: str = "127.0.0.1:3319"
+    cluster_mariadb_buffer_pool: str = Field(default="64M", pattern=r"^[0-9]+[KMG]$")
 
     @property
     def run_dir(self) -> Path:
