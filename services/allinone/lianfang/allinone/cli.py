@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +69,20 @@ def _migrate(args: argparse.Namespace) -> None:
     from lianfang.trace.main import MIGRATIONS as TRACE
     from lianfang.trace.settings import TraceSettings
 
+    records = IngestSettings()
+    sharded = records.sharded_store()
+
     async def migrate() -> None:
         for name, migrations, url in (
             ("accounts", ACCOUNTS, GatewaySettings().accounts_database_url),
             ("registry", REGISTRY, RegistrySettings().registry_database_url),
-            ("records", RECORDS, IngestSettings().records_database_url),
+            ("records", RECORDS, records.records_database_url),
             ("access log", TRACE, TraceSettings().trace_database_url),
         ):
+            if name == "records" and sharded is not None:
+                print(f"migrating the records store's {len(sharded.shard_map.nodes)} backends and defining its fronts")
+                await replace(sharded, read_url=TraceSettings().records_read_url).migrate(migrations)
+                continue
             print(f"migrating the {name} store")
             await upgrade(migrations, url)
 
@@ -83,18 +91,20 @@ def _migrate(args: argparse.Namespace) -> None:
 
 def _purge(args: argparse.Namespace) -> None:
     from lianfang.common.db import create_database
-    from lianfang.ingest.retention import cutoff, purge
+    from lianfang.ingest.retention import Purged, cutoff, purge
     from lianfang.ingest.settings import IngestSettings
 
     settings = IngestSettings()
     before = cutoff(args.days or settings.retention_days)
 
     async def run() -> None:
-        database = create_database(settings.records_database_url)
-        try:
-            purged = await purge(database.engine, before=before, batch_size=settings.retention_batch_size)
-        finally:
-            await database.dispose()
+        purged = Purged(before)
+        for url in settings.records_backends():
+            database = create_database(url)
+            try:
+                purged += await purge(database.engine, before=before, batch_size=settings.retention_batch_size)
+            finally:
+                await database.dispose()
         print(f"purged what was checked in before {before.isoformat(timespec='seconds')}:")
         print(f"  monthly partitions dropped  {', '.join(purged.partitions) or 'none'}")
         print(f"  records deleted             {purged.records:,}")

@@ -78,6 +78,7 @@ def _command(server: Server, settings: ClusterSettings) -> list[str]:
         f"--bind-address={server.address.host}",
         f"--port={server.address.port}",
         f"--socket={folder / 'mariadbd.sock'}",
+        f"--tmpdir={folder / 'tmp'}",
         f"--pid-file={folder / 'mariadbd.pid'}",
         f"--log-error={folder / 'error.log'}",
         f"--server-id={server.server_id}",
@@ -117,14 +118,18 @@ def _running(server: Server, run_dir: Path) -> int | None:
 
 def _start(server: Server, settings: ClusterSettings) -> None:
     folder = server.datadir(settings.run_dir)
-    if not (folder / "data" / "mysql").exists():
-        folder.mkdir(parents=True, exist_ok=True)
+    # Its own temporary folder: in /tmp, another server's leftovers of the same name break the installation.
+    (folder / "tmp").mkdir(parents=True, exist_ok=True)
+    installed = folder / "installed"
+    if not installed.exists():
+        shutil.rmtree(folder / "data", ignore_errors=True)
         with (folder / "install.log").open("w") as log:
             subprocess.run(  # noqa: S603
                 [
                     _tool("mariadb-install-db"),
                     "--no-defaults",
                     f"--datadir={folder / 'data'}",
+                    f"--tmpdir={folder / 'tmp'}",
                     f"--user={getpass.getuser()}",
                     "--auth-root-authentication-method=normal",
                     "--skip-test-db",
@@ -133,6 +138,7 @@ def _start(server: Server, settings: ClusterSettings) -> None:
                 stderr=subprocess.STDOUT,
                 check=True,
             )
+        installed.touch()
     if server.front and not Path("/usr/lib/mysql/plugin/ha_spider.so").exists():
         raise FileNotFoundError("the Spider engine is not installed: apt-get install mariadb-plugin-spider")
     with (folder / "mariadbd.out").open("ab") as log:
