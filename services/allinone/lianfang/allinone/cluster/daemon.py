@@ -20,6 +20,7 @@ from lianfang.allinone.cluster.procfile import instances
 from lianfang.allinone.cluster.settings import ClusterSettings
 from lianfang.allinone.cluster.status import summary, tail, wait_until_ready
 from lianfang.allinone.cluster.supervisor import STOP_SECONDS
+from lianfang.allinone.cluster.topology import topology_down, topology_up
 
 __all__ = ["cluster_down", "cluster_up"]
 
@@ -28,9 +29,16 @@ def _lianfang() -> str:
     return str(Path(sys.executable).parent / "lianfang")
 
 
+def _formation(settings: ClusterSettings) -> str:
+    """The formation the supervisor runs: no Redis of its own when the caller names one."""
+    if os.environ.get("LIANFANG_REDIS_URL") and "redis" not in settings.formation():
+        return f"{settings.cluster_formation},redis=0"
+    return settings.cluster_formation
+
+
 def cluster_up(settings: ClusterSettings) -> int:
     run_dir = settings.run_dir
-    for folder in (run_dir, run_dir / "logs", run_dir / "pids", run_dir / "nginx"):
+    for folder in (run_dir, run_dir / "logs", run_dir / "pids", run_dir / "nginx", run_dir / "redis"):
         folder.mkdir(parents=True, exist_ok=True)
     run_dir.chmod(0o700)
     env = service_environment(settings)
@@ -38,6 +46,10 @@ def cluster_up(settings: ClusterSettings) -> int:
         print(f"the cluster is running already ({run_dir}); `make cluster-stop` stops it")
         print(summary(settings, env))
         return 0
+    if settings.sharded and topology_up(settings) != 0:
+        return 1
+    env["LIANFANG_CLUSTER_FORMATION"] = _formation(settings)
+    settings = settings.model_copy(update={"cluster_formation": env["LIANFANG_CLUSTER_FORMATION"]})
     chosen = instances(settings, settings.cluster_procfile.read_text(), env)
     nginx_conf = run_dir / "nginx" / "nginx.conf"
     nginx_conf.write_text(render_template(settings.cluster_nginx_template.read_text(), nginx_values(settings, chosen)))
@@ -100,4 +112,6 @@ def cluster_down(settings: ClusterSettings) -> int:
         print("cluster: nothing was running")
     else:
         print("cluster: stopped")
+    if (run_dir / "mariadb").exists():
+        topology_down(settings)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from lianfang.allinone.cluster.procfile import first_port
 from lianfang.allinone.cluster.settings import STORES, ClusterSettings
 from lianfang.allinone.keys import generate_keys, stored_root_password
 
@@ -20,6 +21,18 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
+def _sharded_records(settings: ClusterSettings) -> dict[str, str]:
+    """`make cluster SHARDS=2`: the records store behind the local topology's Spider fronts (`cluster.topology`)."""
+    if not settings.sharded:
+        return {}
+    database = f"{settings.cluster_database_prefix}records"
+    return {
+        "LIANFANG_RECORDS_DATABASE_URL": f"mysql+asyncmy://root@{settings.cluster_write_front}/{database}",
+        "LIANFANG_RECORDS_READ_DATABASE_URL": f"mysql+asyncmy://root@{settings.cluster_read_front}/{database}",
+        "LIANFANG_RECORDS_SHARD_MAP": str(settings.cluster_shard_map.resolve()),
+    }
+
+
 def service_environment(settings: ClusterSettings) -> dict[str, str]:
     run_dir = settings.run_dir
     keys_file = run_dir / "keys.env"
@@ -27,10 +40,12 @@ def service_environment(settings: ClusterSettings) -> dict[str, str]:
         keys_file.write_text("".join(f"{name}={value}\n" for name, value in generate_keys().items()))
         keys_file.chmod(0o600)
     server = make_url(settings.cluster_mysql_url)
+    redis_port = first_port(settings, settings.cluster_procfile.read_text(), "redis")
     defaults = {
         "LIANFANG_ENV": "development",
         "LIANFANG_WECHAT_MODE": "dev",
-        "LIANFANG_REDIS_URL": "redis://127.0.0.1:6379/0",
+        # The cluster's own Redis (deploy/Procfile), unless the caller names another.
+        "LIANFANG_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "LIANFANG_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/",
         "LIANFANG_PUBLIC_URL": settings.https_url,
         "LIANFANG_REGISTRY_URL": settings.internal_url,
@@ -41,6 +56,7 @@ def service_environment(settings: ClusterSettings) -> dict[str, str]:
             ).render_as_string(hide_password=False)
             for store in STORES
         },
+        **_sharded_records(settings),
     }
     env = {**defaults, **_read_env_file(keys_file), **os.environ}
     if not env.get("LIANFANG_ROOT_PASSWORD"):

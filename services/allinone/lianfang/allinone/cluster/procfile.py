@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from lianfang.allinone.cluster.settings import ClusterSettings
 
-__all__ = ["Instance", "instances", "parse_procfile"]
+__all__ = ["Instance", "first_port", "instances", "parse_procfile"]
 
 _COMMAND_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -29,8 +29,8 @@ class Instance:
 
     @property
     def serves_http(self) -> bool:
-        """Answers /readyz on its port (every process but nginx, which is checked from the outside)."""
-        return self.kind != "nginx"
+        """Answers /readyz on its port (every process but nginx, checked from the outside, and Redis)."""
+        return self.kind not in ("nginx", "redis")
 
     def marker(self) -> str:
         """What its command line shows once running, whatever the program made of argv[0] (nginx retitles itself)."""
@@ -59,6 +59,12 @@ def _expand(command: str, env: Mapping[str, str]) -> tuple[str, ...]:
         return shlex.quote(env[name])
 
     return tuple(shlex.split(_COMMAND_VARIABLE.sub(value, command)))
+
+
+def first_port(settings: ClusterSettings, procfile: str, kind: str) -> int:
+    """The port of the first instance of a Procfile type."""
+    position = [name for name, _ in parse_procfile(procfile)].index(kind)
+    return settings.cluster_port_base + 10 * position + 1
 
 
 def instances(settings: ClusterSettings, procfile: str, env: Mapping[str, str]) -> list[Instance]:

@@ -47,6 +47,10 @@ class ClusterSettings(BaseSettings):
     cluster_mariadb_buffer_pool: str = Field(default="64M", pattern=r"^[0-9]+[KMG]$")
 
     @property
+    def sharded(self) -> bool:
+        return self.cluster_shards > 0
+
+    @property
     def run_dir(self) -> Path:
         return self.cluster_dir.resolve()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -26,18 +27,29 @@ def wait_until_ready(
     with httpx.Client(verify=False, timeout=2.0) as client:  # noqa: S501 - our own self-signed certificate
         while waiting and time.monotonic() < deadline and supervisor.poll() is None:
             for name, instance in list(waiting.items()):
-                url = (
-                    f"http://127.0.0.1:{instance.port}/readyz"
-                    if instance.serves_http
-                    else f"https://127.0.0.1:{settings.nginx_https_port}/healthz"
-                )
-                try:
-                    if client.get(url).status_code == 200:
-                        del waiting[name]
-                except httpx.HTTPError:
-                    pass
+                if _ready(settings, instance, client):
+                    del waiting[name]
             time.sleep(0.5)
     return sorted(waiting)
+
+
+def _ready(settings: ClusterSettings, instance: Instance, client: httpx.Client) -> bool:
+    if instance.kind == "redis":
+        try:
+            with socket.create_connection(("127.0.0.1", instance.port), timeout=2) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+    url = (
+        f"http://127.0.0.1:{instance.port}/readyz"
+        if instance.serves_http
+        else f"https://127.0.0.1:{settings.nginx_https_port}/healthz"
+    )
+    try:
+        return client.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def summary(settings: ClusterSettings, env: Mapping[str, str]) -> str:
