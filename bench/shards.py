@@ -44,6 +44,7 @@ from lianfang.common.db import create_database
 from lianfang.common.db.migrate import ensure_database, upgrade
 from lianfang.common.messaging import connect_broker
 from lianfang.common.shards import ShardedStore, ShardMap
+from lianfang.common.shards.migrate import migrate_sharded
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.repository import RECORDS
 from lianfang.ingest.settings import IngestSettings
@@ -185,7 +186,7 @@ async def drains(count: int, amqp: str) -> tuple[list[Drain], list[float]]:
             "one backend, directly", IngestSettings(records_database_url=direct_url, broker_url=amqp), amqp, count
         )
         print(direct.line(), flush=True)
-        await store.migrate(MIGRATIONS)
+        await migrate_sharded(store, MIGRATIONS)
         settings = IngestSettings(records_database_url=store.write_url, broker_url=amqp, records_shard_map=MAP)
         lags: list[float] = []
         stop = asyncio.Event()
@@ -262,7 +263,7 @@ async def trace_through_read_front(server: str, records: int, requests: int) -> 
     store = ShardedStore(ShardMap.load(MAP), f"{WRITE_FRONT}/{database}", f"{READ_FRONT}/{database}")
     counted = create_async_engine(store.write_url, poolclass=NullPool)
     try:
-        await store.migrate(MIGRATIONS)
+        await migrate_sharded(store, MIGRATIONS)
         async with counted.connect() as connection:
             found = await connection.scalar(select(func.count()).select_from(RECORDS))
     finally:
@@ -270,7 +271,7 @@ async def trace_through_read_front(server: str, records: int, requests: int) -> 
     if found != records:
         print(f"copying {records:,} records onto the shards …", flush=True)
         await _drop(*store.backend_urls().values())
-        await store.migrate(MIGRATIONS)
+        await migrate_sharded(store, MIGRATIONS)
         origin += f"; copied onto the shards in {await asyncio.to_thread(_copy, server, store):,.0f} s"
     await store.replicas_caught_up(600)
     read_front = ReadFront(server, read_url=store.read_url)

@@ -60,6 +60,7 @@ def _uvicorn(factory: str, args: argparse.Namespace) -> None:
 
 def _migrate(args: argparse.Namespace) -> None:
     from lianfang.common.db.migrate import upgrade
+    from lianfang.common.shards.migrate import migrate_sharded
     from lianfang.gateway.main import MIGRATIONS as ACCOUNTS
     from lianfang.gateway.settings import GatewaySettings
     from lianfang.ingest.main import MIGRATIONS as RECORDS
@@ -81,7 +82,7 @@ def _migrate(args: argparse.Namespace) -> None:
         ):
             if name == "records" and sharded is not None:
                 print(f"migrating the records store's {len(sharded.shard_map.nodes)} backends and defining its fronts")
-                await replace(sharded, read_url=TraceSettings().records_read_url).migrate(migrations)
+                await migrate_sharded(replace(sharded, read_url=TraceSettings().records_read_url), migrations)
                 continue
             print(f"migrating the {name} store")
             await upgrade(migrations, url)

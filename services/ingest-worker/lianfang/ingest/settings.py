@@ -78,6 +78,15 @@ class IngestSettings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
+    def _shards_behind_a_mysql_front(self) -> Self:
+        if self.records_shard_map is not None and make_url(self.records_database_url).get_backend_name() != "mysql":
+            raise SettingsError(
+                "LIANFANG_RECORDS_SHARD_MAP needs LIANFANG_RECORDS_DATABASE_URL to be the sharded store's front "
+                "(mysql+asyncmy://…: Spider, MyCat or ShardingSphere-Proxy)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _prefetch_holds_a_batch(self) -> Self:
         if self.ingest_prefetch < self.ingest_batch_size:
             raise SettingsError(
