@@ -150,7 +150,7 @@ async def write_batch(
 
     On a sharded store (`node_of`), one commit per node, side by side: each touches one shard (no distributed commit),
     and a node that is down holds back only its own messages, which `Written.held` names. Raises `StoreDown` when
-    nothing could be stored."""
+    a store that is not sharded could not take the batch."""
     messages: list[_Message] = []
     refused: list[Refusal] = []
     for index, body in enumerate(bodies):
@@ -174,7 +174,8 @@ def _combine(
     refused: list[Refusal],
     seconds: float,
 ) -> Written:
-    """The batch's outcome from each node's; `StoreDown` when no node could store its part."""
+    """The batch's outcome from each node's. Not sharded, `StoreDown` when the store could not take it; sharded, the
+    messages of the nodes that could not are held (all of them, when none could): the worker goes on with others."""
     outcome, unstorable, held, down = BatchOutcome(), list[Refusal](), set[int](), dict[str, str]()
     failure: Exception | None = None
     for node, group, result in zip(groups, groups.values(), results, strict=True):
@@ -189,9 +190,9 @@ def _combine(
         else:
             outcome += result[0]
             unstorable += result[1]
-    if failure is not None and len(down) == len(groups):
-        reason = "; ".join(f"{node}: {why}" if node else why for node, why in down.items())
-        raise StoreDown(reason, refused) from failure
+    if failure is not None and "" in down:
+        # Not sharded: the store is down, and the batch waits whole.
+        raise StoreDown(down[""], refused) from failure
     kept = [refusal for refusal in refused + unstorable if refusal.index not in held]
     return Written(outcome, kept, seconds, tuple(sorted(held)), tuple(sorted(down.items())))
 
