@@ -5,7 +5,7 @@ import type { TransportResponse } from './transport'
 export interface FieldProblem {
   field: string
   message: string
-  code?: string
+  code: string
   /** The spreadsheet row of an import's problem. */
   row?: number | null
 }

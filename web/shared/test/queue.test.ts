@@ -103,7 +103,7 @@ describe('the submit queue', () => {
   })
 
   it('gives a refused check-in back and forgets it, so the corrected form gets a new client_id', async () => {
-    const refusal = refused(422, { errors: [{ field: 'answers.phone', message: '请输入 11 位中国大陆手机号' }] })
+    const refusal = refused(422, { errors: [{ field: 'answers.phone', message: '请输入 11 位中国大陆手机号', code: 'invalid' }] })
     const { sent, send } = server([refusal])
     const retrying = queue(send)
 
