@@ -1,5 +1,5 @@
 /** Where the pages keep things on the device, injected: `localStorage` in browsers (it fits as it is), `wxStorage` in the
- * mini-program (`@lianfang/shared/wx`). */
+ * mini-program (`wxStorage(wx)`). */
 
 export interface KeyValueStorage {
   getItem(key: string): string | null

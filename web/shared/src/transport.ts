@@ -1,5 +1,5 @@
-/** How the client reaches the server, injected: `fetchTransport` in browsers (`@lianfang/shared/fetch`), `wxTransport`
- * in the mini-program (`@lianfang/shared/wx`), a fake in tests. */
+/** How the client reaches the server, injected: `fetchTransport` in browsers (`@lianfang/shared/fetch`),
+ * `wxTransport(wx.request)` in the mini-program, a fake in tests. */
 
 /** What a transport may use to cancel a request (an `AbortSignal` in browsers); the client only passes it on. */
 export interface CancelSignal {

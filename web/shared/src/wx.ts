@@ -1,5 +1,5 @@
 /** The mini-program's transport and storage over `wx.request` and `wx.*StorageSync`, passed in (`wxTransport(wx.request)`,
- * `wxStorage(wx)`) so this module needs no `wx` global and runs in tests.
+ * `wxStorage(wx)`) so this module needs no `wx` global and runs in tests and browsers' bundles (where it is left out).
  *
  * `wx.request` calls `success` for every HTTP status, 4xx and 5xx included, with `{data, statusCode, header}`, and `fail`
  * only when no answer came (`request:fail …`). With its default `dataType: 'json'` a JSON body arrives parsed and any
@@ -22,7 +22,7 @@ export interface WxRequestOption {
   url: string
   method: WxMethod
   header: Record<string, string>
-  data?: unknown
+  data?: string
   success: (result: WxRequestResult) => void
   fail: (error: { errMsg: string }) => void
 }
@@ -54,6 +54,7 @@ export function wxTransport(request: WxRequest): Transport<WxResponse> {
     new Promise((resolve, reject) => {
       const method = options.method.toUpperCase()
       if (!METHODS.includes(method)) throw new Error(`wx.request cannot send ${method}`)
+      if (options.body !== undefined && typeof options.body !== 'string') throw new Error('wx.request sends text bodies only')
       request({
         url: options.url,
         method: method as WxMethod,

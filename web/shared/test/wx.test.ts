@@ -70,10 +70,11 @@ describe('the mini-program transport', () => {
     await expect(client(wx.request).get('/api/auth/config')).rejects.toBeInstanceOf(NetworkError)
   })
 
-  it('refuses PATCH, which wx.request cannot send', async () => {
+  it('refuses PATCH and a binary body, which wx.request cannot send', async () => {
     const wx = fakeWxRequest([])
 
     await expect(client(wx.request).patch('/api/auth/me', {})).rejects.toThrow('wx.request cannot send PATCH')
+    await expect(client(wx.request).request('POST', '/x', { body: new Uint8Array(2) })).rejects.toThrow('text bodies only')
     expect(wx.options).toEqual([])
   })
 })
