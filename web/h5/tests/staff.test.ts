@@ -1,8 +1,8 @@
+import type { Arrival } from '@lianfang/shared'
 import { describe, expect, it } from 'vitest'
 
 import { alarming, ordered, withArrival, withDecision } from '../src/staff/arrivals'
 import { parseEvents } from '../src/staff/stream'
-import type { Arrival } from '@lianfang/shared'
 
 function arrival(id: string, status: Arrival['status'], at: string, warnings: Arrival['warnings'] = []): Arrival {
   return { id, status, checked_at: `2026-03-01T${at}:00+08:00`, warnings } as Arrival
