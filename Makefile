@@ -13,9 +13,10 @@ LIANFANG_NGINX_HTTPS_PORT ?= 8443
 # `make cluster SHARDS=2`: the records store on the shards of deploy/shards.toml behind Spider fronts.
 SHARDS ?= 0
 MEMBERS := libs/common $(wildcard services/*)
-WEB_PAGES := web/admin web/h5
+# web/shared first: the pages use it (a file: dependency), and its tests check the generated API types.
+WEB_PAGES := web/shared web/admin web/h5
 
-.PHONY: help run test lint format migrate web uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
+.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,10 +27,14 @@ uv:
 sync: uv
 	@$(UV) sync --frozen --quiet
 
-web: ## build the admin SPA and the H5 pages (when Node is installed)
+web: ## build the shared client, the admin SPA and the H5 pages (when Node is installed)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then (cd $$page && npm ci --silent && npm run --silent build) || exit 1; fi; \
 	done
+
+types: sync ## regenerate the API's TypeScript types (web/shared) from the services' OpenAPI documents
+	@$(UV) run lianfang openapi web/shared/openapi
+	@cd web/shared && { [ -d node_modules ] || npm ci --silent; } && npm run --silent types
 
 run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo (ARGS=--no-demo to skip it)
 	@$(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)

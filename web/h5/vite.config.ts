@@ -16,9 +16,10 @@ export default defineConfig({
     target: 'es2019',
     rollupOptions: {
       input: { c: page('c'), staff: page('staff') },
-      // Vue and Vant in one chunk both pages share, cached across them.
+      // Vue and Vant in one chunk both pages share, cached across them; our shared code (web/shared and src/shared) in another.
       output: {
-        manualChunks: (id) => (id.includes('node_modules') ? 'vendor' : id.includes('/src/shared/') ? 'shared' : undefined),
+        manualChunks: (id) =>
+          id.includes('node_modules') ? 'vendor' : /\/(src\/shared|web\/shared\/src)\//.test(id) ? 'shared' : undefined,
       },
     },
   },

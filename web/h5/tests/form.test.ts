@@ -2,7 +2,7 @@ import { mount } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 
 import CheckinForm from '../src/checkin/CheckinForm.vue'
-import type { CheckpointPage } from '../src/checkin/types'
+import type { CheckpointPage } from '@lianfang/shared'
 import { authorizeUrl, insideWeChat, oauthReturn } from '../src/checkin/wechat'
 
 function page(temperature: CheckpointPage['temperature'], prefill: CheckpointPage['prefill'] = {}): CheckpointPage {

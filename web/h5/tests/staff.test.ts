@@ -1,8 +1,8 @@
+import type { Arrival } from '@lianfang/shared'
 import { describe, expect, it } from 'vitest'
 
 import { alarming, ordered, withArrival, withDecision } from '../src/staff/arrivals'
 import { parseEvents } from '../src/staff/stream'
-import type { Arrival } from '../src/staff/types'
 
 function arrival(id: string, status: Arrival['status'], at: string, warnings: Arrival['warnings'] = []): Arrival {
   return { id, status, checked_at: `2026-03-01T${at}:00+08:00`, warnings } as Arrival
@@ -39,7 +39,7 @@ describe('the arrivals list', () => {
   it('keeps one row per record when the stream replays it, and applies a decision', () => {
     let list = withArrival([], arrival('a', 'pending', '08:00'))
     list = withArrival(list, arrival('a', 'pending', '08:00'))
-    list = withDecision(list, { id: 'a', checkpoint_id: 1, status: 'passed', status_label: '准许通行', decided_at: '', reason: null })
+    list = withDecision(list, { id: 'a', checkpoint_id: 1, status: 'passed', status_label: '准许通行', decided_by: 'u1', decided_at: '', reason: null })
 
     expect(list.map((item) => [item.id, item.status])).toEqual([['a', 'passed']])
   })

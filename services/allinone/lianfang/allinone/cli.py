@@ -171,6 +171,13 @@ def _shards(args: argparse.Namespace) -> None:
     print(json.dumps(topology.topology_status(settings), indent=2))
 
 
+def _openapi(args: argparse.Namespace) -> None:
+    from lianfang.allinone.openapi import write_documents
+
+    for path in write_documents(Path(args.directory)):
+        print(path)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -252,6 +259,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2020, help="the same seed makes the same people and visits")
     demo.add_argument("--cities", type=_positive, default=3, help="cities of about 860 checkpoints each (default 3)")
     demo.set_defaults(handler=_demo_records, batch=5000)
+
+    openapi = commands.add_parser(
+        "openapi", help="write each service's OpenAPI document (what `make types` generates the web pages' types from)"
+    )
+    openapi.add_argument("directory", nargs="?", default="web/shared/openapi", help="default web/shared/openapi")
+    openapi.set_defaults(handler=_openapi)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

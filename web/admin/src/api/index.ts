@@ -1,18 +1,28 @@
-import { ApiClient, type TokenPair, type TokenStore } from './client'
+// The admin SPA's API client: the shared one over fetch, its tokens in localStorage (a reload or a second tab keeps the
+// login), files downloaded with the name the server gave them.
+import { ApiClient, problemOf, type RequestOptions, TokenStore } from '@lianfang/shared'
+import { type FetchResponse, fetchTransport } from '@lianfang/shared/fetch'
 
-const KEY = 'lianfang.admin.tokens'
-
-/** Tokens kept in localStorage, so a reload or a second tab keeps the login. */
-export const tokens: TokenStore = {
-  access: () => read()?.access_token ?? null,
-  refresh: () => read()?.refresh_token ?? null,
-  save: (pair) => localStorage.setItem(KEY, JSON.stringify(pair)),
-  clear: () => localStorage.removeItem(KEY),
+export interface Download {
+  blob: Blob
+  filename: string
 }
 
-function read(): TokenPair | null {
-  const text = localStorage.getItem(KEY)
-  return text ? (JSON.parse(text) as TokenPair) : null
+function filenameOf(response: Response, fallback: string): string {
+  const disposition = response.headers.get('content-disposition') ?? ''
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)
+  if (encoded) return decodeURIComponent(encoded[1])
+  const plain = /filename="?([^";]+)"?/i.exec(disposition)
+  return plain ? plain[1] : fallback
+}
+
+export class AdminApi extends ApiClient<FetchResponse> {
+  /** A file answer (PDF, PNG, spreadsheet) with the name the server gave it. */
+  async download(method: string, path: string, options: RequestOptions = {}, fallback = 'download'): Promise<Download> {
+    const response = await this.send(method, path, options)
+    if (response.status >= 400) throw await problemOf(response)
+    return { blob: await response.raw.blob(), filename: filenameOf(response.raw, fallback) }
+  }
 }
 
 let sessionLost: (message: string) => void = () => undefined
@@ -22,7 +32,12 @@ export function whenSessionLost(handler: (message: string) => void): void {
   sessionLost = handler
 }
 
-export const api = new ApiClient({ tokens, onSessionLost: (message) => sessionLost(message) })
+export const tokens = new TokenStore(localStorage, 'lianfang.admin.tokens')
 
-export { ApiError } from './client'
-export type { Download } from './client'
+export const api = new AdminApi({
+  transport: fetchTransport(),
+  tokens,
+  onSessionLost: (error) => sessionLost(error.message),
+})
+
+export { ApiError, NetworkError } from '@lianfang/shared'

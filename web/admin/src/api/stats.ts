@@ -1,3 +1,4 @@
+import type { Stats } from '@lianfang/shared'
 import { api } from '@/api'
 
 /** What the dashboard draws, taken from `GET /api/trace/stats`. */
@@ -7,28 +8,6 @@ export interface Dashboard {
   byRegion: { name: string; values: number[] }[]
   hours: number[]
   busiest: { name: string; region: string | null; kind: string; checkins: number; abnormal: number }[]
-}
-
-interface Counts {
-  records: number
-  abnormal: number
-  pending: number
-}
-
-interface Point extends Counts {
-  at: string
-}
-
-interface Stats {
-  total: Counts
-  series: Point[]
-  children: { region_id: number; region_name: string | null; own: boolean; series: Point[] }[]
-  busiest_checkpoints: (Counts & {
-    checkpoint_id: number
-    checkpoint_name: string | null
-    checkpoint_kind_label: string
-    region_name: string | null
-  })[]
 }
 
 // The most checkpoints today's call lists: enough to count the active ones of a township, "100+" above.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import ElementPlus from 'element-plus'
-import type { FormField } from '@/api/types'
+import type { FormField } from '@lianfang/shared'
 import FormPreview from './FormPreview.vue'
 
 function preview(fields: FormField[]) {

@@ -1,5 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { Page } from '@/api/types'
+import { flushPromises, mount } from '@vue/test-utils'
+import ElementPlus from 'element-plus'
+import { defineComponent } from 'vue'
+import CursorPager from '@/components/CursorPager.vue'
+import type { Page } from '@lianfang/shared'
 import { useCursorPage } from './cursorPage'
 
 vi.mock('@/utils/feedback', () => ({ notifyError: vi.fn() }))
@@ -16,15 +20,17 @@ describe('cursor paging', () => {
     const fetchPage = vi.fn(async (cursor: string | null) => PAGES[cursor ?? 'first'])
     const list = useCursorPage(fetchPage)
 
+    const { pager } = list
+
     await list.reload()
-    expect([list.items.value, list.pageNumber.value, list.hasPrevious.value]).toEqual([['a'], 1, false])
-    await list.next()
-    await list.next()
-    expect([list.items.value, list.pageNumber.value, list.hasNext.value]).toEqual([['c'], 3, false])
-    await list.previous()
-    expect([list.items.value, list.pageNumber.value, list.hasNext.value]).toEqual([['b'], 2, true])
+    expect([list.items.value, pager.pageNumber, pager.hasPrevious, pager.count]).toEqual([['a'], 1, false, 1])
+    await pager.onNext()
+    await pager.onNext()
+    expect([list.items.value, pager.pageNumber, pager.hasNext]).toEqual([['c'], 3, false])
+    await pager.onPrevious()
+    expect([list.items.value, pager.pageNumber, pager.hasNext]).toEqual([['b'], 2, true])
     await list.reload()
-    expect([list.items.value, list.pageNumber.value]).toEqual([['a'], 1])
+    expect([list.items.value, pager.pageNumber]).toEqual([['a'], 1])
     expect(fetchPage.mock.calls.map(([cursor]) => cursor)).toEqual([null, 'c2', 'c3', 'c2', null])
   })
 
@@ -40,7 +46,28 @@ describe('cursor paging', () => {
     await older
 
     expect(list.items.value).toEqual(['new'])
-    expect(list.hasNext.value).toBe(false)
+    expect(list.pager.hasNext).toBe(false)
     expect(list.loading.value).toBe(false)
+  })
+
+  it('drives the pager with the one object a view binds', async () => {
+    const Listing = defineComponent({
+      components: { CursorPager },
+      setup() {
+        const list = useCursorPage(async (cursor: string | null) => PAGES[cursor ?? 'first'])
+        void list.reload()
+        return { list }
+      },
+      template: '<CursorPager v-bind="list.pager" />',
+    })
+    const wrapper = mount(Listing, { global: { plugins: [ElementPlus] } })
+    await flushPromises()
+    const [previous, next] = wrapper.findAll('button')
+
+    expect([wrapper.text(), previous.attributes('disabled')]).toEqual(['第 1 页，本页 1 条上一页下一页', ''])
+    await next.trigger('click')
+    await flushPromises()
+    expect(wrapper.find('.muted').text()).toBe('第 2 页，本页 1 条')
+    expect(previous.attributes('disabled')).toBeUndefined()
   })
 })

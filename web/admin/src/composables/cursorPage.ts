@@ -1,5 +1,5 @@
-import { computed, ref, shallowRef } from 'vue'
-import type { Page } from '@/api/types'
+import { computed, reactive, ref, shallowRef } from 'vue'
+import type { Page } from '@lianfang/shared'
 import { notifyError } from '@/utils/feedback'
 
 /**
@@ -57,5 +57,16 @@ export function useCursorPage<T>(fetchPage: (cursor: string | null) => Promise<P
     return load()
   }
 
-  return { items, loading, error, pageNumber, hasNext, hasPrevious, load, reload, next, previous }
+  /** Everything CursorPager takes, its events included: `<CursorPager v-bind="list.pager" />`. */
+  const pager = reactive({
+    pageNumber,
+    hasNext,
+    hasPrevious,
+    loading,
+    count: computed(() => items.value.length),
+    onNext: next,
+    onPrevious: previous,
+  })
+
+  return { items, loading, error, pager, load, reload }
 }

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, tokens } from '@/api'
-import type { Account, AdminSession, RegionDetail } from '@/api/types'
+import type { Account, AdminSession, RegionDetail } from '@lianfang/shared'
 
 export const useAuth = defineStore('auth', () => {
   const account = ref<Account | null>(null)

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api } from '@/api'
-import type { RegionNode } from '@/api/types'
+import type { RegionNode } from '@lianfang/shared'
 
 /** The caller's region tree, fetched once and again after a change, shared by every page that shows it. */
 export const useRegions = defineStore('regions', () => {

@@ -1,5 +1,5 @@
 import { ElMessage, ElMessageBox } from 'element-plus'
-import { ApiError } from '@/api'
+import { ApiError, NetworkError } from '@/api'
 
 /** What went wrong, in words a person can act on. */
 export function explain(error: unknown): string {
@@ -7,7 +7,7 @@ export function explain(error: unknown): string {
     if (error.status === 403) return `无权操作：${error.explanation}`
     return error.explanation
   }
-  if (error instanceof TypeError) return '无法连接服务器，请检查网络后重试'
+  if (error instanceof NetworkError) return '无法连接服务器，请检查网络后重试'
   return error instanceof Error ? error.message : String(error)
 }
 

@@ -1,4 +1,4 @@
-import type { FieldType, FormField } from '@/api/types'
+import type { FieldType, FormField } from '@lianfang/shared'
 
 export const FIELD_TYPES: { value: FieldType; label: string }[] = [
   { value: 'text', label: '文本' },

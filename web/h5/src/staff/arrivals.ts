@@ -1,10 +1,10 @@
-import type { Arrival, Decision } from './types'
+import type { Arrival, Decision } from '@lianfang/shared'
 
 const KEPT = 200
 
 /** Whether staff must look twice: a fever now, or an abnormal record elsewhere in the last 14 days. */
 export function alarming(arrival: Arrival): boolean {
-  return arrival.status === 'abnormal' || arrival.warnings.length > 0
+  return arrival.status === 'abnormal' || (arrival.warnings ?? []).length > 0
 }
 
 /** The list with this arrival added, or replaced when the stream sends it again (a replay after a reconnect). */

@@ -91,7 +91,7 @@ export class LiveStream {
       watch()
       const headers: Record<string, string> = { Accept: 'text/event-stream' }
       if (this.lastEventId) headers['Last-Event-ID'] = this.lastEventId
-      const response = await this.api.fetchAuthorized(this.path, { headers, signal: controller.signal })
+      const response = (await this.api.send('GET', this.path, { headers, signal: controller.signal })).raw
       if (response.status === 401 || response.status === 403) return 'denied'
       if (!response.ok || !response.body) return 'ended'
       this.onState('live')

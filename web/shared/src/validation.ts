@@ -2,7 +2,8 @@
  * same messages: most mistakes are shown before anything is sent. The server stays the judge; its 422 lands on the same
  * fields. */
 
-import type { Answer, Answers, FormField } from './types'
+import type { Answer, Answers, FormField } from './api'
+import { beijingToday } from './time'
 
 const CJK = '\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}'
 const LATIN = 'A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f'
@@ -101,6 +102,8 @@ function patternProblem(field: FormField, value: Answer): string | null {
 }
 
 /** The answer as the server will store it (stripped, digits narrowed), or its value unchanged if it has no such form. */
+export function normalized(field: FormField, value: string): string
+export function normalized(field: FormField, value: Answer): Answer
 export function normalized(field: FormField, value: Answer): Answer {
   if (typeof value !== 'string') return value
   switch (field.type) {
@@ -127,11 +130,11 @@ function typeProblem(field: FormField, value: Answer, today: string): string | n
       return text === null ? '请填写文字' : lengthProblem(field, text)
     case 'name': {
       if (text === null) return '请填写文字'
-      const name = normalized(field, text) as string
+      const name = normalized(field, text)
       return lengthProblem(field, name) ?? (NAME.test(name) ? null : '只能填写汉字或英文字母，少数民族姓名可用“·”分隔')
     }
     case 'phone':
-      return text !== null && MOBILE.test(normalized(field, text) as string) ? null : '请输入 11 位中国大陆手机号'
+      return text !== null && MOBILE.test(normalized(field, text)) ? null : '请输入 11 位中国大陆手机号'
     case 'id_card':
       return text === null ? '请输入 18 位居民身份证号码' : idCardProblem(text, today)
     case 'number':
@@ -156,13 +159,8 @@ function typeProblem(field: FormField, value: Answer, today: string): string | n
   }
 }
 
-/** Today in China, as the server bounds birth dates. */
-export function chinaToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10)
-}
-
 /** What is wrong with one answer, in the server's words, or null. */
-export function answerProblem(field: FormField, value: Answer | undefined, today: string = chinaToday()): string | null {
+export function answerProblem(field: FormField, value: Answer | undefined, today: string = beijingToday()): string | null {
   if (isBlank(value)) {
     if (!field.required) return null
     const verb = field.type === 'select' || field.type === 'multiselect' || field.type === 'bool' ? '选择' : '填写'
@@ -172,7 +170,7 @@ export function answerProblem(field: FormField, value: Answer | undefined, today
 }
 
 /** Every problem of one person's answers, by field key. */
-export function answersProblems(fields: FormField[], answers: Answers, today: string = chinaToday()): Record<string, string> {
+export function answersProblems(fields: FormField[], answers: Answers, today: string = beijingToday()): Record<string, string> {
   const problems: Record<string, string> = {}
   for (const field of fields) {
     const problem = answerProblem(field, answers[field.key], today)

@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 
-import { QUEUE_KEY, SubmitQueue } from '../src/checkin/queue'
-import { NetworkError, Problem } from '../src/shared/api'
-import type { CheckinBody, Receipt } from '../src/checkin/types'
+import type { CheckinBody, Receipt } from '../src/api'
+import { ApiError, NetworkError } from '../src/problem'
+import { type QueueOptions, QUEUE_KEY, SubmitQueue } from '../src/queue'
+import { memoryStorage } from './fakes'
 
 const form = { checkpoint_code: 'ABCD2345', answers: { name: '张三' }, temperature: 36.5, direction: 'in' as const, companions: [] }
 
@@ -27,42 +28,55 @@ const noWait = async (milliseconds: number): Promise<void> => {
   waits.push(milliseconds)
 }
 
+let storage = memoryStorage()
+
 beforeEach(() => {
-  localStorage.clear()
+  storage = memoryStorage()
   waits.length = 0
 })
+
+function queue(send: QueueOptions['send'], wait: QueueOptions['wait'] = noWait): SubmitQueue {
+  return new SubmitQueue({ send, storage, wait })
+}
+
+function refused(status: number, body: Record<string, unknown>, retryAfter: number | null = null): ApiError {
+  return new ApiError({ status, title: '', code: 'http_error', ...body }, retryAfter)
+}
 
 describe('the submit queue', () => {
   it('retries a network error with the same client_id', async () => {
     const { sent, send } = server([new NetworkError(), new NetworkError()])
 
-    const receipt = await new SubmitQueue(send, localStorage, noWait).submit(form)
+    const receipt = await queue(send).submit(form)
 
     expect(sent).toHaveLength(3)
     expect(new Set(sent.map((body) => body.client_id)).size).toBe(1)
     expect(receipt.id).toBe(`record-of-${sent[0].client_id}`)
-    expect(localStorage.getItem(QUEUE_KEY)).toBe('{}')
+    expect(storage.getItem(QUEUE_KEY)).toBe('{}')
   })
 
   it('waits as long as a 503 says in Retry-After', async () => {
-    const { sent, send } = server([new Problem(503, { code: 'service_unavailable' }, 7)])
+    const { sent, send } = server([refused(503, { code: 'service_unavailable' }, 7)])
 
-    await new SubmitQueue(send, localStorage, noWait).submit(form)
+    await queue(send).submit(form)
 
     expect(waits).toEqual([7000])
     expect(sent[0].client_id).toBe(sent[1].client_id)
   })
 
   it('keeps a check-in across a reload and sends it with its first client_id', async () => {
-    const offline = new SubmitQueue(async () => {
-      throw new NetworkError()
-    }, localStorage, () => new Promise(() => {}))
+    const offline = queue(
+      async () => {
+        throw new NetworkError()
+      },
+      () => new Promise(() => {}),
+    )
     void offline.submit(form)
     await Promise.resolve()
     const firstId = offline.pending('ABCD2345')?.body.client_id
 
     const { sent, send } = server()
-    const reloaded = new SubmitQueue(send, localStorage, noWait)
+    const reloaded = queue(send)
     await reloaded.flush('ABCD2345')
 
     expect(firstId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
@@ -73,17 +87,13 @@ describe('the submit queue', () => {
   it('sends once when submitted twice before the answer', async () => {
     let answer: (receipt: Receipt) => void = () => {}
     const sent: CheckinBody[] = []
-    const queue = new SubmitQueue(
-      (body) => {
-        sent.push(body)
-        return new Promise((resolve) => (answer = resolve))
-      },
-      localStorage,
-      noWait,
-    )
+    const waiting = queue((body) => {
+      sent.push(body)
+      return new Promise((resolve) => (answer = resolve))
+    })
 
-    const first = queue.submit(form)
-    const second = queue.submit({ ...form, temperature: 36.9 })
+    const first = waiting.submit(form)
+    const second = waiting.submit({ ...form, temperature: 36.9 })
     answer({ id: 'the-record' } as Receipt)
 
     expect(await first).toEqual({ id: 'the-record' })
@@ -93,23 +103,23 @@ describe('the submit queue', () => {
   })
 
   it('gives a refused check-in back and forgets it, so the corrected form gets a new client_id', async () => {
-    const refusal = new Problem(422, { errors: [{ field: 'answers.phone', message: '请输入 11 位中国大陆手机号' }] }, null)
+    const refusal = refused(422, { errors: [{ field: 'answers.phone', message: '请输入 11 位中国大陆手机号', code: 'invalid' }] })
     const { sent, send } = server([refusal])
-    const queue = new SubmitQueue(send, localStorage, noWait)
+    const retrying = queue(send)
 
-    await expect(queue.submit(form)).rejects.toBe(refusal)
-    await queue.submit(form)
+    await expect(retrying.submit(form)).rejects.toBe(refusal)
+    await retrying.submit(form)
 
     expect(sent).toHaveLength(2)
     expect(sent[0].client_id).not.toBe(sent[1].client_id)
   })
 
   it('keeps a check-in refused for a lost login, to send after the next login', async () => {
-    const { sent, send } = server([new Problem(401, { code: 'unauthorized' }, null)])
-    const queue = new SubmitQueue(send, localStorage, noWait)
+    const { sent, send } = server([refused(401, { code: 'unauthorized' })])
+    const retrying = queue(send)
 
-    await expect(queue.submit(form)).rejects.toBeInstanceOf(Problem)
-    await queue.flush('ABCD2345')
+    await expect(retrying.submit(form)).rejects.toBeInstanceOf(ApiError)
+    await retrying.flush('ABCD2345')
 
     expect(sent[0].client_id).toBe(sent[1].client_id)
   })
@@ -117,15 +127,15 @@ describe('the submit queue', () => {
   it('backs off further after each network error, up to 30 s', async () => {
     const { send } = server(Array.from({ length: 7 }, () => new NetworkError()))
 
-    await new SubmitQueue(send, localStorage, noWait).submit(form)
+    await queue(send).submit(form)
 
     expect(waits).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000])
   })
 
   it('drops a check-in queued more than a day ago', () => {
     const queued = { body: { ...form, client_id: 'old' }, queued_at: Date.now() - 25 * 3600_000 }
-    localStorage.setItem(QUEUE_KEY, JSON.stringify({ ABCD2345: queued }))
+    storage.setItem(QUEUE_KEY, JSON.stringify({ ABCD2345: queued }))
 
-    expect(new SubmitQueue(server().send, localStorage, noWait).pending('ABCD2345')).toBeNull()
+    expect(queue(server().send).pending('ABCD2345')).toBeNull()
   })
 })

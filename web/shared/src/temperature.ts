@@ -1,5 +1,7 @@
-import { shortTime } from '../shared/time'
-import type { TemperatureOut, TemperatureState } from './types'
+/** The temperature rules of the check-in form: when one is asked, what is accepted, how a reused one reads. */
+
+import type { TemperatureOut, TemperatureState } from './api'
+import { shortTime } from './time'
 
 export const TEMPERATURE_MIN = 35.0
 export const TEMPERATURE_MAX = 42.5

@@ -1,4 +1,4 @@
-import type { RecordStatus } from './types'
+import type { RecordStatus } from './api'
 
 /** What a receipt says in big letters; a rejection reads 已拒绝 at the gate. */
 export const STATUS_HEADLINES: Record<RecordStatus, string> = {

@@ -1,12 +1,13 @@
-/** Check-ins on their way to the server, kept in LocalStorage until it answers.
+/** Check-ins on their way to the server, kept in the device's storage until it answers.
  *
  * A check-in gets its `client_id` once, when it is queued. Every retry sends the very same body, after a network error,
  * a 5xx or a 503's Retry-After, and after a reload of the page; the server answers a `client_id` it has seen with its
  * first receipt, so a check-in is neither lost nor stored twice. Only one send is under way at a time per check-in. */
 
-import { NetworkError, Problem } from '../shared/api'
-import { uuid4 } from '../shared/uuid'
-import type { CheckinBody, Receipt } from './types'
+import type { CheckinBody, Receipt } from './api'
+import { ApiError, NetworkError } from './problem'
+import { type KeyValueStorage, readJson, writeJson } from './storage'
+import { uuid4 } from './uuid'
 
 export const QUEUE_KEY = 'lf.checkin.queue'
 // The server remembers a client id for 24 hours; a check-in older than a day is no longer worth showing at a gate.
@@ -25,30 +26,36 @@ export type OnRetry = (reason: Error, attempt: number, waitMs: number) => void
 
 const sleep: Wait = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))
 
+export interface QueueOptions {
+  /** Sends one check-in: `POST /api/checkin/checkins`. */
+  send: Send
+  storage: KeyValueStorage
+  /** How the queue waits before a retry (tests pass one that does not). */
+  wait?: Wait
+}
+
 /** Whether the request may have been refused for a passing reason: send the same body again. */
 function retryable(error: unknown): boolean {
   if (error instanceof NetworkError) return true
-  if (!(error instanceof Problem)) return false
+  if (!(error instanceof ApiError)) return false
   return error.status >= 500 || error.status === 429 || error.code === 'checkin_in_progress'
 }
 
 export class SubmitQueue {
   private readonly inFlight = new Map<string, Promise<Receipt>>()
+  private readonly send: Send
+  private readonly storage: KeyValueStorage
+  private readonly wait: Wait
 
-  constructor(
-    private readonly send: Send,
-    private readonly storage: Storage = window.localStorage,
-    private readonly wait: Wait = sleep,
-  ) {}
+  constructor(options: QueueOptions) {
+    this.send = options.send
+    this.storage = options.storage
+    this.wait = options.wait ?? sleep
+  }
 
   /** The check-ins not yet answered, by checkpoint code (stale ones dropped). */
   all(now: number = Date.now()): Record<string, Queued> {
-    let stored: Record<string, Queued> = {}
-    try {
-      stored = JSON.parse(this.storage.getItem(QUEUE_KEY) ?? '{}') as Record<string, Queued>
-    } catch {
-      // Unreadable: start afresh.
-    }
+    const stored = readJson<Record<string, Queued>>(this.storage, QUEUE_KEY, {})
     return Object.fromEntries(Object.entries(stored).filter(([, queued]) => now - queued.queued_at < MAX_AGE_MS))
   }
 
@@ -78,11 +85,11 @@ export class SubmitQueue {
   discard(code: string): void {
     const queued = this.all()
     delete queued[code]
-    this.storage.setItem(QUEUE_KEY, JSON.stringify(queued))
+    writeJson(this.storage, QUEUE_KEY, queued)
   }
 
   private store(code: string, queued: Queued): void {
-    this.storage.setItem(QUEUE_KEY, JSON.stringify({ ...this.all(), [code]: queued }))
+    writeJson(this.storage, QUEUE_KEY, { ...this.all(), [code]: queued })
   }
 
   private async deliver(code: string, onRetry?: OnRetry): Promise<Receipt> {
@@ -97,10 +104,10 @@ export class SubmitQueue {
         if (!retryable(error)) {
           // Refused for what it says (a field, a closed checkpoint): nothing was stored, the resident corrects it. A lost
           // login keeps the check-in queued for after the next login.
-          if (!(error instanceof Problem && error.status === 401)) this.discard(code)
+          if (!(error instanceof ApiError && error.status === 401)) this.discard(code)
           throw error
         }
-        const told = error instanceof Problem ? error.retryAfter : null
+        const told = error instanceof ApiError ? error.retryAfter : null
         const waitMs = told !== null ? told * 1000 : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempt - 1))
         onRetry?.(error as Error, attempt, waitMs)
         await this.wait(waitMs)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { answerProblem, answersProblems, answersToSend } from '../src/checkin/validation'
-import type { FormField } from '../src/checkin/types'
+import { answerProblem, answersProblems, answersToSend } from '../src/validation'
+import type { FormField } from '../src/api'
 
 const field = (type: FormField['type'], extra: Partial<FormField> = {}): FormField => ({
   key: type,

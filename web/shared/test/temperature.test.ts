@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { temperatureLine, temperatureProblem, temperatureValue, validityNote } from '../src/checkin/temperature'
+import { temperatureLine, temperatureProblem, temperatureValue, validityNote } from '../src/temperature'
 
 // 2026-03-01 10:00 in Shanghai.
 const NOW = new Date('2026-03-01T02:00:00Z')

@@ -1,0 +1,81 @@
+/** The API's shapes under the names the pages use, taken from the modules generated from each service's OpenAPI
+ * document (`make types`; never edit those by hand). Where a schema says less than the server guarantees (answers are
+ * `dict[str, Any]` on the server) the alias says what the pages rely on. */
+
+import type { components as CheckinComponents } from './checkin'
+import type { components as GatewayComponents } from './gateway'
+import type { components as RegistryComponents } from './registry'
+import type { components as TraceComponents } from './trace'
+
+export type GatewaySchemas = GatewayComponents['schemas']
+export type RegistrySchemas = RegistryComponents['schemas']
+export type CheckinSchemas = CheckinComponents['schemas']
+export type TraceSchemas = TraceComponents['schemas']
+
+/** One page of a list the API pages with an opaque cursor. */
+export interface Page<T> {
+  items: T[]
+  next_cursor: string | null
+}
+
+// Accounts and logins (/api/auth)
+export type Account = GatewaySchemas['AccountOut']
+export type Role = GatewaySchemas['AccountRole']
+export type AdminSession = GatewaySchemas['AdminSession']
+export type ResidentSession = GatewaySchemas['ResidentSession']
+export type LoginConfig = GatewaySchemas['LoginConfig']
+
+// Regions, checkpoints and forms (/api/registry)
+export type RegionLevel = RegistrySchemas['RegionLevel']
+export type RegionNode = RegistrySchemas['RegionNode']
+export type Region = RegistrySchemas['RegionOut']
+export type RegionDetail = RegistrySchemas['RegionDetail']
+export type CheckpointKind = RegistrySchemas['CheckpointKind']
+export type Checkpoint = RegistrySchemas['CheckpointOut']
+export type FieldType = RegistrySchemas['FieldType']
+export type FormField = RegistrySchemas['FormField']
+export type Template = RegistrySchemas['TemplateOut']
+export type ImportResult = RegistrySchemas['ImportResult']
+
+// Check-in (/api/checkin)
+export type Answer = string | number | boolean | string[] | null
+export type Answers = Record<string, Answer>
+export type Direction = CheckinSchemas['Direction']
+export type RecordStatus = CheckinSchemas['RecordStatus']
+export type CheckpointInfo = CheckinSchemas['CheckpointInfo']
+export type LastTemperature = CheckinSchemas['LastTemperature']
+export type TemperatureState = CheckinSchemas['TemperatureState']
+export type TemperatureOut = CheckinSchemas['TemperatureOut']
+export type Notice = CheckinSchemas['Notice']
+export type CheckpointPage = Omit<CheckinSchemas['CheckpointPage'], 'prefill' | 'companions'> & {
+  prefill: Answers
+  companions: Answers[]
+}
+export type CompanionBody = { answers: Answers; temperature: number | null }
+export type CheckinBody = Omit<CheckinSchemas['CheckinCreate'], 'answers' | 'companions'> & {
+  answers: Answers
+  companions: CompanionBody[]
+}
+export type HandEntryBody = CheckinSchemas['HandEntryCreate']
+export type CheckpointRef = CheckinSchemas['CheckpointRef']
+export type CompanionReceipt = CheckinSchemas['CompanionReceipt']
+export type Receipt = CheckinSchemas['CheckinReceipt']
+export type CheckinSummary = CheckinSchemas['CheckinSummary']
+/** An arrival at a gate as staff see it (the check-in service's CheckinRecord). */
+export type Arrival = CheckinSchemas['CheckinRecord']
+export type ArrivalWarning = CheckinSchemas['ArrivalWarning']
+export type Decision = CheckinSchemas['DecisionOut']
+
+// Records, trajectories and contacts (/api/trace)
+/** A stored check-in as admins see it (the trace service's RecordOut). */
+export type CheckinRecord = TraceSchemas['RecordOut']
+export type Person = TraceSchemas['PersonOut']
+export type Trajectory = TraceSchemas['TrajectoryOut']
+export type Span = TraceSchemas['SpanOut']
+export type Stay = TraceSchemas['StayOut']
+export type Overlap = TraceSchemas['OverlapOut']
+export type Contact = TraceSchemas['ContactOut']
+export type ContactsResult = TraceSchemas['ContactsOut']
+export type Alert = TraceSchemas['AlertOut']
+export type AccessLogEntry = TraceSchemas['AccessLogOut']
+export type Stats = TraceSchemas['StatsOut']
