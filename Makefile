@@ -10,6 +10,8 @@ SPAWN_RATE ?= 100
 LOCUST_WORKERS ?= 2
 LOCUST_PORT ?= 5557
 LIANFANG_NGINX_HTTPS_PORT ?= 8443
+# `make cluster SHARDS=2`: the records store on the shards of deploy/shards.toml behind Spider fronts.
+SHARDS ?= 0
 MEMBERS := libs/common $(wildcard services/*)
 # web/shared first: the pages use it (a file: dependency), and its tests check the generated API types.
 WEB_PAGES := web/shared web/admin web/h5
@@ -59,7 +61,7 @@ format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff format .
 
 bench: sync ## measure speed and memory; figures go to bench/results/ with the machine noted
-	@for script in bench/posters.py bench/registry_import.py bench/ingest_drain.py bench/checkin_post.py bench/trace_queries.py; do \
+	@for script in bench/posters.py bench/registry_import.py bench/ingest_drain.py bench/checkin_post.py bench/trace_queries.py bench/shards.py; do \
 	  $(UV) run python $$script || exit 1; \
 	done
 
@@ -67,12 +69,12 @@ migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_D
 	@$(UV) run lianfang migrate
 
 cluster-setup:
-	@deploy/setup-cluster.sh
+	@SHARDS=$(SHARDS) deploy/setup-cluster.sh
 
-cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker) at https://localhost:8443
-	@$(UV) run lianfang cluster up
+cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker, Redis) at https://localhost:8443; SHARDS=2 shards the records store
+	@LIANFANG_CLUSTER_SHARDS=$(SHARDS) $(UV) run lianfang cluster up
 
-cluster-stop: sync ## stop the processes `make cluster` started
+cluster-stop: sync ## stop the processes `make cluster` started (the shards' servers too)
 	@$(UV) run lianfang cluster down
 
 compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# What `make cluster` needs beyond Python: nginx, from the distribution's packages (Debian and Ubuntu; apt-get as root,
-# or through sudo). The system's own nginx service is left alone: the cluster runs its own nginx with its own files.
+# What `make cluster` needs beyond Python: nginx, Redis, and for SHARDS=2 MariaDB with the Spider engine, from the
+# distribution's packages (Debian and Ubuntu; apt-get as root, or through sudo). The system's own services are left
+# alone: the cluster runs its own nginx, Redis and MariaDB servers with their own files and ports.
 set -euo pipefail
 
-if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+packages=()
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  packages+=(nginx)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  packages+=(redis-server)
+fi
+if [ "${SHARDS:-0}" != "0" ] && [ ! -e /usr/lib/mysql/plugin/ha_spider.so ]; then
+  packages+=(mariadb-server mariadb-plugin-spider)
+fi
+if [ ${#packages[@]} -eq 0 ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "cluster: nginx is missing; install it with your system's package manager" >&2
+  echo "cluster: ${packages[*]} missing; install them with your system's package manager" >&2
   exit 1
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
-echo "cluster: installing nginx (apt-get install nginx)"
+echo "cluster: installing ${packages[*]} (apt-get install)"
 $sudo apt-get update -qq
-# With systemd, the package also starts the system's own nginx on port 80: it does not get in the way, the cluster's
-# nginx has its own ports and files.
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
+# With systemd, the packages also start the system's own nginx (port 80), Redis (6379) and MariaDB (3306): they do not
+# get in the way, the cluster's servers have their own ports and files.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lianfang.allinone.cluster import ClusterSettings, instances, nginx_values, parse_procfile, render_template
+from lianfang.allinone.cluster.environment import service_environment
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 PROCFILE = (CHECKOUT / "deploy" / "Procfile").read_text()
@@ -20,15 +21,17 @@ TEMPLATE = (CHECKOUT / "deploy" / "nginx.conf").read_text()
 def settings(
     tmp_path: Path, formation: str = "nginx=1,gateway=2,registry=2,checkin=2,trace=2,worker=1"
 ) -> ClusterSettings:
+    (tmp_path / "run").mkdir(exist_ok=True)
     return ClusterSettings(
         cluster_dir=tmp_path / "run",
+        cluster_procfile=CHECKOUT / "deploy" / "Procfile",
         cluster_certificates=tmp_path / "certs",
         cluster_web_root=tmp_path,
         cluster_formation=formation,
     )
 
 
-def test_the_procfile_names_nginx_every_service_and_the_worker() -> None:
+def test_the_procfile_names_nginx_every_service_the_worker_and_redis() -> None:
     assert [name for name, _ in parse_procfile(PROCFILE)] == [
         "nginx",
         "gateway",
@@ -36,6 +39,7 @@ def test_the_procfile_names_nginx_every_service_and_the_worker() -> None:
         "checkin",
         "trace",
         "worker",
+        "redis",
     ]
 
 
@@ -58,9 +62,15 @@ def test_each_instance_gets_its_own_port_and_command(tmp_path: Path) -> None:
         ("trace.1", 9141),
         ("trace.2", 9142),
         ("worker.1", 9151),
+        ("redis.1", 9161),
     ]
     assert chosen[5].argv == ("lianfang", "serve", "checkin", "--host", "127.0.0.1", "--port", "9131")
     assert chosen[0].argv == ("nginx", "-e", "stderr", "-p", "/run/lf/nginx/", "-c", "nginx.conf", "-g", "daemon off;")
+    assert chosen[-1].argv == (
+        "redis-server",
+        *("--bind", "127.0.0.1", "--port", "9161", "--dir", "/run/lf/redis"),
+        *("--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"),
+    )
 
 
 def test_the_formation_sets_the_numbers(tmp_path: Path) -> None:
@@ -125,3 +135,26 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
     )
 
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_cluster_runs_its_own_persistent_redis_unless_told_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = service_environment(settings(tmp_path))
+    assert own["LIANFANG_REDIS_URL"] == "redis://127.0.0.1:9161/0"
+
+    monkeypatch.setenv("LIANFANG_REDIS_URL", "redis://10.0.0.5:6379/2")
+    assert service_environment(settings(tmp_path))["LIANFANG_REDIS_URL"] == "redis://10.0.0.5:6379/2"
+
+
+def test_a_sharded_cluster_keeps_the_records_behind_the_spider_fronts(tmp_path: Path) -> None:
+    sharded = settings(tmp_path).model_copy(
+        update={"cluster_shards": 2, "cluster_shard_map": CHECKOUT / "deploy" / "shards.toml"}
+    )
+
+    env = service_environment(sharded)
+
+    assert env["LIANFANG_RECORDS_DATABASE_URL"] == "mysql+asyncmy://root@127.0.0.1:3309/lianfang_cluster_records"
+    assert env["LIANFANG_RECORDS_READ_DATABASE_URL"] == "mysql+asyncmy://root@127.0.0.1:3319/lianfang_cluster_records"
+    assert env["LIANFANG_RECORDS_SHARD_MAP"] == str(CHECKOUT / "deploy" / "shards.toml")
+    assert env["LIANFANG_REGISTRY_DATABASE_URL"] == "mysql+asyncmy://root@127.0.0.1:3306/lianfang_cluster_registry"

@@ -281,8 +281,8 @@ def ingest_settings(records_url: str, broker_url: str, **overrides: Any) -> Inge
 
 
 @pytest.fixture
-def settings(records_url: str, broker_url: str) -> IngestSettings:
-    return ingest_settings(records_url, broker_url)
+def settings(records_url: str, broker_url: str, backend: Backend) -> IngestSettings:
+    return ingest_settings(records_url, broker_url, **backend.records_settings)
 
 
 @pytest.fixture

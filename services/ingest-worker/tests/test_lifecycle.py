@@ -79,7 +79,13 @@ class TestProcess:
     async def test_readiness_names_a_records_store_that_is_down(
         self, pipeline: Pipeline, settings: IngestSettings
     ) -> None:
-        down = settings.model_copy(update={"records_database_url": "sqlite+aiosqlite:////nonexistent/dir/records.db"})
+        # A store of one file (not sharded, whichever run this is) that cannot be opened.
+        down = settings.model_copy(
+            update={
+                "records_database_url": "sqlite+aiosqlite:////nonexistent/dir/records.db",
+                "records_shard_map": None,
+            }
+        )
         app = create_app(down, queue=pipeline.names.queue, topology=pipeline.names.topology)
         async with serve(app) as client:
             ready = await client.get("/readyz")
@@ -91,6 +97,10 @@ class TestSettings:
     def test_a_prefetch_smaller_than_a_batch_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="LIANFANG_INGEST_PREFETCH"):
             IngestSettings(ingest_prefetch=100, ingest_batch_size=500)
+
+    def test_a_shard_map_wants_the_front_of_a_mysql_store(self) -> None:
+        with pytest.raises(ValidationError, match="LIANFANG_RECORDS_SHARD_MAP needs"):
+            IngestSettings(records_shard_map="deploy/shards.toml")
 
     def test_production_wants_real_servers_but_no_redis(self) -> None:
         with pytest.raises(ValidationError) as refused:

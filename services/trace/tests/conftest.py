@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from lianfang.common.contracts.records import Record, RecordsBase
 from lianfang.common.contracts.rollups import hour_of, recount
 from lianfang.common.db import Database, create_database
 from lianfang.common.testing import serve
-from lianfang.common.testing.plugin import Stores
+from lianfang.common.testing.plugin import Backend, Stores
 from lianfang.trace.main import MIGRATIONS, create_app
 from lianfang.trace.models import AccessLogEntry, TraceBase
 from lianfang.trace.settings import TraceSettings
@@ -24,10 +24,12 @@ RECORDS_MIGRATIONS = Path(__file__).resolve().parents[2] / "ingest-worker" / "mi
 
 
 class RecordsStore:
-    """The records store as the ingest worker fills it: records, and the rollups that count them."""
+    """The records store as the ingest worker fills it: records, and the rollups that count them. On a sharded store
+    `add` returns once the replicas behind the read front have them."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, caught_up: Callable[[], Awaitable[None]]) -> None:
         self.database = database
+        self.caught_up = caught_up
 
     async def add(self, *records: Record) -> list[Record]:
         async with self.database.sessionmaker.begin() as session:
@@ -39,6 +41,7 @@ class RecordsStore:
             async with self.database.engine.begin() as connection:
                 for province_id in {record.province_id for record in records}:
                     await recount(connection, province_id, start, end)
+        await self.caught_up()
         return list(records)
 
 
@@ -66,9 +69,12 @@ async def trace_url(stores: Stores) -> str:
 
 
 @pytest.fixture
-def settings(records_url: str, trace_url: str) -> TraceSettings:
+def settings(records_url: str, trace_url: str, backend: Backend) -> TraceSettings:
     return TraceSettings(
-        records_database_url=records_url, trace_database_url=trace_url, registry_url="http://registry.test"
+        records_database_url=records_url,
+        records_read_database_url=backend.read_url("records"),
+        trace_database_url=trace_url,
+        registry_url="http://registry.test",
     )
 
 
@@ -84,9 +90,9 @@ async def client(settings: TraceSettings, registry: FakeRegistry) -> AsyncIterat
 
 
 @pytest.fixture
-async def store(records_url: str) -> AsyncIterator[RecordsStore]:
+async def store(records_url: str, backend: Backend) -> AsyncIterator[RecordsStore]:
     database = create_database(records_url)
-    yield RecordsStore(database)
+    yield RecordsStore(database, backend.caught_up)
     await database.dispose()
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,7 @@ def _uvicorn(factory: str, args: argparse.Namespace) -> None:
 
 def _migrate(args: argparse.Namespace) -> None:
     from lianfang.common.db.migrate import upgrade
+    from lianfang.common.shards.migrate import migrate_sharded
     from lianfang.gateway.main import MIGRATIONS as ACCOUNTS
     from lianfang.gateway.settings import GatewaySettings
     from lianfang.ingest.main import MIGRATIONS as RECORDS
@@ -67,13 +70,20 @@ def _migrate(args: argparse.Namespace) -> None:
     from lianfang.trace.main import MIGRATIONS as TRACE
     from lianfang.trace.settings import TraceSettings
 
+    records = IngestSettings()
+    sharded = records.sharded_store()
+
     async def migrate() -> None:
         for name, migrations, url in (
             ("accounts", ACCOUNTS, GatewaySettings().accounts_database_url),
             ("registry", REGISTRY, RegistrySettings().registry_database_url),
-            ("records", RECORDS, IngestSettings().records_database_url),
+            ("records", RECORDS, records.records_database_url),
             ("access log", TRACE, TraceSettings().trace_database_url),
         ):
+            if name == "records" and sharded is not None:
+                print(f"migrating the records store's {len(sharded.shard_map.nodes)} backends and defining its fronts")
+                await migrate_sharded(replace(sharded, read_url=TraceSettings().records_read_url), migrations)
+                continue
             print(f"migrating the {name} store")
             await upgrade(migrations, url)
 
@@ -82,18 +92,20 @@ def _migrate(args: argparse.Namespace) -> None:
 
 def _purge(args: argparse.Namespace) -> None:
     from lianfang.common.db import create_database
-    from lianfang.ingest.retention import cutoff, purge
+    from lianfang.ingest.retention import Purged, cutoff, purge
     from lianfang.ingest.settings import IngestSettings
 
     settings = IngestSettings()
     before = cutoff(args.days or settings.retention_days)
 
     async def run() -> None:
-        database = create_database(settings.records_database_url)
-        try:
-            purged = await purge(database.engine, before=before, batch_size=settings.retention_batch_size)
-        finally:
-            await database.dispose()
+        purged = Purged(before)
+        for url in settings.records_backends():
+            database = create_database(url)
+            try:
+                purged += await purge(database.engine, before=before, batch_size=settings.retention_batch_size)
+            finally:
+                await database.dispose()
         print(f"purged what was checked in before {before.isoformat(timespec='seconds')}:")
         print(f"  monthly partitions dropped  {', '.join(purged.partitions) or 'none'}")
         print(f"  records deleted             {purged.records:,}")
@@ -140,6 +152,23 @@ def _cluster(args: argparse.Namespace) -> None:
         sys.exit(cluster.supervise(Path(args.run_dir)))
     handlers = {"up": cluster.cluster_up, "down": cluster.cluster_down, "status": cluster.print_state}
     sys.exit(handlers[args.action](settings))
+
+
+def _shards(args: argparse.Namespace) -> None:
+    from lianfang.allinone.cluster import ClusterSettings, topology
+
+    if args.action == "render":
+        from lianfang.allinone.shards import render
+
+        for path in render(Path(args.map), Path(args.deploy)):
+            print(f"wrote {path}")
+        return
+    settings = ClusterSettings()
+    if args.action == "up":
+        sys.exit(topology.topology_up(settings))
+    if args.action == "down":
+        sys.exit(topology.topology_down(settings, args.servers or None))
+    print(json.dumps(topology.topology_status(settings), indent=2))
 
 
 def _openapi(args: argparse.Namespace) -> None:
@@ -189,11 +218,28 @@ def _parser() -> argparse.ArgumentParser:
         "cluster",
         help="the cluster on this machine: nginx and every service's processes (deploy/Procfile), in the background",
         description="up: prepare and start, then wait until every process answers; down: stop what up started; "
-        "status: the running processes. Settings from LIANFANG_* (see lianfang/allinone/cluster.py).",
+        "status: the running processes. Settings from LIANFANG_* (see lianfang/allinone/cluster/settings.py).",
     )
     cluster.add_argument("action", choices=["up", "down", "status", "supervise"])
     cluster.add_argument("--run-dir", default=".cluster", help=argparse.SUPPRESS)
     cluster.set_defaults(handler=_cluster)
+
+    shards = commands.add_parser(
+        "shards",
+        help="the sharded records store on this machine (deploy/shards.toml), and MyCat's and ShardingSphere's files",
+        description="up: start each shard's primary and replica and the Spider write and read fronts (what is not "
+        "running); down [SERVER…]: stop them (or only those named, e.g. s2-primary); status: their pids; render: write "
+        "deploy/mycat/ and deploy/shardingsphere/ from the map.",
+    )
+    shards.add_argument("action", choices=["up", "down", "status", "render"])
+    shards.add_argument("servers", nargs="*", help="down: only these servers")
+    shards.add_argument(
+        "--map", default="deploy/shards.toml", help="render: the shard map (default deploy/shards.toml)"
+    )
+    shards.add_argument(
+        "--deploy", default="deploy", help="render: where mycat/ and shardingsphere/ go (default deploy)"
+    )
+    shards.set_defaults(handler=_shards)
 
     purge = commands.add_parser(
         "purge", help="purge the records past LIANFANG_RETENTION_DAYS now (the ingest worker also does, hourly)"

@@ -542,7 +542,12 @@ class RecordsRepository:
         columns = [
             PENDING.c[name] for name in ("city_code", "record_id", "status", "decided_by", "decided_at", "reason")
         ]
-        rows = list(await self.connection.execute(select(*columns).limit(_PENDING_READ_WHOLE + 1)))
+        cities = sorted({city_code for city_code, _ in keys})
+        rows = list(
+            await self.connection.execute(
+                select(*columns).where(PENDING.c.city_code.in_(cities)).limit(_PENDING_READ_WHOLE + 1)
+            )
+        )
         if len(rows) > _PENDING_READ_WHOLE:
             rows = [
                 row
@@ -556,9 +561,8 @@ class RecordsRepository:
 
     async def _delete_pending(self, keys: Iterable[RecordKey]) -> None:
         for chunk in _chunks(list(keys)):
-            await self.connection.execute(
-                delete(PENDING).where(tuple_(PENDING.c.city_code, PENDING.c.record_id).in_(chunk))
-            )
+            key = (PENDING.c.city_code, PENDING.c.record_id)
+            await self.connection.execute(delete(PENDING).where(_cities(key, chunk), tuple_(*key).in_(chunk)))
 
     async def _apply_to_stored(
         self, decisions: Mapping[RecordKey, Decision], tally: Tally
@@ -661,7 +665,7 @@ class RecordsRepository:
         lock: bool = False,
     ) -> AsyncIterator[Row[Any]]:
         for chunk in _chunks(values):
-            statement = select(*columns).where(tuple_(*key).in_(chunk))
+            statement = select(*columns).where(_cities(key, chunk), tuple_(*key).in_(chunk))
             if lock:
                 statement = statement.with_for_update()
             result = await self.connection.execute(statement)
@@ -678,6 +682,13 @@ def _newest(events: Iterable[CheckinDecided]) -> dict[RecordKey, Decision]:
         if current is None or decision.supersedes(current.decided_at):
             newest[key] = decision
     return newest
+
+
+def _cities(key: Sequence[ColumnElement[Any]], values: Sequence[tuple[Any, ...]]) -> ColumnElement[bool]:
+    """The keys' cities by themselves: a sharded store's front sends a statement only to the shards it names by
+    `city_code` (a row of values is not enough), so a batch written a node at a time stays on its shard."""
+    at = next(index for index, column in enumerate(key) if getattr(column, "name", None) == "city_code")
+    return key[at].in_(sorted({value[at] for value in values}))
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

@@ -43,6 +43,16 @@ class Purged:
     hours: int = 0
     days: int = 0
 
+    def __iadd__(self, other: Purged) -> Purged:
+        """What two backends of a sharded store purged at the same cut-off."""
+        self.partitions += other.partitions
+        self.records += other.records
+        self.keys += other.keys
+        self.decisions += other.decisions
+        self.hours += other.hours
+        self.days += other.days
+        return self
+
 
 def cutoff(retention_days: int, now: datetime | None = None) -> datetime:
     """Records checked in before this instant are past the retention; one checked in at it is kept."""

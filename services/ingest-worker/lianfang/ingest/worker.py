@@ -20,7 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from lianfang.common.db import Database, utcnow
+from lianfang.common.db import Database, create_database, utcnow
 from lianfang.common.messaging import (
     INGEST_QUEUE,
     LIANFANG_TOPOLOGY,
@@ -32,10 +32,11 @@ from lianfang.common.messaging import (
     Topology,
 )
 from lianfang.ingest.failures import describe
+from lianfang.ingest.holding import Holding
 from lianfang.ingest.metrics import ingest_metrics
 from lianfang.ingest.partitions import ensure_partitions
 from lianfang.ingest.repository import BatchOutcome, RecordsRepository
-from lianfang.ingest.retention import cutoff, purge
+from lianfang.ingest.retention import Purged, cutoff, purge
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.writer import (
     BatchWriter,
@@ -43,7 +44,9 @@ from lianfang.ingest.writer import (
     ProcessWriter,
     Refusal,
     StoreDown,
+    Written,
     bound_lock_waits,
+    node_finder,
 )
 
 __all__ = ["IngestStats", "IngestWorker"]
@@ -97,8 +100,19 @@ class IngestWorker:
         self.broker = broker
         self.queue = queue
         self.topology = topology
+        node_of = node_finder(settings)
         self.writer = writer or (
-            ProcessWriter(settings, database) if settings.ingest_writer_process else InlineWriter(database)
+            ProcessWriter(settings, database) if settings.ingest_writer_process else InlineWriter(database, node_of)
+        )
+        self._holding = Holding(node_of)
+        self._retrying: asyncio.Task[None] | None = None
+        # Where the monthly partitions and retention run: each node's database on its shard's primary (Spider and
+        # MyCat forward no DDL), or the store itself.
+        sharded = settings.sharded_store() is not None
+        self._backends = (
+            [create_database(url, pool_size=1, max_overflow=1) for url in settings.records_backends()]
+            if sharded
+            else [database]
         )
         self.stats = IngestStats()
         ingest_metrics()  # on /metrics from the start, at zero, rather than from the first batch
@@ -135,6 +149,9 @@ class IngestWorker:
                 with suppress(asyncio.CancelledError):
                     await task
             await self.writer.close()
+            for backend in self._backends:
+                if backend is not self.database:
+                    await backend.dispose()
 
     def stop(self) -> None:
         """Stop consuming; `run()` returns once the messages in hand are stored and acked (or, with the database down,
@@ -170,34 +187,57 @@ class IngestWorker:
                 log.warning("stopped with the database down: %d messages go back to the queue", consumer.in_flight)
             finally:
                 stopper.cancel()
+                await self._forget_held()
                 if latest is not None and not latest.done():
                     # Only when the batch before failed: this one would fail the same way, unacked.
                     latest.cancel()
                     with suppress(asyncio.CancelledError, Exception):
                         await latest
 
+    async def _forget_held(self) -> None:
+        """The consumer is going: its unacked deliveries, the held ones too, go back to the queue with it."""
+        if self._retrying is not None:
+            self._retrying.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._retrying
+            self._retrying = None
+        self._holding = Holding(self._holding.node_of)
+
     async def _stop_when_asked(self, consumer: Consumer) -> None:
         await self._stopping.wait()
         await consumer.stop()
 
     async def _commit(self, deliveries: Sequence[Delivery], *, after: asyncio.Task[None] | None) -> None:
+        ingest_metrics().batch_size.observe(len(deliveries))
+        writing = self._holding.to_write(deliveries)
+        written = await self._write(writing) if writing else None
+        if after is not None:
+            await after  # raises what the batch before raised: then this one is not acked either
+        if written is not None:
+            await self._settle(*written)
+        if self._holding and (self._retrying is None or self._retrying.done()):
+            self._retrying = asyncio.create_task(self._retry_held(), name="ingest-held")
+        await self._ack(deliveries)
+        self.stats.batches += 1
+        self.stats.messages += len(deliveries) - sum(1 for delivery in deliveries if not delivery.settled)
+
+    async def _write(self, deliveries: Sequence[Delivery]) -> tuple[list[Delivery], Written]:
+        """Write until the store takes the batch (or part of it, on a sharded store); answers the deliveries written,
+        which the answer's indices refer to. Unreadable messages leave on the first attempt."""
         metrics = ingest_metrics()
-        metrics.batch_size.observe(len(deliveries))
-        bodies = [delivery.body for delivery in deliveries]
-        # The deliveries still to write, by their place in the batch: refused ones leave on the first attempt.
-        held = list(range(len(deliveries)))
+        batch = list(deliveries)
         pause = self._initial_pause
         while True:
             try:
-                written = await self.writer.write([bodies[index] for index in held])
+                written = await self.writer.write([delivery.body for delivery in batch])
                 break
             except StoreDown as down:
                 # Unreadable messages leave now; an unreadable event of a message leaves once the rest of it is stored.
                 unreadable = [refusal for refusal in down.refused if refusal.position is None]
-                refused = {held[refusal.index] for refusal in unreadable}
                 for refusal in unreadable:
-                    await self._dead_letter(deliveries[held[refusal.index]], refusal)
-                held = [index for index in held if index not in refused]
+                    await self._dead_letter(batch[refusal.index], refusal)
+                gone = {refusal.index for refusal in unreadable}
+                batch = [delivery for index, delivery in enumerate(batch) if index not in gone]
                 self.stats.write_failures += 1
                 metrics.write_failures.inc()
                 if self._stopping.is_set():
@@ -206,26 +246,59 @@ class IngestWorker:
                 log.warning(
                     "cannot write to the records store (%s); holding %d messages, trying again in %.1f s",
                     down.reason,
-                    len(held),
+                    len(batch),
                     pause,
                 )
                 await self._pause(pause)
                 pause = min(pause * 2, self._max_pause)
         metrics.paused.set(0)
-        if after is not None:
-            await after  # raises what the batch before raised: then this one is not acked either
         metrics.commit_seconds.observe(written.seconds)
+        return batch, written
+
+    async def _settle(self, batch: list[Delivery], written: Written) -> None:
+        """Dead-letter what the write refused and hold what its node could not take; the rest is stored."""
         for refusal in written.refused:
-            await self._dead_letter(deliveries[held[refusal.index]], refusal)
+            await self._dead_letter(batch[refusal.index], refusal)
         self._count(written.outcome)
-        # Acks only now, after the commit; one frame acks the batch. Every delivery of the batch is either stored or
-        # dead-lettered by now, so the multiple ack takes none that is neither (and none of the next batch, which
-        # came later).
-        last = next((delivery for delivery in reversed(deliveries) if not delivery.settled), None)
-        if last is not None:
-            await last.ack(multiple=True)
-        self.stats.batches += 1
-        self.stats.messages += len(deliveries)
+        self._holding.written(batch, written.down)
+        if written.held:
+            log.warning(
+                "holding %d messages while part of the records store is down (%s)",
+                len(written.held),
+                "; ".join(f"{node}: {reason}" for node, reason in written.down),
+            )
+            self._holding.hold((batch[index] for index in written.held), written.down)
+
+    async def _ack(self, deliveries: Sequence[Delivery]) -> None:
+        """Ack what is stored or dead-lettered: one frame for the batch, or one per message while messages before
+        it are held (a multiple ack would take them along)."""
+        held = {id(delivery) for delivery in self._holding.deliveries}
+        done = [delivery for delivery in deliveries if not delivery.settled and id(delivery) not in held]
+        if not done:
+            return
+        if held:
+            for delivery in done:
+                await delivery.ack()
+        else:
+            await done[-1].ack(multiple=True)
+
+    async def _retry_held(self) -> None:
+        """Write the held messages again after a growing pause, a batch at a time, until none is left."""
+        pause = self._initial_pause
+        while self._holding:
+            await self._pause(pause)
+            if self._stopping.is_set():
+                return
+            released = self._holding.release(self.settings.ingest_batch_size)
+            try:
+                batch, written = await self._write(released)
+            except _GaveUp:
+                self._holding.hold(released, ())
+                return
+            await self._settle(batch, written)
+            await self._ack(released)
+            self.stats.messages += sum(1 for delivery in released if delivery.settled)
+            pause = min(pause * 2, self._max_pause) if written.held else self._initial_pause
 
     async def _dead_letter(self, delivery: Delivery, refusal: Refusal) -> None:
         if refusal.position is None:
@@ -255,11 +328,15 @@ class IngestWorker:
         while True:
             if loop.time() >= partitions_due:
                 try:
-                    added = await ensure_partitions(
-                        self.database.engine,
-                        months_ahead=self.settings.ingest_partition_months_ahead,
-                        lock_wait_seconds=self.settings.ingest_lock_wait_seconds,
-                    )
+                    added = [
+                        name
+                        for backend in self._backends
+                        for name in await ensure_partitions(
+                            backend.engine,
+                            months_ahead=self.settings.ingest_partition_months_ahead,
+                            lock_wait_seconds=self.settings.ingest_lock_wait_seconds,
+                        )
+                    ]
                 except Exception as error:
                     log.warning(
                         "cannot add the next partitions of records (%s); trying again in an hour", describe(error)
@@ -283,31 +360,22 @@ class IngestWorker:
             await asyncio.sleep(PENDING_SWEEP_SECONDS)
 
     async def _retention(self) -> None:
-        """Purge what is past `LIANFANG_RETENTION_DAYS`, at start-up and hourly; a failed run is tried at the next."""
+        """Purge what is past `LIANFANG_RETENTION_DAYS` on every backend, at start-up and hourly; a failed run is
+        tried at the next."""
         settings = self.settings
         while True:
-            try:
-                purged = await purge(
-                    self.database.engine,
-                    before=cutoff(settings.retention_days),
-                    batch_size=settings.retention_batch_size,
-                    lock_wait_seconds=settings.ingest_lock_wait_seconds,
-                )
-            except Exception as error:
-                log.warning("cannot purge the records past the retention period (%s)", describe(error))
-            else:
-                if any((purged.partitions, purged.records, purged.keys, purged.decisions, purged.hours, purged.days)):
-                    log.info(
-                        "purged before %s: partitions %s, %d records, %d check-in keys, %d stray decisions, "
-                        "%d hourly and %d daily counts",
-                        purged.before.isoformat(),
-                        ", ".join(purged.partitions) or "none",
-                        purged.records,
-                        purged.keys,
-                        purged.decisions,
-                        purged.hours,
-                        purged.days,
+            for backend in self._backends:
+                try:
+                    purged = await purge(
+                        backend.engine,
+                        before=cutoff(settings.retention_days),
+                        batch_size=settings.retention_batch_size,
+                        lock_wait_seconds=settings.ingest_lock_wait_seconds,
                     )
+                except Exception as error:
+                    log.warning("cannot purge the records past the retention period (%s)", describe(error))
+                else:
+                    _log_purged(purged)
             await asyncio.sleep(RETENTION_SECONDS)
 
     async def _pause(self, seconds: float) -> None:
@@ -316,3 +384,18 @@ class IngestWorker:
         with suppress(TimeoutError):
             async with asyncio.timeout(jittered):
                 await self._stopping.wait()
+
+
+def _log_purged(purged: Purged) -> None:
+    if any((purged.partitions, purged.records, purged.keys, purged.decisions, purged.hours, purged.days)):
+        log.info(
+            "purged before %s: partitions %s, %d records, %d check-in keys, %d stray decisions, "
+            "%d hourly and %d daily counts",
+            purged.before.isoformat(),
+            ", ".join(purged.partitions) or "none",
+            purged.records,
+            purged.keys,
+            purged.decisions,
+            purged.hours,
+            purged.days,
+        )

@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
@@ -56,6 +56,7 @@ __all__ = [
     "Written",
     "bound_lock_waits",
     "exit_with",
+    "node_finder",
     "write_batch",
 ]
 
@@ -77,11 +78,33 @@ class Refusal:
     body: bytes = b""
 
 
+# The node of the records store a city's events go to (`lianfang.common.shards`); None: the store is not sharded.
+NodeOf = Callable[[str], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     outcome: BatchOutcome
     refused: list[Refusal]
     seconds: float
+    # Messages not stored because their node of a sharded store is down (by index), and why, by node: the others are.
+    held: tuple[int, ...] = ()
+    down: tuple[tuple[str, str], ...] = ()
+
+
+def node_finder(settings: IngestSettings) -> NodeOf | None:
+    store = settings.sharded_store()
+    if store is None:
+        return None
+    shard_map = store.shard_map
+    nodes: dict[str, str] = {}
+
+    def node_of(city_code: str) -> str:
+        if (found := nodes.get(city_code)) is None:
+            found = nodes[city_code] = shard_map.node_of(city_code).name
+        return found
+
+    return node_of
 
 
 class StoreDown(Exception):
@@ -119,9 +142,15 @@ class _Message:
         return Refusal(self.index, rejected.kind, rejected.reason, self.position, body)
 
 
-async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asyncio.Lock | None = None) -> Written:
+async def write_batch(
+    engine: AsyncEngine, bodies: Sequence[bytes], lock: asyncio.Lock | None = None, node_of: NodeOf | None = None
+) -> Written:
     """Read the bodies, then store their events in one commit; `lock` keeps the batches of one writer from committing
-    side by side (and out of order)."""
+    side by side (and out of order).
+
+    On a sharded store (`node_of`), one commit per node, side by side: each touches one shard (no distributed commit),
+    and a node that is down holds back only its own messages, which `Written.held` names. Raises `StoreDown` when
+    a store that is not sharded could not take the batch."""
     messages: list[_Message] = []
     refused: list[Refusal] = []
     for index, body in enumerate(bodies):
@@ -130,16 +159,42 @@ async def write_batch(engine: AsyncEngine, bodies: Sequence[bytes], lock: asynci
                 refused.append(item)
             else:
                 messages.append(item)
+    groups: dict[str, list[_Message]] = {}
+    for message in messages:
+        groups.setdefault("" if node_of is None else node_of(message.event.city_code), []).append(message)
     async with lock or _NO_LOCK:
         started = time.perf_counter()
-        try:
-            outcome, unstorable = await _store(engine, messages)
-        except Exception as error:
-            if not isinstance(error, SQLAlchemyError | OSError | Raced):
+        results = await asyncio.gather(*(_store(engine, group) for group in groups.values()), return_exceptions=True)
+        return _combine(groups, results, refused, time.perf_counter() - started)
+
+
+def _combine(
+    groups: dict[str, list[_Message]],
+    results: Sequence[tuple[BatchOutcome, list[Refusal]] | BaseException],
+    refused: list[Refusal],
+    seconds: float,
+) -> Written:
+    """The batch's outcome from each node's. Not sharded, `StoreDown` when the store could not take it; sharded, the
+    messages of the nodes that could not are held (all of them, when none could): the worker goes on with others."""
+    outcome, unstorable, held, down = BatchOutcome(), list[Refusal](), set[int](), dict[str, str]()
+    failure: Exception | None = None
+    for node, group, result in zip(groups, groups.values(), results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, Exception):
+                raise result
+            if not isinstance(result, SQLAlchemyError | OSError | Raced):
                 # Neither the database nor the network: a bug, whose traceback is wanted where it happened.
-                log.exception("writing a batch failed unexpectedly")
-            raise StoreDown(describe(error), refused) from error
-        return Written(outcome, refused + unstorable, time.perf_counter() - started)
+                log.error("writing a batch failed unexpectedly", exc_info=result)
+            failure, down[node] = result, describe(result)
+            held.update(message.index for message in group)
+        else:
+            outcome += result[0]
+            unstorable += result[1]
+    if failure is not None and "" in down:
+        # Not sharded: the store is down, and the batch waits whole.
+        raise StoreDown(down[""], refused) from failure
+    kept = [refusal for refusal in refused + unstorable if refusal.index not in held]
+    return Written(outcome, kept, seconds, tuple(sorted(held)), tuple(sorted(down.items())))
 
 
 def _read(index: int, body: bytes) -> Iterator[_Message | Refusal]:
@@ -226,15 +281,16 @@ def bound_lock_waits(database: Database, seconds: int) -> None:
 class InlineWriter:
     """Reads and writes in the worker's own event loop, on the worker's database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, node_of: NodeOf | None = None) -> None:
         self.database = database
+        self.node_of = node_of
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
         return None
 
     async def write(self, bodies: Sequence[bytes]) -> Written:
-        return await write_batch(self.database.engine, bodies, self._lock)
+        return await write_batch(self.database.engine, bodies, self._lock, self.node_of)
 
     async def close(self) -> None:
         return None
@@ -298,8 +354,8 @@ class ProcessWriter:
         await asyncio.to_thread(pool.shutdown, wait=True)
 
 
-# The child's event loop and records store, made by `_start_child` once per process.
-_child: tuple[asyncio.AbstractEventLoop, Database] | None = None
+# The child's event loop, records store and nodes, made by `_start_child` once per process.
+_child: tuple[asyncio.AbstractEventLoop, Database, NodeOf | None] | None = None
 
 
 def _start_child(settings: IngestSettings, url: str, worker: int) -> None:
@@ -311,9 +367,12 @@ def _start_child(settings: IngestSettings, url: str, worker: int) -> None:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    database = create_database(url, pool_size=1, max_overflow=1)
+    node_of = node_finder(settings)
+    store = settings.sharded_store()
+    # A connection per node of a sharded store: a batch commits on each at once.
+    database = create_database(url, pool_size=1 if store is None else len(store.shard_map.nodes), max_overflow=1)
     bound_lock_waits(database, settings.ingest_lock_wait_seconds)
-    _child = (loop, database)
+    _child = (loop, database, node_of)
     # What exists by now (modules, SQLAlchemy's and pydantic's schemas) lives as long as the process: leaving it out
     # of the cyclic collector's full passes saves a quarter of the CPU a batch costs (bench/ingest_drain.py).
     gc.collect()
@@ -332,15 +391,15 @@ def exit_with(worker: int, interval: float = 1.0) -> None:
 
 def _write_in_child(bodies: list[bytes]) -> Written:
     assert _child is not None
-    loop, database = _child
-    return loop.run_until_complete(write_batch(database.engine, bodies))
+    loop, database, node_of = _child
+    return loop.run_until_complete(write_batch(database.engine, bodies, node_of=node_of))
 
 
 def _close_child() -> None:
     global _child
     if _child is None:
         return
-    loop, database = _child
+    loop, database, _ = _child
     loop.run_until_complete(database.dispose())
     loop.close()
     _child = None

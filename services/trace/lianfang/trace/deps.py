@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.db import Database
 from lianfang.common.pii import PiiCipher
 from lianfang.trace.directory import NameDirectory
 from lianfang.trace.settings import TraceSettings
+from lianfang.trace.shards import shard_unavailable
 
 __all__ = ["RecordsSession", "Trace", "TraceParts"]
 
@@ -37,9 +39,14 @@ Trace = Annotated[TraceParts, Depends(_parts)]
 
 async def _records_session(parts: Trace) -> AsyncIterator[AsyncSession]:
     """Trace only reads the records store: one transaction per request (one consistent snapshot on MySQL), rolled back
-    when the session closes."""
+    when the session closes. A shard out of reach answers 503 naming it."""
     async with parts.records.sessionmaker() as session:
-        yield session
+        try:
+            yield session
+        except DBAPIError as error:
+            if (problem := shard_unavailable(error)) is not None:
+                raise problem from error
+            raise
 
 
 RecordsSession = Annotated[AsyncSession, Depends(_records_session)]

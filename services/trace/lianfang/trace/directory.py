@@ -37,6 +37,8 @@ class RegionInfo(BaseModel):
     name: str
     level: str
     path: str
+    # The records' shard key of the region's subtree (None above the cities).
+    city_code: str | None = None
 
 
 class CheckpointInfo(BaseModel):

@@ -52,7 +52,7 @@ def create_app(
                     cache_size=settings.names_cache_size,
                     concurrency=settings.registry_concurrency,
                 ),
-                records=runtime.database("records-db", settings.records_database_url),
+                records=runtime.database("records-db", settings.records_read_url),
                 audit=audit_database,
             )
             app.state.readiness = runtime.readiness

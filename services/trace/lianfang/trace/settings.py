@@ -26,6 +26,8 @@ DEFAULT_STAY_MINUTES: dict[str, int] = {
 
 class TraceSettings(ServiceSettings):
     records_database_url: str = "sqlite+aiosqlite:///.lianfang/records.db"
+    # Where trace reads the records: a replica, or the read front of a sharded store. Unset: the store itself.
+    records_read_database_url: str | None = None
     # The access audit log: a small store of its own, kept longer than the records it speaks of.
     trace_database_url: str = "sqlite+aiosqlite:///.lianfang/trace.db"
     # Asked for region paths and for the names of checkpoints and regions, with the caller's own token.
@@ -83,6 +85,10 @@ class TraceSettings(ServiceSettings):
                 f"({longest}): contact screening reads that far around each stay"
             )
         return self
+
+    @property
+    def records_read_url(self) -> str:
+        return self.records_read_database_url or self.records_database_url
 
     def stay_for_kind(self) -> dict[str, int]:
         return DEFAULT_STAY_MINUTES | self.stay_minutes

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
-from sqlalchemy.engine import Connection
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-__all__ = ["alembic_config", "run_alembic_env", "upgrade"]
+__all__ = ["alembic_config", "ensure_database", "run_alembic_env", "upgrade"]
 
 
 def alembic_config(script_location: Path, url: str) -> Config:
@@ -25,6 +25,27 @@ def alembic_config(script_location: Path, url: str) -> Config:
 async def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
     # Alembic's env.py runs its own event loop, so it gets a thread of its own.
     await asyncio.to_thread(command.upgrade, alembic_config(script_location, url), revision)
+
+
+async def ensure_database(url: str) -> None:
+    """Create the MySQL database the URL names, on its server, unless it is there (nothing to do for SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "mysql" or not parsed.database:
+        return
+    server = create_async_engine(parsed.set(database=""), poolclass=NullPool)
+    try:
+        async with server.begin() as connection:
+            # Asked first: `CREATE DATABASE IF NOT EXISTS` on an existing one makes the driver print a warning.
+            exists = await connection.scalar(
+                text("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :name"),
+                {"name": parsed.database},
+            )
+            if not exists:
+                await connection.execute(
+                    text(f"CREATE DATABASE `{parsed.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                )
+    finally:
+        await server.dispose()
 
 
 def _migrate(connection: Connection, metadata: MetaData) -> None:

@@ -3,6 +3,10 @@
 Every test that asks for `backend` runs twice when the `LIANFANG_TEST_*` URLs are set: once on the embedded backends
 (SQLite, the memory broker, fakeredis) and once on the real MariaDB, RabbitMQ and Redis. Without them only the embedded
 run exists; with only some of them set the session stops, so CI can never skip the real servers by accident.
+
+With `LIANFANG_TEST_SHARDS_URL` and `LIANFANG_TEST_SHARDS_READ_URL` too (the write and read fronts of a sharded records
+store, `lianfang shards up`; the map is `LIANFANG_TEST_SHARD_MAP`, by default deploy/shards.toml), a third run, `sharded`,
+keeps the records store on the shards behind those fronts and everything else on the real servers.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from lianfang.common.cache import connect_cache
 from lianfang.common.db import create_database
 from lianfang.common.db.migrate import upgrade
+from lianfang.common.shards import ShardedStore, ShardMap
+from lianfang.common.shards.migrate import migrate_sharded
 
 __all__ = ["Backend", "Stores"]
 
 _REAL_VARIABLES = ("LIANFANG_TEST_MYSQL_URL", "LIANFANG_TEST_AMQP_URL", "LIANFANG_TEST_REDIS_URL")
+_SHARDED_VARIABLES = ("LIANFANG_TEST_SHARDS_URL", "LIANFANG_TEST_SHARDS_READ_URL")
+# The store kept on the shards in the sharded run.
+_SHARDED_STORE = "records"
 
 
 def _real_urls() -> dict[str, str] | None:
@@ -36,9 +45,19 @@ def _real_urls() -> dict[str, str] | None:
     return present
 
 
+def _sharded_urls() -> dict[str, str] | None:
+    present = {name: os.environ[name] for name in _SHARDED_VARIABLES if os.environ.get(name)}
+    if not present:
+        return None
+    missing = [name for name in (*_SHARDED_VARIABLES, *_REAL_VARIABLES) if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(f"the sharded run needs {', '.join(missing)} too")
+    return present
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_name" in metafunc.fixturenames:
-        names = ["embedded"] + (["real"] if _real_urls() else [])
+        names = ["embedded"] + (["real"] if _real_urls() else []) + (["sharded"] if _sharded_urls() else [])
         metafunc.parametrize("backend_name", names, scope="session")
 
 
@@ -47,22 +66,59 @@ class Backend:
 
     def __init__(self, name: str, workdir: Path) -> None:
         self.name = name
-        self.real = name == "real"
+        self.real = name in ("real", "sharded")
         self._workdir = workdir
         self._run = uuid.uuid4().hex[:8]
         urls = _real_urls() if self.real else None
         self._mysql_url = urls["LIANFANG_TEST_MYSQL_URL"] if urls else None
         self.broker_url = urls["LIANFANG_TEST_AMQP_URL"] if urls else f"memory://test-{self._run}"
         self.redis_url = urls["LIANFANG_TEST_REDIS_URL"] if urls else f"memory://test-{self._run}"
+        self.sharded: ShardedStore | None = None
+        self.shard_map_path: Path | None = None
+        if name == "sharded":
+            fronts = _sharded_urls()
+            assert fronts is not None
+            self.shard_map_path = Path(os.environ.get("LIANFANG_TEST_SHARD_MAP", "deploy/shards.toml")).resolve()
+            database = f"lianfang_test_{_SHARDED_STORE}_{self._run}"
+            self.sharded = ShardedStore(
+                ShardMap.load(self.shard_map_path),
+                make_url(fronts["LIANFANG_TEST_SHARDS_URL"]).set(database=database).render_as_string(False),
+                make_url(fronts["LIANFANG_TEST_SHARDS_READ_URL"]).set(database=database).render_as_string(False),
+            )
         self._databases: list[str] = []
 
     def database_url(self, store: str) -> str:
         if self._mysql_url is None:
             return f"sqlite+aiosqlite:///{self._workdir / f'{store}.db'}"
+        if self.sharded is not None and store == _SHARDED_STORE:
+            return self.sharded.write_url
         return make_url(self._mysql_url).set(database=f"lianfang_test_{store}_{self._run}").render_as_string(False)
+
+    def read_url(self, store: str) -> str:
+        """Where the store is read from: the read front of the sharded store, else the store itself."""
+        if self.sharded is not None and store == _SHARDED_STORE:
+            return self.sharded.read_url
+        return self.database_url(store)
+
+    @property
+    def records_settings(self) -> dict[str, object]:
+        """What the ingest worker's settings add in this run: the shard map of the sharded one. There it writes in its
+        own event loop: the writer process is the real run's subject (the same code either way), and spawning one per
+        test would double the run's time."""
+        if self.shard_map_path is None:
+            return {}
+        return {"records_shard_map": self.shard_map_path, "ingest_writer_process": False}
+
+    async def caught_up(self) -> None:
+        """After writing to the records store, before reading it through the read front: the replicas have it."""
+        if self.sharded is not None:
+            await self.sharded.replicas_caught_up()
 
     async def create_database(self, store: str, migrations: Path) -> str:
         url = self.database_url(store)
+        if self.sharded is not None and store == _SHARDED_STORE:
+            await migrate_sharded(self.sharded, migrations)
+            return url
         if self._mysql_url is not None:
             name = make_url(url).database
             server = create_async_engine(self._mysql_url)
@@ -74,12 +130,27 @@ class Backend:
         return url
 
     async def drop_databases(self) -> None:
+        if self.sharded is not None:
+            sharded = self.sharded
+            urls = {sharded.write_url, sharded.read_url, *sharded.backend_urls().values()}
+            for url in urls:
+                await _drop(url)
         if self._mysql_url is None or not self._databases:
             return
         server = create_async_engine(self._mysql_url)
         async with server.begin() as connection:
             for name in self._databases:
                 await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await server.dispose()
+
+
+async def _drop(url: str) -> None:
+    parsed = make_url(url)
+    server = create_async_engine(parsed.set(database=""))
+    try:
+        async with server.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
+    finally:
         await server.dispose()
 
 

@@ -28,7 +28,7 @@ from lianfang.trace.people import Identity, IdentityKind, identify
 from lianfang.trace.periods import Period, resolve_period, shown
 from lianfang.trace.records.repository import RecordRepository
 from lianfang.trace.records.schemas import kind_label, person_of
-from lianfang.trace.scope import Scope
+from lianfang.trace.scope import Scope, caller_scope
 
 __all__ = ["ContactService"]
 
@@ -113,6 +113,7 @@ class ContactService:
         await AccessLog(self.parts.audit).record(
             self.caller, AccessAction.contacts, query, subject=identity, reason=body.reason
         )
+        self.scope = await caller_scope(self.caller, self.parts.directory, self.token)
         window = timedelta(minutes=body.window_minutes)
         # Read beyond the period by the longest stay, so that stays crossing its edges find their check-in or check-out.
         limit = settings.trajectory_max_visits

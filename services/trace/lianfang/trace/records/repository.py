@@ -103,7 +103,9 @@ def _in_scope(scope: Scope, *, drives: bool = True) -> ColumnElement[bool]:
     """`drives=False` when a narrower index (a checkpoint's, a person's) leads the scan: `+ 0` keeps the planner off the
     scope's index, which SQLite, without statistics, would otherwise pick for a root admin and read the whole province."""
     column = _ANCESTRY[scope.depth]
-    return (column if drives else column + 0) == scope.region_id
+    own = (column if drives else column + 0) == scope.region_id
+    # The shard key keeps a city's query on its shard (a sharded store's front prunes by it); nothing to any index.
+    return own if scope.city_code is None else and_(Record.city_code == scope.city_code, own)
 
 
 def _within(period: Period) -> ColumnElement[bool]:

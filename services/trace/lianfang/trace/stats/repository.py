@@ -25,10 +25,12 @@ _LEVELS = ("province_id", "city_id", "county_id", "township_id", "unit_id")
 
 def _in_scope(table: Table, scope: Scope) -> ColumnElement[bool]:
     own = table.c[_LEVELS[scope.depth]] == scope.region_id
+    # The shard key keeps a city's statistics on its shard (a sharded store's front prunes by it).
+    shard = [] if scope.city_code is None else [table.c.city_code == scope.city_code]
     if scope.depth < 2 or scope.city_id is None:
-        return own
+        return and_(*shard, own)
     # Below a city the index is the city's; the level's own column narrows what it reads.
-    return and_(table.c.city_id == scope.city_id, own)
+    return and_(*shard, table.c.city_id == scope.city_id, own)
 
 
 def _child_of(table: Table, scope: Scope) -> list[ColumnElement[Any]]:

@@ -15,7 +15,7 @@ from lianfang.trace.people import Identity, IdentityKind, identify
 from lianfang.trace.periods import Period, resolve_period, shown
 from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, person_of
-from lianfang.trace.scope import Scope
+from lianfang.trace.scope import Scope, caller_scope
 from lianfang.trace.trajectory.schemas import TrajectoryOut
 
 __all__ = ["TrajectoryService"]
@@ -53,7 +53,7 @@ class TrajectoryService:
         """The visits of the person behind an abnormal record, from `LIANFANG_LOOKBACK_DAYS` (14) days before it until
         now: a trajectory lookup like any other, logged as one."""
         settings = self.parts.settings
-        alert = await self.records.find(Scope.of_caller(self.caller), record_id)
+        alert = await self.records.find(await self._scope(), record_id)
         if alert is None or alert.status != RecordStatus.abnormal:
             raise NotFound("异常记录不存在，或不在您的管辖范围内")
         start = alert.checked_at - timedelta(days=settings.lookback_days)
@@ -84,8 +84,11 @@ class TrajectoryService:
         if identity is None:
             return await self._out([alone] if alone else [], period, truncated=False)
         limit = self.parts.settings.trajectory_max_visits
-        rows = await self.records.of_people(Scope.of_caller(self.caller), [identity], period, limit=limit + 1)
+        rows = await self.records.of_people(await self._scope(), [identity], period, limit=limit + 1)
         return await self._out(rows[:limit], period, truncated=len(rows) > limit)
+
+    async def _scope(self) -> Scope:
+        return await caller_scope(self.caller, self.parts.directory, self.token)
 
     async def _out(self, visits: list[RecordRow], period: Period, *, truncated: bool) -> TrajectoryOut:
         names = await self.parts.directory.checkpoints((row.checkpoint_id for row in visits), self.token)
