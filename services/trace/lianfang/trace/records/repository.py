@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -63,14 +63,19 @@ class RecordRow:
     temperature_source: str | None
     direction: str
     status: str
+    name_hash: str | None = None
 
     def identity(self) -> Identity | None:
-        """The most specific key the record holds: an ID number names one person, an account its holder (on their own
-        visits), a phone possibly a household."""
+        """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a
+        phone with a name (a phone alone is a household); the phone alone only on records stored before names were
+        hashed."""
         if self.id_card_hash and self.id_card_masked:
             return Identity(IdentityKind.id_card, self.id_card_hash, self.id_card_masked)
         if self.resident_id is not None and self.companion_of is None:
             return Identity(IdentityKind.resident, str(self.resident_id), str(self.resident_id))
+        if self.phone_hash and self.name_hash and self.phone_masked:
+            shown = " ".join(part for part in (self.name_masked, self.phone_masked) if part)
+            return Identity(IdentityKind.person, f"{self.phone_hash}:{self.name_hash}", shown)
         if self.phone_hash and self.phone_masked:
             return Identity(IdentityKind.phone, self.phone_hash, self.phone_masked)
         return None
@@ -178,6 +183,9 @@ def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
         return Record.id_card_hash.in_(values)
     if kind is IdentityKind.name:
         return Record.name_hash.in_(values)
+    if kind is IdentityKind.person:
+        pairs = [tuple(value.split(":", 1)) for value in values]
+        return tuple_(Record.phone_hash, Record.name_hash).in_(pairs)
     # A companion's record carries the account of whoever checked them in: it is not that resident's own visit.
     return and_(Record.resident_id.in_([uuid.UUID(value) for value in values]), Record.companion_of.is_(None))
 
