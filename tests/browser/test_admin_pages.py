@@ -165,7 +165,7 @@ async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_ph
     await expect(desktop.locator(".el-drawer .el-timeline")).to_contain_text(MARKET)
     await snap(desktop, "admin-alerts")
     await desktop.keyboard.press("Escape")
-    await expect(desktop.locator(".el-drawer")).to_be_hidden()
+    await expect(desktop.locator(".el-drawer", has_text="近 14 天到访记录")).to_be_hidden()
 
     await open_screen(desktop, "访问日志")
     await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
