@@ -17,6 +17,7 @@ import {
   MAX_COMPANIONS,
   NetworkError,
   type Page,
+  type PhoneBound,
   type Receipt,
   type RecordStatus,
   startingAnswers,
@@ -188,7 +189,7 @@ Component({
       const code = event.detail.code
       if (!code) return // the resident declined: they type it instead
       try {
-        const bound = await api.post<{ phone: string; phone_masked: string }>('/api/auth/wechat/phone', { code })
+        const bound = await api.post<PhoneBound>('/api/auth/wechat/phone', { code })
         const path = event.currentTarget.dataset.path
         this.setData({ [path]: bound.phone, [`errors.${errorKey(path)}`]: '' })
       } catch (error) {
