@@ -36,8 +36,8 @@ types: sync ## regenerate the API's TypeScript types (web/shared) from the servi
 	@$(UV) run lianfang openapi web/shared/openapi
 	@cd web/shared && { [ -d node_modules ] || npm ci --silent; } && npm run --silent types
 
-run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo (ARGS=--no-demo to skip it)
-	@$(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
+run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo and the dev login (ARGS=--no-demo to skip it)
+	@LIANFANG_WECHAT_MODE=$${LIANFANG_WECHAT_MODE:-dev} $(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
 	@$(UV) run pytest $(PYTEST_ARGS)
