@@ -12,6 +12,7 @@ from lianfang.allinone.app import AllInOne
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.common.contracts.records import RecordsBase
+from lianfang.common.settings import WeChatMode
 from lianfang.common.testing import serve
 from lianfang.common.testing.plugin import Stores
 from lianfang.gateway import main as gateway
@@ -59,6 +60,7 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
             accounts_database_url=await stores.url("accounts", gateway.MIGRATIONS, AccountsBase.metadata),
             root_password=ROOT_PASSWORD,
             registry_url=IN_PROCESS_ORIGIN,
+            wechat_mode=WeChatMode.dev,
             **shared,
         ),
         registry=RegistrySettings(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 
 import pytest
@@ -9,10 +11,16 @@ import pytest
 from lianfang.allinone.app import AllInOne
 from lianfang.allinone.cli import main
 from lianfang.allinone.demo import DEMO_PASSWORD, DemoLogin
+from lianfang.allinone.keys import generate_keys
 from lianfang.allinone.server import banner
 from lianfang.allinone.settings import AllInOneSettings
-from lianfang.common.testing import serve
+from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth.devkeys import DEV_JWT_PRIVATE_KEY, DEV_JWT_PUBLIC_KEY
+from lianfang.common.contracts.regions import ROOT_REGION_ID, ROOT_REGION_PATH
+from lianfang.common.settings import DEV_PII_KEY
+from lianfang.common.testing import bearer, serve
 from lianfang.common.testing.plugin import Stores
+from lianfang.gateway.main import DEV_LOGIN_WARNING
 
 from .conftest import System, system_settings
 
@@ -113,9 +121,19 @@ def test_the_banner_shows_where_to_click_and_every_login(tmp_path: Path) -> None
     text = banner("http://127.0.0.1:8000", settings, [DemoLogin("changan", "admin", "长安区")])
 
     assert "http://127.0.0.1:8000/admin/" in text
-    assert f"admin / {settings.gateway.root_password}" in text
+    assert f"root admin   admin, password in {tmp_path / 'root-password.txt'}" in text
     assert "changan      admin  长安区" in text
     assert DEMO_PASSWORD in text
+
+
+def test_the_banner_never_prints_the_root_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = AllInOneSettings.load(tmp_path)
+    monkeypatch.setenv("LIANFANG_ROOT_PASSWORD", "Given-root-2026")
+    given = AllInOneSettings.load(tmp_path)
+
+    for settings in (stored, given):
+        assert str(settings.gateway.root_password) not in banner("http://127.0.0.1:8000", settings, [])
+    assert "password from LIANFANG_ROOT_PASSWORD" in banner("http://127.0.0.1:8000", given, [])
 
 
 def test_a_root_password_is_made_once_and_kept(tmp_path: Path) -> None:
@@ -126,6 +144,87 @@ def test_a_root_password_is_made_once_and_kept(tmp_path: Path) -> None:
     assert first is not None
     assert len(first) >= 12
     assert (tmp_path / "root-password.txt").stat().st_mode & 0o777 == 0o600
+
+
+class TestKeys:
+    def test_a_first_start_makes_its_own_keys_and_keeps_them(self, tmp_path: Path) -> None:
+        first = AllInOneSettings.load(tmp_path)
+        second = AllInOneSettings.load(tmp_path)
+
+        assert first.gateway.development_key_problems() == []
+        assert first.gateway.jwt_private_key == second.gateway.jwt_private_key
+        assert first.trace.pii_keys == second.trace.pii_keys == first.checkin.pii_keys
+        assert {first.trace.jwt_public_key, first.checkin.jwt_public_key, first.registry.jwt_public_key} == {
+            first.gateway.jwt_public_key
+        }
+        assert (tmp_path / "keys.env").stat().st_mode & 0o777 == 0o600
+        assert first.gateway.jwt_private_key != AllInOneSettings.load(tmp_path / "other").gateway.jwt_private_key
+
+    def test_the_environment_may_name_keys_of_its_own(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        keys = generate_keys()
+        for name, value in keys.items():
+            monkeypatch.setenv(name, value)
+
+        settings = AllInOneSettings.load(tmp_path)
+
+        assert settings.gateway.jwt_private_key == keys["LIANFANG_JWT_PRIVATE_KEY"].replace("\\n", "\n")
+        assert settings.trace.pii_keys == keys["LIANFANG_PII_KEY"]
+
+    @pytest.mark.parametrize("variable", ["LIANFANG_JWT_PRIVATE_KEY", "LIANFANG_PII_KEY"])
+    def test_refuses_the_development_keys_committed_for_tests(
+        self, variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(
+            variable, {"LIANFANG_JWT_PRIVATE_KEY": DEV_JWT_PRIVATE_KEY, "LIANFANG_PII_KEY": DEV_PII_KEY}[variable]
+        )
+
+        with pytest.raises(SystemExit) as refused:
+            main(["run", "--data-dir", str(tmp_path), "--port", "0"])
+
+        message = str(refused.value.code)
+        assert message.startswith("lianfang: the all-in-one server refuses the development keys")
+        assert variable in message
+
+    async def test_a_token_signed_with_the_development_key_is_refused(self, tmp_path: Path) -> None:
+        app = AllInOne(AllInOneSettings.load(tmp_path))
+        forged = bearer(AdminPrincipal(uuid.uuid4(), ROOT_REGION_ID, ROOT_REGION_PATH))
+
+        async with serve(app.root, asgi=app.asgi) as client:
+            records = await client.get("/api/trace/records", headers=forged)
+            admins = await client.get("/api/auth/admins", headers=forged)
+            keys = await client.get("/api/auth/keys")
+
+        assert (records.status_code, admins.status_code) == (401, 401)
+        assert DEV_JWT_PUBLIC_KEY.strip().splitlines()[1] not in keys.text
+
+
+class TestDevLogin:
+    async def test_is_off_unless_asked_for(self, tmp_path: Path) -> None:
+        settings = AllInOneSettings.load(tmp_path)
+        app = AllInOne(settings)
+
+        async with serve(app.root, asgi=app.asgi) as client:
+            login = await client.post("/api/auth/dev/login", json={"openid": "someone-elses-openid"})
+            config = await client.get("/api/auth/config")
+
+        assert login.status_code == 404
+        assert config.json()["wechat_mode"] == "live"
+        assert "dev login" not in banner("http://127.0.0.1:8000", settings, [])
+
+    async def test_when_asked_for_the_server_says_so_at_start(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        monkeypatch.setenv("LIANFANG_WECHAT_MODE", "dev")
+        settings = AllInOneSettings.load(tmp_path)
+        app = AllInOne(settings)
+
+        with caplog.at_level(logging.WARNING, logger="lianfang.gateway.main"):
+            async with serve(app.root, asgi=app.asgi) as client:
+                login = await client.post("/api/auth/dev/login", json={"openid": "o-dev"})
+
+        assert login.status_code == 200
+        assert DEV_LOGIN_WARNING in caplog.messages
+        assert "dev login on (LIANFANG_WECHAT_MODE=dev)" in banner("http://127.0.0.1:8000", settings, [])
 
 
 def test_the_stores_live_in_the_data_directory(tmp_path: Path) -> None:
@@ -157,7 +256,7 @@ class TestCommandLine:
 
         message = str(refused.value.code)
         assert message.startswith("lianfang: LIANFANG_ENV=production refuses this configuration")
-        assert "LIANFANG_WECHAT_MODE" in message
+        assert "LIANFANG_WECHAT_APPID" in message
         assert "LIANFANG_ACCOUNTS_DATABASE_URL" in message
 
     def test_keygen_prints_keys_production_accepts(

@@ -40,6 +40,7 @@ def gateway_settings(accounts_url: str, redis_url: str, **overrides: object) -> 
         "wechat_appid": APPID,
         "wechat_secret": SECRET,
         "wechat_api_base": "http://wechat.test",
+        "wechat_mode": WeChatMode.dev,
     }
     return GatewaySettings.model_validate(values | overrides)
 

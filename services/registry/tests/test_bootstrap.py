@@ -16,7 +16,8 @@ from lianfang.registry.bootstrap import ensure_root_region
 from lianfang.registry.main import create_app
 from lianfang.registry.settings import RegistrySettings
 
-PROVINCE_ADMIN = bearer(AdminPrincipal(uuid.uuid4(), ROOT_REGION_ID, ROOT_REGION_PATH))
+# Made at import and used all through the run, so it outlives the slowest run.
+PROVINCE_ADMIN = bearer(AdminPrincipal(uuid.uuid4(), ROOT_REGION_ID, ROOT_REGION_PATH), minutes=24 * 60)
 
 
 async def regions_in(client: httpx.AsyncClient) -> list[tuple[int, str]]:

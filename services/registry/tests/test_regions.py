@@ -16,7 +16,8 @@ from lianfang.registry.settings import RegistrySettings
 Json = dict[str, Any]
 
 REGIONS = "/api/registry/regions"
-PROVINCE_ADMIN = bearer(AdminPrincipal(uuid.uuid4(), ROOT_REGION_ID, ROOT_REGION_PATH))
+# Made at import and used all through the run, so it outlives the slowest run.
+PROVINCE_ADMIN = bearer(AdminPrincipal(uuid.uuid4(), ROOT_REGION_ID, ROOT_REGION_PATH), minutes=24 * 60)
 
 
 def admin_of(region: Json) -> dict[str, str]:

@@ -88,6 +88,11 @@ class ServiceSettings(BaseSettings):
                 problems.append(
                     f"LIANFANG_{name.upper()} is {url!r}: set it to a real server (redis://, amqp://, mysql+asyncmy://)"
                 )
+        return problems + self.development_key_problems()
+
+    def development_key_problems(self) -> list[str]:
+        """The development keys are committed to the repository: fit for tests, never for a server holding real data."""
+        problems = []
         if self.jwt_public_key.strip() == DEV_JWT_PUBLIC_KEY.strip():
             problems.append("LIANFANG_JWT_PUBLIC_KEY is the development key: set the public half of your own key pair")
         if any(pair.startswith("dev:") for pair in self.pii_keys.split(",")):
@@ -112,10 +117,10 @@ class SigningSettings(ServiceSettings):
     def _private_pem_on_one_line(cls, value: str) -> str:
         return _pem(value)
 
-    def production_problems(self) -> list[str]:
-        problems = super().production_problems()
+    def development_key_problems(self) -> list[str]:
+        problems = super().development_key_problems()
         if self.jwt_private_key.strip() == DEV_JWT_PRIVATE_KEY.strip():
-            problems.append(
-                "LIANFANG_JWT_PRIVATE_KEY is the development key: run `lianfang keygen` and set the private key"
+            problems.insert(
+                0, "LIANFANG_JWT_PRIVATE_KEY is the development key: run `lianfang keygen` and set the private key"
             )
         return problems

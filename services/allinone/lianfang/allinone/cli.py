@@ -119,6 +119,13 @@ def _purge(args: argparse.Namespace) -> None:
 
 def _demo_records(args: argparse.Namespace) -> None:
     from lianfang.allinone.demo_records import generate_records
+    from lianfang.allinone.keys import key_settings
+    from lianfang.common.settings import SigningSettings
+    from lianfang.registry.settings import RegistrySettings
+
+    # The data directory's keys (those `lianfang run` uses there), unless LIANFANG_* names others.
+    keys = key_settings(Path(args.data_dir), os.environ)
+    verifying: dict[str, Any] = {name: value for name, value in keys.items() if name != "jwt_private_key"}
 
     configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "WARNING"))
     started = time.perf_counter()
@@ -129,7 +136,15 @@ def _demo_records(args: argparse.Namespace) -> None:
             print(f"\r  {written:,} / {args.records:,} records ({rate:,.0f}/s)", end="", flush=True)
 
     generated = asyncio.run(
-        generate_records(records=args.records, days=args.days, seed=args.seed, cities=args.cities, progress=progress)
+        generate_records(
+            records=args.records,
+            days=args.days,
+            seed=args.seed,
+            cities=args.cities,
+            registry=RegistrySettings(**verifying),
+            signing=SigningSettings(**keys),
+            progress=progress,
+        )
     )
     print(
         f"\n{generated.records:,} records at {generated.checkpoints:,} checkpoints by {generated.people:,} people "
@@ -258,6 +273,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=_positive, default=30, help="over the days before today (default 30)")
     demo.add_argument("--seed", type=int, default=2020, help="the same seed makes the same people and visits")
     demo.add_argument("--cities", type=_positive, default=3, help="cities of about 860 checkpoints each (default 3)")
+    demo.add_argument(
+        "--data-dir", default=".lianfang", help="whose keys encrypt the generated people (default .lianfang)"
+    )
     demo.set_defaults(handler=_demo_records, batch=5000)
 
     openapi = commands.add_parser(
@@ -285,5 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.handler(args)
     except ValidationError as error:
         sys.exit("lianfang: " + "\n".join(_reason(problem) for problem in error.errors()))
+    except SettingsError as error:
+        sys.exit(f"lianfang: {error}")
     except KeyboardInterrupt:
         pass

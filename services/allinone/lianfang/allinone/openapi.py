@@ -9,14 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from lianfang.checkin.main import create_app as checkin_app
+from lianfang.common.settings import WeChatMode
 from lianfang.gateway.main import create_app as gateway_app
+from lianfang.gateway.settings import GatewaySettings
 from lianfang.registry.main import create_app as registry_app
 from lianfang.trace.main import create_app as trace_app
 
 __all__ = ["SERVICES", "document_text", "write_documents"]
 
 SERVICES: dict[str, Callable[[], FastAPI]] = {
-    "gateway": gateway_app,
+    # With the dev login's calls: the pages offer it when the server is in dev mode (`GET /api/auth/config`).
+    "gateway": lambda: gateway_app(GatewaySettings(wechat_mode=WeChatMode.dev)),
     "registry": registry_app,
     "checkin": checkin_app,
     "trace": trace_app,

@@ -11,6 +11,7 @@ from lianfang.allinone.app import AllInOne
 from lianfang.allinone.demo import DEMO_PASSWORD, DemoLogin
 from lianfang.allinone.settings import AllInOneSettings
 from lianfang.common.observability import configure_logging
+from lianfang.common.settings import WeChatMode
 
 __all__ = ["run_allinone"]
 
@@ -29,6 +30,14 @@ def run_allinone(*, host: str, port: int, data_dir: Path, demo: bool) -> None:
     asyncio.run(uvicorn.Server(config).serve())
 
 
+def root_password_source(settings: AllInOneSettings) -> str:
+    """Where the root password is, never the password itself: the banner ends up in logs."""
+    stored = settings.data_dir / "root-password.txt"
+    if os.environ.get("LIANFANG_ROOT_PASSWORD") or not stored.exists():
+        return "password from LIANFANG_ROOT_PASSWORD"
+    return f"password in {stored}"
+
+
 def banner(base_url: str, settings: AllInOneSettings, logins: list[DemoLogin]) -> str:
     gateway_settings = settings.gateway
     lines = [
@@ -41,8 +50,14 @@ def banner(base_url: str, settings: AllInOneSettings, logins: list[DemoLogin]) -
         f"  API       OpenAPI docs   {base_url}/api/auth/docs  {base_url}/api/registry/docs",
         f"  health                   {base_url}/healthz  {base_url}/readyz  {base_url}/metrics",
         "",
-        f"  root admin   {gateway_settings.root_username} / {gateway_settings.root_password}",
+        f"  root admin   {gateway_settings.root_username}, {root_password_source(settings)}",
     ]
+    if gateway_settings.wechat_mode is WeChatMode.dev:
+        lines += [
+            "",
+            "  开发模式  dev login on (LIANFANG_WECHAT_MODE=dev): anyone may log in as any resident by openid.",
+            "            Never on a server with real people's data.",
+        ]
     if logins:
         lines.append(f"  demo logins  (password {DEMO_PASSWORD})")
         lines += [f"    {login.username:<12} {login.role:<6} {login.region}" for login in logins]

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lianfang.allinone.keys import stored_root_password
+from lianfang.allinone.keys import key_settings, stored_root_password
 from lianfang.checkin.settings import CheckinSettings
+from lianfang.common.settings import Environment, SettingsError
 from lianfang.gateway.settings import GatewaySettings
 from lianfang.ingest.settings import IngestSettings
 from lianfang.registry.settings import RegistrySettings
@@ -52,28 +53,43 @@ class AllInOneSettings:
     def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:
         """`base_url` is where this server listens: QR codes point there unless LIANFANG_PUBLIC_URL says otherwise."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        public: dict[str, Any] = {} if os.environ.get("LIANFANG_PUBLIC_URL") else {"public_url": base_url}
+        # The server's own keys, made on first start: never the development keys committed for tests.
+        keys = key_settings(data_dir, os.environ)
+        signing = {name: value for name, value in keys.items() if name == "jwt_private_key"}
+        shared: dict[str, Any] = {name: value for name, value in keys.items() if name != "jwt_private_key"}
+        if not os.environ.get("LIANFANG_PUBLIC_URL"):
+            shared["public_url"] = base_url
         gateway = GatewaySettings(
             **_sqlite("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
             **_root_password(data_dir),
-            **public,
+            **signing,
+            **shared,
             registry_url=IN_PROCESS_ORIGIN,
         )
         registry = RegistrySettings(
             **_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"),
-            **public,
+            **shared,
             gateway_url=IN_PROCESS_ORIGIN,
         )
         records = _sqlite("LIANFANG_RECORDS_DATABASE_URL", data_dir / "records.db")
-        return cls(
+        settings = cls(
             data_dir=data_dir,
             gateway=gateway,
             registry=registry,
-            checkin=CheckinSettings(**public, registry_url=IN_PROCESS_ORIGIN),
-            ingest=IngestSettings(**records),
+            checkin=CheckinSettings(**shared, registry_url=IN_PROCESS_ORIGIN),
+            ingest=IngestSettings(**records, **shared),
             trace=TraceSettings(
                 **records,
                 **_sqlite("LIANFANG_TRACE_DATABASE_URL", data_dir / "trace.db"),
+                **shared,
                 registry_url=IN_PROCESS_ORIGIN,
             ),
         )
+        settings.refuse_development_keys()
+        return settings
+
+    def refuse_development_keys(self) -> None:
+        """The committed development keys serve tests only: anyone can sign a root token or read PII with them."""
+        problems = self.gateway.development_key_problems()
+        if problems and self.gateway.env is not Environment.test:
+            raise SettingsError("the all-in-one server refuses the development keys:\n  " + "\n  ".join(problems))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -24,10 +25,16 @@ from lianfang.gateway.sessions import router as sessions
 from lianfang.gateway.settings import GatewaySettings
 from lianfang.gateway.wechat import WeChatClient
 
-__all__ = ["MIGRATIONS", "PREFIX", "create_app"]
+__all__ = ["DEV_LOGIN_WARNING", "MIGRATIONS", "PREFIX", "create_app"]
 
 PREFIX = AUTH
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+DEV_LOGIN_WARNING = (
+    "LIANFANG_WECHAT_MODE=dev: the dev login is on, anyone who knows an openid can log in as that resident "
+    "(POST /api/auth/dev/login); never on a server that holds real people's data"
+)
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -66,6 +73,8 @@ def create_app(
             )
             app.state.readiness = runtime.readiness
             await ensure_root_admin(app.state.database, settings)
+            if settings.wechat_mode is WeChatMode.dev:
+                log.warning(DEV_LOGIN_WARNING)
             yield
 
     app = create_service_app(

@@ -10,7 +10,8 @@ __all__ = ["GatewaySettings"]
 class GatewaySettings(SigningSettings):
     accounts_database_url: str = "sqlite+aiosqlite:///.lianfang/accounts.db"
     registry_url: str = "http://127.0.0.1:8000"
-    wechat_mode: WeChatMode = WeChatMode.dev
+    # `dev` adds the dev login (anyone may log in as any resident): only when a developer asks for it by name.
+    wechat_mode: WeChatMode = WeChatMode.live
     wechat_appid: str = ""
     wechat_secret: str = ""
     # The H5 pages run under an official account (公众号), which usually has its own appid; empty means the same as above.

@@ -312,6 +312,10 @@ class IngestWorker:
             await self._dead_letter(batch[refusal.index], refusal)
         self._count(written.outcome)
         self._holding.written(batch, written.down)
+        if written.down:
+            # A node that did not take its part is a failed write like a store that took nothing.
+            self.stats.write_failures += 1
+            ingest_metrics().write_failures.inc()
         if written.held:
             log.warning(
                 "holding %d messages while part of the records store is down (%s)",

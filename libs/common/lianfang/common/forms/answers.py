@@ -13,6 +13,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumInvalid
 
 from lianfang.common.forms.fields import FieldType, FormField
+from lianfang.common.forms.patterns import pattern_matches
 from lianfang.common.validators import MAINLAND_MOBILE
 
 __all__ = ["InvalidAnswer", "clean_answer", "is_blank"]
@@ -72,7 +73,7 @@ def is_blank(value: object) -> bool:
 def clean_answer(field: FormField, value: object, *, today: dt.date) -> object:
     """The value to store for a non-blank answer; raises `InvalidAnswer`."""
     cleaned = _CLEANERS[field.type](field, value, today)
-    if field.pattern is not None and isinstance(cleaned, str) and not re.fullmatch(field.pattern, cleaned):
+    if field.pattern is not None and isinstance(cleaned, str) and not pattern_matches(field.pattern, cleaned):
         raise InvalidAnswer("格式不符合要求", "pattern_mismatch")
     return cleaned
 

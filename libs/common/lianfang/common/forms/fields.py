@@ -9,6 +9,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lianfang.common.forms.patterns import PatternRefused, compile_pattern
+
 __all__ = [
     "DEFAULT_MAX_LENGTHS",
     "LENGTH_TYPES",
@@ -58,65 +60,10 @@ MAX_PATTERN_LENGTH: Final = 200
 MAX_LENGTH_CEILING: Final = 1000
 MAX_PLACEHOLDER_LENGTH: Final = 100
 MAX_HELP_LENGTH: Final = 200
+PATTERN_REFUSED: Final = "正则表达式使用了不支持的写法（回溯引用如 \\1、前后断言如 (?=…)）或重复次数过大，请改写"
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,31}", re.ASCII)
 _TYPE_VALUES: Final = tuple(FieldType)
-_BOUNDS = re.compile(r"\{(\d*)(,?)(\d*)\}")
-
-
-def _quantifier_at(pattern: str, position: int) -> tuple[bool, int]:
-    """Whether an unbounded quantifier (`+`, `*`, `{n,}`) starts at `position`, and where the next atom starts."""
-    if position >= len(pattern):
-        return False, position
-    if pattern[position] in "+*":
-        unbounded, position = True, position + 1
-    elif pattern[position] == "?":
-        unbounded, position = False, position + 1
-    elif bounds := _BOUNDS.match(pattern, position):
-        unbounded, position = bool(bounds[2]) and not bounds[3], bounds.end()
-    else:
-        return False, position
-    if position < len(pattern) and pattern[position] in "?+":
-        position += 1
-    return unbounded, position
-
-
-def _has_nested_repeat(pattern: str) -> bool:
-    """Whether an unboundedly repeated group holds an unbounded repeat, like `(a+)+` or `((\\d*)x)*`.
-
-    `re` has no time limit and backtracks exponentially on such patterns, so one of them could pin a check-in worker's CPU on
-    a crafted answer. Overlapping alternations like `(a|a)+` slip through; the length limit on answers bounds what remains.
-    """
-    inside: list[bool] = [False]  # per open group: whether it holds an unbounded repeat so far
-    position = 0
-    while position < len(pattern):
-        char = pattern[position]
-        if char == "(":
-            inside.append(False)
-            position += 1
-            continue
-        nested = False
-        if char == ")":
-            nested = inside.pop()
-            position += 1
-        elif char == "[":
-            position += 1
-            if position < len(pattern) and pattern[position] == "^":
-                position += 1
-            if position < len(pattern) and pattern[position] == "]":
-                position += 1
-            while position < len(pattern) and pattern[position] != "]":
-                position += 2 if pattern[position] == "\\" else 1
-            position += 1
-        else:
-            position += 2 if char == "\\" else 1
-        unbounded, position = _quantifier_at(pattern, position)
-        if unbounded and nested:
-            return True
-        inside[-1] = inside[-1] or nested or unbounded
-    return False
-
-
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -201,8 +148,10 @@ class FormField(BaseModel):
         except re.error as exc:
             where = f"（第 {exc.pos + 1} 个字符附近）" if exc.pos is not None else ""
             raise ValueError(f"正则表达式无效{where}") from None
-        if _has_nested_repeat(value):
-            raise ValueError("正则表达式含嵌套的重复（如 (a+)+），校验时可能极慢，请改写")
+        try:
+            compile_pattern(value)
+        except PatternRefused:
+            raise ValueError(PATTERN_REFUSED) from None
         return value
 
     @field_validator("max_length")

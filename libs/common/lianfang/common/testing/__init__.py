@@ -34,8 +34,8 @@ def sign_token(principal: Principal, *, minutes: int = 15) -> str:
     return TokenSigner(DEV_JWT_PRIVATE_KEY, issuer="lianfang", lifetime=timedelta(minutes=minutes)).sign(principal)
 
 
-def bearer(principal: Principal) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(principal)}"}
+def bearer(principal: Principal, *, minutes: int = 15) -> dict[str, str]:
+    return {"Authorization": f"Bearer {sign_token(principal, minutes=minutes)}"}
 
 
 class Scraped(dict[tuple[str, frozenset[tuple[str, str]]], float]):

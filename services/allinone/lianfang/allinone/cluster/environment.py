@@ -10,15 +10,9 @@ from sqlalchemy.engine import make_url
 
 from lianfang.allinone.cluster.procfile import first_port
 from lianfang.allinone.cluster.settings import STORES, ClusterSettings
-from lianfang.allinone.keys import generate_keys, stored_root_password
+from lianfang.allinone.keys import stored_keys, stored_root_password
 
 __all__ = ["service_environment"]
-
-
-def _read_env_file(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def _sharded_records(settings: ClusterSettings) -> dict[str, str]:
@@ -35,10 +29,6 @@ def _sharded_records(settings: ClusterSettings) -> dict[str, str]:
 
 def service_environment(settings: ClusterSettings) -> dict[str, str]:
     run_dir = settings.run_dir
-    keys_file = run_dir / "keys.env"
-    if not keys_file.exists():
-        keys_file.write_text("".join(f"{name}={value}\n" for name, value in generate_keys().items()))
-        keys_file.chmod(0o600)
     server = make_url(settings.cluster_mysql_url)
     redis_port = first_port(settings, settings.cluster_procfile.read_text(), "redis")
     defaults = {
@@ -58,7 +48,7 @@ def service_environment(settings: ClusterSettings) -> dict[str, str]:
         },
         **_sharded_records(settings),
     }
-    env = {**defaults, **_read_env_file(keys_file), **os.environ}
+    env = {**defaults, **stored_keys(run_dir), **os.environ}
     if not env.get("LIANFANG_ROOT_PASSWORD"):
         env["LIANFANG_ROOT_PASSWORD"] = stored_root_password(run_dir)
     env["LIANFANG_CLUSTER_DIR"] = str(run_dir)

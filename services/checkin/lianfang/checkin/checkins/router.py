@@ -17,6 +17,7 @@ from lianfang.checkin.errors import (
     CheckinInProgress,
     CheckpointClosed,
     CheckpointNotFound,
+    ClientIdTaken,
     RegistryUnavailable,
     StateUnavailable,
 )
@@ -69,6 +70,7 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         CheckpointNotFound,
         CheckpointClosed,
         CheckinInProgress,
+        ClientIdTaken,
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
@@ -108,7 +110,7 @@ async def _check_in(request: Request) -> Response:
         body = CheckinCreate.model_validate_json(raw)
     except ValidationError as invalid:
         client_id = _client_id(raw)
-        replayed = await parts.checkins.replay(client_id) if client_id is not None else None
+        replayed = await parts.checkins.replay(client_id, resident.id) if client_id is not None else None
         if replayed is not None:
             return receipt_response(replayed)
         raise RequestValidationError(invalid.errors(include_url=False)) from None
