@@ -27,9 +27,9 @@ class TestCheckinMetrics:
         self, client: httpx.AsyncClient, published: Published
     ) -> None:
         before = await scrape(client)
-        first = body()
-        assert (await client.post(CHECKINS, json=first, headers=resident())).status_code == 201
-        replay = await client.post(CHECKINS, json=first, headers=resident())
+        first, person = body(), resident()
+        assert (await client.post(CHECKINS, json=first, headers=person)).status_code == 201
+        replay = await client.post(CHECKINS, json=first, headers=person)
         assert replay.headers["Idempotent-Replayed"] == "true"
         after = await scrape(client)
 
