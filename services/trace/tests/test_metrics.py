@@ -9,7 +9,8 @@ from prometheus_client import REGISTRY
 from starlette.types import Receive, Scope, Send
 
 from lianfang.common.testing import Scraped, scrape
-from lianfang.trace.metrics import QueryMetricsMiddleware, trace_metrics
+from lianfang.trace.main import create_app
+from lianfang.trace.metrics import QUERY_KINDS, QueryMetricsMiddleware, trace_metrics
 
 from .conftest import RecordsStore
 from .support import Person, admin, record
@@ -73,3 +74,7 @@ class TestQueryMetrics:
         release.set()
         await task
         assert running() == before
+
+
+def test_every_route_of_trace_has_a_query_kind() -> None:
+    assert set(create_app().openapi()["paths"]) == set(QUERY_KINDS)

@@ -19,6 +19,7 @@ __all__ = ["QUERY_KINDS", "QueryMetricsMiddleware", "TraceMetrics", "trace_metri
 # Each route of trace by the kind of query it runs (the route's path template, so a record id is no label).
 QUERY_KINDS: Final = {
     f"{TRACE}/records": "records",
+    f"{TRACE}/records/{{record_id}}": "record",
     f"{TRACE}/people/trajectory": "trajectory",
     f"{TRACE}/contacts": "contacts",
     f"{TRACE}/stats": "stats",
