@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -57,16 +58,20 @@ async def operations(system: System) -> list[tuple[str, str, list[str]]]:
     return found
 
 
+def _path_value(integers: list[str], match: re.Match[str]) -> str:
+    return HUGE_ID if match[1] in integers else "x"
+
+
 async def test_ids_above_what_a_column_holds_are_a_4xx_on_every_operation(system: System) -> None:
     root, _, guard = await setup_gate(system)
     tried = []
     for method, path, integers in await operations(system):
         if not integers:
             continue
-        url = re.sub(r"\{[^}]+\}", lambda match: HUGE_ID if match[0][1:-1] in integers else "x", path)
+        url = re.sub(r"\{([^}]+)\}", partial(_path_value, integers), path)
         for headers in (root, guard):
-            body = {"json": {}} if method in ("post", "patch", "put") else {}
-            response = await system.client.request(method.upper(), url, headers=headers, **body)
+            body: dict[str, object] | None = {} if method in ("post", "patch", "put") else None
+            response = await system.client.request(method.upper(), url, headers=headers, json=body)
             tried.append((method, url, response.status_code))
     assert len({(method, url) for method, url, _ in tried}) >= 11
     assert [attempt for attempt in tried if attempt[2] >= 500] == []
@@ -122,3 +127,74 @@ async def test_a_nul_in_a_static_path_is_no_file(system: System) -> None:
 
     assert [response.status_code for response in assets] == [404, 404, 404]
     assert [response.status_code < 500 for response in pages] == [True, True, True]
+
+
+# NUL, a vertical tab, U+202E (reverses what follows it), a zero-width space, a line separator.
+INVISIBLE = ["\x00", "\x0b", "\u202e", "\u200b", "\u2028"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+async def test_control_and_invisible_characters_in_a_typed_name_are_a_422_naming_the_field(
+    system: System, char: str
+) -> None:
+    root, gate, _ = await setup_gate(system)
+    template = {"name": "门岗", "fields": [{"key": "name", "label": "姓名", "type": "name", "required": True}]}
+    bad_field = {"key": "pick", "label": "选项", "type": "select", "options": ["甲", "乙"]}
+    attempts = {
+        "region": ("POST", "/api/registry/regions", {"parent_id": 1, "name": f"长安{char}区"}),
+        "region rename": ("PATCH", f"/api/registry/regions/{gate['region_id']}", {"name": f"长安{char}区"}),
+        "checkpoint": ("PATCH", f"/api/registry/checkpoints/{gate['id']}", {"name": f"东门{char}"}),
+        "address": ("PATCH", f"/api/registry/checkpoints/{gate['id']}", {"address": f"育才路{char}1号"}),
+        "template": ("POST", "/api/registry/templates", template | {"name": f"门岗{char}"}),
+        "label": ("POST", "/api/registry/templates", template | {"fields": [bad_field | {"label": f"选{char}项"}]}),
+        "option": (
+            "POST",
+            "/api/registry/templates",
+            template | {"fields": [bad_field | {"options": ["甲", f"乙{char}丙"]}]},
+        ),
+        "account": (
+            "POST",
+            "/api/auth/admins",
+            {"username": "wang", "password": "Wang-pass-1", "name": f"王{char}", "region_id": gate["region_id"]},
+        ),
+    }
+    answers = {
+        what: await system.client.request(method, path, json=body, headers=root)
+        for what, (method, path, body) in attempts.items()
+    }
+
+    assert {
+        what: (response.status_code, response.json().get("errors", [{"field": response.text}])[0]["field"])
+        for what, response in answers.items()
+    } == {
+        "region": (422, "name"),
+        "region rename": (422, "name"),
+        "checkpoint": (422, "name"),
+        "address": (422, "address"),
+        "template": (422, "name"),
+        "label": (422, "fields.0.label"),
+        "option": (422, "fields.0.options"),
+        "account": (422, "name"),
+    }
+    assert f"U+{ord(char):04X}" in answers["region"].json()["errors"][0]["message"]
+
+
+async def test_control_characters_in_a_check_in_answer_are_a_422_naming_the_answer(system: System) -> None:
+    _, gate, _ = await setup_gate(system)
+    person = await resident(system, "o-invisible")
+    form = (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=person)).json()["form"]
+    text_field = next(field["key"] for field in form["fields"] if field["type"] in ("name", "text", "address"))
+
+    response = await system.client.post(
+        "/api/checkin/checkins",
+        json={
+            "checkpoint_code": gate["code"],
+            "client_id": "0190a000-0000-7000-8000-000000000001",
+            "answers": {text_field: "张\u202e三"},
+            "temperature": 36.5,
+        },
+        headers=person,
+    )
+
+    assert response.status_code == 422
+    assert f"answers.{text_field}" in [error["field"] for error in response.json()["errors"]]
