@@ -5,13 +5,15 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { defineConfig } from 'vitest/config'
 
+import { precompress, stylesheetsAfterShell } from './build/precompress'
+
 const page = (name: string): string => fileURLToPath(new URL(`./${name}.html`, import.meta.url))
 
 // One multi-page app: c.html (the resident's check-in page, served for /c/<code>) and staff.html (the gate staff's view,
 // served for /staff/), both under /h5/ with their hashed assets in /h5/assets/.
 export default defineConfig({
   base: '/h5/',
-  plugins: [vue(), Components({ dts: false, resolvers: [VantResolver()] })],
+  plugins: [vue(), Components({ dts: false, resolvers: [VantResolver()] }), stylesheetsAfterShell(), precompress()],
   build: {
     target: 'es2019',
     rollupOptions: {

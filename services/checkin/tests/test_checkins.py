@@ -131,6 +131,16 @@ class TestSubmit:
         )
         assert "13812345678" not in event.model_dump_json()
 
+    async def test_receipts_show_beijing_time(self, client: httpx.AsyncClient) -> None:
+        person = resident()
+        measured = await check_in(client, person, temperature=36.5)
+        reused = await check_in(client, person, temperature=None)
+
+        for receipt in (measured, reused):
+            assert receipt["checked_at"].endswith("+08:00")
+            assert receipt["temperature"]["measured_at"].endswith("+08:00")
+        assert reused["temperature"]["measured_at"] == measured["temperature"]["measured_at"]
+
     async def test_the_event_goes_to_the_city_of_the_checkpoint(
         self, client: httpx.AsyncClient, published: Published
     ) -> None:
@@ -415,6 +425,24 @@ class TestIdempotency:
 
         assert (broken.status_code, broken.content) == (201, first.content)
         await published.created(1)
+
+    async def test_another_resident_replaying_a_client_id_gets_a_409_and_no_receipt(
+        self, client: httpx.AsyncClient, published: Published
+    ) -> None:
+        client_id = uuid.uuid4()
+        first = await client.post(CHECKINS, json=body(client_id=client_id), headers=resident())
+        await published.created(1)
+
+        replayed = await client.post(CHECKINS, json=body(client_id=client_id), headers=resident())
+        broken = await client.post(CHECKINS, json={"client_id": str(client_id), "answers": []}, headers=resident())
+
+        assert first.status_code == 201
+        assert replayed.status_code == 409
+        assert replayed.headers["content-type"] == "application/problem+json"
+        assert replayed.json()["code"] == "client_id_taken"
+        assert first.json()["id"] not in replayed.text
+        assert broken.status_code == 422
+        await published.nothing()
 
     async def test_a_body_that_is_not_json_is_a_400(self, client: httpx.AsyncClient) -> None:
         response = await client.post(

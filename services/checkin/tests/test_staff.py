@@ -37,6 +37,8 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 # A residential gate whose arrivals wait for the gate keeper.
 AUDITED = checkpoint_config(id=505, code="AUDT2345", name="育才小区西门", requires_audit=True)
+# A gate that counts a fever only from 37.5 ℃ on.
+LENIENT = checkpoint_config(id=607, code="LNNT2345", name="育才小区北门", fever_threshold=37.5)
 STAFF = "/api/checkin/staff"
 
 
@@ -58,8 +60,8 @@ def events_of(checkpoint_id: int) -> str:
 
 @pytest.fixture(autouse=True)
 async def audited(cache: Redis, registry: FakeRegistry) -> None:
-    registry.add(AUDITED)
-    await seed(cache, AUDITED)
+    registry.add(AUDITED, LENIENT)
+    await seed(cache, AUDITED, LENIENT)
 
 
 async def arrive(
@@ -146,6 +148,68 @@ class TestPending:
             assert response.status_code == 403
         refused = await client.get(pending_of(AUDITED.id), headers=staff(GATE.id))
         assert refused.json()["code"] == "not_on_duty"
+
+
+class TestFeverMarks:
+    async def test_a_reused_temperature_that_is_a_fever_here_marks_the_person_like_a_measured_one(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        person = resident()
+        lenient = await arrive(client, person, LENIENT.code, temperature=37.4)
+        strict = await arrive(client, person, GATE.code, temperature=None)
+
+        await arrive(client, person, temperature=36.5)
+
+        assert (lenient["status"], strict["status"], strict["temperature"]["source"]) == (
+            "passed",
+            "abnormal",
+            "reused",
+        )
+        (item,) = await pending(client)
+        assert [warning["code"] for warning in item["warnings"]] == ["recent_fever"]
+        assert item["warnings"][0]["message"].endswith("在育才小区东门 37.4 ℃")
+
+    async def test_typing_someone_elses_phone_and_id_number_for_a_companion_warns_nobody_about_them(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        victim = hospital_answers("王五", phone="13900000005", number=id_card("13010219900101002"))
+        companion = {"answers": victim, "temperature": 39.0}
+        await arrive(client, resident(), HOSPITAL_GATE.code, companions=[companion])
+
+        own = await arrive(client, resident(), answers=gate_answers("王五", phone="13900000005"))
+        by_hand_entry = await client.post(
+            by_hand(AUDITED.id),
+            json=visitor(name="王五", phone="13900000005", temperature=36.5),
+            headers=staff(AUDITED.id),
+        )
+
+        assert by_hand_entry.status_code == 201
+        warnings = {item["id"]: item["warnings"] for item in await pending(client)}
+        assert warnings == {own["id"]: []}
+
+    async def test_a_companions_fever_warns_at_their_next_arrival_as_declared_by_the_resident(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        parent = resident()
+        child = gate_answers("李小明", phone="13812345678")
+        await arrive(client, parent, GATE.code, companions=[{"answers": child, "temperature": 38.2}])
+
+        later = await arrive(client, resident(), companions=[{"answers": child, "temperature": 36.5}])
+
+        (main, companion) = sorted(await pending(client), key=lambda item: item["id"])
+        assert (main["id"], main["warnings"]) == (later["id"], [])
+        (warning,) = companion["warnings"]
+        assert warning["code"] == "recent_fever"
+        assert warning["message"].endswith("在育才小区东门 38.2 ℃（由张* 138****5678作为同行人员申报）")
+
+    async def test_children_sharing_a_parents_phone_carry_their_own_marks(self, client: httpx.AsyncClient) -> None:
+        parent = resident()
+        feverish, well = gate_answers("李小明"), gate_answers("李小红")
+        await arrive(client, parent, GATE.code, companions=[{"answers": feverish, "temperature": 38.2}])
+
+        await arrive(client, parent, companions=[{"answers": well, "temperature": 36.5}])
+
+        assert [item["warnings"] for item in await pending(client)] == [[], []]
 
 
 class TestDecisions:
@@ -332,22 +396,29 @@ class TestHandEntry:
 
         assert [error["field"] for error in field_errors(response)] == ["temperature"]
 
-    async def test_a_fever_is_abnormal_and_warns_where_the_phone_shows_up_next(self, client: httpx.AsyncClient) -> None:
+    async def test_a_fever_staff_measured_warns_wherever_the_person_shows_up_next(
+        self, client: httpx.AsyncClient
+    ) -> None:
         entered = await client.post(by_hand(AUDITED.id), json=visitor(temperature=38.0), headers=staff(AUDITED.id))
 
-        await arrive(client, answers=gate_answers("赵小", phone="13700000007"))
+        himself = await arrive(client, answers=gate_answers("赵大爷", phone="13700000007"))
+        grandson = await arrive(client, answers=gate_answers("赵小", phone="13700000007"))
 
         assert entered.json()["status"] == "abnormal"
-        (item,) = await pending(client)
-        assert [warning["code"] for warning in item["warnings"]] == ["recent_fever"]
+        warnings = {item["id"]: [warning["code"] for warning in item["warnings"]] for item in await pending(client)}
+        # One person is their phone and name together: the grandson who shares the phone is someone else.
+        assert warnings == {himself["id"]: ["recent_fever"], grandson["id"]: []}
 
     async def test_a_retry_gets_the_first_receipt(self, client: httpx.AsyncClient, published: Published) -> None:
         same = visitor()
+        keeper = staff(AUDITED.id, staff_id=uuid.uuid4())
 
-        first = await client.post(by_hand(AUDITED.id), json=same, headers=staff(AUDITED.id))
-        again = await client.post(by_hand(AUDITED.id), json=same | {"name": "钱"}, headers=staff(AUDITED.id))
+        first = await client.post(by_hand(AUDITED.id), json=same, headers=keeper)
+        again = await client.post(by_hand(AUDITED.id), json=same | {"name": "钱"}, headers=keeper)
+        colleague = await client.post(by_hand(AUDITED.id), json=same, headers=staff(AUDITED.id))
 
         assert again.content == first.content
+        assert (colleague.status_code, colleague.json()["code"]) == (409, "client_id_taken")
         await published.created(1)
         await published.nothing()
 

@@ -25,6 +25,10 @@ FANG = Person("方圆", "13900000006", id_card(37))  # 250 → 260, checked out:
 # minutes after Cao left the gate.
 GU = Person("顾念", "13900000007", id_card(38))  # 110 → 140: 20 minutes with An, 25 with Bai
 HUA = Person("华清", "13900000008", id_card(39))  # with An at the market before An met Zhang: not a contact
+# A parent checking in two children who give the parent's phone and no ID number.
+QIAN = Person("钱多多", "13900000009", resident_id=uuid.uuid4())
+MING = Person("小明", "13900000009")
+HONG = Person("小红", "13900000009")
 
 
 @pytest.fixture(autouse=True)
@@ -248,3 +252,57 @@ class TestBadInput:
     async def test_a_body_that_is_not_json_is_a_400(self, client: httpx.AsyncClient) -> None:
         response = await client.post(CONTACTS, content=b"{", headers=admin(1) | {"content-type": "application/json"})
         assert (response.status_code, response.json()["code"]) == (400, "bad_request")
+
+
+class TestChildrenSharingAPhone:
+    async def add_household(self, store: RecordsStore, base: datetime, *, check_outs: bool) -> None:
+        parent = record(QIAN, 4201, since(base, 1))
+        children = [
+            record(child, 4201, since(base, 1), companion_of=parent.id, resident_id=QIAN.resident_id)
+            for child in (MING, HONG)
+        ]
+        added = [parent, *children]
+        if check_outs:
+            early = record(QIAN, 4201, since(base, 3), direction="out")
+            late = record(QIAN, 4201, since(base, 20), direction="out")
+            added += [
+                early,
+                record(
+                    MING, 4201, since(base, 3), direction="out", companion_of=early.id, resident_id=QIAN.resident_id
+                ),
+                late,
+                record(
+                    HONG, 4201, since(base, 20), direction="out", companion_of=late.id, resident_id=QIAN.resident_id
+                ),
+            ]
+        await store.add(*added)
+
+    async def test_without_check_outs_each_child_is_a_contact_of_their_own(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        await self.add_household(store, base, check_outs=False)
+
+        answer = await screened(client, admin(1), base, phone=ZHANG.phone)
+
+        household = [contact for contact in answer["contacts"] if contact["person"]["phone_masked"] == "139****0009"]
+        assert sorted((contact["person"]["name_masked"], contact["minutes_together"]) for contact in household) == [
+            ("小*", 10.0),
+            ("小*", 10.0),
+            ("钱**", 10.0),
+        ]
+        assert len({contact["id"] for contact in household}) == 3
+
+    async def test_with_check_outs_each_childs_stay_ends_at_their_own(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        await self.add_household(store, base, check_outs=True)
+
+        answer = await screened(client, admin(1), base, phone=ZHANG.phone)
+
+        household = [contact for contact in answer["contacts"] if contact["person"]["phone_masked"] == "139****0009"]
+        # 小明 left at 3 and 小红 at 20, each with the parent: neither child's check-out ends the other's stay. The
+        # parent's second check-out, without a check-in, is a stay of its own (the gate's 10 minutes before it).
+        assert sorted(
+            (contact["person"]["name_masked"], contact["minutes_together"], len(contact["overlaps"]))
+            for contact in household
+        ) == [("小*", 2.0, 1), ("小*", 19.0, 1), ("钱**", 12.0, 2)]

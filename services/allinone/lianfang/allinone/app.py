@@ -61,16 +61,26 @@ class AllInOne:
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
         self.root.include_router(health_router())
-        self.root.include_router(web_router(settings.web_dir))
+        # The check-in page's SSI includes, answered in-process as nginx answers them from the check-in service.
+        self.includes = httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN, trust_env=False)
+        self.root.include_router(web_router(settings.web_dir, self._include))
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
 
+    async def _include(self, uri: str) -> str:
+        try:
+            response = await self.includes.get(uri)
+        except httpx.HTTPError:
+            return ""
+        return response.text if response.status_code == 200 else ""
+
     @asynccontextmanager
     async def _lifespan(self, root: FastAPI) -> AsyncIterator[None]:
         await migrate_all(self.settings)
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(self.includes.aclose)
             # Starlette runs no lifespan of a sub-app: each service's is entered here, the registry first (the root region).
             apps = [*self.services.values(), self.worker]
             for app in apps:

@@ -9,6 +9,7 @@ __all__ = [
     "CheckinInProgress",
     "CheckpointClosed",
     "CheckpointNotFound",
+    "ClientIdTaken",
     "NotOnDuty",
     "RecordNotFound",
     "RegistryUnavailable",
@@ -50,6 +51,16 @@ class CheckinInProgress(Conflict):
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         super().__init__(detail, **kwargs)
         self.headers.setdefault("Retry-After", "2")
+
+
+class ClientIdTaken(Conflict):
+    """A client id another resident (or staff member) used first: its receipt is theirs alone."""
+
+    code = "client_id_taken"
+    title = "该登记编号已被他人使用"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail or "请刷新页面后重新登记", **kwargs)
 
 
 class StateUnavailable(ServiceUnavailable):

@@ -26,6 +26,8 @@ class IdentityKind(StrEnum):
     id_card = "id_card"
     resident = "person_id"
     name = "name"
+    # A phone and a name together (`<phone hash>:<name hash>`): who someone without an account or ID number is.
+    person = "person"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,9 @@ class Identity:
 
     @property
     def subject(self) -> str:
+        if self.kind is IdentityKind.person:
+            # The access log names a phone-and-name lookup by its phone: the column holds one hash.
+            return f"{IdentityKind.phone.value}:{self.value.split(':', 1)[0]}"
         return f"{self.kind.value}:{self.value}"
 
 

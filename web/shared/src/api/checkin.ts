@@ -680,7 +680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 该卡口已停用，暂不能登记；该登记正在提交，请稍后再试 */
+            /** @description 该卡口已停用，暂不能登记；该登记正在提交，请稍后再试；该登记编号已被他人使用 */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1113,7 +1113,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 该卡口已停用，暂不能登记；该登记正在提交，请稍后再试 */
+            /** @description 该卡口已停用，暂不能登记；该登记正在提交，请稍后再试；该登记编号已被他人使用 */
             409: {
                 headers: {
                     [name: string]: unknown;

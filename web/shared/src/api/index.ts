@@ -24,6 +24,7 @@ export type Role = GatewaySchemas['AccountRole']
 export type AdminSession = GatewaySchemas['AdminSession']
 export type ResidentSession = GatewaySchemas['ResidentSession']
 export type LoginConfig = GatewaySchemas['LoginConfig']
+export type PhoneBound = GatewaySchemas['PhoneBound']
 
 // Regions, checkpoints and forms (/api/registry)
 export type RegionLevel = RegistrySchemas['RegionLevel']

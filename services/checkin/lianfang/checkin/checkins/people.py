@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Final
 
 from lianfang.checkin.checkins.schemas import ArrivalWarning
@@ -19,8 +20,12 @@ __all__ = [
     "FeverMark",
     "Measurement",
     "Person",
+    "Role",
+    "declared",
     "has_fever",
     "identify",
+    "identities",
+    "local",
     "reusable",
     "shown_time",
     "status_for",
@@ -55,42 +60,87 @@ class FeverMark:
     value: float
     measured_at: datetime
     checkpoint_name: str
+    # Masked name and phone of the resident who declared this fever for a companion; None when the person's own account
+    # recorded it or staff measured it.
+    declared_by: str | None = None
 
     def encode(self) -> bytes:
         millis = int(self.measured_at.timestamp() * 1000)
-        return b"%.1f|%d|%b" % (self.value, millis, self.checkpoint_name.encode())
+        declared = (self.declared_by or "").replace("|", " ").encode()
+        return b"%.1f|%d|%b|%b" % (self.value, millis, declared, self.checkpoint_name.encode())
 
     @classmethod
     def decode(cls, raw: object) -> FeverMark | None:
         if not isinstance(raw, bytes):
             return None
-        parts = raw.split(b"|", 2)
+        parts = raw.split(b"|", 3)
+        if len(parts) == 3:
+            # Written before declarations were kept: `<value>|<ms>|<checkpoint name>`.
+            parts.insert(2, b"")
         try:
-            value, millis, name = float(parts[0]), int(parts[1]), parts[2].decode()
+            value, millis, declared, name = float(parts[0]), int(parts[1]), parts[2].decode(), parts[3].decode()
         except (ValueError, IndexError):
             return None
-        return cls(value, datetime.fromtimestamp(millis / 1000, UTC), name)
+        return cls(value, datetime.fromtimestamp(millis / 1000, UTC), name, declared or None)
+
+
+class Role(StrEnum):
+    """How a person came to be recorded, which decides what their fever marks and whose marks they see."""
+
+    # The resident checking in on their own account.
+    resident = "resident"
+    # Someone a resident checks in along with them: their answers are the resident's word.
+    companion = "companion"
+    # A visitor staff entered by hand, with the temperature staff measured.
+    visitor = "visitor"
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
     """One person of a check-in: the resident, one of their companions, or a visitor staff entered by hand.
 
-    A resident is their account. Anyone else is who their answers say: their ID number, or failing that their phone
-    together with their name, since a child often gives a parent's phone. Only that identity may reuse a temperature;
-    fever marks are kept under every identity (account, phone, ID number), so a fever in a household shows as a warning
-    when someone sharing its phone arrives.
+    Who a person is, everywhere (DESIGN.md, Rules of the domain): their account; else their ID number; else their phone
+    and name together, since children often give a parent's phone. That identity reuses temperatures.
+
+    Fever marks (`marks`) and the marks a person's arrival looks at (`watched`): a fever on a resident's own account
+    marks the account; a fever staff measured marks the visitor's ID number and phone-and-name, so it warns wherever
+    that person shows up; a fever a resident declares for a companion marks the companion only as declared by that
+    resident (`declared:` keys), which staff see with the declarer's name on the companion's later arrivals and never
+    on anyone's own check-ins: typing another person's phone or ID number warns nobody about them.
     """
 
+    role: Role
     answers: dict[str, object]
     personal: PersonalData
     phone_hash: str | None
     id_card_hash: str | None
     temperature_identity: str | None
-    fever_identities: tuple[str, ...]
+    # Keys of the marks this person's fever sets.
+    marks: tuple[str, ...]
+    # Keys of the marks shown to staff when this person arrives.
+    watched: tuple[str, ...]
     given_temperature: float | None
     # Where a missing temperature is reported: `temperature`, `companions.0.temperature`.
     temperature_field: str
+
+
+def identities(
+    *, resident_id: uuid.UUID | None, id_card_hash: str | None, phone_hash: str | None, name_hash: str | None
+) -> list[str]:
+    """A person's identity keys, the strongest first: account, ID number, phone and name."""
+    found = []
+    if resident_id is not None:
+        found.append(f"resident:{resident_id}")
+    if id_card_hash is not None:
+        found.append(f"id_card:{id_card_hash}")
+    if phone_hash is not None and name_hash is not None:
+        found.append(f"person:{phone_hash}:{name_hash}")
+    return found
+
+
+def declared(identity: str) -> str:
+    """The key of a fever a resident declared for a companion known by `identity`."""
+    return f"declared:{identity}"
 
 
 def identify(
@@ -98,33 +148,36 @@ def identify(
     answers: dict[str, object],
     personal: PersonalData,
     *,
+    role: Role,
     resident_id: uuid.UUID | None,
     temperature: float | None,
     temperature_field: str,
 ) -> Person:
     phone_hash = pii.search_hash(personal.phone) if personal.phone else None
     id_card_hash = pii.search_hash(personal.id_card) if personal.id_card else None
-    fever: list[str] = []
-    if resident_id is not None:
-        own: str | None = f"resident:{resident_id}"
-        fever.append(f"resident:{resident_id}")
-    elif id_card_hash is not None:
-        own = f"id_card:{id_card_hash}"
-    elif personal.phone and personal.name:
-        own = f"person:{pii.search_hash(f'{personal.phone} {personal.name}')}"
+    name_hash = pii.search_hash(personal.name) if personal.name else None
+    own = identities(
+        resident_id=resident_id if role is Role.resident else None,
+        id_card_hash=id_card_hash,
+        phone_hash=phone_hash,
+        name_hash=name_hash,
+    )
+    if role is Role.resident:
+        # The account alone: what a resident types about themselves is their word, not a verified identity.
+        marks, watched = own[:1], own
+    elif role is Role.visitor:
+        marks, watched = own, own
     else:
-        own = None
-    if id_card_hash is not None:
-        fever.append(f"id_card:{id_card_hash}")
-    if phone_hash is not None:
-        fever.append(f"phone:{phone_hash}")
+        marks, watched = [declared(identity) for identity in own], own + [declared(identity) for identity in own]
     return Person(
+        role=role,
         answers=answers,
         personal=personal,
         phone_hash=phone_hash,
         id_card_hash=id_card_hash,
-        temperature_identity=own,
-        fever_identities=tuple(fever),
+        temperature_identity=own[0] if own else None,
+        marks=tuple(marks),
+        watched=tuple(watched),
         given_temperature=temperature,
         temperature_field=temperature_field,
     )
@@ -152,6 +205,11 @@ def status_for(measurement: Measurement, checkpoint: CheckpointConfig, *, audite
     return RecordStatus.passed
 
 
+def local(moment: datetime) -> datetime:
+    """A moment as every answer shows it: Beijing time, with its +08:00 offset (DESIGN.md, Contracts)."""
+    return moment.astimezone(CHINA)
+
+
 def shown_time(moment: datetime) -> str:
     local = moment.astimezone(CHINA)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
@@ -169,5 +227,7 @@ def warnings_for(
         message = (
             f"14 天内有体温异常记录：{shown_time(latest.measured_at)} 在{latest.checkpoint_name} {latest.value:.1f} ℃"
         )
+        if latest.declared_by:
+            message += f"（由{latest.declared_by}作为同行人员申报）"
         warnings.append(ArrivalWarning(code="recent_fever", message=message))
     return warnings

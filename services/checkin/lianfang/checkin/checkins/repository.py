@@ -39,11 +39,53 @@ from lianfang.checkin.resp import Command
 from lianfang.checkin.state import RedisState, as_mapping
 from lianfang.common.contracts.events import RecordStatus
 
-__all__ = ["CheckinRepository", "CheckinWrite", "Claim", "ResidentState", "parse_record"]
+__all__ = [
+    "CheckinRepository",
+    "CheckinWrite",
+    "Claim",
+    "Held",
+    "ResidentState",
+    "claimed",
+    "owned_receipt",
+    "parse_record",
+]
 
 log = logging.getLogger("lianfang.checkin.state")
 
 _CLAIM = b"claim:"
+_RECEIPT = b"receipt:"
+# A client id's value names its owner (the resident, or the staff member who entered a visitor): `claim:<owner>:<token>`
+# while a request is in flight, then `receipt:<owner>:<the receipt's JSON>`.
+_OWNER = 36
+
+
+def claimed(owner: uuid.UUID, token: bytes) -> bytes:
+    return b"%b%b:%b" % (_CLAIM, str(owner).encode(), token)
+
+
+def owned_receipt(owner: uuid.UUID, receipt: bytes) -> bytes:
+    return b"%b%b:%b" % (_RECEIPT, str(owner).encode(), receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a client id's key held: whose it is, and the receipt once there is one."""
+
+    owner: bytes
+    receipt: bytes | None
+
+    @classmethod
+    def of(cls, raw: object) -> Held | None:
+        if not isinstance(raw, bytes):
+            return None
+        for prefix, done in ((_CLAIM, False), (_RECEIPT, True)):
+            if raw.startswith(prefix):
+                start = len(prefix)
+                return cls(raw[start : start + _OWNER], raw[start + _OWNER + 1 :] if done else None)
+        return None
+
+    def owned_by(self, owner: uuid.UUID) -> bool:
+        return self.owner == str(owner).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +96,8 @@ class Claim:
     replay: bytes | None
     # Another request with this client id is still waiting for the broker.
     busy: bool
+    # The client id is someone else's: nobody but its owner gets its receipt.
+    foreign: bool = False
     measurements: dict[str, Measurement] = field(default_factory=dict)
     fevers: dict[str, FeverMark] = field(default_factory=dict)
 
@@ -63,6 +107,8 @@ class CheckinWrite:
     """Everything a confirmed check-in leaves in Redis."""
 
     client_id: uuid.UUID
+    # The resident, or the staff member who entered a visitor: the only one its receipt is replayed to.
+    owner: uuid.UUID
     receipt: bytes
     checkpoint_id: int
     resident_id: uuid.UUID | None
@@ -103,6 +149,7 @@ class CheckinRepository:
     async def claim(
         self,
         client_id: uuid.UUID,
+        owner: uuid.UUID,
         token: bytes,
         *,
         temperature_identities: Sequence[str],
@@ -111,13 +158,17 @@ class CheckinRepository:
         """Claims the client id and reads the people's state, in one round trip; `StateUnavailable` without Redis."""
         keys = [temperature_key(identity) for identity in temperature_identities]
         keys += [fever_key(identity) for identity in fever_identities]
-        commands: list[Command] = [("SET", client_key(client_id), _CLAIM + token, "NX", "GET", "EX", CLAIM_SECONDS)]
+        commands: list[Command] = [
+            ("SET", client_key(client_id), claimed(owner, token), "NX", "GET", "EX", CLAIM_SECONDS)
+        ]
         if keys:
             commands.append(("MGET", *keys))
         replies = await self._state.execute(commands)
-        held = replies[0]
-        if isinstance(held, bytes):
-            return Claim(replay=None if held.startswith(_CLAIM) else held, busy=held.startswith(_CLAIM))
+        if replies[0] is not None:
+            held = Held.of(replies[0])
+            if held is None or not held.owned_by(owner):
+                return Claim(replay=None, busy=False, foreign=True)
+            return Claim(replay=held.receipt, busy=held.receipt is None)
         values = replies[1] if keys else []
         assert isinstance(values, list)
         count = len(temperature_identities)
@@ -133,23 +184,24 @@ class CheckinRepository:
         }
         return Claim(replay=None, busy=False, measurements=measurements, fevers=fevers)
 
-    async def replay(self, client_id: uuid.UUID) -> bytes | None:
-        """The receipt stored for the client id, if any; None without Redis too."""
+    async def replay(self, client_id: uuid.UUID, owner: uuid.UUID) -> bytes | None:
+        """The receipt stored for the client id if it is the owner's; None without Redis too."""
         if not self._state.available:
             return None
         try:
-            (held,) = await self._state.execute([("GET", client_key(client_id))])
+            (raw,) = await self._state.execute([("GET", client_key(client_id))])
         except StateUnavailable:
             return None
-        return held if isinstance(held, bytes) and not held.startswith(_CLAIM) else None
+        held = Held.of(raw)
+        return held.receipt if held is not None and held.owned_by(owner) else None
 
-    async def release(self, client_id: uuid.UUID, token: bytes) -> None:
+    async def release(self, client_id: uuid.UUID, owner: uuid.UUID, token: bytes) -> None:
         """Gives the client id back after a failure, so the retry starts afresh. Only our own claim is deleted; between
         the read and the delete another request could claim it only once ours had expired, after `CLAIM_SECONDS`."""
         key = client_key(client_id)
         try:
             (held,) = await self._state.execute([("GET", key)])
-            if held == _CLAIM + token:
+            if held == claimed(owner, token):
                 await self._state.execute([("DEL", key)])
         except StateUnavailable:
             log.warning("could not release client id %s; it frees itself in %d s", client_id, CLAIM_SECONDS)
@@ -157,7 +209,8 @@ class CheckinRepository:
     def save(self, write: CheckinWrite) -> None:
         """Best effort, and not waited for: the event is confirmed already, and the check-in stands without these. A
         retry of the same client id asks after them, so it finds the receipt (or the claim, and waits for it)."""
-        commands: list[Command] = [("SET", client_key(write.client_id), write.receipt, "EX", IDEMPOTENCY_SECONDS)]
+        receipt = owned_receipt(write.owner, write.receipt)
+        commands: list[Command] = [("SET", client_key(write.client_id), receipt, "EX", IDEMPOTENCY_SECONDS)]
         for identity, measurement in write.measurements:
             commands.append(("SET", temperature_key(identity), measurement.encode(), "EX", TEMPERATURE_SECONDS))
         for identity, mark in write.fevers:

@@ -16,6 +16,7 @@ from lianfang.checkin.errors import (
     CheckinInProgress,
     CheckpointClosed,
     CheckpointNotFound,
+    ClientIdTaken,
     RegistryUnavailable,
     StateUnavailable,
 )
@@ -67,6 +68,7 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         CheckpointNotFound,
         CheckpointClosed,
         CheckinInProgress,
+        ClientIdTaken,
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
@@ -84,7 +86,7 @@ async def create_checkin(request: Request) -> Response:
         body = CheckinCreate.model_validate_json(raw)
     except ValidationError as invalid:
         client_id = _client_id(raw)
-        replayed = await parts.checkins.replay(client_id) if client_id is not None else None
+        replayed = await parts.checkins.replay(client_id, resident.id) if client_id is not None else None
         if replayed is not None:
             return receipt_response(replayed)
         raise RequestValidationError(invalid.errors(include_url=False)) from None

@@ -14,8 +14,10 @@ from lianfang.checkin.checkins.people import (
     FeverMark,
     Measurement,
     Person,
+    Role,
     has_fever,
     identify,
+    local,
     reusable,
     status_for,
     warnings_for,
@@ -33,7 +35,7 @@ from lianfang.checkin.checkins.schemas import (
     TemperatureOut,
 )
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
-from lianfang.checkin.errors import CheckinInProgress, CheckpointClosed, NotOnDuty, StateUnavailable
+from lianfang.checkin.errors import CheckinInProgress, CheckpointClosed, ClientIdTaken, NotOnDuty, StateUnavailable
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.checkpoints import CheckpointConfig
@@ -76,6 +78,13 @@ class _Arrival:
     entered_by: uuid.UUID | None
     direction: Direction
 
+    @property
+    def owner(self) -> uuid.UUID:
+        """Whose check-in this is: the only one its receipt is replayed to."""
+        owner = self.resident_id or self.entered_by
+        assert owner is not None
+        return owner
+
 
 def live_event(kind: str, payload: bytes, event_id: uuid.UUID) -> bytes:
     """A complete server-sent event; compact JSON holds no line breaks, so one `data:` line carries it. An arrival's
@@ -105,9 +114,9 @@ class CheckinService:
         self._pii = pii
         self._duplicate_wait_seconds = duplicate_wait_seconds
 
-    async def replay(self, client_id: uuid.UUID) -> Submitted | None:
-        """The first receipt of a client id, for a retry whose body no longer even parses."""
-        replayed = await self._repository.replay(client_id)
+    async def replay(self, client_id: uuid.UUID, owner: uuid.UUID) -> Submitted | None:
+        """The first receipt of a client id, for its owner's retry whose body no longer even parses."""
+        replayed = await self._repository.replay(client_id, owner)
         return Submitted(replayed, replayed=True) if replayed is not None else None
 
     async def submit(self, resident: ResidentPrincipal, body: CheckinCreate) -> Submitted:
@@ -118,7 +127,7 @@ class CheckinService:
         except AppError:
             # The same client id answers with its first receipt whatever the body: the checkpoint may have closed
             # since, or the page may now show a newer form.
-            replayed = await self._repository.replay(body.client_id)
+            replayed = await self._repository.replay(body.client_id, resident.id)
             if replayed is not None:
                 return Submitted(replayed, replayed=True)
             raise
@@ -133,7 +142,7 @@ class CheckinService:
             _ensure_open(checkpoint)
             visitor = self._visitor(body)
         except AppError:
-            replayed = await self._repository.replay(body.client_id)
+            replayed = await self._repository.replay(body.client_id, staff.id)
             if replayed is not None:
                 return Submitted(replayed, replayed=True)
             raise
@@ -173,7 +182,8 @@ class CheckinService:
                     self._pii,
                     cleaned,
                     form.personal_data(cleaned),
-                    resident_id=resident.id if number == 0 else None,
+                    role=Role.resident if number == 0 else Role.companion,
+                    resident_id=resident.id,
                     temperature=temperature,
                     temperature_field=temperature_field,
                 )
@@ -202,6 +212,7 @@ class CheckinService:
             self._pii,
             cleaned,
             personal,
+            role=Role.visitor,
             resident_id=None,
             temperature=body.temperature,
             temperature_field="temperature",
@@ -219,7 +230,7 @@ class CheckinService:
             await self._publisher.publish(messages)
         except BaseException:
             if claim is not None:
-                await self._repository.release(arrival.client_id, token)
+                await self._repository.release(arrival.client_id, arrival.owner, token)
             raise
         self._repository.save(write)
         return Submitted(receipt, replayed=False)
@@ -232,20 +243,21 @@ class CheckinService:
             for person in arrival.people
             if person.temperature_identity is not None and person.given_temperature is None
         ]
-        fever_identities = list(
-            dict.fromkeys(identity for person in arrival.people for identity in person.fever_identities)
-        )
+        fever_identities = list(dict.fromkeys(identity for person in arrival.people for identity in person.watched))
         deadline = time.monotonic() + self._duplicate_wait_seconds
         while self._repository.available:
             try:
                 claim = await self._repository.claim(
                     arrival.client_id,
+                    arrival.owner,
                     token,
                     temperature_identities=temperature_identities,
                     fever_identities=fever_identities,
                 )
             except StateUnavailable:
                 return None
+            if claim.foreign:
+                raise ClientIdTaken()
             if not claim.busy:
                 return claim
             if time.monotonic() >= deadline:
@@ -292,7 +304,7 @@ class CheckinService:
         for index, (person, measurement) in enumerate(zip(arrival.people, measurements, strict=True)):
             record_id = main_id if index == 0 else new_id()
             status = status_for(measurement, checkpoint, audited=audited)
-            marks = [fevers_known[identity] for identity in person.fever_identities if identity in fevers_known]
+            marks = [fevers_known[identity] for identity in person.watched if identity in fevers_known]
             personal = personal_data(self._pii, person)
             answers = encrypted_answers(self._pii, person.answers)
             if index == 0:
@@ -304,11 +316,11 @@ class CheckinService:
                 checkpoint_name=checkpoint.name,
                 checkpoint_kind_label=checkpoint.kind_label,
                 city_code=checkpoint.city_code,
-                checked_at=now,
+                checked_at=local(now),
                 status=status,
                 status_label=STATUS_LABELS[status],
                 temperature=TemperatureOut(
-                    value=measurement.value, source=measurement.source, measured_at=measurement.measured_at
+                    value=measurement.value, source=measurement.source, measured_at=local(measurement.measured_at)
                 ),
                 direction=arrival.direction,
                 resident_id=arrival.resident_id,
@@ -336,16 +348,18 @@ class CheckinService:
                 status=status,
             )
             messages.append(message_of(event))
-            if measurement.source is TemperatureSource.measured:
-                if person.temperature_identity is not None:
-                    new_measurements.append((person.temperature_identity, measurement))
-                if has_fever(measurement.value, checkpoint):
-                    mark = FeverMark(measurement.value, measurement.measured_at, checkpoint.name)
-                    new_fevers += [(identity, mark) for identity in person.fever_identities]
+            if measurement.source is TemperatureSource.measured and person.temperature_identity is not None:
+                new_measurements.append((person.temperature_identity, measurement))
+            # A reused measurement that is a fever here marks the person exactly as a new one would.
+            if has_fever(measurement.value, checkpoint):
+                declarer = _declarer(records[0][0]) if person.role is Role.companion else None
+                mark = FeverMark(measurement.value, measurement.measured_at, checkpoint.name, declarer)
+                new_fevers += [(identity, mark) for identity in person.marks]
         receipt = _receipt(checkpoint, arrival.direction, [record for record, _ in records])
         receipt_json = receipt.__pydantic_serializer__.to_json(receipt)
         write = CheckinWrite(
             client_id=arrival.client_id,
+            owner=arrival.owner,
             receipt=receipt_json,
             checkpoint_id=checkpoint.id,
             resident_id=arrival.resident_id,
@@ -370,6 +384,11 @@ class CheckinService:
         if companions:
             prefill.append(("companions", stamp + encrypted_answers(self._pii, companions).encode()))
         return prefill
+
+
+def _declarer(main: CheckinRecord) -> str:
+    """Who declared a companion's fever, as staff are shown it: the resident's masked name and phone."""
+    return " ".join(part for part in (main.name_masked, main.phone_masked) if part) or "其他居民"
 
 
 def _ensure_open(checkpoint: CheckpointConfig) -> None:

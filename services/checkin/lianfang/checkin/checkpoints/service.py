@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
-from lianfang.checkin.checkins.people import CHINA, reusable, shown_time
+from lianfang.checkin.checkins.people import CHINA, local, reusable, shown_time
 from lianfang.checkin.checkins.repository import CheckinRepository, ResidentState
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.schemas import (
@@ -56,7 +56,9 @@ class CheckpointPages:
             reused = reusable(state.measurement, checkpoint, now)
             if reused is not None:
                 valid_until = reused.measured_at + timedelta(minutes=checkpoint.temp_valid_minutes)
-                last = LastTemperature(value=reused.value, measured_at=reused.measured_at, valid_until=valid_until)
+                last = LastTemperature(
+                    value=reused.value, measured_at=local(reused.measured_at), valid_until=local(valid_until)
+                )
                 temperature = TemperatureState(required=False, last=last)
             fever = state.fever
             if fever is not None and now - fever.measured_at < timedelta(days=_FEVER_DAYS):

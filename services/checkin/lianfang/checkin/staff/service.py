@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Final
 
+from lianfang.checkin.checkins.people import local
 from lianfang.checkin.checkins.service import live_event
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import checkpoint_info
@@ -82,7 +83,7 @@ class StaffService:
             event = CheckinDecided(
                 record_id=record.id,
                 city_code=record.city_code,
-                checked_at=record.checked_at,
+                checked_at=record.checked_at.astimezone(UTC),
                 status=status,
                 decided_by=staff.id,
                 decided_at=now,
@@ -106,7 +107,7 @@ class StaffService:
                 "status": status,
                 "status_label": STATUS_LABELS[status],
                 "decided_by": staff.id,
-                "decided_at": now,
+                "decided_at": local(now),
                 "reason": body.reason,
             }
         )
@@ -116,7 +117,7 @@ class StaffService:
             status=status,
             status_label=STATUS_LABELS[status],
             decided_by=staff.id,
-            decided_at=now,
+            decided_at=local(now),
             reason=body.reason,
         )
         await self._repository.save_decision(

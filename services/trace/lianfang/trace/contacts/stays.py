@@ -20,8 +20,10 @@ _FALLBACK_KIND = "other"
 
 
 def person_keys(row: RecordRow) -> tuple[str, ...]:
-    """Who a record is about, as keys that other records of the same person share: the ID number and the resident's own
-    account; failing both the phone (which a household shares, so it is only used alone); failing that, the record."""
+    """Who a record is about (DESIGN.md: their account, else their ID number, else their phone and name), as keys that
+    other records of the same person share: the ID number and the resident's own account; failing both the phone with
+    the name (a household shares a phone, its children do not share a name); the phone alone only on records stored
+    before names were hashed; failing that, the record."""
     strong = []
     if row.id_card_hash:
         strong.append(f"id_card:{row.id_card_hash}")
@@ -29,6 +31,8 @@ def person_keys(row: RecordRow) -> tuple[str, ...]:
         strong.append(f"person_id:{row.resident_id}")
     if strong:
         return tuple(strong)
+    if row.phone_hash and row.name_hash:
+        return (f"person:{row.phone_hash}:{row.name_hash}",)
     if row.phone_hash:
         return (f"phone:{row.phone_hash}",)
     return (f"record:{row.id}",)

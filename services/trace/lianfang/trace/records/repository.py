@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -53,6 +53,7 @@ class RecordRow:
     temperature_source: str | None
     direction: str
     status: str
+    name_hash: str | None = None
 
 
 _COLUMNS = tuple(getattr(Record, name) for name in RecordRow.__dataclass_fields__)
@@ -137,6 +138,9 @@ def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
         return Record.id_card_hash.in_(values)
     if kind is IdentityKind.name:
         return Record.name_hash.in_(values)
+    if kind is IdentityKind.person:
+        pairs = [tuple(value.split(":", 1)) for value in values]
+        return tuple_(Record.phone_hash, Record.name_hash).in_(pairs)
     # A companion's record carries the account of whoever checked them in: it is not that resident's own visit.
     return and_(Record.resident_id.in_([uuid.UUID(value) for value in values]), Record.companion_of.is_(None))
 

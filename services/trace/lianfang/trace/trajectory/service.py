@@ -102,12 +102,15 @@ class TrajectoryService:
 
 
 def _identity_of(row: RecordRow) -> Identity | None:
-    """The most specific key the record holds: an ID number names one person, an account its holder (on their own
-    visits), a phone possibly a household."""
+    """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a phone
+    with a name (a phone alone is a household); the phone alone only on records stored before names were hashed."""
     if row.id_card_hash and row.id_card_masked:
         return Identity(IdentityKind.id_card, row.id_card_hash, row.id_card_masked)
     if row.resident_id is not None and row.companion_of is None:
         return Identity(IdentityKind.resident, str(row.resident_id), str(row.resident_id))
+    if row.phone_hash and row.name_hash and row.phone_masked:
+        shown = " ".join(part for part in (row.name_masked, row.phone_masked) if part)
+        return Identity(IdentityKind.person, f"{row.phone_hash}:{row.name_hash}", shown)
     if row.phone_hash and row.phone_masked:
         return Identity(IdentityKind.phone, row.phone_hash, row.phone_masked)
     return None
