@@ -231,7 +231,8 @@ export interface paths {
         put?: never;
         /**
          * Bind Phone
-         * @description Bind the phone number WeChat vouches for (the code of `getPhoneNumber`).
+         * @description Bind the phone number WeChat vouches for (the code of `getPhoneNumber`), once per resident: a bound number is
+         *     answered as it is, without asking WeChat (each answer is billed), unless `replace` is set.
          */
         post: operations["bind_phone_api_auth_wechat_phone_post"];
         delete?: never;
@@ -451,8 +452,27 @@ export interface components {
         };
         /** PhoneBound */
         PhoneBound: {
+            /**
+             * Phone
+             * @description 绑定的手机号，仅返回给本人，用于填写登记表
+             */
+            phone: string;
             /** Phone Masked */
             phone_masked: string;
+        };
+        /** PhoneCode */
+        PhoneCode: {
+            /**
+             * Code
+             * @description wx.login / OAuth / getPhoneNumber 返回的 code
+             */
+            code: string;
+            /**
+             * Replace
+             * @description 已绑定手机号时换绑；否则直接返回已绑定的号码，不再向微信查询
+             * @default false
+             */
+            replace: boolean;
         };
         /**
          * Problem
@@ -1182,7 +1202,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WeChatCode"];
+                "application/json": components["schemas"]["PhoneCode"];
             };
         };
         responses: {
