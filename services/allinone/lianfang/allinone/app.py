@@ -90,6 +90,9 @@ class AllInOne:
             # One check per dependency: every service holds its own client of the shared Redis, one is enough to ask.
             checks = [check for app in apps for check in app.state.readiness]
             root.state.readiness = list({check.name: check for check in checks}.values())
+            root.state.metric_refreshers = [
+                refresher for app in apps for refresher in getattr(app.state, "metric_refreshers", [])
+            ]
             logins = await self._demo_logins()
             if self.on_ready is not None:
                 self.on_ready(logins)

@@ -70,6 +70,9 @@ export type Decision = CheckinSchemas['DecisionOut']
 // Records, trajectories and contacts (/api/trace)
 /** A stored check-in as admins see it (the trace service's RecordOut). */
 export type CheckinRecord = TraceSchemas['RecordOut']
+/** One record with every answer under its label (`GET /api/trace/records/{id}`). */
+export type RecordDetail = TraceSchemas['RecordDetail']
+export type RecordAnswer = TraceSchemas['AnswerOut']
 export type Person = TraceSchemas['PersonOut']
 export type Trajectory = TraceSchemas['TrajectoryOut']
 export type Span = TraceSchemas['SpanOut']

@@ -36,6 +36,7 @@ from lianfang.checkin.checkins.schemas import (
 )
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.errors import CheckinInProgress, CheckpointClosed, ClientIdTaken, NotOnDuty, StateUnavailable
+from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.checkpoints import CheckpointConfig
@@ -233,6 +234,7 @@ class CheckinService:
                 await self._repository.release(arrival.client_id, arrival.owner, token)
             raise
         self._repository.save(write)
+        checkin_metrics().confirmed(arrival.checkpoint.city_code).inc()
         return Submitted(receipt, replayed=False)
 
     async def _claim(self, arrival: _Arrival, token: bytes) -> Claim | None:

@@ -16,6 +16,7 @@ from typing import Any, Final
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 __all__ = ["HEADERS", "Cell", "ExportFormat", "spreadsheet"]
 
@@ -38,6 +39,8 @@ HEADERS: Final = (
 )
 # Column widths in characters, in the order of HEADERS.
 _WIDTHS: Final = (20, 10, 14, 20, 24, 10, 16, 10, 8, 6, 10, 8, 38)
+# The columns of form answers that follow.
+_ANSWER_WIDTH: Final = 16
 _TIME_FORMAT: Final = "yyyy-mm-dd hh:mm:ss"
 _READ_BYTES: Final = 1 << 20
 # Spreadsheets run text starting with these as a formula (OWASP "CSV injection"): a leading apostrophe keeps it text.
@@ -76,21 +79,22 @@ def _csv(rows: Sequence[Sequence[Cell]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-async def _csv_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
-    yield "\ufeff".encode() + _csv([HEADERS])
+async def _csv_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]], headers: Sequence[str]) -> AsyncIterator[bytes]:
+    yield "\ufeff".encode() + _csv([headers])
     async for rows in chunks:
         yield _csv(rows)
 
 
 class _Sheet:
-    def __init__(self) -> None:
+    def __init__(self, headers: Sequence[str]) -> None:
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("登记记录")
-        for index, width in enumerate(_WIDTHS):
-            self.sheet.column_dimensions[chr(ord("A") + index)].width = width
+        widths = [*_WIDTHS, *[_ANSWER_WIDTH] * (len(headers) - len(_WIDTHS))]
+        for index, width in enumerate(widths):
+            self.sheet.column_dimensions[get_column_letter(index + 1)].width = width
         self.sheet.freeze_panes = "A2"
         bold = Font(bold=True)
-        self.sheet.append([self._cell(header, font=bold) for header in HEADERS])
+        self.sheet.append([self._cell(header, font=bold) for header in headers])
 
     def _cell(self, value: Cell, **style: Any) -> Any:
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -111,9 +115,9 @@ class _Sheet:
             )
 
 
-async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
+async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]], headers: Sequence[str]) -> AsyncIterator[bytes]:
     # openpyxl is synchronous CPU work: each chunk runs in a worker thread, so the event loop keeps serving others.
-    sheet = await asyncio.to_thread(_Sheet)
+    sheet = await asyncio.to_thread(_Sheet, headers)
     async for rows in chunks:
         await asyncio.to_thread(sheet.append, rows)
     with tempfile.TemporaryFile() as file:
@@ -123,6 +127,9 @@ async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIt
             yield block
 
 
-def spreadsheet(format: ExportFormat, chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
-    """The file's bytes as they become ready; `chunks` are rows in the order of HEADERS."""
-    return _csv_file(chunks) if format is ExportFormat.csv else _xlsx_file(chunks)
+def spreadsheet(
+    format: ExportFormat, chunks: AsyncIterator[Sequence[Sequence[Cell]]], answer_headers: Sequence[str] = ()
+) -> AsyncIterator[bytes]:
+    """The file's bytes as they become ready; `chunks` are rows in the order of HEADERS, then of `answer_headers`."""
+    headers = [*HEADERS, *answer_headers]
+    return _csv_file(chunks, headers) if format is ExportFormat.csv else _xlsx_file(chunks, headers)
