@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from lianfang.common.validators import PlainText
 from lianfang.registry.models import CheckpointKind
 
 __all__ = ["CheckpointCreate", "CheckpointOut", "CheckpointPage", "CheckpointUpdate"]
@@ -11,9 +12,9 @@ __all__ = ["CheckpointCreate", "CheckpointOut", "CheckpointPage", "CheckpointUpd
 
 class CheckpointCreate(BaseModel):
     region_id: int
-    name: str = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1, max_length=64)
     kind: CheckpointKind
-    address: str | None = Field(default=None, max_length=200)
+    address: PlainText | None = Field(default=None, max_length=200)
     template_id: int
     temp_valid_minutes: int = Field(default=0, ge=0, le=10_080, description="体温有效期（分钟），0 表示每次都要测量")
     requires_audit: bool = False
@@ -22,9 +23,9 @@ class CheckpointCreate(BaseModel):
 
 
 class CheckpointUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=64)
     kind: CheckpointKind | None = None
-    address: str | None = Field(default=None, max_length=200)
+    address: PlainText | None = Field(default=None, max_length=200)
     template_id: int | None = Field(default=None, description="换用另一个模板（其最新版本）")
     template_version: int | None = Field(default=None, description="换用当前模板的某个版本，如最新版")
     temp_valid_minutes: int | None = Field(default=None, ge=0, le=10_080)
