@@ -13,8 +13,8 @@ LIANFANG_NGINX_HTTPS_PORT ?= 8443
 # `make cluster SHARDS=2`: the records store on the shards of deploy/shards.toml behind Spider fronts.
 SHARDS ?= 0
 MEMBERS := libs/common $(wildcard services/*)
-# web/shared first: the pages use it (a file: dependency), and its tests check the generated API types.
-WEB_PAGES := web/shared web/admin web/h5
+# web/shared first: the pages and the mini-program use it (a file: dependency), and its tests check the generated API types.
+WEB_PAGES := web/shared web/admin web/h5 web/mp
 
 .PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
 
@@ -45,7 +45,7 @@ test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis w
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
 	done
 
-lint: sync ## ruff check, ruff format --check, mypy --strict
+lint: sync ## ruff check, ruff format --check, mypy --strict, tsc --strict of the mini-program
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@for member in $(MEMBERS); do \
@@ -55,6 +55,9 @@ lint: sync ## ruff check, ruff format --check, mypy --strict
 	@$(UV) run mypy --strict tests
 	@MYPYPATH=bench:libs/common:services/registry $(UV) run mypy --strict bench
 	@MYPYPATH=bench:libs/common:services/allinone $(UV) run mypy --strict loadtests
+	@if command -v npm >/dev/null; then for page in web/shared web/mp; do \
+	  (cd $$page && { [ -d node_modules ] || npm ci --silent; } && npm run --silent $$([ $$page = web/shared ] && echo build || echo typecheck)) || exit 1; \
+	done; fi
 
 format: sync ## apply ruff's fixes and formatting
 	@$(UV) run ruff check --fix .

@@ -168,7 +168,7 @@ class TestPhoneBinding:
         response = await gateway.client.post("/api/auth/wechat/phone", json={"code": code}, headers=bearer(token))
 
         assert response.status_code == 200
-        assert response.json() == {"phone_masked": "138****5678"}
+        assert response.json() == {"phone": "13812345678", "phone_masked": "138****5678"}
         async with gateway.database.sessionmaker() as session:
             resident = await session.scalar(select(Resident))
         assert resident is not None
@@ -177,6 +177,32 @@ class TestPhoneBinding:
         assert resident.phone_hash is not None
         me = await gateway.client.get("/api/auth/me", headers=bearer(token))
         assert me.json()["phone_masked"] == "138****5678"
+
+    async def test_wechat_is_asked_once_per_resident(self, gateway: Gateway) -> None:
+        token = await self.resident_token(gateway)
+        first = gateway.wechat.register_phone_code("13812345678")
+        await gateway.client.post("/api/auth/wechat/phone", json={"code": first}, headers=bearer(token))
+
+        again = await gateway.client.post("/api/auth/wechat/phone", json={"code": "another"}, headers=bearer(token))
+
+        assert again.status_code == 200
+        assert again.json() == {"phone": "13812345678", "phone_masked": "138****5678"}
+        assert gateway.wechat.calls(FakeEndpoint.phone_number) == 1
+
+    async def test_a_resident_replaces_the_bound_number(self, gateway: Gateway) -> None:
+        token = await self.resident_token(gateway)
+        first = gateway.wechat.register_phone_code("13812345678")
+        await gateway.client.post("/api/auth/wechat/phone", json={"code": first}, headers=bearer(token))
+        second = gateway.wechat.register_phone_code("13900002222")
+
+        replaced = await gateway.client.post(
+            "/api/auth/wechat/phone", json={"code": second, "replace": True}, headers=bearer(token)
+        )
+
+        assert replaced.json() == {"phone": "13900002222", "phone_masked": "139****2222"}
+        me = await gateway.client.get("/api/auth/me", headers=bearer(token))
+        assert me.json()["phone_masked"] == "139****2222"
+        assert gateway.wechat.calls(FakeEndpoint.phone_number) == 2
 
     async def test_a_foreign_number_is_refused(self, gateway: Gateway) -> None:
         token = await self.resident_token(gateway)
@@ -207,7 +233,7 @@ class TestDevLogin:
         bound = await gateway.client.post("/api/auth/dev/phone", json={"phone": "13900001111"}, headers=bearer(token))
         bad = await gateway.client.post("/api/auth/dev/phone", json={"phone": "12345"}, headers=bearer(token))
 
-        assert bound.json() == {"phone_masked": "139****1111"}
+        assert bound.json() == {"phone": "13900001111", "phone_masked": "139****1111"}
         assert bad.status_code == 422
         assert bad.json()["errors"] == [
             {"field": "phone", "message": "请输入 11 位中国大陆手机号", "code": "value_error"}

@@ -15,6 +15,7 @@ from lianfang.allinone.demo import DemoLogin, load_demo
 from lianfang.allinone.dispatch import PrefixDispatcher
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
 from lianfang.allinone.web import web_router
+from lianfang.allinone.wechat_verify import wechat_verify_router
 from lianfang.checkin import main as checkin
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
@@ -63,6 +64,7 @@ class AllInOne:
         self.root.include_router(health_router())
         # The check-in page's SSI includes, answered in-process as nginx answers them from the check-in service.
         self.includes = httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN, trust_env=False)
+        self.root.include_router(wechat_verify_router(settings.wechat_verify))
         self.root.include_router(web_router(settings.web_dir, self._include))
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
@@ -88,6 +90,9 @@ class AllInOne:
             # One check per dependency: every service holds its own client of the shared Redis, one is enough to ask.
             checks = [check for app in apps for check in app.state.readiness]
             root.state.readiness = list({check.name: check for check in checks}.values())
+            root.state.metric_refreshers = [
+                refresher for app in apps for refresher in getattr(app.state, "metric_refreshers", [])
+            ]
             logins = await self._demo_logins()
             if self.on_ready is not None:
                 self.on_ready(logins)

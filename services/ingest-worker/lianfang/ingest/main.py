@@ -66,6 +66,7 @@ def create_app(
             worker = IngestWorker(settings, database, broker, queue=queue, topology=topology)
             app.state.database = database
             app.state.worker = worker
+            app.state.metric_refreshers = [worker.read_queue_depths]
             async with running(worker) as worker_alive:
                 app.state.readiness = [*runtime.readiness, worker_alive]
                 yield

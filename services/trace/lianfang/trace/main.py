@@ -19,6 +19,7 @@ from lianfang.trace.contacts import router as contacts
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.directory import RegistryDirectory
 from lianfang.trace.export import router as export
+from lianfang.trace.metrics import QueryMetricsMiddleware
 from lianfang.trace.records import router as records
 from lianfang.trace.settings import TraceSettings
 from lianfang.trace.stats import router as stats
@@ -79,4 +80,5 @@ def create_app(
         audit.router,
     ):
         app.include_router(router)
+    app.add_middleware(QueryMetricsMiddleware)
     return app
