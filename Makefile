@@ -40,6 +40,7 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 	@LIANFANG_WECHAT_MODE=$${LIANFANG_WECHAT_MODE:-dev} $(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
+	@deploy/install-packages.sh test
 	@$(UV) run pytest $(PYTEST_ARGS)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
@@ -72,7 +73,7 @@ migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_D
 	@$(UV) run lianfang migrate
 
 cluster-setup:
-	@SHARDS=$(SHARDS) deploy/setup-cluster.sh
+	@deploy/install-packages.sh cluster $(if $(filter-out 0,$(SHARDS)),shards)
 
 cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker, Redis) at https://localhost:8443; SHARDS=2 shards the records store
 	@LIANFANG_CLUSTER_SHARDS=$(SHARDS) $(UV) run lianfang cluster up
