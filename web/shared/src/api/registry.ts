@@ -189,6 +189,27 @@ export interface paths {
         patch: operations["update_checkpoint_api_registry_checkpoints__checkpoint_id__patch"];
         trace?: never;
     };
+    "/api/registry/checkpoints/{checkpoint_id}/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Checkpoint Position
+         * @description "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
+         *     admin; the radius grows to the position's accuracy.
+         */
+        put: operations["set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registry/checkpoints/bulk": {
         parameters: {
             query?: never;
@@ -520,6 +541,7 @@ export interface components {
             /** Template Version */
             template_version: number;
             form: components["schemas"]["FormDefinition"];
+            position?: components["schemas"]["CheckpointPosition"] | null;
         };
         /** CheckpointCreate */
         CheckpointCreate: {
@@ -554,6 +576,16 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Radius M
+             * @description 现场范围半径（米）：在此之外的登记会提示工作人员
+             * @default 300
+             */
+            radius_m: number;
         };
         /**
          * CheckpointKind
@@ -626,6 +658,12 @@ export interface components {
             fever_threshold: number;
             /** Active */
             active: boolean;
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Radius M */
+            radius_m: number | null;
             /**
              * Created At
              * Format: date-time
@@ -643,6 +681,39 @@ export interface components {
             items: components["schemas"]["CheckpointOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * CheckpointPosition
+         * @description Where a checkpoint stands (GCJ-02) and the radius within which a check-in counts as made on the spot.
+         */
+        CheckpointPosition: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Radius M */
+            radius_m: number;
+        };
+        /**
+         * CheckpointPositionIn
+         * @description "设为卡口位置": where the gate keeper stands, as their phone locates them.
+         */
+        CheckpointPositionIn: {
+            /**
+             * Latitude
+             * @description 纬度（GCJ-02，与微信定位一致）
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description 经度（GCJ-02）
+             */
+            longitude: number;
+            /**
+             * Accuracy
+             * @description 定位精度（米）
+             */
+            accuracy?: number | null;
         };
         /** CheckpointSelection */
         CheckpointSelection: {
@@ -677,6 +748,12 @@ export interface components {
             fever_threshold?: number | null;
             /** Active */
             active?: boolean | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Radius M */
+            radius_m?: number | null;
         };
         /** FieldError */
         FieldError: {
@@ -1834,6 +1911,57 @@ export interface operations {
             };
             /** @description 该地区已有同名卡口 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointPositionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 """removed checkpoints
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06 11:10:00
 
 Checkpoints can be deleted (issue 16): what trace needs to keep naming their records goes to `removed_checkpoints`, and
@@ -15,8 +15,8 @@ from alembic import op
 
 from lianfang.common.db import UTCDateTime
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
