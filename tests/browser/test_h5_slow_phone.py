@@ -74,6 +74,13 @@ class Case:
     transferred: list[int] = field(default_factory=list)
 
 
+def requests_of(context: BrowserContext) -> list[str]:
+    """The URLs the context asks for from now on, as it asks."""
+    asked: list[str] = []
+    context.on("request", lambda request: asked.append(request.url))
+    return asked
+
+
 async def throttle(context: BrowserContext, page: Page) -> None:
     session = await context.new_cdp_session(page)
     await session.send("Network.enable")
@@ -158,8 +165,11 @@ class TestSlowPhone:
         case = cases.setdefault("newcomer", Case("first visit, not logged in: empty cache → login button usable"))
         for run in range(RUNS):
             context = await browser.new_context(base_url=server.base_url, **SLOW_PHONE)
+            asked = requests_of(context)
             page = await visit(context, code, LOGIN_USABLE, case)
             await expect(page.get_by_role("button", name="开发模式登录（模拟微信）")).to_be_enabled()
+            # The page's preload of the login settings is the request the script uses; the checkpoint came with the page.
+            assert [url for url in asked if "/api/" in url] == [f"{server.base_url}/api/auth/config"]
             if run == 0:
                 await screenshot(page, "h5-slow-phone-newcomer")
             await context.close()

@@ -348,7 +348,7 @@ def test_every_process_answers_the_on_call_metrics(cluster: Cluster) -> None:
 def test_prometheus_scrapes_every_process_and_loads_the_alert_rules(cluster: Cluster) -> None:
     pid_file = cluster.run_dir / "pids" / "prometheus.1.pid"
     if not pid_file.exists():
-        pytest.skip("this cluster runs no Prometheus (not installed: deploy/setup-cluster.sh installs it)")
+        pytest.skip("this cluster runs no Prometheus (not installed: deploy/install-packages.sh cluster installs it)")
     port = re.search(r"127\.0\.0\.1:(\d+)", pid_file.read_text().partition("\n")[2])
     assert port is not None
     api = f"http://127.0.0.1:{port.group(1)}/api/v1"

@@ -5,7 +5,7 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { defineConfig } from 'vitest/config'
 
-import { precompress, stylesheetsAfterShell } from './build/precompress'
+import { iconFontAsFile, precompress, stylesheetsAfterShell } from './build/precompress'
 
 const page = (name: string): string => fileURLToPath(new URL(`./${name}.html`, import.meta.url))
 
@@ -13,7 +13,7 @@ const page = (name: string): string => fileURLToPath(new URL(`./${name}.html`, i
 // served for /staff/), both under /h5/ with their hashed assets in /h5/assets/.
 export default defineConfig({
   base: '/h5/',
-  plugins: [vue(), Components({ dts: false, resolvers: [VantResolver()] }), stylesheetsAfterShell(), precompress()],
+  plugins: [iconFontAsFile(), vue(), Components({ dts: false, resolvers: [VantResolver()] }), stylesheetsAfterShell(), precompress()],
   build: {
     target: 'es2019',
     rollupOptions: {
@@ -21,7 +21,11 @@ export default defineConfig({
       // Vue and Vant in one chunk both pages share, cached across them; our shared code (web/shared and src/shared) in another.
       output: {
         manualChunks: (id) =>
-          id.includes('node_modules') ? 'vendor' : /\/(src\/shared|web\/shared\/src)\//.test(id) ? 'shared' : undefined,
+          /\/node_modules\/(@vue|vue)\/|plugin-vue:export-helper/.test(id)
+            ? 'vendor'
+            : /\/(src\/shared|web\/shared\/src)\//.test(id)
+              ? 'shared'
+              : undefined,
       },
     },
   },

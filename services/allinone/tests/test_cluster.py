@@ -187,7 +187,7 @@ def test_prometheus_scrapes_every_process_of_the_formation_by_name(tmp_path: Pat
     assert "--web.listen-address=127.0.0.1:9171" in prometheus.argv
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed (deploy/setup-cluster.sh)")
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed (deploy/install-packages.sh test)")
 def test_promtool_accepts_the_rendered_configuration_and_its_rules(tmp_path: Path) -> None:
     cluster = settings(tmp_path)
     path = write_prometheus_config(cluster, instances(cluster, PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"}))

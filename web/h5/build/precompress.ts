@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 import type { Plugin } from 'vite'
@@ -69,6 +69,30 @@ export function stylesheetsAfterShell(): Plugin {
         })
         return rest.replace('</body>', `  ${sheets.join('\n    ')}\n  </body>`)
       },
+    },
+  }
+}
+
+/**
+ * Vant's icon stylesheet carries its font inline (some 25 KB of base64 that no compression shrinks) and names a
+ * fallback on a CDN. Here the font becomes a file of its own, fetched only when an icon is drawn and cached for good,
+ * so the stylesheet every page waits for is that much lighter; the CDN fallback goes (the CSP would refuse it anyway).
+ */
+export function iconFontAsFile(): Plugin {
+  const inline = /src:url\(data:font\/woff2;charset=utf-8;base64,([A-Za-z0-9+/=]+)\) format\("woff2"\)(?:,url\([^)]*\) format\("woff"\))?/
+  return {
+    name: 'lianfang-icon-font-as-file',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.replace(/\\/g, '/').endsWith('/vant/es/icon/index.css')) return null
+      const match = inline.exec(code)
+      if (!match) return null
+      const cache = join(dirname(id), '..', '..', '..', '.cache', 'lianfang')
+      mkdirSync(cache, { recursive: true })
+      const font = join(cache, 'vant-icon.woff2')
+      writeFileSync(font, Buffer.from(match[1], 'base64'))
+      const url = relative(dirname(id), font).replace(/\\/g, '/')
+      return { code: code.replace(match[0], `src:url("${url}") format("woff2")`), map: null }
     },
   }
 }

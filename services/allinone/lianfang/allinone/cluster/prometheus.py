@@ -19,7 +19,7 @@ SCRAPE_SECONDS: Final = 15
 
 
 def prometheus_available() -> bool:
-    """Debian's `prometheus` package (`deploy/setup-cluster.sh` installs it): without it the cluster runs none."""
+    """Debian's `prometheus` package (`deploy/install-packages.sh cluster` installs it): without it the cluster runs none."""
     return shutil.which(PROMETHEUS) is not None
 
 
