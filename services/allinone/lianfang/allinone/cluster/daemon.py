@@ -37,7 +37,9 @@ def _formation(settings: ClusterSettings) -> str:
     if os.environ.get("LIANFANG_REDIS_URL") and "redis" not in settings.formation():
         formation += ",redis=0"
     if PROMETHEUS not in settings.formation() and not prometheus_available():
-        print("cluster: prometheus is not installed (deploy/install-packages.sh cluster installs it); running without it")
+        print(
+            "cluster: prometheus is not installed (deploy/install-packages.sh cluster installs it); running without it"
+        )
         formation += f",{PROMETHEUS}=0"
     return formation
 
