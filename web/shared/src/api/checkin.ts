@@ -698,7 +698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -757,7 +757,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -815,7 +815,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 卡口信息暂时无法获取，请稍后重试 */
+            /** @description 卡口信息暂时无法获取，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -971,7 +971,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1051,7 +1051,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试；消息服务暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1131,7 +1131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -18,6 +18,7 @@ from lianfang.checkin.errors import (
     CheckpointNotFound,
     ClientIdTaken,
     RegistryUnavailable,
+    StateRebuilding,
     StateUnavailable,
 )
 from lianfang.common.contracts.paths import CHECKIN
@@ -72,6 +73,8 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
+        StateUnavailable,
+        StateRebuilding,
     ),
     openapi_extra=_CHECKIN_BODY,
 )
@@ -93,7 +96,10 @@ async def create_checkin(request: Request) -> Response:
     return receipt_response(await parts.checkins.submit(resident, body))
 
 
-@router.get("/me/checkins", responses=error_responses(Unauthorized, Forbidden, StateUnavailable, ValidationFailed))
+@router.get(
+    "/me/checkins",
+    responses=error_responses(Unauthorized, Forbidden, StateUnavailable, StateRebuilding, ValidationFailed),
+)
 async def my_checkins(
     resident: Resident,
     parts: Checkin,
