@@ -3,6 +3,7 @@ screen an administrator uses, each saved as a screenshot to look at."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from pathlib import Path
@@ -164,7 +165,7 @@ async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_ph
     await expect(desktop.locator(".el-drawer .el-timeline")).to_contain_text(MARKET)
     await snap(desktop, "admin-alerts")
     await desktop.keyboard.press("Escape")
-    await expect(desktop.locator(".el-drawer")).to_be_hidden()
+    await expect(desktop.locator(".el-drawer", has_text="近 14 天到访记录")).to_be_hidden()
 
     await open_screen(desktop, "访问日志")
     await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
@@ -285,3 +286,117 @@ async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabl
     await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
     await expect(row).to_contain_text("已停用")
     await snap(desktop, "admin-accounts")
+
+
+async def open_directly(page: Page, path: str, username: str | None = None) -> None:
+    """As an official who (logs in and) opens one screen from a bookmark: nothing else was loaded in the page before."""
+    if username is not None:
+        await log_in(page, username)
+    await page.goto(f"/admin/{path}")
+    await page.wait_for_load_state("networkidle")
+
+
+# Whether the middle of an element is on screen and the element is what a click there would reach.
+_IN_FRONT = """element => {
+    const box = element.getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    return x >= 0 && y >= 0 && x <= innerWidth && y <= innerHeight && element.contains(document.elementFromPoint(x, y));
+}"""
+
+
+async def confirm_in_box(page: Page, title: str, reason: str | None = None) -> None:
+    """Fills the box's reason when it asks for one, then clicks 确定 where it is on the screen, as a person would: a box
+    drawn below the page (no overlay styles) or behind the table never comes in front, and this fails."""
+    box = page.get_by_role("dialog", name=title)
+    button = box.get_by_role("button", name="确定")
+    await page.wait_for_function(_IN_FRONT, arg=await button.element_handle(), timeout=5000)
+    await expect(page.locator(".el-overlay.is-message-box")).to_have_css("position", "fixed")
+    if reason is not None:
+        await box.locator("input").fill(reason)
+    place = await button.bounding_box()
+    assert place is not None
+    await page.mouse.click(place["x"] + place["width"] / 2, place["y"] + place["height"] / 2)
+    await expect(box).to_be_hidden()
+
+
+async def test_a_record_shows_every_answer_under_its_label_and_in_full_only_with_a_reason(
+    desktop: Page, index_phone: str
+) -> None:
+    await open_directly(desktop, "records", CITY_ADMIN)
+    row = desktop.locator(".el-table__row", has_text="138****8003")
+    await row.get_by_role("button", name="详情").click()
+    drawer = desktop.locator(".el-drawer", has_text="登记详情")
+    await expect(drawer.locator(".answers")).to_contain_text("来访事由")
+    await expect(drawer.locator(".answers")).to_contain_text("买菜")
+    await expect(drawer.locator(".answers")).to_contain_text("138****8003")
+    await snap(desktop, "admin-record-detail")
+
+    await drawer.get_by_role("button", name="查看完整信息").click()
+    await confirm_in_box(desktop, "填写事由", "核实发热人员身份")
+    await expect(drawer.locator(".answers")).to_contain_text("13800138003")
+    await expect(drawer).to_contain_text("完整信息（已记入访问日志）")
+
+    await desktop.keyboard.press("Escape")
+    await open_screen(desktop, "访问日志")
+    await expect(desktop.locator(".el-table")).to_contain_text("核实发热人员身份")
+
+
+async def test_the_trajectory_contacts_and_alerts_open_a_record_s_answers(desktop: Page, index_phone: str) -> None:
+    await open_directly(desktop, "alerts", CITY_ADMIN)
+    await desktop.locator(".el-table__row", has_text="38.4").get_by_role("button", name="详情").click()
+    drawer = desktop.locator(".el-drawer", has_text="登记详情")
+    await expect(drawer.locator(".answers")).to_contain_text("买菜")
+    await desktop.keyboard.press("Escape")
+
+    await open_screen(desktop, "轨迹查询")
+    await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
+    await desktop.get_by_role("button", name="查询").click()
+    await desktop.locator(".el-timeline").get_by_role("button", name="详情").first.click()
+    await expect(drawer.locator(".answers")).to_contain_text("138****8001")
+
+
+def _things_to_remove(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        fields = [{"key": "name", "label": "姓名", "type": "name", "required": True}]
+        template = {"name": "待删除模板", "fields": fields}
+        client.post("/api/registry/templates", json=template, headers=admin).raise_for_status()
+        city = client.get("/api/auth/me", headers=admin).json()["region_id"]
+        region = client.post("/api/registry/regions", json={"parent_id": city, "name": "待删除社区"}, headers=admin)
+        region.raise_for_status()
+        account = {
+            "username": "to_disable",
+            "password": "Disable-2026",
+            "name": "停用测试",
+            "region_id": region.json()["id"],
+        }
+        client.post("/api/auth/admins", json=account, headers=admin).raise_for_status()
+
+
+async def test_every_confirm_box_comes_in_front_and_its_confirm_button_works(
+    desktop: Page, server: Server, index_phone: str
+) -> None:
+    await asyncio.to_thread(_things_to_remove, server)
+
+    # The full export's reason, on a page without any dialog of its own.
+    await open_directly(desktop, "records", CITY_ADMIN)
+    await desktop.get_by_role("button", name="导出").hover()
+    await desktop.get_by_text("导出 Excel（完整信息，需填写事由）").click()
+    async with desktop.expect_download() as waiting:
+        await confirm_in_box(desktop, "填写事由", "协查通报 2026-118 号")
+    assert (await (await waiting.value).path()).read_bytes()[:2] == b"PK"
+
+    # A template's deletion.
+    await open_directly(desktop, "templates")
+    await desktop.locator(".list .el-table").get_by_text("待删除模板", exact=True).click()
+    await desktop.locator("button:not(.is-circle)", has_text="删除").click()
+    await confirm_in_box(desktop, "请确认")
+    await expect(desktop.locator(".el-message--success")).to_contain_text("已删除：待删除模板")
+
+    # An account's disabling.
+    await open_directly(desktop, "regions")
+    await desktop.locator(".region-tree").get_by_text("待删除社区", exact=True).click()
+    row = desktop.locator(".el-table__row", has_text="to_disable")
+    await row.get_by_role("button", name="停用").click()
+    await confirm_in_box(desktop, "请确认")
+    await expect(row).to_contain_text("已停用")

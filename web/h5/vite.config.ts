@@ -5,13 +5,15 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { defineConfig } from 'vitest/config'
 
+import { iconFontAsFile, precompress, stylesheetsAfterShell } from './build/precompress'
+
 const page = (name: string): string => fileURLToPath(new URL(`./${name}.html`, import.meta.url))
 
 // One multi-page app: c.html (the resident's check-in page, served for /c/<code>) and staff.html (the gate staff's view,
 // served for /staff/), both under /h5/ with their hashed assets in /h5/assets/.
 export default defineConfig({
   base: '/h5/',
-  plugins: [vue(), Components({ dts: false, resolvers: [VantResolver()] })],
+  plugins: [iconFontAsFile(), vue(), Components({ dts: false, resolvers: [VantResolver()] }), stylesheetsAfterShell(), precompress()],
   build: {
     target: 'es2019',
     rollupOptions: {
@@ -19,7 +21,11 @@ export default defineConfig({
       // Vue and Vant in one chunk both pages share, cached across them; our shared code (web/shared and src/shared) in another.
       output: {
         manualChunks: (id) =>
-          id.includes('node_modules') ? 'vendor' : /\/(src\/shared|web\/shared\/src)\//.test(id) ? 'shared' : undefined,
+          /\/node_modules\/(@vue|vue)\/|plugin-vue:export-helper/.test(id)
+            ? 'vendor'
+            : /\/(src\/shared|web\/shared\/src)\//.test(id)
+              ? 'shared'
+              : undefined,
       },
     },
   },

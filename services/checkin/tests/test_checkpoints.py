@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -235,3 +237,54 @@ class TestWhereConfigsComeFrom:
 
         assert page["checkpoint"]["code"] == GATE.code
         assert (page["prefill"], page["temperature"]) == ({}, {"required": True, "last": None})
+
+
+class TestShell:
+    """The HTML nginx's SSI puts into the check-in page, so the checkpoint shows before any script has run."""
+
+    async def test_names_the_checkpoint_and_its_region_and_carries_the_anonymous_page(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.get(f"{page_of(GATE.code)}/shell")
+
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["cache-control"] == "no-store"
+        assert "<h1>育才小区东门</h1>" in response.text
+        assert "河北省 › 石家庄市 › 长安区 › 育才街道" in response.text
+        assert "小区/社区 · 扫码登记" in response.text
+        data = re.search(r'<script type="application/json" id="lf-checkpoint-page">(.*?)</script>', response.text)
+        assert data is not None
+        assert json.loads(data[1])["page"] == await opened(client)
+
+    async def test_markup_in_a_name_stays_text(
+        self, client: httpx.AsyncClient, cache: Redis, registry: FakeRegistry
+    ) -> None:
+        hostile = GATE.model_copy(update={"code": "EVIL2345", "name": '</script><img src=x onerror="alert(1)">门'})
+        registry.add(hostile)
+
+        response = await client.get(f"{page_of('EVIL2345')}/shell")
+
+        assert "<img" not in response.text
+        assert response.text.count("</script>") == 1
+        assert "<h1>&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;门</h1>" in response.text
+        data = re.search(r'id="lf-checkpoint-page">(.*?)</script>', response.text)
+        assert data is not None
+        assert json.loads(data[1])["page"]["checkpoint"]["name"] == hostile.name
+
+    async def test_an_unknown_code_says_so(self, client: httpx.AsyncClient) -> None:
+        for code in ("NONE2345", "not a code"):
+            response = await client.get(f"{page_of(code)}/shell")
+
+            assert response.status_code == 200
+            assert "<h1>无法打开该卡口</h1>" in response.text
+            assert '{"not_found":true}' in response.text
+
+    async def test_the_registry_unreachable_leaves_it_empty_for_the_page_skeleton(
+        self, client: httpx.AsyncClient, registry: FakeRegistry
+    ) -> None:
+        registry.down = True
+
+        response = await client.get(f"{page_of('NEWW2345')}/shell")
+
+        assert (response.status_code, response.text) == (200, "")

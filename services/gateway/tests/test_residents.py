@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from lianfang.common.settings import WeChatMode
 from lianfang.gateway.models import Resident
@@ -14,6 +20,21 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the store meanwhile (by any engine of this process)."""
+    seen: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 class TestMiniProgramLogin:
@@ -41,6 +62,30 @@ class TestMiniProgramLogin:
         )
 
         assert first.json()["resident"]["id"] == second.json()["resident"]["id"]
+
+    async def test_first_logins_at_once_make_one_resident_and_keep_the_latest_unionid(self, gateway: Gateway) -> None:
+        codes = [gateway.wechat.register_login_code("o-rush") for _ in range(5)]
+        answers = await asyncio.gather(
+            *(gateway.client.post("/api/auth/wechat/miniprogram", json={"code": code}) for code in codes)
+        )
+        later = gateway.wechat.register_login_code("o-rush", unionid="u-rush")
+        await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": later})
+
+        assert {answer.status_code for answer in answers} == {200}
+        assert len({answer.json()["resident"]["id"] for answer in answers}) == 1
+        async with gateway.database.sessionmaker() as session:
+            residents = (await session.scalars(select(Resident).where(Resident.openid == "o-rush"))).all()
+        assert [resident.unionid for resident in residents] == ["u-rush"]
+
+    async def test_a_login_costs_three_statements_and_a_commit(self, gateway: Gateway) -> None:
+        """A first login is the morning rush's first step: every round trip to the store holds a pooled connection
+        while the event loop serves everyone else. An upsert, a read and the refresh token, first time or not."""
+        for attempt in ("first", "again"):
+            with _statements() as statements:
+                code = gateway.wechat.register_login_code("o-counted")
+                response = await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": code})
+            assert response.status_code == 200, attempt
+            assert [statement.split()[0] for statement in statements] == ["INSERT", "SELECT", "INSERT"], attempt
 
     async def test_a_code_works_once(self, gateway: Gateway) -> None:
         code = gateway.wechat.register_login_code("o-once")
@@ -123,7 +168,7 @@ class TestPhoneBinding:
         response = await gateway.client.post("/api/auth/wechat/phone", json={"code": code}, headers=bearer(token))
 
         assert response.status_code == 200
-        assert response.json() == {"phone_masked": "138****5678"}
+        assert response.json() == {"phone": "13812345678", "phone_masked": "138****5678"}
         async with gateway.database.sessionmaker() as session:
             resident = await session.scalar(select(Resident))
         assert resident is not None
@@ -132,6 +177,32 @@ class TestPhoneBinding:
         assert resident.phone_hash is not None
         me = await gateway.client.get("/api/auth/me", headers=bearer(token))
         assert me.json()["phone_masked"] == "138****5678"
+
+    async def test_wechat_is_asked_once_per_resident(self, gateway: Gateway) -> None:
+        token = await self.resident_token(gateway)
+        first = gateway.wechat.register_phone_code("13812345678")
+        await gateway.client.post("/api/auth/wechat/phone", json={"code": first}, headers=bearer(token))
+
+        again = await gateway.client.post("/api/auth/wechat/phone", json={"code": "another"}, headers=bearer(token))
+
+        assert again.status_code == 200
+        assert again.json() == {"phone": "13812345678", "phone_masked": "138****5678"}
+        assert gateway.wechat.calls(FakeEndpoint.phone_number) == 1
+
+    async def test_a_resident_replaces_the_bound_number(self, gateway: Gateway) -> None:
+        token = await self.resident_token(gateway)
+        first = gateway.wechat.register_phone_code("13812345678")
+        await gateway.client.post("/api/auth/wechat/phone", json={"code": first}, headers=bearer(token))
+        second = gateway.wechat.register_phone_code("13900002222")
+
+        replaced = await gateway.client.post(
+            "/api/auth/wechat/phone", json={"code": second, "replace": True}, headers=bearer(token)
+        )
+
+        assert replaced.json() == {"phone": "13900002222", "phone_masked": "139****2222"}
+        me = await gateway.client.get("/api/auth/me", headers=bearer(token))
+        assert me.json()["phone_masked"] == "139****2222"
+        assert gateway.wechat.calls(FakeEndpoint.phone_number) == 2
 
     async def test_a_foreign_number_is_refused(self, gateway: Gateway) -> None:
         token = await self.resident_token(gateway)
@@ -162,7 +233,7 @@ class TestDevLogin:
         bound = await gateway.client.post("/api/auth/dev/phone", json={"phone": "13900001111"}, headers=bearer(token))
         bad = await gateway.client.post("/api/auth/dev/phone", json={"phone": "12345"}, headers=bearer(token))
 
-        assert bound.json() == {"phone_masked": "139****1111"}
+        assert bound.json() == {"phone": "13900001111", "phone_masked": "139****1111"}
         assert bad.status_code == 422
         assert bad.json()["errors"] == [
             {"field": "phone", "message": "请输入 11 位中国大陆手机号", "code": "value_error"}

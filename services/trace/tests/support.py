@@ -24,6 +24,7 @@ from lianfang.common.testing import bearer
 
 __all__ = [
     "CHECKPOINTS",
+    "FORMS",
     "PII",
     "REGIONS",
     "SHANGHAI",
@@ -106,6 +107,30 @@ CHECKPOINTS = {
 }
 
 
+def _field(key: str, label: str, type: str, **extra: object) -> Json:
+    return {"key": key, "label": label, "type": type, **extra}
+
+
+_GATE = [_field("name", "姓名", "name"), _field("phone", "手机号", "phone"), _field("id_card", "身份证号", "id_card")]
+# (template id, version) → (name, fields): a gate's form, the same form with a visit's purpose added in version 2, and
+# a hospital's with a second phone, a plate and a department.
+FORMS: dict[tuple[int, int], tuple[str, list[Json]]] = {
+    (1, 1): ("小区门岗", _GATE),
+    (1, 2): ("小区门岗", [*_GATE, _field("purpose", "来访事由", "text"), _field("resident", "是否本小区居民", "bool")]),
+    (2, 1): (
+        "医院",
+        [
+            _field("patient", "姓名", "name"),
+            _field("mobile", "手机号", "phone"),
+            _field("contact_phone", "紧急联系人电话", "phone"),
+            _field("department", "就诊科室", "select", options=["发热门诊", "内科"]),
+            _field("plate", "车牌号", "plate"),
+            _field("purpose", "来访事由", "text"),
+        ],
+    ),
+}
+
+
 def principal(region_id: int) -> AdminPrincipal:
     return AdminPrincipal(uuid.uuid4(), region_id, REGIONS[region_id].path)
 
@@ -142,11 +167,16 @@ def record(
     temperature: float | None = 36.5,
     companion_of: uuid.UUID | None = None,
     resident_id: uuid.UUID | None = None,
+    form: tuple[int, int] = (1, 1),
+    answers: Json | None = None,
 ) -> Record:
-    """A record as the worker stores a check-in: PII encrypted, keyed hashes, masked forms, the region ancestry."""
+    """A record as the worker stores a check-in: PII encrypted, keyed hashes, masked forms, the region ancestry. The
+    answers default to the person's own data under the gate form's keys."""
     checkpoint = CHECKPOINTS[checkpoint_id]
     ids = checkpoint.region.ids + [None] * (5 - len(checkpoint.region.ids))
-    answers = {"name": person.name, "phone": person.phone, "id_card": person.id_card}
+    if answers is None:
+        answers = {"name": person.name, "phone": person.phone, "id_card": person.id_card}
+        answers = {key: value for key, value in answers.items() if value is not None}
     return Record(
         id=new_id(),
         city_code=checkpoint.region.city_code,
@@ -173,8 +203,8 @@ def record(
         id_card_hash=PII.search_hash(person.id_card) if person.id_card else None,
         id_card_masked=mask_id_card(person.id_card) if person.id_card else None,
         answers_encrypted=PII.encrypt(json.dumps(answers, ensure_ascii=False)),
-        template_id=1,
-        template_version=1,
+        template_id=form[0],
+        template_version=form[1],
         temperature=temperature,
         temperature_source="measured" if temperature is not None else None,
         temperature_measured_at=at if temperature is not None else None,
@@ -193,6 +223,7 @@ def field_errors(response: httpx.Response) -> list[tuple[str, str]]:
 
 _REGION = re.compile(r"/api/registry/regions/(\d+)")
 _CHECKPOINT = re.compile(r"/api/registry/checkpoints/(\d+)")
+_FORM = re.compile(r"/api/registry/templates/(\d+)/versions/(\d+)")
 _CREATED = "2026-11-01T08:00:00Z"
 
 
@@ -230,6 +261,12 @@ class FakeRegistry:
                 if checkpoint_id in CHECKPOINTS and in_scope(caller.region_path, CHECKPOINTS[checkpoint_id].region.path)
             ]
             return httpx.Response(200, json={"items": listed, "next_cursor": None})
+        if found := _FORM.fullmatch(request.url.path):
+            key = (int(found[1]), int(found[2]))
+            if key not in FORMS:
+                return httpx.Response(404, json={"code": "template_not_found"})
+            name, fields = FORMS[key]
+            return httpx.Response(200, json={"id": key[0], "name": name, "version": key[1], "fields": fields})
         if found := _CHECKPOINT.fullmatch(request.url.path):
             checkpoint = CHECKPOINTS.get(int(found[1]))
             if checkpoint is None:

@@ -136,6 +136,57 @@ class TestXlsx:
         assert 'filename="records.xlsx"' in response.headers["content-disposition"]
 
 
+HOSPITAL_VISIT = {
+    "patient": "张三丰",
+    "mobile": "13812345678",
+    "contact_phone": "13700001234",
+    "department": "发热门诊",
+    "plate": "冀A12345",
+    "purpose": "复诊",
+}
+GATE_VISIT = {"name": "李四", "phone": "13900001111", "purpose": "探亲", "resident": True}
+
+
+class TestAnswers:
+    @pytest.fixture
+    async def filled(self, store: RecordsStore, base: datetime) -> list[str]:
+        """Newest first: a hospital visit (template 2), a gate visit in version 2 of the gate form, one in version 1."""
+        rows = await store.add(
+            record(LI, 4201, base),
+            record(LI, 4202, since(base, 10), form=(1, 2), answers=GATE_VISIT),
+            record(ZHANG, 4301, since(base, 20), form=(2, 1), answers=HOSPITAL_VISIT),
+        )
+        return [str(row.id) for row in reversed(rows)]
+
+    async def test_each_form_field_has_a_column_under_its_label_empty_where_a_form_lacks_it(
+        self, client: httpx.AsyncClient, filled: list[str]
+    ) -> None:
+        header, *rows = csv_rows(await client.get(CSV, headers=admin(7)))
+        assert header == [*HEADERS, "来访事由", "是否本小区居民", "紧急联系人电话", "就诊科室", "车牌号"]
+        assert [row[-1 - 5] for row in rows] == filled
+        assert [row[len(HEADERS) :] for row in rows] == [
+            ["复诊", "", "137****1234", "发热门诊", "冀A12345"],
+            ["探亲", "是", "", "", ""],
+            ["", "", "", "", ""],
+        ]
+
+    async def test_a_full_export_shows_personal_answers_in_full(
+        self, client: httpx.AsyncClient, filled: list[str]
+    ) -> None:
+        params: dict[str, str | int] = {"full": "true", "reason": "流调", "region_id": 43}
+        header, *rows = xlsx_rows(await client.get(XLSX, params=params, headers=admin(7)))
+        assert header[len(HEADERS) :] == ["紧急联系人电话", "就诊科室", "车牌号", "来访事由"]
+        assert [row[len(HEADERS) :] for row in rows] == [["13700001234", "发热门诊", "冀A12345", "复诊"]]
+
+    async def test_a_form_the_registry_cannot_name_adds_no_columns(
+        self, client: httpx.AsyncClient, registry: FakeRegistry, filled: list[str]
+    ) -> None:
+        registry.down = True
+        header, *rows = csv_rows(await client.get(CSV, headers=admin(7)))
+        assert header == HEADERS
+        assert len(rows) == 3
+
+
 class TestFull:
     async def test_full_values_need_a_reason(self, client: httpx.AsyncClient, access_log: AccessLogStore) -> None:
         for params in ({"full": "true"}, {"full": "true", "reason": "  "}):
@@ -163,6 +214,18 @@ class TestFull:
         (row,) = csv_rows(await client.get(CSV, params=params, headers=admin(1)))[1:]
         (xlsx_row,) = xlsx_rows(await client.get(XLSX, params=params, headers=admin(1)))[1:]
         assert row[1] == xlsx_row[1] == '\'=HYPERLINK("http://x")'
+
+    async def test_control_and_invisible_characters_already_stored_never_break_the_file(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        # Stored before names were refused at input: NUL, a vertical tab, U+202E (reverses what follows), a zero-width space.
+        await store.add(record(Person("\x00张\u000b三\u202e丰\u200b", "13812345678", ZHANG_ID), 4201, base))
+        params = {"full": "true", "reason": "核对"}
+        (row,) = csv_rows(await client.get(CSV, params=params, headers=admin(1)))[1:]
+        (xlsx_row,) = xlsx_rows(await client.get(XLSX, params=params, headers=admin(1)))[1:]
+        (masked,) = xlsx_rows(await client.get(XLSX, headers=admin(1)))[1:]
+        assert row[1] == xlsx_row[1] == "张三丰"
+        assert masked[1] == "******"
 
 
 class TestAccessLog:

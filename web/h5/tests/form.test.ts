@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 
 import CheckinForm from '../src/checkin/CheckinForm.vue'
 import type { CheckpointPage } from '@lianfang/shared'
+import { takeShell } from '../src/checkin/shell'
 import { authorizeUrl, insideWeChat, oauthReturn } from '../src/checkin/wechat'
 
 function page(temperature: CheckpointPage['temperature'], prefill: CheckpointPage['prefill'] = {}): CheckpointPage {
@@ -38,6 +39,16 @@ function page(temperature: CheckpointPage['temperature'], prefill: CheckpointPag
 beforeEach(() => localStorage.clear())
 
 describe('the check-in form', () => {
+  it("shows at once from the server's anonymous page, then takes the resident's prefill where they typed nothing", async () => {
+    const form = mount(CheckinForm, { props: { page: page({ required: true }), sending: false, errors: {} } })
+    await form.find('input[name="answers.phone"]').setValue('13900139000')
+
+    await form.setProps({ page: page({ required: true }, { name: '张三', phone: '13800138000' }) })
+
+    expect((form.find('input[name="answers.name"]').element as HTMLInputElement).value).toBe('张三')
+    expect((form.find('input[name="answers.phone"]').element as HTMLInputElement).value).toBe('13900139000')
+  })
+
   it('asks for no temperature while the last one is valid', () => {
     const validUntil = new Date(Date.now() + 3600_000).toISOString()
     const last = { value: 36.4, measured_at: new Date().toISOString(), valid_until: validUntil }
@@ -110,5 +121,27 @@ describe('the WeChat login', () => {
       code: '0a1b',
       clean: 'https://lf.example/c/ABCD2345',
     })
+  })
+})
+
+describe("the server's shell", () => {
+  function documentWith(body: string): Document {
+    return new DOMParser().parseFromString(`<div id="app">${body}</div>`, 'text/html')
+  }
+
+  it('gives the checkpoint page the server put in the page', () => {
+    const data = JSON.stringify({ page: page({ required: true }) }).replace(/</g, '\\u003c')
+    const shell = takeShell(documentWith(`<script type="application/json" id="lf-checkpoint-page">${data}</script>`))
+
+    expect(shell.page?.checkpoint.name).toBe('育才小区东门')
+  })
+
+  it('says an unknown code, and gives nothing when the server put nothing or something unreadable', () => {
+    const unknown = '<script type="application/json" id="lf-checkpoint-page">{"not_found":true}</script>'
+    const broken = '<script type="application/json" id="lf-checkpoint-page">{"page":</script>'
+
+    expect(takeShell(documentWith(unknown))).toEqual({ not_found: true })
+    expect(takeShell(documentWith(''))).toEqual({})
+    expect(takeShell(documentWith(broken))).toEqual({})
   })
 })

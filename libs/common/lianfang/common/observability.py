@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lianfang.common.errors import PayloadTooLarge, Problem, problem_response
+from lianfang.common.metrics import REFRESH_TIMEOUT_SECONDS, MetricRefresher, dependency_up, refresh_metrics
 
 __all__ = [
     "ReadinessCheck",
@@ -185,8 +187,33 @@ def _readiness_checks(request: Request) -> list[ReadinessCheck]:
     return checks
 
 
+def _metric_refreshers(request: Request) -> list[MetricRefresher]:
+    refreshers: list[MetricRefresher] = getattr(request.app.state, "metric_refreshers", [])
+    return refreshers
+
+
+def _dependency_checks(request: Request) -> list[MetricRefresher]:
+    """`lianfang_dependency_up` from the readiness checks, asked at each scrape: Prometheus reads no `/readyz`."""
+
+    def refresher(readiness: ReadinessCheck) -> MetricRefresher:
+        gauge = dependency_up(readiness.name)
+
+        async def check() -> None:
+            try:
+                await asyncio.wait_for(readiness.check(), REFRESH_TIMEOUT_SECONDS)
+            except Exception:
+                gauge.set(0)
+            else:
+                gauge.set(1)
+
+        return check
+
+    return [refresher(readiness) for readiness in _readiness_checks(request)]
+
+
 def health_router() -> APIRouter:
-    """`/healthz` (the process answers), `/readyz` (every dependency of `app.state.readiness` answers) and `/metrics`."""
+    """`/healthz` (the process answers), `/readyz` (every dependency of `app.state.readiness` answers) and `/metrics`
+    (after each readiness check and each of `app.state.metric_refreshers` updated its figures)."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
@@ -213,7 +240,8 @@ def health_router() -> APIRouter:
         return JSONResponse({"status": "ready", "checks": [readiness.name for readiness in _readiness_checks(request)]})
 
     @router.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        await refresh_metrics([*_dependency_checks(request), *_metric_refreshers(request)])
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -16,6 +16,7 @@ from lianfang.allinone.demo import DemoLogin, load_demo
 from lianfang.allinone.dispatch import PrefixDispatcher
 from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
 from lianfang.allinone.web import web_router
+from lianfang.allinone.wechat_verify import wechat_verify_router
 from lianfang.checkin import main as checkin
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
@@ -65,16 +66,27 @@ class AllInOne:
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
         self.root.include_router(health_router())
-        self.root.include_router(web_router(settings.web_dir))
+        # The check-in page's SSI includes, answered in-process as nginx answers them from the check-in service.
+        self.includes = httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN, trust_env=False)
+        self.root.include_router(wechat_verify_router(settings.wechat_verify))
+        self.root.include_router(web_router(settings.web_dir, self._include))
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
 
+    async def _include(self, uri: str) -> str:
+        try:
+            response = await self.includes.get(uri)
+        except httpx.HTTPError:
+            return ""
+        return response.text if response.status_code == 200 else ""
+
     @asynccontextmanager
     async def _lifespan(self, root: FastAPI) -> AsyncIterator[None]:
         await migrate_all(self.settings)
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(self.includes.aclose)
             # Starlette runs no lifespan of a sub-app: each service's is entered here, the registry first (the root region).
             apps = [*self.services.values(), self.worker]
             for app in apps:
@@ -82,6 +94,9 @@ class AllInOne:
             # One check per dependency: every service holds its own client of the shared Redis, one is enough to ask.
             checks = [check for app in apps for check in app.state.readiness]
             root.state.readiness = list({check.name: check for check in checks}.values())
+            root.state.metric_refreshers = [
+                refresher for app in apps for refresher in getattr(app.state, "metric_refreshers", [])
+            ]
             # The gate's state, rebuilt from the records store (the in-process Redis starts empty), once the worker runs.
             async with asyncio.timeout(STATE_REBUILD_SECONDS):
                 await self.services[checkin.PREFIX].state.projection.wait_rebuilt()

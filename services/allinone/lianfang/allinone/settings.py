@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from lianfang.allinone.keys import key_settings, stored_root_password
+from lianfang.allinone.wechat_verify import WeChatVerifySettings
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.common.settings import Environment, SettingsError
 from lianfang.gateway.settings import GatewaySettings
@@ -60,6 +61,7 @@ class AllInOneSettings:
     ingest: IngestSettings
     trace: TraceSettings
     web_dir: Path = field(default_factory=default_web_dir)
+    wechat_verify: WeChatVerifySettings = field(default_factory=WeChatVerifySettings)
 
     @classmethod
     def load(cls, data_dir: Path, base_url: str = "http://127.0.0.1:8000") -> AllInOneSettings:

@@ -19,6 +19,7 @@ from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
 from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.projection.service import Projection
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
@@ -31,6 +32,7 @@ from lianfang.common.app import create_service_app
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.db import create_database
+from lianfang.common.metrics import broker_metrics, projection_metrics, redis_metrics
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
@@ -118,9 +120,16 @@ def create_app(
                     publisher=publisher,
                     hub=hub,
                     heartbeat_seconds=settings.sse_heartbeat_seconds,
+                    pii=pii,
                 ),
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero: the check-ins', the broker's, Redis's and the projection's rebuild
+            # state (0 until a rebuild sets it).
+            projection_metrics()
+            checkin_metrics()
+            redis_metrics()
+            broker_metrics()
             _settle_heap()
             yield
 

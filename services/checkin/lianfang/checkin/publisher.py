@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 from lianfang.common.contracts.events import batch_body
 from lianfang.common.messaging import CHECKINS_EXCHANGE, LIANFANG_TOPOLOGY, Broker, OutgoingMessage
+from lianfang.common.metrics import broker_metrics
 
 __all__ = ["EventPublisher"]
 
@@ -38,7 +40,11 @@ class EventPublisher:
         if not self._declared:
             async with self._lock:
                 if not self._declared:
-                    await self._broker.declare(LIANFANG_TOPOLOGY)
+                    try:
+                        await self._broker.declare(LIANFANG_TOPOLOGY)
+                    except Exception:
+                        broker_metrics().publish_failures.inc(len(messages))
+                        raise
                     self._declared = True
         loop = asyncio.get_running_loop()
         confirmed: list[asyncio.Future[None]] = []
@@ -73,9 +79,12 @@ class EventPublisher:
     async def _send(self, routing_key: str, queued: Sequence[_Waiting]) -> None:
         first = queued[0][0]
         body = first.body if len(queued) == 1 else batch_body([message.body for message, _ in queued])
+        metrics = broker_metrics()
+        started = time.perf_counter()
         try:
             await self._broker.publish(CHECKINS_EXCHANGE, routing_key, body, message_id=first.message_id)
         except Exception as error:
+            metrics.publish_failures.inc(len(queued))
             for _, future in queued:
                 if not future.done():
                     future.set_exception(error)
@@ -84,6 +93,7 @@ class EventPublisher:
                 future.cancel()
             raise
         else:
+            metrics.confirm_seconds.observe(time.perf_counter() - started)
             for _, future in queued:
                 if not future.done():
                     future.set_result(None)

@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from lianfang.checkin.errors import StateRebuilding, StateUnavailable
 from lianfang.checkin.keys import EPOCH_KEY
 from lianfang.checkin.resp import Command, PipelinedRedis, RedisReplyError, Reply
+from lianfang.common.metrics import redis_metrics
 
 __all__ = ["CommandRunner", "RedisPyRunner", "RedisState", "as_mapping", "runner_for"]
 
@@ -75,6 +76,7 @@ def _check(commands: Sequence[Command], replies: Sequence[Reply]) -> None:
     """An error reply is a bug here, and raises."""
     for command, reply in zip(commands, replies, strict=True):
         if isinstance(reply, RedisReplyError):
+            redis_metrics().errors("reply").inc()
             raise RuntimeError(f"Redis refused {command[0]!r}: {reply}")
 
 
@@ -98,8 +100,10 @@ class RedisState:
         self._retry_seconds = retry_seconds
         self._down_until = 0.0
         self._sending: set[asyncio.Future[list[Reply]]] = set()
-        # Told when a read finds the projection's epoch missing (`lianfang.checkin.projection.Projection.lost`).
+        # Told when a read finds the projection's epoch missing (`lianfang.checkin.projection.Projection`).
         self.on_lost: Callable[[], None] = lambda: None
+        self._metrics = redis_metrics()
+        self._metrics.available.set_function(lambda: 1.0 if self.available else 0.0)
 
     @property
     def available(self) -> bool:
@@ -109,10 +113,12 @@ class RedisState:
         """The replies in order; `StateUnavailable` while Redis is down. An error reply is a bug here, and raises."""
         if not self.available:
             raise StateUnavailable()
+        started = time.perf_counter()
         try:
             replies = await self._runner.execute(commands)
         except _UNREACHABLE as error:
             raise self._unavailable(error) from error
+        self._metrics.roundtrip_seconds.observe(time.perf_counter() - started)
         _check(commands, replies)
         return replies
 
@@ -157,6 +163,7 @@ class RedisState:
             log.exception("%s", unsent)
 
     def _unavailable(self, error: BaseException) -> StateUnavailable:
+        self._metrics.errors("unreachable").inc()
         self._down_until = time.monotonic() + self._retry_seconds
         log.warning("Redis is unavailable (%s); going on without it for %.1f s", error, self._retry_seconds)
         return StateUnavailable()

@@ -5,6 +5,7 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from lianfang.common.metrics import LATENCY_BUCKETS, LabelledSeries
 from lianfang.ingest.messages import RejectionKind
 
 __all__ = ["DECISION_OUTCOMES", "IngestMetrics", "ingest_metrics"]
@@ -22,6 +23,14 @@ class IngestMetrics:
     paused: Gauge
     batch_size: Histogram
     commit_seconds: Histogram
+    node_events: LabelledSeries[Histogram]
+    node_store_seconds: LabelledSeries[Histogram]
+    node_up: LabelledSeries[Gauge]
+    held: Gauge
+    lag_seconds: Gauge
+    queue_messages: LabelledSeries[Gauge]
+    replica_up: LabelledSeries[Gauge]
+    replica_lag: LabelledSeries[Gauge]
 
 
 @cache
@@ -54,6 +63,52 @@ def ingest_metrics() -> IngestMetrics:
             "lianfang_ingest_commit_seconds",
             "Time to write and commit one batch",
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ),
+        node_events=LabelledSeries(
+            Histogram(
+                "lianfang_ingest_node_batch_events",
+                "Events written to one node of the records store in one batch (node: a shard, default, or records "
+                "when the store is not sharded)",
+                ["node"],
+                buckets=(1, 5, 10, 25, 50, 100, 200, 500, 1000, 2000, 5000),
+            )
+        ),
+        node_store_seconds=LabelledSeries(
+            Histogram(
+                "lianfang_ingest_node_store_seconds",
+                "Time to write and commit one batch's part on one node of the records store",
+                ["node"],
+                buckets=LATENCY_BUCKETS,
+            )
+        ),
+        node_up=LabelledSeries(
+            Gauge("lianfang_ingest_node_up", "0 while the worker holds a node's messages because it is down", ["node"])
+        ),
+        held=Gauge("lianfang_ingest_held_messages", "Messages held unacked while their node of the store is down"),
+        lag_seconds=Gauge(
+            "lianfang_ingest_lag_seconds",
+            "Age of the oldest check-in or decision this worker has received and not yet stored (0: none in hand)",
+        ),
+        queue_messages=LabelledSeries(
+            Gauge(
+                "lianfang_ingest_queue_messages",
+                "Messages ready in a queue (ingest.checkins, ingest.dead), read from RabbitMQ at each scrape",
+                ["queue"],
+            )
+        ),
+        replica_up=LabelledSeries(
+            Gauge(
+                "lianfang_records_replica_up",
+                "1 when a shard's replica answers and both its replication threads run, by shard",
+                ["shard"],
+            )
+        ),
+        replica_lag=LabelledSeries(
+            Gauge(
+                "lianfang_records_replica_lag_seconds",
+                "How far a shard's replica is behind its primary (Seconds_Behind_Master), by shard",
+                ["shard"],
+            )
         ),
     )
     # Every label at zero from the start, so that a rate or an alert has a series before the first dead letter.

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -39,6 +41,7 @@ from lianfang.ingest.repository import BatchOutcome, RecordsRepository
 from lianfang.ingest.retention import Purged, cutoff, purge
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.writer import (
+    UNSHARDED,
     BatchWriter,
     InlineWriter,
     ProcessWriter,
@@ -115,10 +118,49 @@ class IngestWorker:
             else [database]
         )
         self.stats = IngestStats()
-        ingest_metrics()  # on /metrics from the start, at zero, rather than from the first batch
+        self._consumer: Consumer | None = None
+        self._metrics()
         self._stopping = asyncio.Event()
         self._started = False
         bound_lock_waits(database, settings.ingest_lock_wait_seconds)
+
+    def _metrics(self) -> None:
+        """On /metrics from the start, at zero, rather than from the first batch."""
+        metrics = ingest_metrics()
+        store = self.settings.sharded_store()
+        for node in [node.name for node in store.shard_map.nodes] if store is not None else [UNSHARDED]:
+            metrics.node_up(node).set(1)
+            metrics.node_events(node)
+            metrics.node_store_seconds(node)
+        metrics.held.set_function(lambda: len(self._holding.deliveries))
+        metrics.lag_seconds.set_function(self.lag_seconds)
+        for queue in self.queues_watched:
+            metrics.queue_messages(queue)
+
+    @property
+    def queues_watched(self) -> list[str]:
+        """The queue this worker drains and the queues its dead letters go to."""
+        spec = next((queue for queue in self.topology.queues if queue.name == self.queue), None)
+        dead = spec.dead_letter_exchange if spec is not None else None
+        return [self.queue, *(binding.queue for binding in self.topology.bindings if binding.exchange == dead)]
+
+    async def read_queue_depths(self) -> None:
+        """The depth of each watched queue, for `lianfang_ingest_queue_messages` (asked at each scrape)."""
+        metrics = ingest_metrics()
+        for queue in self.queues_watched:
+            metrics.queue_messages(queue).set(await self.broker.queue_depth(queue))
+
+    def lag_seconds(self) -> float:
+        """The age of the oldest event received and not yet stored: its message id is the time-ordered id (UUIDv7) the
+        check-in service made when it answered. 0 with nothing in hand."""
+        consumer = self._consumer
+        if consumer is None:
+            return 0.0
+        made = (_made_at_ms(delivery.message_id) for delivery in consumer.unsettled)
+        oldest = min((ms for ms in made if ms is not None), default=None)
+        if oldest is None:
+            return 0.0
+        return max(0.0, time.time() - oldest / 1000)
 
     async def run(self) -> None:
         if self._started:
@@ -170,6 +212,7 @@ class IngestWorker:
         await self.broker.declare(self.topology)
         async with self.broker.consume(self.queue, prefetch=self.settings.ingest_prefetch) as consumer:
             log.info("consuming %s", self.queue)
+            self._consumer = consumer
             stopper = asyncio.create_task(self._stop_when_asked(consumer))
             # Two batches in flight: the writer has the next one at hand when it finishes one. Each is acked only
             # after the one before it, whose deliveries a multiple ack would otherwise take along.
@@ -186,6 +229,7 @@ class IngestWorker:
             except _GaveUp:
                 log.warning("stopped with the database down: %d messages go back to the queue", consumer.in_flight)
             finally:
+                self._consumer = None
                 stopper.cancel()
                 await self._forget_held()
                 if latest is not None and not latest.done():
@@ -240,6 +284,7 @@ class IngestWorker:
                 batch = [delivery for index, delivery in enumerate(batch) if index not in gone]
                 self.stats.write_failures += 1
                 metrics.write_failures.inc()
+                metrics.node_up(UNSHARDED).set(0)
                 if self._stopping.is_set():
                     raise _GaveUp from down
                 metrics.paused.set(1)
@@ -253,6 +298,12 @@ class IngestWorker:
                 pause = min(pause * 2, self._max_pause)
         metrics.paused.set(0)
         metrics.commit_seconds.observe(written.seconds)
+        for node, events, seconds in written.nodes:
+            metrics.node_events(node).observe(events)
+            metrics.node_store_seconds(node).observe(seconds)
+            metrics.node_up(node).set(1)
+        for node, _ in written.down:
+            metrics.node_up(node).set(0)
         return batch, written
 
     async def _settle(self, batch: list[Delivery], written: Written) -> None:
@@ -388,6 +439,15 @@ class IngestWorker:
         with suppress(TimeoutError):
             async with asyncio.timeout(jittered):
                 await self._stopping.wait()
+
+
+def _made_at_ms(message_id: str | None) -> int | None:
+    """The Unix time in milliseconds a UUIDv7 holds in its first 48 bits; None for any other id."""
+    try:
+        made = uuid.UUID(message_id) if message_id is not None else None
+    except ValueError:
+        return None
+    return made.int >> 80 if made is not None and made.version == 7 else None
 
 
 def _log_purged(purged: Purged) -> None:

@@ -48,6 +48,7 @@ from lianfang.ingest.repository import (
 from lianfang.ingest.settings import IngestSettings
 
 __all__ = [
+    "UNSHARDED",
     "BatchWriter",
     "InlineWriter",
     "ProcessWriter",
@@ -78,6 +79,8 @@ class Refusal:
     body: bytes = b""
 
 
+UNSHARDED = "records"
+
 # The node of the records store a city's events go to (`lianfang.common.shards`); None: the store is not sharded.
 NodeOf = Callable[[str], str]
 
@@ -90,6 +93,8 @@ class Written:
     # Messages not stored because their node of a sharded store is down (by index), and why, by node: the others are.
     held: tuple[int, ...] = ()
     down: tuple[tuple[str, str], ...] = ()
+    # Each node's part that was written: (node, events, seconds); `UNSHARDED` names the one store that is not sharded.
+    nodes: tuple[tuple[str, int, float], ...] = ()
 
 
 def node_finder(settings: IngestSettings) -> NodeOf | None:
@@ -164,19 +169,26 @@ async def write_batch(
         groups.setdefault("" if node_of is None else node_of(message.event.city_code), []).append(message)
     async with lock or _NO_LOCK:
         started = time.perf_counter()
-        results = await asyncio.gather(*(_store(engine, group) for group in groups.values()), return_exceptions=True)
+        results = await asyncio.gather(*(_timed(engine, group) for group in groups.values()), return_exceptions=True)
         return _combine(groups, results, refused, time.perf_counter() - started)
+
+
+async def _timed(engine: AsyncEngine, messages: Sequence[_Message]) -> tuple[BatchOutcome, list[Refusal], float]:
+    started = time.perf_counter()
+    outcome, refused = await _store(engine, messages)
+    return outcome, refused, time.perf_counter() - started
 
 
 def _combine(
     groups: dict[str, list[_Message]],
-    results: Sequence[tuple[BatchOutcome, list[Refusal]] | BaseException],
+    results: Sequence[tuple[BatchOutcome, list[Refusal], float] | BaseException],
     refused: list[Refusal],
     seconds: float,
 ) -> Written:
     """The batch's outcome from each node's. Not sharded, `StoreDown` when the store could not take it; sharded, the
     messages of the nodes that could not are held (all of them, when none could): the worker goes on with others."""
     outcome, unstorable, held, down = BatchOutcome(), list[Refusal](), set[int](), dict[str, str]()
+    nodes: list[tuple[str, int, float]] = []
     failure: Exception | None = None
     for node, group, result in zip(groups, groups.values(), results, strict=True):
         if isinstance(result, BaseException):
@@ -190,11 +202,12 @@ def _combine(
         else:
             outcome += result[0]
             unstorable += result[1]
+            nodes.append((node or UNSHARDED, len(group), result[2]))
     if failure is not None and "" in down:
         # Not sharded: the store is down, and the batch waits whole.
         raise StoreDown(down[""], refused) from failure
     kept = [refusal for refusal in refused + unstorable if refusal.index not in held]
-    return Written(outcome, kept, seconds, tuple(sorted(held)), tuple(sorted(down.items())))
+    return Written(outcome, kept, seconds, tuple(sorted(held)), tuple(sorted(down.items())), tuple(nodes))
 
 
 def _read(index: int, body: bytes) -> Iterator[_Message | Refusal]:

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ValidationError
 from lianfang.common.clients import ServiceClient
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.errors import Forbidden, ServiceUnavailable
+from lianfang.common.forms import FormField
 
-__all__ = ["CheckpointInfo", "NameDirectory", "RegionInfo", "RegistryDirectory"]
+__all__ = ["CheckpointInfo", "FormVersion", "NameDirectory", "RegionInfo", "RegistryDirectory"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ class CheckpointInfo(BaseModel):
     region_name: str
 
 
+class FormVersion(BaseModel):
+    """One version of a form template as residents filled it: versions never change once saved."""
+
+    id: int
+    name: str
+    version: int
+    fields: list[FormField]
+
+
 class _CheckpointPage(BaseModel):
     items: list[CheckpointInfo]
 
@@ -67,6 +77,11 @@ class NameDirectory(Protocol):
 
     async def regions(self, region_ids: Iterable[int], token: str) -> dict[int, RegionInfo]:
         """The regions found, for display like `checkpoints`."""
+
+    async def form_versions(
+        self, versions: Iterable[tuple[int, int]], token: str
+    ) -> dict[tuple[int, int], FormVersion]:
+        """The (template id, version) pairs found, for labelling answers; one the registry cannot give is left out."""
 
 
 @dataclass
@@ -105,6 +120,7 @@ class RegistryDirectory:
         self._registry = ServiceClient(http, name="地区与卡口服务")
         self._regions: _TtlCache[int, RegionInfo] = _TtlCache(cache_seconds, cache_size)
         self._checkpoints: _TtlCache[int, CheckpointInfo] = _TtlCache(cache_seconds, cache_size)
+        self._forms: _TtlCache[tuple[int, int], FormVersion] = _TtlCache(cache_seconds, cache_size)
         self._concurrency = asyncio.Semaphore(concurrency)
 
     async def region(self, region_id: int, token: str) -> RegionInfo | None:
@@ -140,6 +156,29 @@ class RegistryDirectory:
     async def regions(self, region_ids: Iterable[int], token: str) -> dict[int, RegionInfo]:
         fetched = await asyncio.gather(*(self._named_region(region_id, token) for region_id in set(region_ids)))
         return {region.id: region for region in fetched if region is not None}
+
+    async def form_versions(
+        self, versions: Iterable[tuple[int, int]], token: str
+    ) -> dict[tuple[int, int], FormVersion]:
+        wanted = set(versions)
+        found = {key: form for key in wanted if (form := self._forms.get(key)) is not None}
+        fetched = await asyncio.gather(*(self._form_version(key, token) for key in wanted - found.keys()))
+        found.update(((form.id, form.version), form) for form in fetched if form is not None)
+        return found
+
+    async def _form_version(self, key: tuple[int, int], token: str) -> FormVersion | None:
+        template_id, version = key
+        async with self._concurrency:
+            try:
+                body = await self._registry.get_json(f"{REGISTRY}/templates/{template_id}/versions/{version}", token)
+                form = None if body is None else FormVersion.model_validate(body)
+            except (ServiceUnavailable, Forbidden, ValidationError):
+                # Answers are still shown, by their keys, when the registry cannot label them now (not remembered).
+                log.warning("no form template %s version %s from the registry", template_id, version, exc_info=True)
+                return None
+        if form is not None:
+            self._forms.put(key, form)
+        return form
 
     async def _named_region(self, region_id: int, token: str) -> RegionInfo | None:
         async with self._concurrency:

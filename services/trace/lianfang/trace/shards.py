@@ -12,6 +12,7 @@ import re
 from sqlalchemy.exc import DBAPIError
 
 from lianfang.common.errors import ServiceUnavailable
+from lianfang.trace.metrics import trace_metrics
 
 __all__ = ["ShardUnavailable", "shard_unavailable"]
 
@@ -30,6 +31,7 @@ def shard_unavailable(error: DBAPIError) -> ShardUnavailable | None:
         return None
     pattern = _UNREACHABLE[args[0]]
     found = pattern.search(str(args[-1])) if pattern is not None else None
+    trace_metrics().shard_unavailable(found.group(1) if found else "unknown").inc()
     shard = f"分片 {found.group(1)} " if found else "一个分片"
     return ShardUnavailable(
         f"记录库的{shard}暂不可达：需要它的查询（如全省范围）暂时无法完成，其余城市的查询不受影响", retry_after=10

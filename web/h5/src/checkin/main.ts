@@ -4,5 +4,6 @@ import '../shared/base.css'
 import { createApp } from 'vue'
 
 import App from './App.vue'
+import { takeShell } from './shell'
 
-createApp(App).mount('#app')
+createApp(App, { shell: takeShell() }).mount('#app')

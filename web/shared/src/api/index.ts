@@ -24,6 +24,7 @@ export type Role = GatewaySchemas['AccountRole']
 export type AdminSession = GatewaySchemas['AdminSession']
 export type ResidentSession = GatewaySchemas['ResidentSession']
 export type LoginConfig = GatewaySchemas['LoginConfig']
+export type PhoneBound = GatewaySchemas['PhoneBound']
 
 // Regions, checkpoints and forms (/api/registry)
 export type RegionLevel = RegistrySchemas['RegionLevel']
@@ -65,10 +66,15 @@ export type CheckinSummary = CheckinSchemas['CheckinSummary']
 export type Arrival = CheckinSchemas['CheckinRecord']
 export type ArrivalWarning = CheckinSchemas['ArrivalWarning']
 export type Decision = CheckinSchemas['DecisionOut']
+/** What a pending arrival filled in, for the approval card (`GET /api/checkin/staff/checkins/{id}/answers`). */
+export type ArrivalAnswers = CheckinSchemas['ArrivalAnswers']
 
 // Records, trajectories and contacts (/api/trace)
 /** A stored check-in as admins see it (the trace service's RecordOut). */
 export type CheckinRecord = TraceSchemas['RecordOut']
+/** One record with every answer under its label (`GET /api/trace/records/{id}`). */
+export type RecordDetail = TraceSchemas['RecordDetail']
+export type RecordAnswer = TraceSchemas['AnswerOut']
 export type Person = TraceSchemas['PersonOut']
 export type Trajectory = TraceSchemas['TrajectoryOut']
 export type Span = TraceSchemas['SpanOut']

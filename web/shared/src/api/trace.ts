@@ -23,6 +23,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/trace/records/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Record
+         * @description One record of the caller's subtree with every answer of its form, under each field's label in the version the
+         *     person filled, personal fields masked; `unmask=true` with a `reason` shows them in full and is written to the access
+         *     log first. A record outside the caller's subtree is 404.
+         */
+        get: operations["get_record_api_trace_records__record_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trace/people/trajectory": {
         parameters: {
             query?: never;
@@ -303,6 +325,25 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** AnswerOut */
+        AnswerOut: {
+            /** Key */
+            key: string;
+            /**
+             * Label
+             * @description 表单中该项的名称（登记时所用版本）
+             */
+            label: string;
+            /** Type */
+            type: string;
+            /**
+             * Value
+             * @description 所填内容（文字）；姓名、手机号、身份证号类的项除非查看完整信息，否则脱敏
+             */
+            value: string;
+            /** Masked */
+            masked: boolean;
+        };
         /** CheckpointStatsOut */
         CheckpointStatsOut: {
             /**
@@ -545,6 +586,18 @@ export interface components {
             gap_minutes: number;
         };
         /**
+         * PersonFull
+         * @description The person's own data in full: only with a reason, written to the access log.
+         */
+        PersonFull: {
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Id Card */
+            id_card: string | null;
+        };
+        /**
          * PersonOut
          * @description A person as lists show them: masked, with their resident account when the visit was their own.
          */
@@ -605,6 +658,79 @@ export interface components {
             code: string;
             /** Errors */
             errors?: components["schemas"]["FieldError"][] | null;
+        };
+        /** RecordDetail */
+        RecordDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Checked At
+             * Format: date-time
+             * @description 北京时间（+08:00）
+             */
+            checked_at: string;
+            /** Checkpoint Id */
+            checkpoint_id: number;
+            /**
+             * Checkpoint Name
+             * @description 卡口名称；地区与卡口服务暂不可用时为空
+             */
+            checkpoint_name: string | null;
+            /** Checkpoint Kind */
+            checkpoint_kind: string;
+            /** Checkpoint Kind Label */
+            checkpoint_kind_label: string;
+            /** Region Id */
+            region_id: number;
+            /** Region Name */
+            region_name: string | null;
+            person: components["schemas"]["PersonOut"];
+            /**
+             * Companion
+             * @description 作为同行人员登记
+             */
+            companion: boolean;
+            /** Temperature */
+            temperature: number | null;
+            /** Temperature Source */
+            temperature_source: string | null;
+            direction: components["schemas"]["Direction"];
+            status: components["schemas"]["RecordStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Template Id */
+            template_id: number;
+            /** Template Version */
+            template_version: number;
+            /**
+             * Template Name
+             * @description 表单模板名称；地区与卡口服务暂不可用时为空
+             */
+            template_name: string | null;
+            /**
+             * Answers
+             * @description 登记时填写的每一项，按表单顺序
+             */
+            answers: components["schemas"]["AnswerOut"][];
+            /** Temperature Measured At */
+            temperature_measured_at: string | null;
+            /**
+             * Entered By Staff
+             * @description 由执勤人员代为登记
+             */
+            entered_by_staff: boolean;
+            /**
+             * Decided At
+             * @description 审核时间（北京时间）
+             */
+            decided_at: string | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** @description 完整个人信息，仅在 unmask=true 并填写事由时给出 */
+            unmasked: components["schemas"]["PersonFull"] | null;
         };
         /** RecordOut */
         RecordOut: {
@@ -872,6 +998,60 @@ export interface operations {
             };
             /** @description 无权访问 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_record_api_trace_records__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description 显示完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志） */
+                unmask?: boolean;
+                /** @description 查询事由，记入访问日志 */
+                reason?: string | null;
+            };
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordDetail"];
+                };
+            };
+            /** @description 资源不存在 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
 __all__ = ["Database", "create_database"]
 
@@ -38,6 +38,15 @@ def _tune_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
+def _roll_back_open_transaction(dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState) -> None:
+    """A connection back in the pool: roll back only a transaction the server says is still open. After a commit there
+    is none, and the ROLLBACK the pool would send anyway costs a round trip on every request."""
+    if state.terminate_only or state.transaction_was_reset or not state.asyncio_safe:
+        return
+    if record.driver_connection is not None and record.driver_connection.get_transaction_status():
+        dbapi_connection.rollback()
+
+
 def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Database:
     """An engine and session factory for `sqlite+aiosqlite://…` or `mysql+asyncmy://…`."""
     parsed = make_url(url)
@@ -54,7 +63,9 @@ def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 20, ec
             max_overflow=max_overflow,
             pool_pre_ping=True,
             pool_recycle=1800,  # under MySQL's wait_timeout, so no connection dies idle in the pool
+            pool_reset_on_return=None,
         )
+        event.listen(engine.sync_engine, "reset", _roll_back_open_transaction)
     else:
         raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))

@@ -112,6 +112,11 @@ class Consumer(ABC):
     def in_flight(self) -> int:
         return len(self._unsettled)
 
+    @property
+    def unsettled(self) -> list[Delivery]:
+        """The deliveries received and neither acked nor rejected yet, in the order they came."""
+        return list(self._unsettled)
+
     def __aiter__(self) -> Consumer:
         return self
 

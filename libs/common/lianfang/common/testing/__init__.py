@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp
 
 from lianfang.common.auth import Principal, TokenSigner
 from lianfang.common.auth.devkeys import DEV_JWT_PRIVATE_KEY
 
-__all__ = ["bearer", "serve", "sign_token"]
+__all__ = ["Scraped", "bearer", "scrape", "serve", "sign_token"]
 
 
 @asynccontextmanager
@@ -35,3 +36,27 @@ def sign_token(principal: Principal, *, minutes: int = 15) -> str:
 
 def bearer(principal: Principal, *, minutes: int = 15) -> dict[str, str]:
     return {"Authorization": f"Bearer {sign_token(principal, minutes=minutes)}"}
+
+
+class Scraped(dict[tuple[str, frozenset[tuple[str, str]]], float]):
+    """The samples of one `/metrics` answer by name and labels; the families' names in `families`."""
+
+    families: set[str]
+
+    def value(self, name: str, **labels: str) -> float:
+        """A sample's value; 0 for a series not (yet) exported."""
+        return self.get((name, frozenset(labels.items())), 0.0)
+
+
+async def scrape(client: httpx.AsyncClient, path: str = "/metrics") -> Scraped:
+    """What Prometheus would read from the process. Metrics are per process, so tests compare two scrapes."""
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    scraped = Scraped()
+    scraped.families = set()
+    for family in text_string_to_metric_families(response.text):
+        scraped.families.add(family.name)
+        for sample in family.samples:
+            scraped[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return scraped

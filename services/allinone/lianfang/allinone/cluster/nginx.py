@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from lianfang.allinone.cluster.certificates import certificate
 from lianfang.allinone.cluster.procfile import Instance
 from lianfang.allinone.cluster.settings import POOLS, ClusterSettings
+from lianfang.allinone.wechat_verify import WeChatVerifySettings
 
 __all__ = ["nginx_test_command", "nginx_values", "render_template"]
 
@@ -32,6 +33,7 @@ def nginx_values(settings: ClusterSettings, chosen: list[Instance]) -> dict[str,
         "LIANFANG_TLS_CERTIFICATE": str(certificate_path),
         "LIANFANG_TLS_CERTIFICATE_KEY": str(key_path),
         "LIANFANG_WEB_ROOT": str(settings.cluster_web_root.resolve()),
+        **WeChatVerifySettings().nginx_values(),
     }
     for pool in POOLS:
         servers = [

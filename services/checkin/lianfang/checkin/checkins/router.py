@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Annotated, Any, Final
 
@@ -21,8 +22,9 @@ from lianfang.checkin.errors import (
     StateRebuilding,
     StateUnavailable,
 )
+from lianfang.checkin.metrics import checkin_metrics
 from lianfang.common.contracts.paths import CHECKIN
-from lianfang.common.errors import Forbidden, Unauthorized, ValidationFailed, error_responses
+from lianfang.common.errors import AppError, Forbidden, Unauthorized, ValidationFailed, error_responses
 from lianfang.common.messaging import BrokerUnavailable
 
 __all__ = ["MODELS_OUTSIDE_ROUTES", "receipt_response", "router"]
@@ -51,7 +53,7 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
     try:
         found = json.loads(raw).get("client_id")
         return uuid.UUID(found) if isinstance(found, str) else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # JSON nested past the parser's depth: no readable id
         return None
 
 
@@ -82,6 +84,28 @@ async def create_checkin(request: Request) -> Response:
     """A check-in, with companions (body: `CheckinCreate`). The receipt comes once the broker confirmed every record;
     the same `client_id` within 24 hours answers with the first receipt again (header `Idempotent-Replayed: true`),
     whatever the body."""
+    started = time.perf_counter()
+    metrics = checkin_metrics()
+    try:
+        response = await _check_in(request)
+    except AppError as error:
+        metrics.refused(error.code).inc()
+        metrics.duration("refused").observe(time.perf_counter() - started)
+        raise
+    except RequestValidationError:
+        metrics.refused(ValidationFailed.code).inc()
+        metrics.duration("refused").observe(time.perf_counter() - started)
+        raise
+    except Exception:
+        metrics.refused(AppError.code).inc()
+        metrics.duration("refused").observe(time.perf_counter() - started)
+        raise
+    replayed = response.headers.get("Idempotent-Replayed") is not None
+    metrics.duration("replayed" if replayed else "confirmed").observe(time.perf_counter() - started)
+    return response
+
+
+async def _check_in(request: Request) -> Response:
     resident = resident_of(request)
     parts: CheckinParts = request.app.state.parts
     raw = await request.body()

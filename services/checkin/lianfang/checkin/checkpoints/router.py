@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
 
 from lianfang.checkin.auth import MaybeResident
 from lianfang.checkin.checkpoints.schemas import CheckpointPage
+from lianfang.checkin.checkpoints.shell import not_found_shell, page_shell
 from lianfang.checkin.deps import Checkin
 from lianfang.checkin.errors import CheckpointNotFound, RegistryUnavailable, StateRebuilding
 from lianfang.common.contracts.paths import CHECKIN
@@ -22,3 +24,16 @@ async def checkpoint_page(code: str, resident: MaybeResident, parts: Checkin) ->
     """The page a checkpoint's QR code opens, for anyone; a resident's token adds their prefill, whether their last
     temperature is still valid here, and a notice of a recent fever."""
     return await parts.pages.page(code, resident)
+
+
+@router.get("/checkpoints/{code}/shell", include_in_schema=False)
+async def checkpoint_shell(code: str, parts: Checkin) -> HTMLResponse:
+    """The checkpoint's header and anonymous page as HTML, for nginx's SSI to put into `c.html`. Always 200: an unknown
+    code is a page saying so; an empty body (the registry out of reach) makes nginx use the page's own skeleton."""
+    try:
+        shell = page_shell(await parts.pages.page(code, None))
+    except CheckpointNotFound:
+        shell = not_found_shell()
+    except RegistryUnavailable:
+        shell = ""
+    return HTMLResponse(shell, headers={"Cache-Control": "no-store"})

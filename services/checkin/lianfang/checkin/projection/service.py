@@ -29,6 +29,7 @@ from lianfang.checkin.state import RedisState
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.db import Database
 from lianfang.common.messaging import INGEST_QUEUE, Broker, BrokerUnavailable, NotDeclaredError
+from lianfang.common.metrics import projection_metrics
 from lianfang.common.pii import PiiCipher
 
 __all__ = ["Projection", "Rebuilt"]
@@ -126,6 +127,10 @@ class Projection:
         if taken is None:
             return None
         started = time.monotonic()
+        metrics = projection_metrics()
+        metrics.rebuilds.inc()
+        metrics.rebuild_started.set(time.time())
+        metrics.rebuilding.set(1)
         try:
             # Everyone answers 503 from here until the state is whole again.
             await self._state.execute([("DEL", EPOCH_KEY)])
@@ -137,6 +142,7 @@ class Projection:
             run = await self._run_id()
             await self._state.execute([("SET", EPOCH_KEY, b"%b:%s" % (run, str(uuid.uuid4()).encode()))])
         finally:
+            metrics.rebuilding.set(0)
             await self._release(token)
         self.rebuilds += 1
         rebuilt = Rebuilt(counts, time.monotonic() - started)

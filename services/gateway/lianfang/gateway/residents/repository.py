@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from lianfang.common.db import Repository, utcnow
+from lianfang.common.ids import new_id
 from lianfang.gateway.models import Resident
 
 __all__ = ["ResidentRepository"]
@@ -16,16 +18,21 @@ class ResidentRepository(Repository[Resident]):
         return await self.first(select(Resident).where(Resident.openid == openid))
 
     async def upsert(self, openid: str, unionid: str | None) -> Resident:
-        """The resident of this openid, created on first login; two first logins at once still make one resident."""
+        """The resident of this openid, made on its first login: one insert-or-update and one read, whether or not the
+        resident exists (a login is the morning rush's first step), and two first logins at once still make one."""
+        now = utcnow()
+        changes = {"last_login_at": now} | ({"unionid": unionid} if unionid else {})
+        values = {"id": new_id(), "openid": openid, "unionid": unionid, "created_at": now, "last_login_at": now}
+        statement: Insert
+        if self.session.get_bind().dialect.name == "mysql":
+            statement = mysql.insert(Resident).values(values).on_duplicate_key_update(changes)
+        else:
+            statement = (
+                sqlite.insert(Resident)
+                .values(values)
+                .on_conflict_do_update(index_elements=[Resident.openid], set_=changes)
+            )
+        await self.session.execute(statement)
         resident = await self.by_openid(openid)
-        if resident is None:
-            try:
-                async with self.session.begin_nested():
-                    resident = await self.add(Resident(openid=openid, unionid=unionid))
-            except IntegrityError:
-                resident = await self.by_openid(openid)
-                assert resident is not None
-        if unionid and resident.unionid != unionid:
-            resident.unionid = unionid
-        resident.last_login_at = utcnow()
+        assert resident is not None
         return resident

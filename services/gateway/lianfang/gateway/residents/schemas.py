@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 from lianfang.common.settings import WeChatMode
 from lianfang.common.validators import MainlandMobile
 
-__all__ = ["DevLogin", "DevPhone", "LoginConfig", "PhoneBound", "WeChatCode"]
+__all__ = ["DevLogin", "DevPhone", "LoginConfig", "PhoneBound", "PhoneCode", "WeChatCode"]
 
 
 class WeChatCode(BaseModel):
@@ -20,7 +20,12 @@ class DevPhone(BaseModel):
     phone: MainlandMobile
 
 
+class PhoneCode(WeChatCode):
+    replace: bool = Field(default=False, description="已绑定手机号时换绑；否则直接返回已绑定的号码，不再向微信查询")
+
+
 class PhoneBound(BaseModel):
+    phone: str = Field(description="绑定的手机号，仅返回给本人，用于填写登记表")
     phone_masked: str
 
 

@@ -9,6 +9,7 @@ from lianfang.common.validators import MAINLAND_MOBILE
 from lianfang.gateway.deps import GatewayParts
 from lianfang.gateway.models import Resident
 from lianfang.gateway.residents.repository import ResidentRepository
+from lianfang.gateway.residents.schemas import PhoneBound
 from lianfang.gateway.schemas import ResidentSession
 from lianfang.gateway.sessions.service import SessionService
 
@@ -33,20 +34,36 @@ class ResidentService:
         answer = await self.parts.wechat.oauth_access_token(code)
         return await self.login(answer.openid, answer.unionid)
 
-    async def bind_phone_from_wechat(self, principal: ResidentPrincipal, code: str) -> str:
+    async def bind_phone_from_wechat(self, principal: ResidentPrincipal, code: str, *, replace: bool) -> PhoneBound:
+        """WeChat bills every number it hands out: a resident's number is asked for once, and afterwards the bound one is
+        answered without spending the code, unless the resident asks to replace it."""
+        resident = await self._resident(principal)
+        if resident.phone_encrypted is not None and not replace:
+            return self._bound(resident, self.parts.pii.decrypt(resident.phone_encrypted))
         phone = await self.parts.wechat.user_phone_number(code)
         if phone.country_code != "86" or not MAINLAND_MOBILE.match(phone.pure_phone_number):
             raise ValidationFailed.field("code", "目前只支持中国大陆手机号")
-        return await self.bind_phone(principal, phone.pure_phone_number)
+        return await self._bind(resident, phone.pure_phone_number)
 
-    async def bind_phone(self, principal: ResidentPrincipal, phone: str) -> str:
+    async def bind_phone(self, principal: ResidentPrincipal, phone: str) -> PhoneBound:
+        return await self._bind(await self._resident(principal), phone)
+
+    async def _resident(self, principal: ResidentPrincipal) -> Resident:
         resident = await self.residents.get(principal.id)
         if resident is None:
             raise NotFound("账号不存在")
+        return resident
+
+    async def _bind(self, resident: Resident, phone: str) -> PhoneBound:
         self._set_phone(resident, phone)
         await self.residents.session.flush()
+        return self._bound(resident, phone)
+
+    @staticmethod
+    def _bound(resident: Resident, phone: str) -> PhoneBound:
         assert resident.phone_masked is not None
-        return resident.phone_masked
+        # The full number goes to its owner only, to fill their own form.
+        return PhoneBound(phone=phone, phone_masked=resident.phone_masked)
 
     def _set_phone(self, resident: Resident, phone: str) -> None:
         resident.phone_encrypted = self.parts.pii.encrypt(phone)

@@ -14,6 +14,7 @@ from lianfang.gateway.errors import (
     RefreshTokenInvalid,
     RefreshTokenReused,
 )
+from lianfang.gateway.metrics import counted_login
 from lianfang.gateway.schemas import AccountOut, AdminSession, ResidentOut, ResidentSession
 from lianfang.gateway.sessions.schemas import AdminLogin, PasswordChange, RefreshRequest
 from lianfang.gateway.sessions.service import SessionService
@@ -26,7 +27,8 @@ router = APIRouter(prefix=AUTH, tags=["登录"])
 @router.post("/admin/login", responses=error_responses(InvalidCredentials, AccountLocked, AccountDisabled))
 async def admin_login(body: AdminLogin, session: DbSession, parts: Gateway) -> AdminSession:
     """Administrators and checkpoint staff log in with username and password."""
-    return await SessionService(session, parts).login_admin(body)
+    async with counted_login("admin"):
+        return await SessionService(session, parts).login_admin(body)
 
 
 @router.post("/refresh", responses=error_responses(RefreshTokenInvalid, RefreshTokenReused, AccountDisabled))

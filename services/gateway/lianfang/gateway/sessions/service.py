@@ -19,6 +19,7 @@ from lianfang.gateway.errors import (
     RefreshTokenInvalid,
     RefreshTokenReused,
 )
+from lianfang.gateway.metrics import gateway_metrics
 from lianfang.gateway.models import Account, AccountRole, RefreshToken, Resident, TokenSubject
 from lianfang.gateway.passwords import hash_password, needs_rehash, verify_password
 from lianfang.gateway.schemas import AccountOut, AdminSession, ResidentOut, ResidentSession, TokenPair
@@ -92,6 +93,7 @@ class SessionService:
             if await self.accounts.record_failure(
                 account, max_failures=settings.login_max_failures, lock_until=lock_until
             ):
+                gateway_metrics().lockouts.inc()
                 raise AccountLocked(
                     f"密码连续错误 {settings.login_max_failures} 次，账号锁定 {settings.login_lock_minutes} 分钟",
                     retry_after=_retry_after(lock_until, now),

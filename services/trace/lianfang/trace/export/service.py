@@ -7,20 +7,66 @@ from datetime import UTC, datetime
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.contracts.events import STATUS_LABELS, RecordStatus
 from lianfang.common.errors import ValidationFailed
+from lianfang.common.forms.shown import label_answers, personal_keys
+from lianfang.common.pii import PiiCipher
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
-from lianfang.trace.directory import CheckpointInfo
+from lianfang.trace.directory import CheckpointInfo, FormVersion
 from lianfang.trace.export.sheets import Cell, ExportFormat, spreadsheet
 from lianfang.trace.models import AccessAction
 from lianfang.trace.periods import shown
-from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow, Sealed
+from lianfang.trace.records.answers import decrypt_answers
+from lianfang.trace.records.repository import Filled, Keyset, RecordRepository, RecordRow, Sealed
 from lianfang.trace.records.schemas import kind_label
 from lianfang.trace.records.service import RecordFilter, RecordSearch, newest_first, next_keyset, resolve_search
 
-__all__ = ["Export", "ExportService"]
+__all__ = ["AnswerColumns", "Export", "ExportService"]
 
 _SOURCE_LABELS = {"measured": "实测", "reused": "沿用"}
 _DIRECTION_LABELS = {"in": "进", "out": "出"}
+
+
+@dataclass(frozen=True)
+class AnswerColumns:
+    """A column per form field, headed by its label: fields of several templates (or versions) side by side, one
+    column for fields that share a label. The person's own name, phone and ID number have their columns already."""
+
+    headers: list[str]
+    forms: Mapping[tuple[int, int], FormVersion]
+    # Per form, the column of each of its field keys.
+    columns: Mapping[tuple[int, int], Mapping[str, int]]
+
+    @classmethod
+    def of(cls, forms: Mapping[tuple[int, int], FormVersion]) -> AnswerColumns:
+        headers: list[str] = []
+        index: dict[str, int] = {}
+        columns: dict[tuple[int, int], dict[str, int]] = {}
+        for key in sorted(forms):
+            form = forms[key]
+            own = personal_keys(form.fields)
+            placed = columns.setdefault(key, {})
+            for field in form.fields:
+                if field.key in own:
+                    continue
+                if field.label not in index:
+                    index[field.label] = len(headers)
+                    headers.append(field.label)
+                placed[field.key] = index[field.label]
+        return cls(headers, forms, columns)
+
+    def cells(self, pii: PiiCipher, filled: Filled | None, *, full: bool) -> list[Cell]:
+        cells: list[Cell] = [None] * len(self.headers)
+        if filled is None or not self.headers:
+            return cells
+        key = (filled.template_id, filled.template_version)
+        placed = self.columns.get(key)
+        if not placed:
+            return cells
+        answers = decrypt_answers(pii, filled.answers_encrypted)
+        for answer in label_answers(self.forms[key].fields, answers, full=full):
+            if (column := placed.get(answer.key)) is not None:
+                cells[column] = answer.text
+        return cells
 
 
 @dataclass(frozen=True)
@@ -49,13 +95,33 @@ class ExportService:
         query = found.query() | {"format": format.value, "full": full}
         await AccessLog(self.parts.audit).record(self.caller, action, query, subject=found.person, reason=reason)
         stamp = shown(datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        answers = await self._answer_columns(found)
         return Export(
             filename=f"登记记录-{stamp}.{format.value}",
             media_type=format.media_type,
-            content=spreadsheet(format, self._rows(found, full=full)),
+            content=spreadsheet(format, self._rows(found, answers, full=full), answers.headers),
         )
 
-    async def _rows(self, found: RecordFilter, *, full: bool) -> AsyncIterator[Sequence[Sequence[Cell]]]:
+    async def _answer_columns(self, found: RecordFilter) -> AnswerColumns:
+        """The header must come first, so the forms the exported records were filled in are read before them: the same
+        range scan as the rows, once more, reading two columns of each."""
+        async with self.parts.records.sessionmaker() as session:
+            used = await RecordRepository(session).forms_used(
+                found.scope,
+                found.period,
+                checkpoint_id=found.checkpoint_id,
+                status=found.status.value if found.status else None,
+                phone_hash=found.phone.value if found.phone else None,
+                id_card_hash=found.id_card.value if found.id_card else None,
+                name_hash=found.name.value if found.name else None,
+                limit=self.parts.settings.export_max_rows,
+            )
+        # A form the registry cannot name now gets no columns: the record's own columns are still exported.
+        return AnswerColumns.of(await self.parts.directory.form_versions(used, self.token))
+
+    async def _rows(
+        self, found: RecordFilter, answers: AnswerColumns, *, full: bool
+    ) -> AsyncIterator[Sequence[Sequence[Cell]]]:
         settings = self.parts.settings
         left = settings.export_max_rows
         after: Keyset | None = None
@@ -63,11 +129,18 @@ class ExportService:
             async with self.parts.records.sessionmaker() as session:
                 records = RecordRepository(session)
                 rows = await newest_first(records, found, after=after, limit=min(settings.export_chunk_rows, left))
-                sealed = await records.sealed(found.period, [row.id for row in rows]) if full and rows else {}
+                ids = [row.id for row in rows]
+                sealed = await records.sealed(found.period, ids) if full and rows else {}
+                filled = await records.filled(found.period, ids) if answers.headers and rows else {}
             if not rows:
                 return
             names = await self.parts.directory.checkpoints((row.checkpoint_id for row in rows), self.token)
-            yield [self._line(row, names, sealed.get(row.id) if full else None) for row in rows]
+            pii = self.parts.pii
+            yield [
+                self._line(row, names, sealed.get(row.id) if full else None)
+                + answers.cells(pii, filled.get(row.id), full=full)
+                for row in rows
+            ]
             left -= len(rows)
             after = next_keyset(rows, after)
         async with self.parts.records.sessionmaker() as session:

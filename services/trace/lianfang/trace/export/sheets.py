@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from typing import Any, Final
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 __all__ = ["HEADERS", "Cell", "ExportFormat", "spreadsheet"]
 
@@ -38,10 +40,16 @@ HEADERS: Final = (
 )
 # Column widths in characters, in the order of HEADERS.
 _WIDTHS: Final = (20, 10, 14, 20, 24, 10, 16, 10, 8, 6, 10, 8, 38)
+# The columns of form answers that follow.
+_ANSWER_WIDTH: Final = 16
 _TIME_FORMAT: Final = "yyyy-mm-dd hh:mm:ss"
 _READ_BYTES: Final = 1 << 20
 # Spreadsheets run text starting with these as a formula (OWASP "CSV injection"): a leading apostrophe keeps it text.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+# What `_text` drops (a line break stays: an address may have one): what `lianfang.common.validators` refuses at input.
+_INVISIBLE: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class ExportFormat(StrEnum):
@@ -56,7 +64,14 @@ class ExportFormat(StrEnum):
 
 
 def _text(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Text as a spreadsheet may hold it: without control and invisible characters (openpyxl refuses the whole file
+    for one, and U+202E would reverse what a reader sees; names stored before they were refused may hold them), and
+    never run as a formula."""
+    if not isinstance(value, str):
+        return value
+    if not value.isprintable():  # a quick test in C, true of nearly every value (spaces other than " " fail it too)
+        value = "".join(char for char in value if unicodedata.category(char) not in _INVISIBLE or char in "\n")
+    if value.startswith(_FORMULA_START):
         return f"'{value}"
     return value
 
@@ -76,21 +91,22 @@ def _csv(rows: Sequence[Sequence[Cell]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-async def _csv_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
-    yield "\ufeff".encode() + _csv([HEADERS])
+async def _csv_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]], headers: Sequence[str]) -> AsyncIterator[bytes]:
+    yield "\ufeff".encode() + _csv([headers])
     async for rows in chunks:
         yield _csv(rows)
 
 
 class _Sheet:
-    def __init__(self) -> None:
+    def __init__(self, headers: Sequence[str]) -> None:
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("登记记录")
-        for index, width in enumerate(_WIDTHS):
-            self.sheet.column_dimensions[chr(ord("A") + index)].width = width
+        widths = [*_WIDTHS, *[_ANSWER_WIDTH] * (len(headers) - len(_WIDTHS))]
+        for index, width in enumerate(widths):
+            self.sheet.column_dimensions[get_column_letter(index + 1)].width = width
         self.sheet.freeze_panes = "A2"
         bold = Font(bold=True)
-        self.sheet.append([self._cell(header, font=bold) for header in HEADERS])
+        self.sheet.append([self._cell(header, font=bold) for header in headers])
 
     def _cell(self, value: Cell, **style: Any) -> Any:
         cell = WriteOnlyCell(self.sheet, value=value)
@@ -111,9 +127,9 @@ class _Sheet:
             )
 
 
-async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
+async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]], headers: Sequence[str]) -> AsyncIterator[bytes]:
     # openpyxl is synchronous CPU work: each chunk runs in a worker thread, so the event loop keeps serving others.
-    sheet = await asyncio.to_thread(_Sheet)
+    sheet = await asyncio.to_thread(_Sheet, headers)
     async for rows in chunks:
         await asyncio.to_thread(sheet.append, rows)
     with tempfile.TemporaryFile() as file:
@@ -123,6 +139,9 @@ async def _xlsx_file(chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIt
             yield block
 
 
-def spreadsheet(format: ExportFormat, chunks: AsyncIterator[Sequence[Sequence[Cell]]]) -> AsyncIterator[bytes]:
-    """The file's bytes as they become ready; `chunks` are rows in the order of HEADERS."""
-    return _csv_file(chunks) if format is ExportFormat.csv else _xlsx_file(chunks)
+def spreadsheet(
+    format: ExportFormat, chunks: AsyncIterator[Sequence[Sequence[Cell]]], answer_headers: Sequence[str] = ()
+) -> AsyncIterator[bytes]:
+    """The file's bytes as they become ready; `chunks` are rows in the order of HEADERS, then of `answer_headers`."""
+    headers = [*HEADERS, *answer_headers]
+    return _csv_file(chunks, headers) if format is ExportFormat.csv else _xlsx_file(chunks, headers)

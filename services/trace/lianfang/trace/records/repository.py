@@ -20,7 +20,17 @@ from lianfang.trace.periods import Period
 from lianfang.trace.records.buckets import shanghai_bucket
 from lianfang.trace.scope import Scope
 
-__all__ = ["BucketCounts", "CheckpointCounts", "Counts", "Keyset", "RecordRepository", "RecordRow", "Sealed"]
+__all__ = [
+    "BucketCounts",
+    "CheckpointCounts",
+    "Counts",
+    "Filled",
+    "Keyset",
+    "RecordRepository",
+    "RecordRow",
+    "Sealed",
+    "Settled",
+]
 
 _ANCESTRY: tuple[InstrumentedAttribute[Any], ...] = (
     Record.province_id,
@@ -55,8 +65,24 @@ class RecordRow:
     status: str
     name_hash: str | None = None
 
+    def identity(self) -> Identity | None:
+        """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a
+        phone with a name (a phone alone is a household); the phone alone only on records stored before names were
+        hashed."""
+        if self.id_card_hash and self.id_card_masked:
+            return Identity(IdentityKind.id_card, self.id_card_hash, self.id_card_masked)
+        if self.resident_id is not None and self.companion_of is None:
+            return Identity(IdentityKind.resident, str(self.resident_id), str(self.resident_id))
+        if self.phone_hash and self.name_hash and self.phone_masked:
+            shown = " ".join(part for part in (self.name_masked, self.phone_masked) if part)
+            return Identity(IdentityKind.person, f"{self.phone_hash}:{self.name_hash}", shown)
+        if self.phone_hash and self.phone_masked:
+            return Identity(IdentityKind.phone, self.phone_hash, self.phone_masked)
+        return None
+
 
 _COLUMNS = tuple(getattr(Record, name) for name in RecordRow.__dataclass_fields__)
+_FORM_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (Record.template_id, Record.template_version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +92,25 @@ class Sealed:
     name: str | None
     phone: str | None
     id_card: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """The form a record was filled in and its answers, encrypted as stored."""
+
+    template_id: int
+    template_version: int
+    answers_encrypted: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """How a record came about and was decided, for its detail."""
+
+    temperature_measured_at: datetime | None
+    entered_by: uuid.UUID | None
+    decided_at: datetime | None
+    decision_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +190,31 @@ def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
     return and_(Record.resident_id.in_([uuid.UUID(value) for value in values]), Record.companion_of.is_(None))
 
 
+def _matching(
+    statement: Select[Any],
+    scope: Scope,
+    period: Period,
+    checkpoint_id: int | None,
+    status: str | None,
+    phone_hash: str | None,
+    id_card_hash: str | None,
+    name_hash: str | None,
+) -> Select[Any]:
+    narrower = checkpoint_id is not None or any(value is not None for value in (phone_hash, id_card_hash, name_hash))
+    statement = statement.where(_in_scope(scope, drives=not narrower), _within(period))
+    if checkpoint_id is not None:
+        statement = statement.where(Record.checkpoint_id == checkpoint_id)
+    if status is not None:
+        statement = statement.where(Record.status == status)
+    if phone_hash is not None:
+        statement = statement.where(Record.phone_hash == phone_hash)
+    if id_card_hash is not None:
+        statement = statement.where(Record.id_card_hash == id_card_hash)
+    if name_hash is not None:
+        statement = statement.where(Record.name_hash == name_hash)
+    return statement
+
+
 class RecordRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -165,31 +235,40 @@ class RecordRepository:
         after: Keyset | None,
         limit: int,
     ) -> list[RecordRow]:
-        narrower = checkpoint_id is not None or any(
-            value is not None for value in (phone_hash, id_card_hash, name_hash)
+        statement = _matching(
+            select(*_COLUMNS), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash
         )
-        statement = select(*_COLUMNS).where(_in_scope(scope, drives=not narrower), _within(period))
         seen = set(after.seen) if after is not None else set()
         if after is not None:
             # The records of the last page's oldest instant already shown are dropped below, not in SQL: with
             # `id NOT IN (…)` MariaDB weighs the primary key and reads the scope's index by its first column alone,
             # from the newest record down to the page, so every page of a long export cost more than the one before.
             statement = statement.where(Record.checked_at <= after.checked_at)
-        if checkpoint_id is not None:
-            statement = statement.where(Record.checkpoint_id == checkpoint_id)
-        if status is not None:
-            statement = statement.where(Record.status == status)
-        if phone_hash is not None:
-            statement = statement.where(Record.phone_hash == phone_hash)
-        if id_card_hash is not None:
-            statement = statement.where(Record.id_card_hash == id_card_hash)
-        if name_hash is not None:
-            statement = statement.where(Record.name_hash == name_hash)
         # By time alone: MariaDB reads a partitioned index in order only for its own columns, so adding `id` (which
         # InnoDB appends to the index) to the order would sort the whole range instead of stopping after `limit` rows.
         rows = await self._rows(statement.order_by(Record.checked_at.desc()).limit(limit + len(seen)))
         rows = [row for row in rows if row.id not in seen][:limit]
         return sorted(rows, key=lambda row: (row.checked_at, row.id), reverse=True)
+
+    async def forms_used(
+        self,
+        scope: Scope,
+        period: Period,
+        *,
+        checkpoint_id: int | None,
+        status: str | None,
+        phone_hash: str | None,
+        id_card_hash: str | None,
+        name_hash: str | None,
+        limit: int,
+    ) -> list[tuple[int, int]]:
+        """The (template, version) pairs the newest `limit` records of a search were filled in: the same range scan as
+        the search's pages."""
+        columns: Select[Any] = select(*_FORM_COLUMNS)
+        statement = _matching(columns, scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash)
+        newest = statement.order_by(Record.checked_at.desc()).limit(limit).subquery()
+        distinct = select(newest.c.template_id, newest.c.template_version).distinct()
+        return sorted((template_id, version) for template_id, version in await self.session.execute(distinct))
 
     async def of_people(
         self, scope: Scope, identities: Sequence[Identity], period: Period, *, limit: int
@@ -238,6 +317,39 @@ class RecordRepository:
                 Record.id, Record.name_encrypted, Record.phone_encrypted, Record.id_card_encrypted
             ).where(Record.id.in_(record_ids[start : start + _IN_CHUNK]), _within(period))
             found.update((row[0], Sealed(*row[1:])) for row in await self.session.execute(statement))
+        return found
+
+    async def details(self, scope: Scope, record_id: uuid.UUID) -> tuple[RecordRow, Filled, Settled, Sealed] | None:
+        """One record of the scope with everything its detail shows (the encrypted values are decrypted only when asked
+        for)."""
+        extra = (
+            Record.template_id,
+            Record.template_version,
+            Record.answers_encrypted,
+            Record.temperature_measured_at,
+            Record.entered_by,
+            Record.decided_at,
+            Record.decision_reason,
+            Record.name_encrypted,
+            Record.phone_encrypted,
+            Record.id_card_encrypted,
+        )
+        statement = select(*_COLUMNS, *extra).where(Record.id == record_id, _in_scope(scope, drives=False))
+        found = (await self.session.execute(statement)).first()
+        if found is None:
+            return None
+        width = len(_COLUMNS)
+        row, rest = RecordRow(*found[:width]), found[width:]
+        return row, Filled(*rest[:3]), Settled(*rest[3:7]), Sealed(*rest[7:])
+
+    async def filled(self, period: Period, record_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Filled]:
+        """The forms and encrypted answers of records already found in the period, by primary key, like `sealed`."""
+        found: dict[uuid.UUID, Filled] = {}
+        for start in range(0, len(record_ids), _IN_CHUNK):
+            statement = select(Record.id, Record.template_id, Record.template_version, Record.answers_encrypted).where(
+                Record.id.in_(record_ids[start : start + _IN_CHUNK]), _within(period)
+            )
+            found.update((row[0], Filled(*row[1:])) for row in await self.session.execute(statement))
         return found
 
     async def counts_by_bucket(self, scope: Scope, periods: Sequence[Period], pattern: str) -> list[BucketCounts]:

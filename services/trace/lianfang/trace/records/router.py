@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -7,10 +8,11 @@ from fastapi import APIRouter, Depends, Query
 from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.contracts.paths import TRACE
-from lianfang.common.errors import Forbidden, ServiceUnavailable, ValidationFailed, error_responses
+from lianfang.common.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed, error_responses
 from lianfang.trace.deps import RecordsSession, Trace
-from lianfang.trace.params import From, To
-from lianfang.trace.records.schemas import RecordPage
+from lianfang.trace.params import From, Reason, To
+from lianfang.trace.records.detail import RecordDetailService
+from lianfang.trace.records.schemas import RecordDetail, RecordPage
 from lianfang.trace.records.service import RecordSearch, RecordService
 
 __all__ = ["Search", "router"]
@@ -58,3 +60,21 @@ async def list_records(
     checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
     longer. A search by phone, ID number or name is written to the access log."""
     return await RecordService(session, parts, admin, token).page(search, cursor=cursor, limit=limit)
+
+
+@router.get("/{record_id}", responses=error_responses(NotFound, ValidationFailed, ServiceUnavailable))
+async def get_record(
+    record_id: uuid.UUID,
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    parts: Trace,
+    unmask: Annotated[
+        bool, Query(description="显示完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）")
+    ] = False,
+    reason: Reason = None,
+) -> RecordDetail:
+    """One record of the caller's subtree with every answer of its form, under each field's label in the version the
+    person filled, personal fields masked; `unmask=true` with a `reason` shows them in full and is written to the access
+    log first. A record outside the caller's subtree is 404."""
+    return await RecordDetailService(session, parts, admin, token).detail(record_id, unmask=unmask, reason=reason)

@@ -8,11 +8,12 @@ from pydantic import BaseModel, Field
 
 from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus
+from lianfang.common.forms.shown import LabelledAnswer
 from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.periods import shown
 from lianfang.trace.records.repository import RecordRow
 
-__all__ = ["PersonOut", "RecordOut", "RecordPage", "kind_label", "person_of"]
+__all__ = ["AnswerOut", "PersonFull", "PersonOut", "RecordDetail", "RecordOut", "RecordPage", "kind_label", "person_of"]
 
 
 def kind_label(kind: str) -> str:
@@ -88,3 +89,35 @@ class RecordOut(BaseModel):
 class RecordPage(BaseModel):
     items: list[RecordOut]
     next_cursor: str | None
+
+
+class AnswerOut(BaseModel):
+    key: str
+    label: str = Field(description="表单中该项的名称（登记时所用版本）")
+    type: str
+    value: str = Field(description="所填内容（文字）；姓名、手机号、身份证号类的项除非查看完整信息，否则脱敏")
+    masked: bool
+
+    @classmethod
+    def of(cls, answer: LabelledAnswer) -> AnswerOut:
+        return cls(key=answer.key, label=answer.label, type=answer.type, value=answer.text, masked=answer.masked)
+
+
+class PersonFull(BaseModel):
+    """The person's own data in full: only with a reason, written to the access log."""
+
+    name: str | None
+    phone: str | None
+    id_card: str | None
+
+
+class RecordDetail(RecordOut):
+    template_id: int
+    template_version: int
+    template_name: str | None = Field(description="表单模板名称；地区与卡口服务暂不可用时为空")
+    answers: list[AnswerOut] = Field(description="登记时填写的每一项，按表单顺序")
+    temperature_measured_at: datetime | None
+    entered_by_staff: bool = Field(description="由执勤人员代为登记")
+    decided_at: datetime | None = Field(description="审核时间（北京时间）")
+    decision_reason: str | None
+    unmasked: PersonFull | None = Field(description="完整个人信息，仅在 unmask=true 并填写事由时给出")

@@ -11,7 +11,7 @@ from lianfang.common.errors import NotFound
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import Identity, IdentityKind, identify
+from lianfang.trace.people import Identity, identify
 from lianfang.trace.periods import Period, resolve_period, shown
 from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, person_of
@@ -58,7 +58,7 @@ class TrajectoryService:
             raise NotFound("异常记录不存在，或不在您的管辖范围内")
         start = alert.checked_at - timedelta(days=settings.lookback_days)
         period = Period(start, min(datetime.now(UTC), start + timedelta(days=settings.max_period_days)))
-        identity = _identity_of(alert)
+        identity = alert.identity()
         query: dict[str, object] = {
             "alert_id": str(record_id),
             "from": shown(period.start).isoformat(),
@@ -99,18 +99,3 @@ class TrajectoryService:
             end=shown(period.end),
             truncated=truncated,
         )
-
-
-def _identity_of(row: RecordRow) -> Identity | None:
-    """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a phone
-    with a name (a phone alone is a household); the phone alone only on records stored before names were hashed."""
-    if row.id_card_hash and row.id_card_masked:
-        return Identity(IdentityKind.id_card, row.id_card_hash, row.id_card_masked)
-    if row.resident_id is not None and row.companion_of is None:
-        return Identity(IdentityKind.resident, str(row.resident_id), str(row.resident_id))
-    if row.phone_hash and row.name_hash and row.phone_masked:
-        shown = " ".join(part for part in (row.name_masked, row.phone_masked) if part)
-        return Identity(IdentityKind.person, f"{row.phone_hash}:{row.name_hash}", shown)
-    if row.phone_hash and row.phone_masked:
-        return Identity(IdentityKind.phone, row.phone_hash, row.phone_masked)
-    return None

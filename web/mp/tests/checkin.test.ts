@@ -1,0 +1,292 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { checkpointPage, CODE, receipt, SESSION } from './fixtures'
+import { FakeServer, type FakeWx, installWx, mount, problem, receiptOf, type SimulateComponent, settle, text } from './harness'
+
+let server: FakeServer
+let wx: FakeWx
+let page: SimulateComponent
+
+function liveServer(): FakeServer {
+  return new FakeServer()
+    .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null } })
+    .on('POST', '/api/auth/wechat/miniprogram', { status: 200, body: SESSION })
+    .on('GET', `/api/checkin/checkpoints/${CODE}`, { status: 200, body: checkpointPage() })
+    .on('POST', '/api/checkin/checkins', { status: 201, body: receipt() })
+}
+
+async function open(query: Record<string, string>): Promise<SimulateComponent> {
+  page = mount('pages/checkin/index')
+  page.instance.onLoad(query as never)
+  await settle()
+  return page
+}
+
+function field(name: string): SimulateComponent {
+  const found = page.querySelector(`.field-${name}`)
+  if (!found) throw new Error(`no field ${name}`)
+  return found
+}
+
+function type(name: string, value: string): void {
+  field(name).dispatchEvent('change', { detail: value })
+}
+
+async function tap(selector: string): Promise<void> {
+  const button = page.querySelector(selector)
+  if (!button) throw new Error(`nothing to tap at ${selector}`)
+  button.dispatchEvent('click')
+  await settle()
+}
+
+beforeEach(() => {
+  server = liveServer()
+  wx = installWx(server)
+})
+
+afterEach(() => {
+  page?.detach()
+  vi.useRealTimers()
+})
+
+describe('opening from a scan', () => {
+  it('a poster’s URL in q opens its checkpoint, logged in through wx.login', async () => {
+    await open({ q: encodeURIComponent(`https://lianfang.example.cn/c/${CODE}`), scancode_time: '1764989000' })
+    expect(text(page.querySelector('.checkpoint'))).toBe('小区 · 扫码登记 育才小区东门 石家庄市 › 长安区 › 育才街道 育才街 12 号')
+    expect(server.sent('POST', '/api/auth/wechat/miniprogram').map((request) => request.body)).toEqual([
+      { code: 'wx-login-code-1' },
+    ])
+    const [asked] = server.sent('GET', `/api/checkin/checkpoints/${CODE}`)
+    expect(asked.headers.Authorization).toBe('Bearer access-1')
+    expect(wx.titles).toEqual(['育才小区东门'])
+  })
+
+  it('a mini-program code’s scene opens the same checkpoint', async () => {
+    await open({ scene: encodeURIComponent(CODE) })
+    expect(text(page.querySelector('.checkpoint .name'))).toBe('育才小区东门')
+  })
+
+  it('a second launch reuses the stored login: wx.login is not called again', async () => {
+    await open({ scene: CODE })
+    page.detach()
+    const before = wx.logins
+    wx = installWx(server, { storage: wx.storage })
+    await open({ scene: CODE })
+    expect(before + wx.logins).toBe(1)
+    expect(server.sent('POST', '/api/auth/wechat/miniprogram')).toHaveLength(1)
+  })
+
+  it('a login the server ended logs in again once', async () => {
+    await open({ scene: CODE })
+    page.detach()
+    server
+      .once('GET', `/api/checkin/checkpoints/${CODE}`, { status: 401, body: problem(401, 'token_expired', '登录已过期') })
+      .on('POST', '/api/auth/refresh', { status: 401, body: problem(401, 'refresh_token_invalid', '请重新登录') })
+    await open({ scene: CODE })
+    // The stale token was cleared; the page asks again after the new login.
+    expect(text(page.querySelector('.checkpoint'))).toContain('无法打开该卡口')
+    page.detach()
+    await open({ scene: CODE })
+    expect(wx.logins).toBe(2)
+    expect(text(page.querySelector('.checkpoint .name'))).toBe('育才小区东门')
+  })
+
+  it('a code no checkpoint has says so', async () => {
+    server.on('GET', /^\/api\/checkin\/checkpoints\//, { status: 404, body: problem(404, 'checkpoint_not_found', '卡口不存在') })
+    await open({ scene: 'ZZZZZZZZ' })
+    expect(text(page.querySelector('.checkpoint'))).toBe('扫码登记 无法打开该卡口 未找到该卡口，请核对二维码')
+  })
+
+  it('a scan without a code asks for the checkpoint’s own QR code', async () => {
+    await open({ q: encodeURIComponent('https://lianfang.example.cn/admin/') })
+    expect(text(page.querySelector('.checkpoint'))).toContain('二维码中没有卡口编号')
+    expect(server.requests).toHaveLength(0)
+  })
+})
+
+describe('the form', () => {
+  it('starts from the server’s prefill, then from this phone’s last answers', async () => {
+    wx.storage.set('lf.checkin.answers', JSON.stringify({ name: '旧名字', phone: '13900000000', plate: '冀A12345' }))
+    server.on('GET', `/api/checkin/checkpoints/${CODE}`, {
+      status: 200,
+      body: checkpointPage({ prefill: { name: '张三' } }),
+    })
+    await open({ scene: CODE })
+    expect(page.instance.data.answers).toEqual({ name: '张三', phone: '13900000000' })
+  })
+
+  it('asks no temperature while the last one is valid, and can measure again', async () => {
+    server.on('GET', `/api/checkin/checkpoints/${CODE}`, {
+      status: 200,
+      body: checkpointPage({
+        temperature: {
+          required: false,
+          last: { value: 36.4, measured_at: '2026-12-06T00:05:00Z', valid_until: '2026-12-06T04:05:00Z' },
+        },
+      }),
+    })
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-06T02:00:00Z') })
+    await open({ scene: CODE })
+    expect(page.querySelector('.field-temperature')).toBeUndefined()
+    expect(text(page.querySelector('.valid-note'))).toContain('您的体温在有效期内（至 12:05）')
+    expect(text(page.querySelector('.valid-note'))).toContain('上次测量 36.4 ℃，本次无需再测')
+    await tap('.remeasure')
+    expect(page.querySelector('.field-temperature')).toBeDefined()
+  })
+
+  it('shows mistakes on their fields before sending anything', async () => {
+    await open({ scene: CODE })
+    type('name', '张三')
+    type('phone', '1234')
+    type('temperature', '45')
+    await tap('.submit-button')
+    expect(text(field('phone'))).toContain('请输入 11 位中国大陆手机号')
+    expect(text(field('temperature'))).toContain('体温应在 35.0～42.5 ℃ 之间，请重新测量')
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(0)
+  })
+
+  it('fills the phone number WeChat vouches for with the getPhoneNumber button', async () => {
+    server.on('POST', '/api/auth/wechat/phone', { status: 200, body: { phone: '13812345678', phone_masked: '138****5678' } })
+    await open({ scene: CODE })
+    const button = page.querySelector('.phone-button')
+    expect(text(button)).toBe('微信手机号')
+    button?.dispatchEvent('getphonenumber', { detail: { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' } })
+    await settle()
+    expect(server.sent('POST', '/api/auth/wechat/phone').map((request) => request.body)).toEqual([{ code: 'phone-code-1' }])
+    expect(page.instance.data.answers).toMatchObject({ phone: '13812345678' })
+    expect(page.querySelector('.phone-button')).toBeUndefined()
+  })
+
+  it('a declined phone prompt sends nothing', async () => {
+    await open({ scene: CODE })
+    page.querySelector('.phone-button')?.dispatchEvent('getphonenumber', { detail: { errMsg: 'getPhoneNumber:fail user deny' } })
+    await settle()
+    expect(server.sent('POST', '/api/auth/wechat/phone')).toHaveLength(0)
+  })
+})
+
+async function fillAndSubmit(): Promise<void> {
+  type('name', '张三')
+  type('phone', '13812345678')
+  type('temperature', '36.5')
+  await tap('.submit-button')
+}
+
+describe('submitting', () => {
+  it('sends the answers and shows the green receipt with a running clock', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'], now: new Date('2026-12-06T02:05:10Z') })
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    const [sent] = server.sent('POST', '/api/checkin/checkins')
+    expect(sent.body).toMatchObject({
+      checkpoint_code: CODE,
+      answers: { name: '张三', phone: '13812345678' },
+      temperature: 36.5,
+      direction: 'in',
+      companions: [],
+    })
+    const shown = receiptOf(page)
+    expect(text(shown?.querySelector('.headline'))).toBe('准许通行')
+    expect(shown?.querySelector('.receipt')?.dom.className).toContain('passed')
+    expect(text(shown?.querySelector('.checked-at'))).toBe('2026/12/06 10:05:09')
+    expect(text(shown?.querySelector('.time'))).toBe('10:05:10')
+    vi.advanceTimersByTime(3000)
+    expect(text(receiptOf(page)?.querySelector('.time'))).toBe('10:05:13')
+    // The answers stay on this phone for next time.
+    expect(JSON.parse(wx.storage.get('lf.checkin.answers') ?? '{}')).toEqual({ name: '张三', phone: '13812345678' })
+  })
+
+  it('retries a lost request with the same client_id until the server answers', async () => {
+    await open({ scene: CODE })
+    server.once('POST', '/api/checkin/checkins', 'network-error')
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    type('name', '张三')
+    type('phone', '13812345678')
+    type('temperature', '36.5')
+    page.querySelector('.submit-button')?.dispatchEvent('click')
+    await vi.advanceTimersByTimeAsync(10)
+    expect(text(page.querySelector('.retrying'))).toBe('网络不佳，1 秒后自动重试（第 1 次），请勿退出')
+    await vi.advanceTimersByTimeAsync(1000)
+    const sent = server.sent('POST', '/api/checkin/checkins')
+    expect(sent).toHaveLength(2)
+    expect((sent[0].body as { client_id: string }).client_id).toBe((sent[1].body as { client_id: string }).client_id)
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+  })
+
+  it('a check-in left unsent when the mini-program closed goes out again on the next open', async () => {
+    await open({ scene: CODE })
+    server.on('POST', '/api/checkin/checkins', 'network-error')
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    type('name', '张三')
+    type('phone', '13812345678')
+    type('temperature', '36.5')
+    page.querySelector('.submit-button')?.dispatchEvent('click')
+    await vi.advanceTimersByTimeAsync(10)
+    page.detach()
+    vi.useRealTimers()
+    const [first] = server.sent('POST', '/api/checkin/checkins')
+    server.on('POST', '/api/checkin/checkins', { status: 201, body: receipt() })
+    wx = installWx(server, { storage: wx.storage })
+    await open({ scene: CODE })
+    const again = server.sent('POST', '/api/checkin/checkins').at(-1)
+    expect(again?.body).toEqual(first.body)
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+  })
+
+  it('puts the server’s field problems on their fields', async () => {
+    server.on('POST', '/api/checkin/checkins', {
+      status: 422,
+      body: problem(422, 'validation_failed', '填写的信息有误', { errors: [{ field: 'answers.name', message: '姓名只能包含汉字或字母' }] }),
+    })
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(text(field('name'))).toContain('姓名只能包含汉字或字母')
+    expect(wx.toasts).toContain('填写的信息有误')
+  })
+
+  it('checks in companions, each with their own status, updated live as staff decide', async () => {
+    server.on('GET', `/api/checkin/checkpoints/${CODE}`, {
+      status: 200,
+      body: checkpointPage({ companions: [{ name: '张小明', phone: '13812345678' }] }),
+    })
+    const companion = {
+      id: '0193a5c0-0000-7000-8000-000000000002',
+      status: 'pending' as const,
+      status_label: '待审核',
+      temperature: { value: 36.6, source: 'measured' as const, measured_at: '2026-12-06T02:05:00Z' },
+      name_masked: '张*明',
+    }
+    server.on('POST', '/api/checkin/checkins', {
+      status: 201,
+      body: receipt({ status: 'pending', status_label: '待审核', companions: [companion] }),
+    })
+    await open({ scene: CODE })
+    expect(text(page.querySelector('.known-companion'))).toBe('张小明')
+    await tap('.known-companion')
+    expect(page.querySelector('.known-companion')).toBeUndefined()
+    page.querySelector('.field-companion-temperature')?.dispatchEvent('change', { detail: '36.6' })
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    await fillAndSubmit()
+    const [sent] = server.sent('POST', '/api/checkin/checkins')
+    expect((sent.body as { companions: unknown }).companions).toEqual([
+      { answers: { name: '张小明', phone: '13812345678' }, temperature: 36.6 },
+    ])
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('待审核')
+    expect(text(receiptOf(page)?.querySelector('.companion'))).toBe('张*明 · 36.6 ℃ 待审核')
+
+    server.on('GET', '/api/checkin/me/checkins', {
+      status: 200,
+      body: {
+        items: [
+          { ...companion, status: 'rejected', status_label: '未通过', checkpoint: receipt().checkpoint, checked_at: receipt().checked_at, direction: 'in', companion_of: receipt().id, decided_at: '2026-12-06T02:06:00Z', reason: null },
+          { ...receipt(), status: 'passed', status_label: '准许通行', companion_of: null, decided_at: '2026-12-06T02:06:00Z', reason: null },
+        ],
+        next_cursor: null,
+      },
+    })
+    await vi.advanceTimersByTimeAsync(5000)
+    await settle()
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+    expect(text(receiptOf(page)?.querySelector('.companion'))).toBe('张*明 · 36.6 ℃ 已拒绝')
+  })
+})
