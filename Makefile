@@ -89,13 +89,16 @@ compose-config: ## check docker-compose.yml (with the placeholders of deploy/com
 loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURATION=2m (reports and figures in bench/results/)
 	@$(UV) run python loadtests/fixture.py prepare
 	@rm -rf bench/results/loadtest-confirmed
+	@# Locust runs at a lower priority than the cluster (nice 10): on two shared cores the servers come first, and the
+	@# report holds nginx's timings beside Locust's, with each process's CPU and memory sampled throughout.
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	.venv/bin/python loadtests/sampler.py bench/results/loadtest-$(USERS)_processes.csv & sampler=$$!; \
 	for n in $$(seq $(LOCUST_WORKERS)); do \
-	  .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
+	  nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
 	done; \
-	.venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
+	nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
 	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
 	  -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
 	  --only-summary --exit-code-on-error 0; \
-	wait $$(jobs -p)
+	kill $$sampler; wait $$(jobs -p)
 	@$(UV) run python loadtests/fixture.py count --users $(USERS) --duration $(DURATION) --prefix bench/results/loadtest-$(USERS)

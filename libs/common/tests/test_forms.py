@@ -545,6 +545,25 @@ class TestPattern:
         assert refused("plate", "京A12345", pattern="冀A.*") == [("answers.answer", "格式不符合要求")]
 
 
+class TestInvisibleCharacters:
+    @pytest.mark.parametrize("char", ["\x00", "\x0b", "\u202e", "\u200b", "\u2028"])
+    def test_are_refused_in_every_typed_answer(self, char: str) -> None:
+        message = f"不能包含控制字符或不可见字符（U+{ord(char):04X}）"
+        for kind in ("text", "name", "address", "phone"):
+            assert refused(kind, f"1{char}2", **({"max_length": 20} if kind == "text" else {})) == [
+                ("answers.answer", message)
+            ]
+
+    def test_a_text_area_keeps_its_line_breaks(self) -> None:
+        assert accepted("text", "一楼\n二楼") == "一楼\n二楼"
+
+    @pytest.mark.parametrize("attribute", ["label", "placeholder", "help"])
+    def test_are_refused_in_what_an_admin_types_into_a_field(self, attribute: str) -> None:
+        assert define(field("text", **{attribute: "姓\u202e名"})) == [
+            (f"fields.0.{attribute}", "不能包含控制字符或不可见字符（U+202E）")
+        ]
+
+
 class TestAnswersAsAWhole:
     def test_refuses_keys_the_form_does_not_have(self) -> None:
         form = one_field("text")

@@ -215,6 +215,18 @@ class TestFull:
         (xlsx_row,) = xlsx_rows(await client.get(XLSX, params=params, headers=admin(1)))[1:]
         assert row[1] == xlsx_row[1] == '\'=HYPERLINK("http://x")'
 
+    async def test_control_and_invisible_characters_already_stored_never_break_the_file(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        # Stored before names were refused at input: NUL, a vertical tab, U+202E (reverses what follows), a zero-width space.
+        await store.add(record(Person("\x00张\u000b三\u202e丰\u200b", "13812345678", ZHANG_ID), 4201, base))
+        params = {"full": "true", "reason": "核对"}
+        (row,) = csv_rows(await client.get(CSV, params=params, headers=admin(1)))[1:]
+        (xlsx_row,) = xlsx_rows(await client.get(XLSX, params=params, headers=admin(1)))[1:]
+        (masked,) = xlsx_rows(await client.get(XLSX, headers=admin(1)))[1:]
+        assert row[1] == xlsx_row[1] == "张三丰"
+        assert masked[1] == "******"
+
 
 class TestAccessLog:
     async def test_every_export_is_logged_with_its_query_never_its_rows(

@@ -224,18 +224,47 @@ class TestPersonSearch:
         assert (entry.action, entry.query["name"]) == ("person_search", "张**")
         assert "张三丰" not in str(entry.query)
 
-    async def test_a_search_by_phone_is_logged_once_with_the_number_masked(
+    async def test_every_page_of_a_search_by_phone_is_logged_with_the_number_masked(
         self, client: httpx.AsyncClient, store: RecordsStore, access_log: AccessLogStore, base: datetime
     ) -> None:
         await store.add(*(record(ZHANG, 4201, since(base, minutes)) for minutes in range(3)))
         headers = admin(42)
         first = await listed(client, headers, phone="13812345678", limit=2)
-        await listed(client, headers, phone="13812345678", limit=2, cursor=first["next_cursor"])
-        (entry,) = await access_log.entries()
-        assert (entry.action, entry.actor_region_id, entry.actor_region_path) == ("person_search", 42, "/1/7/42/")
-        assert entry.query["phone"] == "138****5678"
-        assert set(entry.query) == {"region_id", "from", "to", "phone"}
-        assert "13812345678" not in str(entry.query)
+        second = await listed(client, headers, phone="13812345678", limit=2, cursor=first["next_cursor"])
+        assert (len(first["items"]), len(second["items"])) == (2, 1)
+        entries = await access_log.entries()
+        assert len(entries) == 2
+        for entry in entries:
+            assert (entry.action, entry.actor_region_id, entry.actor_region_path) == ("person_search", 42, "/1/7/42/")
+            assert entry.query["phone"] == "138****5678"
+            assert set(entry.query) == {"region_id", "from", "to", "phone"}
+            assert "13812345678" not in str(entry.query)
+
+    async def test_a_forged_cursor_shows_nothing_and_says_why(
+        self, client: httpx.AsyncClient, store: RecordsStore, access_log: AccessLogStore, base: datetime
+    ) -> None:
+        await store.add(*(record(ZHANG, 4201, since(base, minutes)) for minutes in range(3)))
+        forged = encode_cursor([(base + timedelta(days=1)).isoformat(), str(uuid.uuid4())])
+
+        response = await client.get(RECORDS, params={"phone": "13812345678", "cursor": forged}, headers=admin(42))
+
+        assert field_errors(response) == [("cursor", "invalid")]
+        assert "items" not in response.json()
+
+    async def test_a_cursor_serves_only_the_search_and_the_scope_that_made_it(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        await store.add(*(record(person, 4201, since(base, minutes)) for minutes in range(3) for person in (ZHANG, LI)))
+        first = await listed(client, admin(42), limit=2)
+        cursor = first["next_cursor"]
+
+        another_search = await client.get(RECORDS, params={"phone": LI.phone, "cursor": cursor}, headers=admin(42))
+        another_scope = await client.get(RECORDS, params={"limit": 2, "cursor": cursor}, headers=admin(1))
+        same = await client.get(RECORDS, params={"limit": 2, "cursor": cursor}, headers=admin(42))
+
+        assert field_errors(another_search) == [("cursor", "invalid")]
+        assert field_errors(another_scope) == [("cursor", "invalid")]
+        assert len(same.json()["items"]) == 2
 
     async def test_a_list_without_a_person_is_not_logged(
         self, client: httpx.AsyncClient, access_log: AccessLogStore
@@ -260,6 +289,9 @@ class TestBadInput:
             ({"id_card": "130102199003071230"}, [("id_card", "checksum")]),
             ({"name": "张3"}, [("name", "invalid")]),
             ({"cursor": "not-a-cursor"}, [("cursor", "invalid")]),
+            ({"cursor": "."}, [("cursor", "invalid")]),
+            ({"cursor": "%%%.%%%"}, [("cursor", "invalid")]),
+            ({"cursor": "\u00ff" * 40}, [("cursor", "invalid")]),
             ({"cursor": encode_cursor(["2026-11-20T00:00:00", str(uuid.uuid4())])}, [("cursor", "invalid")]),
             ({"cursor": encode_cursor(["2026-11-20T00:00:00+08:00"])}, [("cursor", "invalid")]),
         ],

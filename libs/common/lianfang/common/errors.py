@@ -244,6 +244,12 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
     return problem_response(problem, exc.headers)
 
 
+async def _overflow_handler(request: Request, exc: Exception) -> Response:
+    """SQLite cannot bind an integer past 64 bits (MySQL compares it and finds nothing): such an id names no row."""
+    problem = Problem(title=_HTTP_TITLES[404][1], status=404, code="not_found", detail="编号超出范围，没有这样的记录")
+    return problem_response(problem)
+
+
 async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:
     return problem_response(AppError().to_problem())
 
@@ -253,3 +259,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(OverflowError, _overflow_handler)

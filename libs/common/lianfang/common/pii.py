@@ -45,6 +45,7 @@ class PiiCipher:
         current_kid, current = keys[0]
         self._ciphers = {kid: AESGCM(key) for kid, key in keys}
         self._hash_key = hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest()
+        self._seal_key = hmac.new(current, b"lianfang-seal", hashlib.sha256).digest()
         # Every check-in encrypts three or four values: what each needs is made once.
         self._current = self._ciphers[current_kid]
         self._current_aad = current_kid.encode()
@@ -67,6 +68,14 @@ class PiiCipher:
         """A keyed hash of the normalised value: equal inputs match, and nobody without the key can test guesses."""
         normalised = value.strip().upper()
         return hmac.new(self._hash_key, normalised.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, message: bytes) -> str:
+        """A tag only holders of the key can make (page cursors a client hands back): 128 bits, URL-safe."""
+        tag = hmac.new(self._seal_key, message, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(tag).decode().rstrip("=")
+
+    def sealed(self, message: bytes, tag: str) -> bool:
+        return hmac.compare_digest(self.seal(message), tag)
 
 
 def mask_phone(phone: str) -> str:

@@ -43,7 +43,9 @@ def _not_built(page: str) -> HTMLResponse:
 
 
 def _file(dist: Path, relative: str) -> Path | None:
-    """The file under `dist`, never outside it (`..` in a path is refused)."""
+    """The file under `dist`, never outside it (`..` in a path is refused; a NUL names no file)."""
+    if "\x00" in relative:
+        return None
     candidate = (dist / relative).resolve()
     if relative and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
         return candidate
@@ -114,6 +116,8 @@ def web_router(web_dir: Path, include: Include | None = None) -> APIRouter:
     @router.get("/admin/{path:path}")
     async def admin_page(request: Request, path: str) -> Response:
         asset = _file(admin, path)
+        if asset is None and path.startswith("assets/"):
+            return Response(status_code=404)
         if asset is None:
             # History-mode routes of the SPA (/admin/records, …) are all the one page.
             return _page(admin, "index.html", "管理后台")

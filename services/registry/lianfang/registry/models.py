@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Double, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
@@ -131,5 +131,9 @@ class Checkpoint(RegistryBase):
     requires_audit: Mapped[bool] = mapped_column(Boolean, default=False)
     fever_threshold: Mapped[float] = mapped_column(Float, default=37.3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where it stands (GCJ-02, as WeChat's maps give it) and how far from there a check-in still counts as on the spot.
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
+    radius_m: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

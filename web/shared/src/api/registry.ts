@@ -184,6 +184,27 @@ export interface paths {
         patch: operations["update_checkpoint_api_registry_checkpoints__checkpoint_id__patch"];
         trace?: never;
     };
+    "/api/registry/checkpoints/{checkpoint_id}/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Checkpoint Position
+         * @description "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
+         *     admin; the radius grows to the position's accuracy.
+         */
+        put: operations["set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registry/checkpoints/import": {
         parameters: {
             query?: never;
@@ -317,6 +338,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/registry/checkpoints/{checkpoint_id}/wxacode.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checkpoint Wxacode
+         * @description The checkpoint's mini-program code: WeChat's scan opens the mini-program's check-in page with the code as `scene`.
+         */
+        get: operations["checkpoint_wxacode_api_registry_checkpoints__checkpoint_id__wxacode_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registry/checkpoints/{checkpoint_id}/poster.pdf": {
         parameters: {
             query?: never;
@@ -409,6 +450,7 @@ export interface components {
             /** Template Version */
             template_version: number;
             form: components["schemas"]["FormDefinition"];
+            position?: components["schemas"]["CheckpointPosition"] | null;
         };
         /** CheckpointCreate */
         CheckpointCreate: {
@@ -443,6 +485,16 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Radius M
+             * @description 现场范围半径（米）：在此之外的登记会提示工作人员
+             * @default 300
+             */
+            radius_m: number;
         };
         /**
          * CheckpointKind
@@ -488,6 +540,12 @@ export interface components {
             fever_threshold: number;
             /** Active */
             active: boolean;
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Radius M */
+            radius_m: number | null;
             /**
              * Created At
              * Format: date-time
@@ -505,6 +563,39 @@ export interface components {
             items: components["schemas"]["CheckpointOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * CheckpointPosition
+         * @description Where a checkpoint stands (GCJ-02) and the radius within which a check-in counts as made on the spot.
+         */
+        CheckpointPosition: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Radius M */
+            radius_m: number;
+        };
+        /**
+         * CheckpointPositionIn
+         * @description "设为卡口位置": where the gate keeper stands, as their phone locates them.
+         */
+        CheckpointPositionIn: {
+            /**
+             * Latitude
+             * @description 纬度（GCJ-02，与微信定位一致）
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description 经度（GCJ-02）
+             */
+            longitude: number;
+            /**
+             * Accuracy
+             * @description 定位精度（米）
+             */
+            accuracy?: number | null;
         };
         /** CheckpointUpdate */
         CheckpointUpdate: {
@@ -531,6 +622,12 @@ export interface components {
             fever_threshold?: number | null;
             /** Active */
             active?: boolean | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Radius M */
+            radius_m?: number | null;
         };
         /** FieldError */
         FieldError: {
@@ -1659,6 +1756,57 @@ export interface operations {
             };
         };
     };
+    set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointPositionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     import_checkpoints_api_registry_checkpoints_import_post: {
         parameters: {
             query?: {
@@ -1947,6 +2095,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    checkpoint_wxacode_api_registry_checkpoints__checkpoint_id__wxacode_png_get: {
+        parameters: {
+            query?: {
+                /** @description 边长（像素） */
+                width?: number;
+            };
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 小程序码（透明底色） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 微信限制了小程序码的生成频率，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 小程序码生成失败 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 from lianfang.common.errors import ValidationFailed
 
-__all__ = ["Page", "Repository", "decode_cursor", "encode_cursor"]
+__all__ = ["MAX_ID", "Page", "Repository", "decode_cursor", "encode_cursor"]
 
 ModelT = TypeVar("ModelT", bound=DeclarativeBase)
 ItemT = TypeVar("ItemT")
@@ -22,13 +22,25 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
 
 
+# Longer than any cursor this code makes (a page's last instant and the ids shown at it); longer ones are not decoded.
+MAX_CURSOR_LENGTH = 4096
+# The largest id a signed 64-bit column holds: a larger one is no id of ours, and SQLite cannot even bind it.
+MAX_ID = 2**63 - 1
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed.field("cursor", "分页游标无效")
+
+
 def decode_cursor(cursor: str) -> list[Any]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise _invalid_cursor()
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as error:
-        raise ValidationFailed.field("cursor", "分页游标无效") from error
-    if not isinstance(values, list):
-        raise ValidationFailed.field("cursor", "分页游标无效")
+    except (ValueError, RecursionError) as error:
+        raise _invalid_cursor() from error
+    if not isinstance(values, list) or not all(isinstance(value, str | int) for value in values):
+        raise _invalid_cursor()
     return values
 
 
@@ -75,11 +87,16 @@ class Repository(Generic[ModelT]):
     ) -> Page[ModelT]:
         """Newest first by a unique, creation-ordered `key` (a UUIDv7 or an auto-increment id), paged by keyset."""
         if cursor is not None:
-            (last,) = decode_cursor(cursor) or [None]
+            values = decode_cursor(cursor)
+            if len(values) != 1:
+                raise _invalid_cursor()
             try:
-                statement = statement.where(key < parse(last))
-            except (TypeError, ValueError) as error:
-                raise ValidationFailed.field("cursor", "分页游标无效") from error
+                last = parse(values[0])
+            except (TypeError, ValueError, AttributeError) as error:
+                raise _invalid_cursor() from error
+            if isinstance(last, int) and not 0 <= last <= MAX_ID:
+                raise _invalid_cursor()
+            statement = statement.where(key < last)
         rows = await self.all(statement.order_by(key.desc()).limit(limit + 1))
         next_cursor = encode_cursor([str(getattr(rows[limit - 1], key.key))]) if len(rows) > limit else None
         return Page(rows[:limit], next_cursor)

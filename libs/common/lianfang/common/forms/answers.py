@@ -14,7 +14,7 @@ from stdnum.exceptions import ValidationError as StdnumInvalid
 
 from lianfang.common.forms.fields import FieldType, FormField
 from lianfang.common.forms.patterns import pattern_matches
-from lianfang.common.validators import MAINLAND_MOBILE
+from lianfang.common.validators import MAINLAND_MOBILE, invisible_character, invisible_message
 
 __all__ = ["InvalidAnswer", "clean_answer", "is_blank"]
 
@@ -81,6 +81,9 @@ def clean_answer(field: FormField, value: object, *, today: dt.date) -> object:
 def _string(value: object, message: str = "请填写文字") -> str:
     if not isinstance(value, str):
         raise InvalidAnswer(message)
+    # Line breaks and tabs may come from a text area; other control and invisible characters from nobody's keyboard.
+    if (char := invisible_character(value, allowed="\t\n\r")) is not None:
+        raise InvalidAnswer(invisible_message(char), "invisible_character")
     return value.strip()
 
 

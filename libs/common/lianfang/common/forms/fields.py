@@ -10,6 +10,7 @@ from typing import Annotated, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lianfang.common.forms.patterns import PatternRefused, compile_pattern
+from lianfang.common.validators import plain_text
 
 __all__ = [
     "DEFAULT_MAX_LENGTHS",
@@ -73,7 +74,7 @@ def _optional_text(value: str | None, limit: int, what: str) -> str | None:
     value = value.strip()
     if len(value) > limit:
         raise ValueError(f"{what}最多 {limit} 个字")
-    return value
+    return plain_text(value)
 
 
 class FormField(BaseModel):
@@ -106,7 +107,7 @@ class FormField(BaseModel):
             raise ValueError("请填写字段名称")
         if len(value) > MAX_LABEL_LENGTH:
             raise ValueError(f"字段名称最多 {MAX_LABEL_LENGTH} 个字")
-        return value
+        return plain_text(value)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -133,6 +134,7 @@ class FormField(BaseModel):
                 raise ValueError(f"第 {number} 个选项超过 {MAX_OPTION_LENGTH} 个字")
             if option in seen:
                 raise ValueError(f"选项“{option}”重复")
+            plain_text(option)
             seen.add(option)
         return options
 

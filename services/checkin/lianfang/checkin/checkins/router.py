@@ -52,7 +52,7 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
     try:
         found = json.loads(raw).get("client_id")
         return uuid.UUID(found) if isinstance(found, str) else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # JSON nested past the parser's depth: no readable id
         return None
 
 

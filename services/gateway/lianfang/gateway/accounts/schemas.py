@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from lianfang.common.validators import MainlandMobile, Password, Username
+from lianfang.common.validators import MainlandMobile, Password, PlainText, Username
 from lianfang.gateway.models import AccountRole
 from lianfang.gateway.schemas import AccountOut
 
@@ -12,7 +12,7 @@ __all__ = ["AccountCreate", "AccountPage", "AccountUpdate", "PasswordReset"]
 class AccountCreate(BaseModel):
     username: Username
     password: Password
-    name: str = Field(min_length=1, max_length=32)
+    name: PlainText = Field(min_length=1, max_length=32)
     phone: MainlandMobile | None = None
     region_id: int
     role: AccountRole = AccountRole.admin
@@ -20,7 +20,7 @@ class AccountCreate(BaseModel):
 
 
 class AccountUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=32)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=32)
     phone: MainlandMobile | None = None
     disabled: bool | None = None
     checkpoint_ids: list[int] | None = Field(default=None, max_length=200)

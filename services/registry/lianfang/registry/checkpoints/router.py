@@ -5,13 +5,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from lianfang.common.auth import CurrentAdmin
+from lianfang.common.auth import CurrentAdmin, CurrentStaffOrAdmin
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, PayloadTooLarge, ValidationFailed, error_responses
-from lianfang.registry.checkpoints.schemas import CheckpointCreate, CheckpointOut, CheckpointPage, CheckpointUpdate
-from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointService
+from lianfang.registry.checkpoints.schemas import (
+    CheckpointCreate,
+    CheckpointOut,
+    CheckpointPage,
+    CheckpointPositionIn,
+    CheckpointUpdate,
+)
+from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointPositions, CheckpointService
 from lianfang.registry.deps import Registry
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound, RegionConflict
 from lianfang.registry.imports.errors import ImportRejected
@@ -62,6 +68,20 @@ async def create_checkpoint(
 async def get_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> CheckpointOut:
     service = CheckpointService(session, parts, admin)
     return await service.out(await service.get(checkpoint_id))
+
+
+@router.put(
+    "/{checkpoint_id:int}/position",
+    status_code=204,
+    responses=error_responses(CheckpointNotFound, Forbidden, ValidationFailed),
+)
+async def set_checkpoint_position(
+    checkpoint_id: int, body: CheckpointPositionIn, caller: CurrentStaffOrAdmin, session: DbSession, parts: Registry
+) -> Response:
+    """ "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
+    admin; the radius grows to the position's accuracy."""
+    await CheckpointPositions(session, parts).set(checkpoint_id, caller, body)
+    return Response(status_code=204)
 
 
 @router.patch(

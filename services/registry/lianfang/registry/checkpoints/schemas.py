@@ -1,36 +1,72 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from lianfang.common.validators import PlainText
 from lianfang.registry.models import CheckpointKind
 
-__all__ = ["CheckpointCreate", "CheckpointOut", "CheckpointPage", "CheckpointUpdate"]
+__all__ = [
+    "DEFAULT_RADIUS_M",
+    "CheckpointCreate",
+    "CheckpointOut",
+    "CheckpointPage",
+    "CheckpointPositionIn",
+    "CheckpointUpdate",
+]
+
+# A gate, a shop front: a phone's position indoors is often off by a hundred metres or two.
+DEFAULT_RADIUS_M = 300
+Latitude = Annotated[float, Field(ge=-90, le=90, description="纬度（GCJ-02，与微信定位一致）")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="经度（GCJ-02）")]
+Radius = Annotated[int, Field(ge=10, le=50_000, description="现场范围半径（米）：在此之外的登记会提示工作人员")]
 
 
 class CheckpointCreate(BaseModel):
     region_id: int
-    name: str = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1, max_length=64)
     kind: CheckpointKind
-    address: str | None = Field(default=None, max_length=200)
+    address: PlainText | None = Field(default=None, max_length=200)
     template_id: int
     temp_valid_minutes: int = Field(default=0, ge=0, le=10_080, description="体温有效期（分钟），0 表示每次都要测量")
     requires_audit: bool = False
     fever_threshold: float = Field(default=37.3, ge=36.0, le=40.0, description="发热判定体温（℃）")
     active: bool = True
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    radius_m: Radius = DEFAULT_RADIUS_M
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("经度和纬度须同时填写")
+        return self
 
 
 class CheckpointUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=64)
     kind: CheckpointKind | None = None
-    address: str | None = Field(default=None, max_length=200)
+    address: PlainText | None = Field(default=None, max_length=200)
     template_id: int | None = Field(default=None, description="换用另一个模板（其最新版本）")
     template_version: int | None = Field(default=None, description="换用当前模板的某个版本，如最新版")
     temp_valid_minutes: int | None = Field(default=None, ge=0, le=10_080)
     requires_audit: bool | None = None
     fever_threshold: float | None = Field(default=None, ge=36.0, le=40.0)
     active: bool | None = None
+    # Both, or both null to forget the position.
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    radius_m: Radius | None = None
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if ("latitude" in self.model_fields_set) != ("longitude" in self.model_fields_set) or (
+            (self.latitude is None) != (self.longitude is None)
+        ):
+            raise ValueError("经度和纬度须同时填写")
+        return self
 
 
 class CheckpointOut(BaseModel):
@@ -53,6 +89,9 @@ class CheckpointOut(BaseModel):
     requires_audit: bool
     fever_threshold: float
     active: bool
+    latitude: float | None
+    longitude: float | None
+    radius_m: int | None
     created_at: datetime
     updated_at: datetime
 
@@ -60,3 +99,11 @@ class CheckpointOut(BaseModel):
 class CheckpointPage(BaseModel):
     items: list[CheckpointOut]
     next_cursor: str | None
+
+
+class CheckpointPositionIn(BaseModel):
+    """ "设为卡口位置": where the gate keeper stands, as their phone locates them."""
+
+    latitude: Latitude
+    longitude: Longitude
+    accuracy: float | None = Field(default=None, ge=0, le=100_000, description="定位精度（米）")

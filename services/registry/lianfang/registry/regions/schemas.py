@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
+from lianfang.common.validators import plain_text
 from lianfang.registry.models import Region, RegionLevel
 
 __all__ = [
@@ -30,7 +31,10 @@ def _blank_is_none(value: object) -> object:
 
 
 RegionName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_no_slash)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_slash),
+    AfterValidator(plain_text),
 ]
 RegionCode = Annotated[Annotated[str, StringConstraints(strip_whitespace=True)] | None, BeforeValidator(_blank_is_none)]
 

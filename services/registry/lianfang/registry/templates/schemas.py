@@ -6,19 +6,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lianfang.common.forms import FormField
+from lianfang.common.validators import PlainText
 
 __all__ = ["TemplateCreate", "TemplateOut", "TemplatePage", "TemplateUpdate"]
 
 
 class TemplateCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1, max_length=64)
     # Checked by `FormDefinition.from_fields`, which names each bad attribute (`fields.2.options`).
     fields: list[dict[str, Any]]
     region_id: int | None = Field(default=None, description="默认为当前管理员所属地区")
 
 
 class TemplateUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=64)
     fields: list[dict[str, Any]] | None = Field(default=None, description="给出时保存为新版本")
 
 

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +48,10 @@ _READ_BYTES: Final = 1 << 20
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
+# What `_text` drops (a line break stays: an address may have one): what `lianfang.common.validators` refuses at input.
+_INVISIBLE: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
@@ -59,7 +64,14 @@ class ExportFormat(StrEnum):
 
 
 def _text(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Text as a spreadsheet may hold it: without control and invisible characters (openpyxl refuses the whole file
+    for one, and U+202E would reverse what a reader sees; names stored before they were refused may hold them), and
+    never run as a formula."""
+    if not isinstance(value, str):
+        return value
+    if not value.isprintable():  # a quick test in C, true of nearly every value (spaces other than " " fail it too)
+        value = "".join(char for char in value if unicodedata.category(char) not in _INVISIBLE or char in "\n")
+    if value.startswith(_FORMULA_START):
         return f"'{value}"
     return value
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from lianfang.common.auth import AdminPrincipal
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.db import decode_cursor, encode_cursor
 from lianfang.common.errors import ValidationFailed
+from lianfang.common.pii import PiiCipher
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
@@ -22,19 +24,34 @@ from lianfang.trace.scope import Scope, scope_for
 __all__ = ["RecordFilter", "RecordSearch", "RecordService", "newest_first", "next_keyset", "resolve_search"]
 
 
-def _keyset(cursor: str) -> Keyset:
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed.field("cursor", "分页游标无效")
+
+
+def _bound(caller: AdminPrincipal, search: RecordSearch, payload: str) -> bytes:
+    """What a cursor's seal covers: the page position, the caller's scope and the search as asked, so a cursor works only
+    for the search whose first page made it, and nobody can make one up."""
+    asked = json.dumps([caller.region_path, *astuple(search)], default=str, ensure_ascii=False)
+    return f"{asked}\n{payload}".encode()
+
+
+def _keyset(pii: PiiCipher, caller: AdminPrincipal, search: RecordSearch, cursor: str) -> Keyset:
+    payload, _, tag = cursor.rpartition(".")
+    if not payload or not pii.sealed(_bound(caller, search, payload), tag):
+        raise _invalid_cursor()
     try:
-        at, *seen = decode_cursor(cursor)
+        at, *seen = decode_cursor(payload)
         keyset = Keyset(datetime.fromisoformat(at), tuple(uuid.UUID(record_id) for record_id in seen))
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed.field("cursor", "分页游标无效") from error
+    except (TypeError, ValueError, AttributeError) as error:
+        raise _invalid_cursor() from error
     if keyset.checked_at.tzinfo is None or not keyset.seen:
-        raise ValidationFailed.field("cursor", "分页游标无效")
+        raise _invalid_cursor()
     return keyset
 
 
-def _cursor(keyset: Keyset) -> str:
-    return encode_cursor([keyset.checked_at.isoformat(), *(str(record_id) for record_id in keyset.seen)])
+def _cursor(pii: PiiCipher, caller: AdminPrincipal, search: RecordSearch, keyset: Keyset) -> str:
+    payload = encode_cursor([keyset.checked_at.isoformat(), *(str(record_id) for record_id in keyset.seen)])
+    return f"{payload}.{pii.seal(_bound(caller, search, payload))}"
 
 
 @dataclass(frozen=True)
@@ -130,18 +147,19 @@ class RecordService:
 
     async def page(self, search: RecordSearch, *, cursor: str | None, limit: int) -> RecordPage:
         """Newest first: one page is one index range scan, plus the names of its checkpoints."""
+        pii = self.parts.pii
+        after = _keyset(pii, self.caller, search, cursor) if cursor is not None else None
         found = await resolve_search(self.parts, self.caller, self.token, search)
-        after = _keyset(cursor) if cursor is not None else None
-        if after is None and found.person:
-            # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one
-            # (its first page: the next pages show nothing more of who was asked for).
+        if found.person:
+            # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one:
+            # every page, since each shows more of that person's visits.
             await AccessLog(self.parts.audit).record(
                 self.caller, AccessAction.person_search, found.query(), subject=found.person, reason=None
             )
         rows = await newest_first(self.records, found, after=after, limit=limit + 1)
         page = rows[:limit]
         names = await self.parts.directory.checkpoints((row.checkpoint_id for row in page), self.token)
-        next_cursor = _cursor(next_keyset(page, after)) if len(rows) > limit else None
+        next_cursor = _cursor(pii, self.caller, search, next_keyset(page, after)) if len(rows) > limit else None
         return RecordPage(
             items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page], next_cursor=next_cursor
         )
