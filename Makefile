@@ -16,7 +16,7 @@ MEMBERS := libs/common $(wildcard services/*)
 # web/shared first: the pages and the mini-program use it (a file: dependency), and its tests check the generated API types.
 WEB_PAGES := web/shared web/admin web/h5 web/mp
 
-.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
+.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config alerts-check
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,7 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 	@LIANFANG_WECHAT_MODE=$${LIANFANG_WECHAT_MODE:-dev} $(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
+	@deploy/install-packages.sh test
 	@$(UV) run pytest $(PYTEST_ARGS)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
@@ -72,13 +73,18 @@ migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_D
 	@$(UV) run lianfang migrate
 
 cluster-setup:
-	@SHARDS=$(SHARDS) deploy/setup-cluster.sh
+	@deploy/install-packages.sh cluster $(if $(filter-out 0,$(SHARDS)),shards)
 
 cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker, Redis) at https://localhost:8443; SHARDS=2 shards the records store
 	@LIANFANG_CLUSTER_SHARDS=$(SHARDS) $(UV) run lianfang cluster up
 
 cluster-stop: sync ## stop the processes `make cluster` started (the shards' servers too)
 	@$(UV) run lianfang cluster down
+
+alerts-check: ## promtool: the alert rules of deploy/prometheus/ are valid and pass their unit tests
+	@command -v promtool >/dev/null || { echo "alerts-check: promtool missing (deploy/install-packages.sh cluster installs Debian's prometheus)" >&2; exit 1; }
+	@promtool check rules deploy/prometheus/alerts.yml
+	@cd deploy/prometheus && promtool test rules alerts.test.yml
 
 compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)
 	@if docker compose version >/dev/null 2>&1; then docker compose --env-file deploy/compose.env.example config -q; \

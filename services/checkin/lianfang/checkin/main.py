@@ -17,6 +17,7 @@ from lianfang.checkin.checkpoints import router as checkpoints
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
+from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff import router as staff
@@ -27,6 +28,7 @@ from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.app import create_service_app
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
+from lianfang.common.metrics import broker_metrics, projection_metrics, redis_metrics
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
@@ -98,6 +100,12 @@ def create_app(
                 ),
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero: the check-ins', the broker's, Redis's and the projection's rebuild
+            # state (0 until a rebuild sets it).
+            projection_metrics()
+            checkin_metrics()
+            redis_metrics()
+            broker_metrics()
             _settle_heap()
             yield
 

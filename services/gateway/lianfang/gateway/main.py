@@ -19,6 +19,7 @@ from lianfang.gateway import keys
 from lianfang.gateway.accounts import router as accounts
 from lianfang.gateway.bootstrap import ensure_root_admin
 from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.metrics import gateway_metrics
 from lianfang.gateway.privacy import router as privacy
 from lianfang.gateway.registry_client import RegistryClient
 from lianfang.gateway.residents import router as residents
@@ -81,6 +82,8 @@ def create_app(
                 ),
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero, rather than from the first request.
+            gateway_metrics()
             await ensure_root_admin(app.state.database, settings)
             if settings.wechat_mode is WeChatMode.dev:
                 log.warning(DEV_LOGIN_WARNING)
