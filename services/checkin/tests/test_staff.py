@@ -122,6 +122,9 @@ class TestPending:
             "decided_by": None,
             "decided_at": None,
             "reason": None,
+            "distance_m": None,
+            "outside_radius": None,
+            "remote_scan": False,
         }
 
     async def test_passed_arrivals_do_not_wait(self, client: httpx.AsyncClient) -> None:

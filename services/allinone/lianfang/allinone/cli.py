@@ -206,6 +206,23 @@ def _shards(args: argparse.Namespace) -> None:
     print(json.dumps(topology.topology_status(settings), indent=2))
 
 
+def _status(args: argparse.Namespace) -> None:
+    from lianfang.allinone.oncall import Process, cluster_processes, read_all, render
+
+    if args.url:
+        processes = [Process(url.rstrip("/").rpartition("/")[2], url.rstrip("/")) for url in args.url]
+    else:
+        processes = cluster_processes(Path(args.run_dir))
+    if not processes:
+        sys.exit(
+            f"lianfang status: no process found in {args.run_dir}/pids; start the cluster, or name each with --url"
+        )
+    readings = asyncio.run(read_all(processes, interval=args.interval))
+    print(render(readings))
+    if any(reading.ready != "ready" for reading in readings):
+        sys.exit(1)
+
+
 def _openapi(args: argparse.Namespace) -> None:
     from lianfang.allinone.openapi import write_documents
 
@@ -310,6 +327,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("directory", nargs="?", default="web/shared/openapi", help="default web/shared/openapi")
     openapi.set_defaults(handler=_openapi)
+
+    status = commands.add_parser(
+        "status",
+        help="the on-call's figures on one screen, read from every process's /metrics and /readyz (no Prometheus needed)",
+    )
+    status.add_argument(
+        "--url",
+        action="append",
+        help="a process to read (repeat for each; the all-in-one server is one); default: the local cluster's processes",
+    )
+    status.add_argument("--run-dir", default=".cluster", help="the local cluster's directory (default .cluster)")
+    status.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between the two readings rates come from (default 5)"
+    )
+    status.set_defaults(handler=_status)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

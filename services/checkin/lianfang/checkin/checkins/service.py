@@ -5,11 +5,12 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
 from lianfang.checkin.checkins.events import created_event, encrypted_answers, message_of, personal_data
+from lianfang.checkin.checkins.geo import Whereabouts, distance_text, whereabouts
 from lianfang.checkin.checkins.people import (
     FeverMark,
     Measurement,
@@ -24,6 +25,7 @@ from lianfang.checkin.checkins.people import (
 )
 from lianfang.checkin.checkins.repository import CheckinRepository, CheckinWrite, Claim
 from lianfang.checkin.checkins.schemas import (
+    ArrivalWarning,
     CheckinCreate,
     CheckinHistory,
     CheckinReceipt,
@@ -78,6 +80,8 @@ class _Arrival:
     resident_id: uuid.UUID | None
     entered_by: uuid.UUID | None
     direction: Direction
+    # Companions were where the resident was.
+    whereabouts: Whereabouts = field(default_factory=Whereabouts)
 
     @property
     def owner(self) -> uuid.UUID:
@@ -132,7 +136,16 @@ class CheckinService:
             if replayed is not None:
                 return Submitted(replayed, replayed=True)
             raise
-        arrival = _Arrival(body.client_id, checkpoint, people, resident.id, None, body.direction)
+        # A position the resident did not agree to share is dropped here, before anything is computed from it.
+        location = body.location if body.location_consent else None
+        place = whereabouts(
+            checkpoint,
+            latitude=location.latitude if location else None,
+            longitude=location.longitude if location else None,
+            accuracy=location.accuracy if location else None,
+            scene=body.scan_scene,
+        )
+        arrival = _Arrival(body.client_id, checkpoint, people, resident.id, None, body.direction, place)
         return await self._check_in(arrival)
 
     async def enter_by_hand(self, staff: StaffPrincipal, checkpoint_id: int, body: HandEntryCreate) -> Submitted:
@@ -329,7 +342,10 @@ class CheckinService:
                 name_masked=personal.name_masked,
                 phone_masked=personal.phone_masked,
                 id_card_masked=personal.id_card_masked,
-                warnings=warnings_for(measurement, checkpoint, marks),
+                warnings=warnings_for(measurement, checkpoint, marks) + _place_warnings(arrival.whereabouts),
+                distance_m=arrival.whereabouts.distance_m,
+                outside_radius=arrival.whereabouts.outside_radius,
+                remote_scan=arrival.whereabouts.remote_scan,
             )
             records.append((record, record.__pydantic_serializer__.to_json(record)))
             if status is RecordStatus.pending:
@@ -349,6 +365,7 @@ class CheckinService:
                 measurement=measurement,
                 direction=arrival.direction,
                 status=status,
+                whereabouts=arrival.whereabouts,
             )
             messages.append(message_of(event))
             if measurement.source is TemperatureSource.measured and person.temperature_identity is not None:
@@ -388,6 +405,19 @@ class CheckinService:
         if companions:
             prefill.append(("companions", stamp + encrypted_answers(self._pii, companions).encode()))
         return prefill
+
+
+def _place_warnings(place: Whereabouts) -> list[ArrivalWarning]:
+    """What staff are told of a check-in made elsewhere: far from the gate, or from a picture of its code."""
+    warnings: list[ArrivalWarning] = []
+    if place.outside_radius and place.distance_m is not None:
+        message = f"距卡口 {distance_text(place.distance_m)}"
+        if place.accuracy_m:
+            message += f"（定位精度约 {distance_text(place.accuracy_m)}）"
+        warnings.append(ArrivalWarning(code="outside_radius", message=message))
+    if place.remote_scan:
+        warnings.append(ArrivalWarning(code="remote_scan", message="非现场扫码：通过相册或聊天中的图片打开"))
+    return warnings
 
 
 def _declarer(main: CheckinRecord) -> str:
