@@ -34,3 +34,4 @@ class LoginConfig(BaseModel):
 
     wechat_mode: WeChatMode
     h5_appid: str | None
+    privacy_notice_version: str = Field(description="当前个人信息处理告知的版本：与本机记住的已同意版本不同时再询问")
