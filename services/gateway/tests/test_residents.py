@@ -257,7 +257,7 @@ class TestLoginConfig:
     async def test_dev_mode_tells_the_page_to_offer_the_dev_login(self, gateway: Gateway) -> None:
         response = await gateway.client.get("/api/auth/config")
 
-        assert response.json() == {"wechat_mode": "dev", "h5_appid": APPID}
+        assert response.json() == {"wechat_mode": "dev", "h5_appid": APPID, "decision_template": None}
 
     async def test_live_mode_names_the_official_accounts_appid_for_the_oauth_redirect(
         self, accounts_url: str, redis_url: str
@@ -266,4 +266,4 @@ class TestLoginConfig:
         async for running in start_gateway(settings):
             response = await running.client.get("/api/auth/config")
 
-            assert response.json() == {"wechat_mode": "live", "h5_appid": "wx-h5"}
+            assert response.json() == {"wechat_mode": "live", "h5_appid": "wx-h5", "decision_template": None}

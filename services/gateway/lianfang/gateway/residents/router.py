@@ -26,7 +26,9 @@ async def login_config(parts: Gateway) -> LoginConfig:
     """For the H5 page, before anyone logs in: which login to offer, and the AppID its OAuth redirect names."""
     settings = parts.settings
     return LoginConfig(
-        wechat_mode=settings.wechat_mode, h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None
+        wechat_mode=settings.wechat_mode,
+        h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None,
+        decision_template=settings.wechat_template_decision or None,
     )
 
 

@@ -34,3 +34,5 @@ class LoginConfig(BaseModel):
 
     wechat_mode: WeChatMode
     h5_appid: str | None
+    # The subscribe-message templates the mini-program asks residents for (wx.requestSubscribeMessage); None when unset.
+    decision_template: str | None = None
