@@ -68,7 +68,7 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
             gateway_url=IN_PROCESS_ORIGIN,
             **shared,
         ),
-        checkin=CheckinSettings(registry_url=IN_PROCESS_ORIGIN, **shared),
+        checkin=CheckinSettings(registry_url=IN_PROCESS_ORIGIN, gateway_url=IN_PROCESS_ORIGIN, **shared),
         ingest=IngestSettings(records_database_url=records, ingest_flush_ms=10, **shared),
         trace=TraceSettings(
             records_database_url=records,

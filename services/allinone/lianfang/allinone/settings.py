@@ -78,7 +78,7 @@ class AllInOneSettings:
             data_dir=data_dir,
             gateway=gateway,
             registry=registry,
-            checkin=CheckinSettings(**shared, registry_url=IN_PROCESS_ORIGIN),
+            checkin=CheckinSettings(**shared, registry_url=IN_PROCESS_ORIGIN, gateway_url=IN_PROCESS_ORIGIN),
             ingest=IngestSettings(**records, **shared),
             trace=TraceSettings(
                 **records,
