@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from lianfang.common.settings import SigningSettings, WeChatMode
 
 __all__ = ["WECHAT_API", "GatewaySettings"]
@@ -29,6 +31,9 @@ class GatewaySettings(SigningSettings):
     root_password: str | None = None
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # The records' retention as the ingest worker applies it (the same LIANFANG_RETENTION_DAYS): the privacy notice
+    # tells residents how long their check-ins are kept.
+    retention_days: int = Field(default=30, ge=1, le=3650)
 
     durable_urls: ClassVar[tuple[str, ...]] = (*SigningSettings.durable_urls, "accounts_database_url")
 

@@ -805,7 +805,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -864,7 +864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -922,7 +922,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 卡口信息暂时无法获取，请稍后重试 */
+            /** @description 卡口信息暂时无法获取，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1078,7 +1078,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1225,7 +1225,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试；消息服务暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1305,7 +1305,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -25,6 +25,9 @@ export type AdminSession = GatewaySchemas['AdminSession']
 export type ResidentSession = GatewaySchemas['ResidentSession']
 export type LoginConfig = GatewaySchemas['LoginConfig']
 export type PhoneBound = GatewaySchemas['PhoneBound']
+export type PrivacyNotice = GatewaySchemas['PrivacyNotice']
+export type NoticeSection = GatewaySchemas['NoticeSection']
+export type ConsentState = GatewaySchemas['ConsentState']
 
 // Regions, checkpoints and forms (/api/registry)
 export type RegionLevel = RegistrySchemas['RegionLevel']

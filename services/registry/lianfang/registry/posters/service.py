@@ -67,6 +67,18 @@ class PosterService:
         (poster,) = await self._posters([checkpoint])
         return poster
 
+    async def posters_of(self, ids: list[int]) -> list[PosterInfo]:
+        """The chosen checkpoints of the caller's subtree (404 for any other), in the tree's order."""
+        found = await self.checkpoints.in_scope_by_ids(self.caller.region_path, ids)
+        missing = sorted(set(ids) - {checkpoint.id for checkpoint in found})
+        if missing:
+            raise CheckpointNotFound(f"卡口 {missing[0]} 不存在，或不在您的管辖范围内")
+        return await self._posters(sorted(found, key=lambda checkpoint: (checkpoint.region_path, checkpoint.id)))
+
+    async def region_name(self, region_id: int) -> str:
+        region = await self.regions.get(region_id)
+        return region.name if region is not None else str(region_id)
+
     async def posters_under(self, region_id: int) -> list[PosterInfo]:
         """Every active checkpoint under the region, grouped by region. The rows are small (a few hundred bytes each):
         the PDF, not the list, is what must stream."""
