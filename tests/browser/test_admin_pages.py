@@ -226,6 +226,15 @@ async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(d
     await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
     await snap(desktop, "admin-import-report")
 
+    corrected = tmp_path / "卡口（改正）.csv"
+    corrected.write_text(sheet.read_text(encoding="utf-8-sig").replace("飞机场", "小区"), encoding="utf-8-sig")
+    await dialog.locator("input[type=file]").set_input_files(corrected)
+    await expect(dialog.locator(".el-upload-list")).to_contain_text("卡口（改正）.csv")
+    await expect(dialog.locator(".el-upload-list")).not_to_contain_text("卡口.csv")
+    await dialog.get_by_role("button", name="试导入（只检查）").click()
+    await expect(dialog).to_contain_text("检查通过：共 2 行，将导入 2 个卡口")
+    await expect(dialog.get_by_role("button", name="确认导入")).to_be_enabled()
+
 
 async def test_records_export_to_excel(desktop: Page) -> None:
     await log_in(desktop, CITY_ADMIN)

@@ -117,6 +117,26 @@ def _purge(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _rebuild_state(args: argparse.Namespace) -> None:
+    from lianfang.checkin.projection.standalone import rebuild_state
+    from lianfang.checkin.settings import CheckinSettings
+
+    configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "WARNING"))
+    settings = CheckinSettings()
+    if not settings.records_database_url:
+        sys.exit("lianfang: LIANFANG_RECORDS_DATABASE_URL is unset: the records store to rebuild from (its primary)")
+    rebuilt = asyncio.run(rebuild_state(settings))
+    if rebuilt is None:
+        sys.exit("lianfang: another rebuild of the gate's state is running; the check-in instances wait for it")
+    counts = rebuilt.counts
+    print(f"rebuilt the gate's state in Redis from the records store in {rebuilt.seconds:.1f} s:")
+    print(f"  records            {counts.records:,}")
+    print(f"  receipts (24 h)    {counts.receipts:,}")
+    print(f"  pending arrivals   {counts.pending:,}")
+    print(f"  fever marks        {counts.fevers:,}")
+    print(f"  temperatures       {counts.temperatures:,}")
+
+
 def _demo_records(args: argparse.Namespace) -> None:
     from lianfang.allinone.demo_records import generate_records
     from lianfang.allinone.keys import key_settings
@@ -310,6 +330,13 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=_positive, help="keep this many days instead of LIANFANG_RETENTION_DAYS (default 30)"
     )
     purge.set_defaults(handler=_purge)
+
+    rebuild = commands.add_parser(
+        "rebuild-state",
+        help="rebuild check-in's state in Redis (LIANFANG_REDIS_URL) from the records store (LIANFANG_RECORDS_"
+        "DATABASE_URL) now; the check-in instances do it by themselves after Redis lost it",
+    )
+    rebuild.set_defaults(handler=_rebuild_state)
 
     demo = commands.add_parser(
         "demo-records",

@@ -32,3 +32,20 @@ class CheckinSettings(ServiceSettings):
     # The events published in one moment share a message, at most this many (`EventPublisher`); 1 sends every event as
     # a message of its own, for a consumer of `lianfang.checkins` that reads only single events.
     events_per_message: int = Field(default=50, ge=1, le=500)
+    # The records store's primary (never a read replica, which lags), read only to rebuild the gate's state in Redis
+    # after Redis lost it (`lianfang.checkin.projection`); the hot path never touches it. Unset, a lost Redis cannot be
+    # rebuilt, and production refuses to start.
+    records_database_url: str | None = None
+    # How often the projection's epoch is looked at besides when a request finds it missing, and how long the ingest
+    # queue must stay empty before the rebuild reads the store (the worker commits what it holds meanwhile).
+    projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    rebuild_settle_seconds: float = Field(default=1.0, ge=0, le=60)
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.records_database_url:
+            problems.append(
+                "LIANFANG_RECORDS_DATABASE_URL is unset: check-in rebuilds its Redis state from the records store "
+                "(its primary, mysql+asyncmy://…)"
+            )
+        return problems

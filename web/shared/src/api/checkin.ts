@@ -804,7 +804,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -863,7 +863,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -921,7 +921,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 卡口信息暂时无法获取，请稍后重试 */
+            /** @description 卡口信息暂时无法获取，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1077,7 +1077,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1224,7 +1224,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试；消息服务暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1304,7 +1304,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;

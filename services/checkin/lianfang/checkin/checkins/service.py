@@ -235,7 +235,7 @@ class CheckinService:
     async def _check_in(self, arrival: _Arrival) -> Submitted:
         token = os.urandom(12).hex().encode()
         claim = await self._claim(arrival, token)
-        if claim is not None and claim.replay is not None:
+        if claim.replay is not None:
             return Submitted(claim.replay, replayed=True)
         try:
             receipt, messages, write = self._prepare(arrival, claim)
@@ -243,16 +243,15 @@ class CheckinService:
             # nothing acknowledged.
             await self._publisher.publish(messages)
         except BaseException:
-            if claim is not None:
-                await self._repository.release(arrival.client_id, arrival.owner, token)
+            await self._repository.release(arrival.client_id, arrival.owner, token)
             raise
         self._repository.save(write)
         checkin_metrics().confirmed(arrival.checkpoint.city_code).inc()
         return Submitted(receipt, replayed=False)
 
-    async def _claim(self, arrival: _Arrival, token: bytes) -> Claim | None:
-        """The client id claimed and the people's state read, in one round trip; None while Redis is down, when the
-        records store's unique client key is what keeps a retry from being stored twice."""
+    async def _claim(self, arrival: _Arrival, token: bytes) -> Claim:
+        """The client id claimed and the people's state read, in one round trip. Without Redis, or while its state is
+        being rebuilt, there is no telling whether the client id was answered before: 503, and the client retries."""
         temperature_identities = [
             person.temperature_identity
             for person in arrival.people
@@ -260,17 +259,16 @@ class CheckinService:
         ]
         fever_identities = list(dict.fromkeys(identity for person in arrival.people for identity in person.watched))
         deadline = time.monotonic() + self._duplicate_wait_seconds
-        while self._repository.available:
-            try:
-                claim = await self._repository.claim(
-                    arrival.client_id,
-                    arrival.owner,
-                    token,
-                    temperature_identities=temperature_identities,
-                    fever_identities=fever_identities,
-                )
-            except StateUnavailable:
-                return None
+        while True:
+            if not self._repository.available:
+                raise StateUnavailable()
+            claim = await self._repository.claim(
+                arrival.client_id,
+                arrival.owner,
+                token,
+                temperature_identities=temperature_identities,
+                fever_identities=fever_identities,
+            )
             if claim.foreign:
                 raise ClientIdTaken()
             if not claim.busy:
@@ -278,9 +276,8 @@ class CheckinService:
             if time.monotonic() >= deadline:
                 raise CheckinInProgress()
             await asyncio.sleep(_DUPLICATE_POLL_SECONDS)
-        return None
 
-    def _measurements(self, arrival: _Arrival, claim: Claim | None, now: datetime) -> list[Measurement]:
+    def _measurements(self, arrival: _Arrival, claim: Claim, now: datetime) -> list[Measurement]:
         measurements: list[Measurement] = []
         errors: list[FieldError] = []
         checkpoint = arrival.checkpoint
@@ -289,7 +286,7 @@ class CheckinService:
                 measurements.append(Measurement(person.given_temperature, now))
                 continue
             last = None
-            if claim is not None and person.temperature_identity is not None:
+            if person.temperature_identity is not None:
                 last = claim.measurements.get(person.temperature_identity)
             reused = reusable(last, checkpoint, now)
             if reused is not None:
@@ -304,11 +301,11 @@ class CheckinService:
             raise ValidationFailed("请填写体温", errors=errors)
         return measurements
 
-    def _prepare(self, arrival: _Arrival, claim: Claim | None) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
+    def _prepare(self, arrival: _Arrival, claim: Claim) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
         now = _now()
         checkpoint = arrival.checkpoint
         measurements = self._measurements(arrival, claim, now)
-        fevers_known = claim.fevers if claim is not None else {}
+        fevers_known = claim.fevers
         audited = arrival.entered_by is not None
         main_id = new_id()
         records: list[tuple[CheckinRecord, bytes]] = []

@@ -19,6 +19,7 @@ from lianfang.checkin.errors import (
     NotOnDuty,
     RecordNotFound,
     RegistryUnavailable,
+    StateRebuilding,
     StateUnavailable,
 )
 from lianfang.checkin.staff.schemas import (
@@ -72,7 +73,7 @@ async def live_events(
 
 @router.get(
     "/checkpoints/{checkpoint_id}/pending",
-    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, StateUnavailable),
+    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, StateUnavailable, StateRebuilding),
 )
 async def pending_arrivals(checkpoint_id: int, staff: Staff, parts: Checkin) -> PendingArrivals:
     """Arrivals waiting for a decision, oldest first."""
@@ -92,7 +93,14 @@ async def arrival_answers(record_id: uuid.UUID, staff: Staff, parts: Checkin) ->
 @router.post(
     "/checkins/{record_id}/decision",
     responses=error_responses(
-        Unauthorized, Forbidden, NotOnDuty, RecordNotFound, AlreadyDecided, StateUnavailable, BrokerUnavailable
+        Unauthorized,
+        Forbidden,
+        NotOnDuty,
+        RecordNotFound,
+        AlreadyDecided,
+        StateUnavailable,
+        StateRebuilding,
+        BrokerUnavailable,
     ),
 )
 async def decide(record_id: uuid.UUID, body: DecisionCreate, staff: Staff, parts: Checkin) -> DecisionOut:
@@ -115,6 +123,8 @@ async def decide(record_id: uuid.UUID, body: DecisionCreate, staff: Staff, parts
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
+        StateUnavailable,
+        StateRebuilding,
     ),
 )
 async def enter_by_hand(checkpoint_id: int, body: HandEntryCreate, staff: Staff, parts: Checkin) -> Response:
