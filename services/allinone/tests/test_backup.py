@@ -388,8 +388,8 @@ async def _drill(
         [Store("records", fresh.url(DATABASE))]
         + [Store(store, fresh.url(database)) for store, database in OTHER_STORES.items()],
     )
-    for database in OTHER_STORES.values():
-        assert await _schema(fresh.url(database)) == await _schema(lost.url(database)), database
+    for name in OTHER_STORES.values():
+        assert await _schema(fresh.url(name)) == await _schema(lost.url(name)), name
     replay_binlog(lost.binlogs, dumped.binlog, fresh.url(), database=DATABASE)
     restored = create_database(fresh.url(DATABASE))
     drainer = IngestWorker(
