@@ -1,10 +1,11 @@
 """Backups that restore (docs/OPERATIONS.md, "Backup and restore").
 
 The drill: check-ins stream into RabbitMQ and the ingest worker stores them in a records store on a MariaDB server of
-the test's own, writing a binary log; `lianfang backup` dumps it in the middle of the stream; the stream goes on, the
+the test's own, writing a binary log, beside the accounts, registry and trace stores; `lianfang backup` dumps them
+in the middle of the stream; the stream goes on, the
 worker stops, more check-ins wait in the queue; then the server is given up for lost. A fresh server, started by the
-test, gets the dump, the binary log from the dump's position, and the queue drained into it by a new worker. It must
-hold every check-in RabbitMQ confirmed, each once.
+test, gets the dumps, the binary log from the records dump's position, and the queue drained into it by a new worker.
+It must hold every check-in RabbitMQ confirmed, each once, and the other stores as they were.
 """
 
 from __future__ import annotations
@@ -46,13 +47,18 @@ from lianfang.common.db.migrate import upgrade
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import Binding, Exchange, ExchangeType, Queue, Topology, connect_broker
 from lianfang.common.testing.plugin import Backend
+from lianfang.gateway import main as gateway
 from lianfang.ingest import main as ingest
 from lianfang.ingest.repository import RECORDS
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.worker import IngestWorker
+from lianfang.registry import main as registry
+from lianfang.trace import main as trace
 
 CITY = "1301"
 DATABASE = "lianfang_records"
+OTHER_STORES = {"accounts": "lianfang_accounts", "registry": "lianfang_registry", "trace": "lianfang_trace"}
+MIGRATIONS = {"accounts": gateway.MIGRATIONS, "registry": registry.MIGRATIONS, "trace": trace.MIGRATIONS}
 
 
 def checkin() -> CheckinCreated:
@@ -278,6 +284,18 @@ async def streaming(broker_url: str, exchange: str) -> AsyncIterator[Stream]:
         await broker.close()
 
 
+async def _schema(url: str) -> tuple[list[str], str | None]:
+    """A store's tables and its migration version."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            tables = list((await connection.scalars(text("SHOW TABLES"))).all())
+            version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()
+    return sorted(map(str, tables)), None if version is None else str(version)
+
+
 async def test_a_records_store_lost_after_its_backup_is_restored_with_every_confirmed_check_in_once(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -298,9 +316,12 @@ async def test_a_records_store_lost_after_its_backup_is_restored_with_every_conf
         await asyncio.gather(_until_answering(lost), _until_answering(fresh))
         server = create_async_engine(lost.url())
         async with server.begin() as connection:
-            await connection.execute(text(f"CREATE DATABASE {DATABASE}"))
+            for database in (DATABASE, *OTHER_STORES.values()):
+                await connection.execute(text(f"CREATE DATABASE {database}"))
         await server.dispose()
         await upgrade(ingest.MIGRATIONS, lost.url(DATABASE))
+        for store, database in OTHER_STORES.items():
+            await upgrade(MIGRATIONS[store], lost.url(database))
         broker = connect_broker(backend.broker_url)
         await broker.declare(topology)
         try:
@@ -345,7 +366,10 @@ async def _drill(
     running = asyncio.create_task(worker.run())
     async with streaming(broker_url, names[0]) as stream:
         await stream.reached(300)
-        manifest = await asyncio.to_thread(backup, [Store("records", lost.url(DATABASE))], tmp_path / "backup")
+        every_store = [Store("records", lost.url(DATABASE))] + [
+            Store(store, lost.url(database)) for store, database in OTHER_STORES.items()
+        ]
+        manifest = await asyncio.to_thread(backup, every_store, tmp_path / "backup")
         at_backup = len(stream.confirmed)
         await stream.reached(at_backup + 300)
         worker.stop()
@@ -355,10 +379,17 @@ async def _drill(
         await stream.reached(stopped_at + 200)
     await database.dispose()
 
-    (dumped,) = manifest.stores
+    assert [dumped.name for dumped in manifest.stores] == ["records", *OTHER_STORES]
+    dumped = manifest.stores[0]
     assert dumped.binlog is not None, "the dump names no binary log position"
     # The server is lost; its binary logs (kept apart from it in production) and the backup are what is left.
-    restore(tmp_path / "backup", [Store("records", fresh.url(DATABASE))])
+    restore(
+        tmp_path / "backup",
+        [Store("records", fresh.url(DATABASE))]
+        + [Store(store, fresh.url(database)) for store, database in OTHER_STORES.items()],
+    )
+    for name in OTHER_STORES.values():
+        assert await _schema(fresh.url(name)) == await _schema(lost.url(name)), name
     replay_binlog(lost.binlogs, dumped.binlog, fresh.url(), database=DATABASE)
     restored = create_database(fresh.url(DATABASE))
     drainer = IngestWorker(
