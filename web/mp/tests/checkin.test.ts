@@ -357,3 +357,43 @@ describe('where the check-in is made', () => {
     expect(sentBody()).toMatchObject({ scan_scene: 1013 })
   })
 })
+
+describe('hearing back when staff decide', () => {
+  function audited(template: string | null): void {
+    server
+      .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null, decision_template: template } })
+      .on('GET', `/api/checkin/checkpoints/${CODE}`, {
+        status: 200,
+        body: checkpointPage({ checkpoint: { ...checkpointPage().checkpoint, requires_audit: true } }),
+      })
+      .on('POST', '/api/checkin/checkins', { status: 201, body: receipt({ status: 'pending', status_label: '待审核' }) })
+  }
+
+  it('asks once, from the submit tap, to send the approval result', async () => {
+    audited('tmpl-decision')
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-decision']])
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('待审核')
+  })
+
+  it('a resident who declines still checks in', async () => {
+    audited('tmpl-decision')
+    wx.subscribeAnswer = 'reject'
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(1)
+  })
+
+  it('asks nothing where no staff decide, or no message is set up', async () => {
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+    page.detach()
+    audited(null)
+    wx = installWx(server)
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+  })
+})

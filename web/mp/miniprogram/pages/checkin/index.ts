@@ -29,7 +29,7 @@ import {
 
 import { checkpointCode, type EntryQuery, fromPicture } from '../../lib/entry'
 import { fieldViews } from '../../lib/form'
-import { api, ensureLogin, memory, queue, storage } from '../../lib/session'
+import { api, ensureLogin, loginConfig, memory, queue, storage } from '../../lib/session'
 import { toast, type UiEvent } from '../../lib/wxp'
 
 interface Companion {
@@ -71,6 +71,7 @@ const initial = {
   receipt: null as Receipt | null,
   fromPicture: false,
   scene: 0,
+  decisionTemplate: '',
   shareLocation: false,
   privacyAsked: false,
 }
@@ -87,6 +88,13 @@ function locationChoice(): boolean {
 
 function rememberLocationChoice(share: boolean): void {
   storage.setItem(LOCATION_CHOICE_KEY, share ? 'yes' : 'no')
+}
+
+/** Asks to send the approval result once; whatever the resident answers, the check-in goes on. */
+function subscribe(template: string): Promise<void> {
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({ tmplIds: [template], complete: () => resolve() } as WechatMiniprogram.RequestSubscribeMessageOption)
+  })
 }
 
 /** The phone's position in GCJ-02, or null when the resident or WeChat refused it (`getLocation:fail auth deny`, the
@@ -152,6 +160,8 @@ Component({
         await ensureLogin()
         const page = await api.get<CheckpointPage>(`/api/checkin/checkpoints/${encodeURIComponent(code)}`)
         this.show(page)
+        const config = await loginConfig().catch(() => null)
+        this.setData({ decisionTemplate: config?.decision_template ?? '' })
       } catch (error) {
         const problem =
           error instanceof ApiError && error.status === 404 ? '未找到该卡口，请核对二维码' : problemMessage(error)
@@ -284,11 +294,18 @@ Component({
         toast(Object.values(problems)[0])
         return
       }
+      // WeChat shows its subscribe dialog only from the tap itself, before anything is awaited: one acceptance lets
+      // the server send the one message of the approval result.
+      const subscribed =
+        page.checkpoint.requires_audit && this.data.decisionTemplate
+          ? subscribe(this.data.decisionTemplate)
+          : Promise.resolve()
       const fields = page.form.fields
       const answers = answersToSend(fields, this.data.answers)
       const companions = this.data.companions.map((companion) => answersToSend(fields, companion.answers))
       memory.remember(answers, companions)
       this.setData({ errors: {}, sending: true })
+      await subscribed
       // Only what the resident agreed to share, and never a reason not to check in.
       const location = this.data.shareLocation ? await position() : null
       if (this.data.shareLocation && !location) {
