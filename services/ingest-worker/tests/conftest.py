@@ -229,7 +229,8 @@ async def store_locked(database: Database) -> AsyncIterator[None]:
     parsed = database.engine.url
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None
-        holder = sqlite3.connect(parsed.database, isolation_level=None)
+        # Waits for a write of the worker in progress, however slow the machine.
+        holder = sqlite3.connect(parsed.database, isolation_level=None, timeout=30)
         holder.execute("BEGIN EXCLUSIVE")
         try:
             yield
