@@ -16,7 +16,7 @@ MEMBERS := libs/common $(wildcard services/*)
 # web/shared first: the pages and the mini-program use it (a file: dependency), and its tests check the generated API types.
 WEB_PAGES := web/shared web/admin web/h5 web/mp
 
-.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
+.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config alerts-check
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,12 @@ cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instanc
 
 cluster-stop: sync ## stop the processes `make cluster` started (the shards' servers too)
 	@$(UV) run lianfang cluster down
+
+alerts-check: ## promtool: the alert rules of deploy/prometheus/ are valid and pass their unit tests; compose's Prometheus configuration
+	@command -v promtool >/dev/null || { echo "alerts-check: promtool missing (deploy/install-packages.sh cluster installs Debian's prometheus)" >&2; exit 1; }
+	@promtool check rules deploy/prometheus/alerts.yml
+	@cd deploy/prometheus && promtool test rules alerts.test.yml
+	@promtool check config --syntax-only deploy/prometheus/prometheus.compose.yml
 
 compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)
 	@if docker compose version >/dev/null 2>&1; then docker compose --env-file deploy/compose.env.example config -q; \

@@ -5,8 +5,8 @@
 # they are: the cluster and the tests run their own nginx, Redis and MariaDB servers with their own files and ports.
 #
 #   test     Chromium and a CJK font (the browser tests), poppler and zbar (posters read back), nginx (the suites
-#            that go through it)
-#   cluster  nginx and Redis
+#            that go through it), Prometheus (promtool checks the alert rules and the cluster's configuration)
+#   cluster  nginx, Redis and Prometheus (it scrapes every process)
 #   shards   MariaDB with the Spider engine
 #
 # Usage: deploy/install-packages.sh GROUP...
@@ -21,10 +21,12 @@ wanted() {
       echo "poppler-utils command -v pdftotext"
       echo "zbar-tools command -v zbarimg"
       echo "nginx command -v nginx || [ -x /usr/sbin/nginx ]"
+      echo "prometheus command -v promtool"
       ;;
     cluster)
       echo "nginx command -v nginx || [ -x /usr/sbin/nginx ]"
       echo "redis-server command -v redis-server"
+      echo "prometheus command -v prometheus"
       ;;
     shards)
       echo "mariadb-server command -v mariadbd || [ -x /usr/sbin/mariadbd ]"
@@ -63,6 +65,6 @@ echo "installing ${missing[*]} (apt-get install)"
 # Another apt-get at work (a second checkout's tests, say) is waited for rather than failed on.
 apt=(apt-get -o DPkg::Lock::Timeout=300)
 $sudo "${apt[@]}" update -qq
-# With systemd, the packages also start the system's own nginx (port 80), Redis (6379) and MariaDB (3306): they do not
-# get in the way.
+# With systemd, the packages also start the system's own nginx (port 80), Redis (6379), MariaDB (3306) and Prometheus
+# (9090): they do not get in the way.
 DEBIAN_FRONTEND=noninteractive $sudo "${apt[@]}" install -y -qq "${missing[@]}" >/dev/null

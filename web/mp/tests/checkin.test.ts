@@ -290,3 +290,110 @@ describe('submitting', () => {
     expect(text(receiptOf(page)?.querySelector('.companion'))).toBe('张*明 · 36.6 ℃ 已拒绝')
   })
 })
+
+describe('where the check-in is made', () => {
+  async function shareAndSubmit(): Promise<void> {
+    page.querySelector('.share-switch')?.dispatchEvent('change', { detail: true })
+    await settle()
+    type('name', '张三')
+    type('phone', '13812345678')
+    type('temperature', '36.5')
+    page.querySelector('.submit-button')?.dispatchEvent('click')
+    await settle()
+  }
+
+  function sentBody(): Record<string, unknown> {
+    const [sent] = server.sent('POST', '/api/checkin/checkins')
+    return sent.body as Record<string, unknown>
+  }
+
+  it('sends no position unless the resident chooses to', async () => {
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.locationAsked).toBe(0)
+    expect(sentBody()).toMatchObject({ location: null, location_consent: false, scan_scene: 1011 })
+  })
+
+  it('asks the privacy agreement first, then sends the position with consent', async () => {
+    await open({ scene: CODE })
+    await shareAndSubmit()
+    expect(text(page.querySelector('.privacy'))).toContain('只保存您与卡口的距离，不保存位置')
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(0)
+    page.querySelector('.privacy-agree')?.dispatchEvent('agreeprivacyauthorization')
+    await settle()
+    expect(page.querySelector('.privacy')).toBeUndefined()
+    expect(sentBody()).toMatchObject({
+      location: { latitude: 38.06351, longitude: 114.51482, accuracy: 35 },
+      location_consent: true,
+    })
+    // The choice is kept for next time; the agreement is WeChat's to remember.
+    expect(wx.storage.get('lf.location.share')).toBe('yes')
+  })
+
+  it('a refused privacy agreement checks in without the position', async () => {
+    await open({ scene: CODE })
+    await shareAndSubmit()
+    page.querySelector('.privacy-refuse')?.dispatchEvent('tap')
+    await settle()
+    expect(sentBody()).toMatchObject({ location: null, location_consent: false })
+    expect(wx.toasts).toContain('未获得位置授权，本次登记不附带位置')
+    expect(page.instance.data.shareLocation).toBe(false)
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+  })
+
+  it('a refused location permission checks in without the position', async () => {
+    wx.privacyAgreed = true
+    wx.location = 'auth deny'
+    await open({ scene: CODE })
+    await shareAndSubmit()
+    expect(sentBody()).toMatchObject({ location: null, location_consent: false })
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+  })
+
+  it('tells the server a code was read from a picture', async () => {
+    wx = installWx(server, { scene: 1013 })
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(sentBody()).toMatchObject({ scan_scene: 1013 })
+  })
+})
+
+describe('hearing back when staff decide', () => {
+  function audited(template: string | null): void {
+    server
+      .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null, decision_template: template } })
+      .on('GET', `/api/checkin/checkpoints/${CODE}`, {
+        status: 200,
+        body: checkpointPage({ checkpoint: { ...checkpointPage().checkpoint, requires_audit: true } }),
+      })
+      .on('POST', '/api/checkin/checkins', { status: 201, body: receipt({ status: 'pending', status_label: '待审核' }) })
+  }
+
+  it('asks once, from the submit tap, to send the approval result', async () => {
+    audited('tmpl-decision')
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-decision']])
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('待审核')
+  })
+
+  it('a resident who declines still checks in', async () => {
+    audited('tmpl-decision')
+    wx.subscribeAnswer = 'reject'
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(1)
+  })
+
+  it('asks nothing where no staff decide, or no message is set up', async () => {
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+    page.detach()
+    audited(null)
+    wx = installWx(server)
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+  })
+})

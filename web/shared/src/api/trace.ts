@@ -313,6 +313,22 @@ export interface components {
             /** Status Label */
             status_label: string;
             /**
+             * Distance M
+             * @description 与卡口的距离（米）：居民同意共享位置时才有，坐标不保存
+             */
+            distance_m?: number | null;
+            /**
+             * Outside Radius
+             * @description 在卡口范围之外登记
+             */
+            outside_radius?: boolean | null;
+            /**
+             * Remote Scan
+             * @description 非现场扫码：从相册或聊天图片识别的二维码进入
+             * @default false
+             */
+            remote_scan: boolean;
+            /**
              * Visits Url
              * @description 此人近 14 天的到访记录（轨迹查询，记入访问日志）
              */
@@ -701,6 +717,22 @@ export interface components {
             status: components["schemas"]["RecordStatus"];
             /** Status Label */
             status_label: string;
+            /**
+             * Distance M
+             * @description 与卡口的距离（米）：居民同意共享位置时才有，坐标不保存
+             */
+            distance_m?: number | null;
+            /**
+             * Outside Radius
+             * @description 在卡口范围之外登记
+             */
+            outside_radius?: boolean | null;
+            /**
+             * Remote Scan
+             * @description 非现场扫码：从相册或聊天图片识别的二维码进入
+             * @default false
+             */
+            remote_scan: boolean;
             /** Template Id */
             template_id: number;
             /** Template Version */
@@ -774,6 +806,22 @@ export interface components {
             status: components["schemas"]["RecordStatus"];
             /** Status Label */
             status_label: string;
+            /**
+             * Distance M
+             * @description 与卡口的距离（米）：居民同意共享位置时才有，坐标不保存
+             */
+            distance_m?: number | null;
+            /**
+             * Outside Radius
+             * @description 在卡口范围之外登记
+             */
+            outside_radius?: boolean | null;
+            /**
+             * Remote Scan
+             * @description 非现场扫码：从相册或聊天图片识别的二维码进入
+             * @default false
+             */
+            remote_scan: boolean;
         };
         /** RecordPage */
         RecordPage: {
@@ -980,6 +1028,8 @@ export interface operations {
                 id_card?: string | null;
                 /** @description 姓名（精确匹配） */
                 name?: string | null;
+                /** @description true：在卡口范围之外登记的（居民共享了位置时才可判断）；false：在范围之内的 */
+                outside_radius?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -1378,6 +1428,8 @@ export interface operations {
                 id_card?: string | null;
                 /** @description 姓名（精确匹配） */
                 name?: string | null;
+                /** @description true：在卡口范围之外登记的（居民共享了位置时才可判断）；false：在范围之内的 */
+                outside_radius?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -1444,6 +1496,8 @@ export interface operations {
                 id_card?: string | null;
                 /** @description 姓名（精确匹配） */
                 name?: string | null;
+                /** @description true：在卡口范围之外登记的（居民共享了位置时才可判断）；false：在范围之内的 */
+                outside_radius?: boolean | null;
             };
             header?: never;
             path?: never;

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -10,12 +11,23 @@ from lianfang.registry.models import CheckpointKind
 
 __all__ = [
     "DEFAULT_RADIUS_M",
+    "MAX_BULK",
+    "BulkAction",
+    "CheckpointBulk",
+    "CheckpointBulkResult",
     "CheckpointCreate",
+    "CheckpointName",
+    "CheckpointNames",
     "CheckpointOut",
     "CheckpointPage",
     "CheckpointPositionIn",
+    "CheckpointSelection",
     "CheckpointUpdate",
 ]
+
+# Checkpoints one bulk call acts on: a page of the list at its largest, several times over.
+MAX_BULK = 1000
+
 
 # A gate, a shop front: a phone's position indoors is often off by a hundred metres or two.
 DEFAULT_RADIUS_M = 300
@@ -99,6 +111,41 @@ class CheckpointOut(BaseModel):
 class CheckpointPage(BaseModel):
     items: list[CheckpointOut]
     next_cursor: str | None
+
+
+class BulkAction(StrEnum):
+    activate = "activate"
+    deactivate = "deactivate"
+    delete = "delete"
+
+
+class CheckpointSelection(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=MAX_BULK, description="所选卡口；须都在本人管辖范围内")
+
+
+class CheckpointBulk(CheckpointSelection):
+    action: BulkAction = Field(description="activate 启用 · deactivate 停用 · delete 删除（登记记录保留）")
+
+
+class CheckpointBulkResult(BaseModel):
+    action: BulkAction
+    count: int = Field(description="实际改变的卡口数（已是该状态的不计）")
+
+
+class CheckpointName(BaseModel):
+    """How trace names a checkpoint in its records, a deleted one too."""
+
+    id: int
+    name: str
+    kind: CheckpointKind
+    kind_label: str
+    region_id: int
+    region_name: str
+    removed: bool = Field(description="卡口已删除（其登记记录仍保留）")
+
+
+class CheckpointNames(BaseModel):
+    items: list[CheckpointName]
 
 
 class CheckpointPositionIn(BaseModel):

@@ -22,7 +22,11 @@ from lianfang.registry.checkpoints.codes import new_code
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.checkpoints.schemas import (
     DEFAULT_RADIUS_M,
+    BulkAction,
+    CheckpointBulk,
+    CheckpointBulkResult,
     CheckpointCreate,
+    CheckpointName,
     CheckpointOut,
     CheckpointPositionIn,
     CheckpointUpdate,
@@ -155,6 +159,19 @@ class CheckpointConfigs:
                     await pipeline.execute()
 
         after_commit(self.session, publish)
+
+    def forget_after_commit(self, checkpoints: Sequence[Checkpoint]) -> None:
+        """Deleted checkpoints leave Redis once the deletion is committed: check-in then asks the registry, which no
+        longer knows them."""
+        keys = [config_key(checkpoint.code) for checkpoint in checkpoints]
+        cache = self.parts.cache
+
+        async def forget() -> None:
+            for start in range(0, len(keys), _PIPELINE_CHUNK):
+                await cache.delete(*keys[start : start + _PIPELINE_CHUNK])
+
+        if keys:
+            after_commit(self.session, forget)
 
     async def by_code(self, code: str) -> CheckpointConfig:
         checkpoint = await self.checkpoints.by_code(code.upper())
@@ -392,3 +409,67 @@ class CheckpointService:
         if not region.path.startswith(self.caller.region_path):
             raise Forbidden("该地区不在您的管辖范围内")
         return region, self.checkpoints.stream_active_in(region.path)
+
+    async def delete(self, checkpoint_id: int) -> None:
+        """The checkpoint leaves the registry (its QR code stops working); its records stay in trace, named as before."""
+        await self._remove([await self._get(checkpoint_id)])
+
+    async def bulk(self, body: CheckpointBulk) -> CheckpointBulkResult:
+        """All or nothing: every id must be a checkpoint of the caller's subtree (404 naming the first that is not)."""
+        found = {
+            checkpoint.id: checkpoint
+            for checkpoint in await self.checkpoints.in_scope_by_ids(self.caller.region_path, body.ids)
+        }
+        missing = [checkpoint_id for checkpoint_id in body.ids if checkpoint_id not in found]
+        if missing:
+            raise CheckpointNotFound(f"卡口 {missing[0]} 不存在，或不在您的管辖范围内；未做任何修改")
+        checkpoints = list(found.values())
+        if body.action is BulkAction.delete:
+            await self._remove(checkpoints)
+            return CheckpointBulkResult(action=body.action, count=len(checkpoints))
+        active = body.action is BulkAction.activate
+        changed = [checkpoint for checkpoint in checkpoints if checkpoint.active != active]
+        now = utcnow()
+        for checkpoint in changed:
+            checkpoint.active, checkpoint.updated_at = active, now
+        await self._flush()
+        await self.configs.publish_all_after_commit(changed)
+        return CheckpointBulkResult(action=body.action, count=len(changed))
+
+    async def _remove(self, checkpoints: list[Checkpoint]) -> None:
+        regions = await self.regions.by_ids(sorted({checkpoint.region_id for checkpoint in checkpoints}))
+        self.configs.forget_after_commit(checkpoints)
+        await self.checkpoints.remove(checkpoints, {region.id: region.name for region in regions}, str(self.caller.id))
+
+    async def names(self, ids: Sequence[int]) -> list[CheckpointName]:
+        """The checkpoints among `ids` in the caller's subtree, deleted ones included, as trace names records."""
+        live = await self.checkpoints.in_scope_by_ids(self.caller.region_path, ids)
+        regions = {
+            region.id: region.name for region in await self.regions.by_ids(sorted({row.region_id for row in live}))
+        }
+        names = [
+            CheckpointName(
+                id=row.id,
+                name=row.name,
+                kind=row.kind,
+                kind_label=KIND_LABELS[row.kind.value],
+                region_id=row.region_id,
+                region_name=regions.get(row.region_id, ""),
+                removed=False,
+            )
+            for row in live
+        ]
+        gone = set(ids) - {row.id for row in live}
+        names += [
+            CheckpointName(
+                id=row.id,
+                name=row.name,
+                kind=row.kind,
+                kind_label=KIND_LABELS[row.kind.value],
+                region_id=row.region_id,
+                region_name=row.region_name,
+                removed=True,
+            )
+            for row in (await self.checkpoints.removed_in(self.caller.region_path, gone) if gone else [])
+        ]
+        return names

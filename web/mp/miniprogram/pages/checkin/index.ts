@@ -14,6 +14,7 @@ import {
   companionName,
   type Direction,
   knownCompanions,
+  type Location,
   MAX_COMPANIONS,
   NetworkError,
   type Page,
@@ -28,7 +29,7 @@ import {
 
 import { checkpointCode, type EntryQuery, fromPicture } from '../../lib/entry'
 import { fieldViews } from '../../lib/form'
-import { api, ensureLogin, memory, queue } from '../../lib/session'
+import { api, ensureLogin, loginConfig, memory, queue, storage } from '../../lib/session'
 import { toast, type UiEvent } from '../../lib/wxp'
 
 interface Companion {
@@ -69,10 +70,45 @@ const initial = {
   queued: false,
   receipt: null as Receipt | null,
   fromPicture: false,
+  scene: 0,
+  decisionTemplate: '',
+  shareLocation: false,
+  privacyAsked: false,
 }
 
-// Each open page's poll timer (timers are not view data).
+// Each open page's poll timer and pending privacy answer (neither is view data).
 const polls = new WeakMap<object, ReturnType<typeof setInterval>>()
+type PrivacyAnswer = (answer: { buttonId?: string; event: 'agree' | 'disagree' }) => void
+const privacyAnswers = new WeakMap<object, PrivacyAnswer>()
+const LOCATION_CHOICE_KEY = 'lf.location.share'
+
+function locationChoice(): boolean {
+  return storage.getItem(LOCATION_CHOICE_KEY) === 'yes'
+}
+
+function rememberLocationChoice(share: boolean): void {
+  storage.setItem(LOCATION_CHOICE_KEY, share ? 'yes' : 'no')
+}
+
+/** Asks to send the approval result once; whatever the resident answers, the check-in goes on. */
+function subscribe(template: string): Promise<void> {
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({ tmplIds: [template], complete: () => resolve() } as WechatMiniprogram.RequestSubscribeMessageOption)
+  })
+}
+
+/** The phone's position in GCJ-02, or null when the resident or WeChat refused it (`getLocation:fail auth deny`, the
+ * privacy agreement declined, location off). */
+function position(): Promise<Location | null> {
+  return new Promise((resolve) => {
+    wx.getLocation({
+      type: 'gcj02',
+      success: (result) =>
+        resolve({ latitude: result.latitude, longitude: result.longitude, accuracy: Math.round(result.accuracy) }),
+      fail: () => resolve(null),
+    })
+  })
+}
 
 function problemMessage(error: unknown): string {
   if (error instanceof NetworkError) return '网络不佳，请检查网络后重试'
@@ -96,7 +132,21 @@ Component({
         return
       }
       const scene = wx.getEnterOptionsSync().scene
-      this.setData({ code, fromPicture: fromPicture(scene), direction: query.direction === 'out' ? 'out' : 'in' })
+      this.setData({
+        code,
+        scene,
+        fromPicture: fromPicture(scene),
+        direction: query.direction === 'out' ? 'out' : 'in',
+        shareLocation: locationChoice(),
+      })
+      // WeChat asks the page to show its privacy agreement before the first getLocation; the page's own dialog
+      // answers with the agree button (open-type="agreePrivacyAuthorization") or 不同意.
+      const listener = (resolve: PrivacyAnswer) => {
+        privacyAnswers.set(this, resolve)
+        this.setData({ privacyAsked: true })
+      }
+      // The typings call the listener's argument a result; WeChat passes the resolve function it documents.
+      wx.onNeedPrivacyAuthorization(listener as unknown as WechatMiniprogram.OnNeedPrivacyAuthorizationCallback)
       void this.load()
     },
 
@@ -110,6 +160,8 @@ Component({
         await ensureLogin()
         const page = await api.get<CheckpointPage>(`/api/checkin/checkpoints/${encodeURIComponent(code)}`)
         this.show(page)
+        const config = await loginConfig().catch(() => null)
+        this.setData({ decisionTemplate: config?.decision_template ?? '' })
       } catch (error) {
         const problem =
           error instanceof ApiError && error.status === 404 ? '未找到该卡口，请核对二维码' : problemMessage(error)
@@ -159,6 +211,23 @@ Component({
       const value = detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? detail.value : detail
       const path = event.currentTarget.dataset.path
       this.setData({ [path]: value, [`errors.${errorKey(path)}`]: '' })
+    },
+
+    onShareLocation(event: UiEvent<boolean>) {
+      rememberLocationChoice(event.detail)
+      this.setData({ shareLocation: event.detail })
+    },
+
+    onPrivacyAgree() {
+      privacyAnswers.get(this)?.({ buttonId: 'agree-privacy', event: 'agree' })
+      privacyAnswers.delete(this)
+      this.setData({ privacyAsked: false })
+    },
+
+    onPrivacyRefuse() {
+      privacyAnswers.get(this)?.({ event: 'disagree' })
+      privacyAnswers.delete(this)
+      this.setData({ privacyAsked: false })
     },
 
     onRemeasure() {
@@ -216,7 +285,7 @@ Component({
       return problems
     },
 
-    onSubmit() {
+    async onSubmit() {
       const page = this.data.page
       if (!page || this.data.sending) return
       const problems = this.check()
@@ -225,13 +294,30 @@ Component({
         toast(Object.values(problems)[0])
         return
       }
+      // WeChat shows its subscribe dialog only from the tap itself, before anything is awaited: one acceptance lets
+      // the server send the one message of the approval result.
+      const subscribed =
+        page.checkpoint.requires_audit && this.data.decisionTemplate
+          ? subscribe(this.data.decisionTemplate)
+          : Promise.resolve()
       const fields = page.form.fields
       const answers = answersToSend(fields, this.data.answers)
       const companions = this.data.companions.map((companion) => answersToSend(fields, companion.answers))
       memory.remember(answers, companions)
       this.setData({ errors: {}, sending: true })
+      await subscribed
+      // Only what the resident agreed to share, and never a reason not to check in.
+      const location = this.data.shareLocation ? await position() : null
+      if (this.data.shareLocation && !location) {
+        toast('未获得位置授权，本次登记不附带位置')
+        rememberLocationChoice(false)
+        this.setData({ shareLocation: false })
+      }
       const sent = queue.submit(
         {
+          location,
+          location_consent: location !== null,
+          scan_scene: this.data.scene || null,
           checkpoint_code: page.checkpoint.code,
           answers,
           temperature: temperatureValue(this.data.temperature),
