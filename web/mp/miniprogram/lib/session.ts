@@ -19,6 +19,8 @@ import { API_ORIGIN } from '../config'
 import { login as wxLogin } from './wxp'
 
 export const TOKENS_KEY = 'lf.resident'
+// The privacy notice version the logged-in resident agreed to, forgotten at every login (another person may log in).
+export const CONSENT_KEY = 'lf.privacy.consented'
 // The openid the dev login uses on this device (a server in dev mode has no WeChat to ask).
 const DEV_OPENID_KEY = 'lf.dev.openid'
 
@@ -79,4 +81,5 @@ async function logIn(): Promise<void> {
     })
   }
   tokens.save(session)
+  storage.removeItem(CONSENT_KEY)
 }
