@@ -466,3 +466,28 @@ async def test_checkpoints_are_chosen_in_the_table_and_switched_off_printed_and_
     await desktop.locator(".region-card").get_by_role("button", name="删除").click()
     await confirm_in_box(desktop, "请确认")
     await expect(desktop.locator(".region-tree").get_by_text("误导入社区", exact=True)).to_have_count(0)
+
+
+async def test_a_fever_alert_is_handled_to_its_end_and_filtered_by_state(desktop: Page, index_phone: str) -> None:
+    await open_directly(desktop, "alerts", CITY_ADMIN)
+    row = desktop.locator(".el-table__row", has_text="38.4").first
+    await expect(row).to_contain_text("待处置")
+
+    await row.get_by_role("button", name="处置").click()
+    dialog = desktop.get_by_role("dialog", name="处置预警")
+    await dialog.get_by_placeholder("如：已电话联系").fill("已电话联系，安排复测")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("处置中")
+    await expect(row).to_contain_text("已电话联系，安排复测")
+
+    await row.get_by_role("button", name="处置").click()
+    await expect(dialog.locator(".steps")).to_contain_text("石家庄市管理员")
+    await dialog.locator("label", has_text="已处置").click()
+    await dialog.get_by_placeholder("如：已电话联系").fill("复测 36.6℃，解除")
+    await snap(desktop, "admin-alert-handling")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("已处置")
+
+    await desktop.locator(".toolbar .el-select").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text="待处置").click()
+    await expect(desktop.locator(".el-table")).to_contain_text("暂无体温异常记录")
