@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from lianfang.common.auth import TokenVerifier
+from lianfang.common.auth.revocation import Revocations
+from lianfang.common.cache import connect_cache
 from lianfang.common.direct import DirectEndpoint, DirectRoutes
 from lianfang.common.errors import install_error_handlers
 from lianfang.common.observability import RequestContextMiddleware, health_router
@@ -47,6 +49,21 @@ class ServiceApp(FastAPI):
         )
 
 
+def _with_revocations(lifespan: Lifespan, settings: ServiceSettings, revocations: Revocations) -> Lifespan:
+    """The service's lifespan, with the revoked tokens read from Redis in the background all along."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        cache = connect_cache(settings.redis_url)
+        try:
+            async with revocations.kept_fresh(cache, settings.revocation_refresh_seconds), lifespan(app):
+                yield
+        finally:
+            await cache.aclose()
+
+    return run
+
+
 def create_service_app(
     *,
     service: str,
@@ -58,6 +75,7 @@ def create_service_app(
 ) -> ServiceApp:
     """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one.
     `body_limits` lets the paths of file uploads take larger bodies than `settings.max_body_bytes`."""
+    revocations = Revocations()
     app = ServiceApp(
         service=service,
         max_body_bytes=settings.max_body_bytes,
@@ -67,14 +85,17 @@ def create_service_app(
         openapi_url=f"{prefix}/openapi.json",
         docs_url=f"{prefix}/docs",
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_with_revocations(lifespan, settings, revocations),
         # Metrics are Prometheus's (`/metrics`); FastAPI's own OpenTelemetry hooks would cost every request a look for
         # providers nobody configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.readiness = []
-    app.state.token_verifier = TokenVerifier(settings.jwt_public_key, issuer=settings.jwt_issuer)
+    app.state.revocations = revocations
+    app.state.token_verifier = TokenVerifier(
+        settings.jwt_public_key, issuer=settings.jwt_issuer, revocations=revocations
+    )
     install_error_handlers(app)
     app.include_router(health_router())
     return app

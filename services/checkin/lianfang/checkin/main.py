@@ -104,7 +104,10 @@ def create_app(
         service="checkin", prefix=PREFIX, title="Lianfang 登记", settings=settings, lifespan=lifespan
     )
     app.state.token_verifier = CachingTokenVerifier(
-        settings.jwt_public_key, issuer=settings.jwt_issuer, remember_seconds=settings.verified_token_seconds
+        settings.jwt_public_key,
+        issuer=settings.jwt_issuer,
+        remember_seconds=settings.verified_token_seconds,
+        revocations=app.state.revocations,
     )
     for router in (checkins.router, checkpoints.router, staff.router):
         app.include_router(router)

@@ -70,6 +70,7 @@ def create_app(
                     oauth_appid=settings.wechat_h5_appid or None,
                     oauth_secret=settings.wechat_h5_secret or None,
                 ),
+                cache=cache,
             )
             app.state.readiness = runtime.readiness
             await ensure_root_admin(app.state.database, settings)

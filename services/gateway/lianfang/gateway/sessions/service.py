@@ -119,8 +119,10 @@ class SessionService:
         if token.revoked_at is not None:
             raise RefreshTokenInvalid()
         if not await self.tokens.mark_used(token, now):
-            # A used token presented again means it was copied: end every session of that chain.
+            # A used token presented again means it was copied: end every session of that chain, and the access tokens
+            # of the account (whoever copied it may hold one of them).
             await self.tokens.revoke_family(token.family_id, now)
+            self.parts.revoke_tokens(self.session, token.subject_id)
             raise RefreshTokenReused()
         if token.subject is TokenSubject.resident:
             resident = await self.session.get(Resident, token.subject_id)
@@ -138,6 +140,8 @@ class SessionService:
         token = await self.tokens.by_hash(_digest(refresh_token))
         if token is not None:
             await self.tokens.revoke_family(token.family_id, utcnow())
+            # The chain's access token goes too; the account's other logins get new ones at their next refresh.
+            self.parts.revoke_tokens(self.session, token.subject_id)
 
     async def me(self, principal: Principal) -> AccountOut | ResidentOut:
         if isinstance(principal, ResidentPrincipal):
@@ -158,3 +162,4 @@ class SessionService:
             raise ValidationFailed.field("old_password", "原密码不正确")
         account.password_hash = await hash_password(body.new_password)
         await self.tokens.revoke_subject(account.id, utcnow())
+        self.parts.revoke_tokens(self.session, account.id)
