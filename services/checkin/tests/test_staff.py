@@ -150,6 +150,73 @@ class TestPending:
         assert refused.json()["code"] == "not_on_duty"
 
 
+def answers_of(record_id: str) -> str:
+    return f"{STAFF}/checkins/{record_id}/answers"
+
+
+class TestAnswers:
+    async def test_the_approval_card_shows_every_answer_under_its_label_personal_ones_masked(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        receipt = await arrive(client, answers=gate_answers("李四", phone="13900000009"))
+
+        response = await client.get(answers_of(receipt["id"]), headers=staff(AUDITED.id))
+
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "record_id": receipt["id"],
+            "template_id": 1,
+            "template_version": 1,
+            "answers": [
+                {"key": "name", "label": "姓名", "type": "name", "value": "李*", "masked": True},
+                {"key": "phone", "label": "手机号", "type": "phone", "value": "139****0009", "masked": True},
+                {
+                    "key": "address",
+                    "label": "住址/楼号",
+                    "type": "address",
+                    "value": "3 号楼 2 单元 501",
+                    "masked": False,
+                },
+                {"key": "is_resident", "label": "是否本小区居民", "type": "bool", "value": "是", "masked": False},
+            ],
+        }
+
+    async def test_a_companion_has_answers_of_their_own(self, client: httpx.AsyncClient) -> None:
+        receipt = await arrive(client, companions=[{"answers": gate_answers("李小明"), "temperature": 36.5}])
+        (companion,) = receipt["companions"]
+
+        response = await client.get(answers_of(companion["id"]), headers=staff(AUDITED.id))
+
+        assert [answer["value"] for answer in response.json()["answers"]][:1] == ["李**"]
+
+    async def test_once_decided_the_answers_are_gone(self, client: httpx.AsyncClient) -> None:
+        receipt = await arrive(client)
+        decided = await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(AUDITED.id))
+        assert decided.status_code == 200
+
+        response = await client.get(answers_of(receipt["id"]), headers=staff(AUDITED.id))
+
+        assert (response.status_code, response.json()["code"]) == (404, "record_not_found")
+
+    async def test_arrivals_that_need_no_decision_keep_no_answers(self, client: httpx.AsyncClient) -> None:
+        receipt = await arrive(client, code=GATE.code)
+
+        response = await client.get(answers_of(receipt["id"]), headers=staff(GATE.id))
+
+        assert (response.status_code, response.json()["code"]) == (404, "record_not_found")
+
+    async def test_only_staff_of_the_checkpoint_read_them(self, client: httpx.AsyncClient) -> None:
+        receipt = await arrive(client)
+
+        other = await client.get(answers_of(receipt["id"]), headers=staff(GATE.id))
+        someone = await client.get(answers_of(receipt["id"]), headers=resident())
+        unknown = await client.get(answers_of(str(uuid.uuid4())), headers=staff(AUDITED.id))
+
+        assert (other.status_code, other.json()["code"]) == (403, "not_on_duty")
+        assert someone.status_code == 403
+        assert unknown.status_code == 404
+
+
 class TestFeverMarks:
     async def test_a_reused_temperature_that_is_a_fever_here_marks_the_person_like_a_measured_one(
         self, client: httpx.AsyncClient

@@ -19,6 +19,7 @@ from lianfang.gateway.wechat import (
     WeChatClient,
     WeChatCodeInvalid,
     WeChatError,
+    WeChatPageInvalid,
     WeChatPhoneCodeInvalid,
     WeChatRateLimited,
     WeChatSnapshotUser,
@@ -26,6 +27,7 @@ from lianfang.gateway.wechat import (
     WeChatUserBlocked,
 )
 from lianfang.gateway.wechat.fake import FakeEndpoint, FakeWeChat, create_fake_wechat_app
+from lianfang.gateway.wechat.png import png_size
 
 APPID = "wx1111111111miniapp"
 SECRET = "mini-program-app-secret-0123456789"
@@ -722,7 +724,13 @@ class TestFakeServer:
 
         assert created.status_code == 201
         assert (session.openid, session.unionid) == ("o-e2e", "u-e2e")
-        assert calls == {"jscode2session": 2, "oauth2_access_token": 0, "stable_token": 0, "getuserphonenumber": 0}
+        assert calls == {
+            "jscode2session": 2,
+            "oauth2_access_token": 0,
+            "stable_token": 0,
+            "getuserphonenumber": 0,
+            "getwxacodeunlimit": 0,
+        }
 
     async def test_reset_forgets_codes_and_calls(self, http: httpx.AsyncClient, fake: FakeWeChat) -> None:
         code = fake.register_login_code("o-gone")
@@ -767,3 +775,127 @@ class TestFakeServer:
         assert FakeWeChat.from_environ(with_h5 | {"LIANFANG_WECHAT_H5_SECRET": "sh"}).apps == {"wxa": "sa", "wxh": "sh"}
         several = FakeWeChat.from_environ({"LIANFANG_FAKE_WECHAT_APPS": "wxa:sa, wxb:sb"})
         assert several.apps == {"wxa": "sa", "wxb": "sb"}
+
+
+class TestWxacodeUnlimited:
+    async def test_is_a_transparent_png_of_the_asked_width(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        image = await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index", width=600)
+
+        assert png_size(image) == (600, 600)
+        assert image[25] == 6  # colour type RGBA: the background is transparent
+        assert fake.calls(FakeEndpoint.wxacode_unlimited) == 1
+
+    async def test_each_scene_is_its_own_code(self, wechat: WeChatClient) -> None:
+        first = await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index")
+        second = await wechat.wxacode_unlimited("ZZZZ2222", page="pages/checkin/index")
+
+        assert first != second
+
+    async def test_a_page_the_released_mini_program_lacks_names_it(self, wechat: WeChatClient) -> None:
+        with pytest.raises(WeChatPageInvalid) as caught:
+            await wechat.wxacode_unlimited("K7M3QF9X", page="pages/unreleased/index")
+
+        assert problem(caught.value) == {
+            "type": "about:blank",
+            "title": "小程序尚未发布该页面，无法生成小程序码",
+            "status": 502,
+            "detail": "微信找不到已发布的小程序页面 pages/unreleased/index：请先发布小程序",
+            "code": "wechat_page_invalid",
+        }
+
+    async def test_an_unreleased_page_passes_when_the_check_is_off(self, wechat: WeChatClient) -> None:
+        image = await wechat.wxacode_unlimited(
+            "K7M3QF9X", page="pages/unreleased/index", check_path=False, env_version="develop"
+        )
+
+        assert png_size(image) == (430, 430)
+
+    async def test_the_minute_limit_asks_to_retry_in_a_minute(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        fake.fail_next(FakeEndpoint.wxacode_unlimited, 45009)
+
+        with pytest.raises(WeChatRateLimited) as caught:
+            await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index")
+
+        assert caught.value.headers["Retry-After"] == "60"
+
+    async def test_a_token_wechat_no_longer_accepts_is_refreshed_and_the_call_retried(
+        self, wechat: WeChatClient, fake: FakeWeChat
+    ) -> None:
+        await wechat.stable_access_token()
+        fake.revoke_access_tokens()
+
+        image = await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index")
+
+        assert png_size(image) == (430, 430)
+        assert fake.calls(FakeEndpoint.stable_token) == 2
+        assert fake.calls(FakeEndpoint.wxacode_unlimited) == 2
+
+    async def test_system_busy_is_retried(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        fake.fail_next(FakeEndpoint.wxacode_unlimited, -1, times=2)
+
+        await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index")
+
+        assert fake.calls(FakeEndpoint.wxacode_unlimited) == 3
+
+    async def test_a_proxy_error_page_is_unavailable(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        fake.break_next(FakeEndpoint.wxacode_unlimited)
+
+        with pytest.raises(WeChatUnavailable):
+            await wechat.wxacode_unlimited("K7M3QF9X", page="pages/checkin/index")
+
+
+class TestFakeWxacode:
+    """The fake answers as WeChat's documentation says, errors included."""
+
+    async def call(self, http: httpx.AsyncClient, token: str | None, body: object) -> httpx.Response:
+        params = {"access_token": token} if token is not None else {}
+        return await http.post("/wxa/getwxacodeunlimit", params=params, json=body)
+
+    async def token(self, wechat: WeChatClient) -> str:
+        return await wechat.stable_access_token()
+
+    @pytest.mark.parametrize(
+        ("body", "errcode"),
+        [
+            ({"scene": "x" * 33, "page": "pages/checkin/index"}, 40169),
+            ({"page": "pages/checkin/index"}, 40169),
+            ({"scene": "中文", "page": "pages/checkin/index"}, 40129),
+            ({"scene": "a%20b", "page": "pages/checkin/index"}, 40129),
+            ({"scene": "K7M3QF9X", "page": "/pages/checkin/index"}, 41030),
+            ({"scene": "K7M3QF9X", "page": "pages/checkin/index?code=1"}, 41030),
+            ({"scene": "K7M3QF9X", "page": "pages/checkin/index", "env_version": "beta"}, 40097),
+            ({"scene": "K7M3QF9X", "page": "pages/checkin/index", "width": "430"}, 40097),
+        ],
+    )
+    async def test_refuses_what_wechat_refuses(
+        self, http: httpx.AsyncClient, wechat: WeChatClient, body: object, errcode: int
+    ) -> None:
+        response = await self.call(http, await self.token(wechat), body)
+
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["errcode"] == errcode
+
+    async def test_a_missing_or_unknown_token_is_refused(self, http: httpx.AsyncClient) -> None:
+        body = {"scene": "K7M3QF9X", "page": "pages/checkin/index"}
+
+        assert (await self.call(http, None, body)).json()["errcode"] == 41001
+        assert (await self.call(http, "never-issued", body)).json()["errcode"] == 40001
+
+    async def test_a_body_that_is_not_json_is_a_data_format_error(
+        self, http: httpx.AsyncClient, wechat: WeChatClient
+    ) -> None:
+        response = await http.post(
+            "/wxa/getwxacodeunlimit", params={"access_token": await self.token(wechat)}, content=b"scene=K7M3QF9X"
+        )
+
+        assert response.json()["errcode"] == 47001
+
+    async def test_the_width_is_kept_within_wechats_bounds(self, http: httpx.AsyncClient, wechat: WeChatClient) -> None:
+        token = await self.token(wechat)
+        small = await self.call(http, token, {"scene": "K7M3QF9X", "page": "pages/checkin/index", "width": 100})
+        large = await self.call(http, token, {"scene": "K7M3QF9X", "page": "pages/checkin/index", "width": 5000})
+
+        assert small.headers["content-type"] == "image/png"
+        assert png_size(small.content) == (280, 280)
+        assert png_size(large.content) == (1280, 1280)

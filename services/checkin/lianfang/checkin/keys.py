@@ -19,6 +19,7 @@ __all__ = [
     "RECENT_EVENTS_SECONDS",
     "RECORD_SECONDS",
     "TEMPERATURE_SECONDS",
+    "answers_key",
     "checkpoint_code_key",
     "client_key",
     "decision_key",
@@ -80,6 +81,12 @@ def prefill_key(resident_id: uuid.UUID) -> str:
 def record_key(record_id: uuid.UUID) -> str:
     """The record as residents and staff see it (`StoredRecord`), kept up to date with decisions."""
     return f"{_PREFIX}record:{record_id}"
+
+
+def answers_key(record_id: uuid.UUID) -> str:
+    """A pending record's answers for the gate keeper's approval card, `<template id>|<version>|<the answers, encrypted>`
+    (as the event carries them), kept as long as the checkpoint's pending arrivals."""
+    return f"{_PREFIX}answers:{record_id}"
 
 
 def history_key(resident_id: uuid.UUID) -> str:

@@ -94,6 +94,7 @@ def create_app(
                     publisher=publisher,
                     hub=hub,
                     heartbeat_seconds=settings.sse_heartbeat_seconds,
+                    pii=pii,
                 ),
             )
             app.state.readiness = runtime.readiness

@@ -22,8 +22,10 @@ from lianfang.gateway.deps import GatewayParts
 from lianfang.gateway.registry_client import RegistryClient
 from lianfang.gateway.residents import router as residents
 from lianfang.gateway.sessions import router as sessions
-from lianfang.gateway.settings import GatewaySettings
+from lianfang.gateway.settings import WECHAT_API, GatewaySettings
 from lianfang.gateway.wechat import WeChatClient
+from lianfang.gateway.wechat.fake import FAKE_APPID, FAKE_SECRET, FakeWeChat, create_fake_wechat_app
+from lianfang.gateway.wxacodes import router as wxacodes
 
 __all__ = ["DEV_LOGIN_WARNING", "MIGRATIONS", "PREFIX", "create_app"]
 
@@ -46,6 +48,12 @@ def create_app(
     """The gateway. Transports stand in for the network: the all-in-one server and tests reach the registry and a fake
     WeChat in-process."""
     settings = settings or GatewaySettings()
+    appid, secret = settings.wechat_appid, settings.wechat_secret
+    if wechat_transport is None and settings.wechat_mode is WeChatMode.dev and settings.wechat_api_base == WECHAT_API:
+        # Development without a WeChat of its own (and no fake server named in LIANFANG_WECHAT_API_BASE): the fake
+        # answers in-process, so what needs WeChat's server side, a mini-program code, still works and is a real PNG.
+        appid, secret = appid or FAKE_APPID, secret or FAKE_SECRET
+        wechat_transport = httpx.ASGITransport(app=create_fake_wechat_app(FakeWeChat({appid: secret})))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,8 +73,8 @@ def create_app(
                 wechat=WeChatClient(
                     wechat_http,
                     cache,
-                    appid=settings.wechat_appid,
-                    secret=settings.wechat_secret,
+                    appid=appid,
+                    secret=secret,
                     oauth_appid=settings.wechat_h5_appid or None,
                     oauth_secret=settings.wechat_h5_secret or None,
                 ),
@@ -81,7 +89,7 @@ def create_app(
     app = create_service_app(
         service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan
     )
-    for router in (sessions.router, accounts.router, residents.router, keys.router):
+    for router in (sessions.router, accounts.router, residents.router, keys.router, wxacodes.internal_router):
         app.include_router(router)
     if settings.wechat_mode is WeChatMode.dev:
         app.include_router(residents.dev_router)

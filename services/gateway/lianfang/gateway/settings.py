@@ -4,7 +4,9 @@ from typing import ClassVar
 
 from lianfang.common.settings import SigningSettings, WeChatMode
 
-__all__ = ["GatewaySettings"]
+__all__ = ["WECHAT_API", "GatewaySettings"]
+
+WECHAT_API = "https://api.weixin.qq.com"
 
 
 class GatewaySettings(SigningSettings):
@@ -17,7 +19,7 @@ class GatewaySettings(SigningSettings):
     # The H5 pages run under an official account (公众号), which usually has its own appid; empty means the same as above.
     wechat_h5_appid: str = ""
     wechat_h5_secret: str = ""
-    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_api_base: str = WECHAT_API
     root_username: str = "admin"
     root_password: str | None = None
     login_max_failures: int = 5

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from lianfang.common.errors import Conflict, Forbidden, NotFound
+from lianfang.common.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 
 __all__ = [
     "CheckpointNameTaken",
     "CheckpointNotFound",
+    "MiniProgramCodeFailed",
+    "MiniProgramCodeRateLimited",
     "OwnRegionReadOnly",
     "RegionCodeTaken",
     "RegionConflict",
@@ -70,3 +72,16 @@ class CheckpointNotFound(NotFound):
 class CheckpointNameTaken(Conflict):
     code = "checkpoint_name_taken"
     title = "该地区已有同名卡口"
+
+
+class MiniProgramCodeFailed(AppError):
+    """WeChat would not make the code for a reason an operator must fix (an unreleased page, a wrong AppSecret)."""
+
+    status = 502
+    code = "wxacode_failed"
+    title = "小程序码生成失败"
+
+
+class MiniProgramCodeRateLimited(TooManyRequests):
+    code = "wxacode_rate_limited"
+    title = "微信限制了小程序码的生成频率，请稍后再试"

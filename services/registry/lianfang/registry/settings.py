@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,5 +16,13 @@ class RegistrySettings(ServiceSettings):
     # The root region, created at the first start only: changing these later renames nothing.
     root_region_name: str = Field(default="河北省", min_length=1, max_length=64)
     root_region_code: str = Field(default="130000", pattern=r"^\d{2}0000$")
+
+    # The mini-program's page a checkpoint's mini-program code opens (web/mp), and which version of it: codes of an
+    # unreleased page are refused by WeChat unless `trial` or `develop` is named here.
+    wechat_mp_page: str = Field(default="pages/checkin/index", pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    wechat_mp_env_version: Literal["release", "trial", "develop"] = "release"
+    # A code never changes for a checkpoint: kept this long in Redis, so a region's posters printed again ask WeChat
+    # nothing (WeChat limits codes a minute, and each is tens of kilobytes: not kept for ever).
+    wxacode_cache_days: int = Field(default=7, ge=0, le=365)
 
     durable_urls: ClassVar[tuple[str, ...]] = (*ServiceSettings.durable_urls, "registry_database_url")

@@ -125,6 +125,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/checkin/staff/checkins/{record_id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Arrival Answers
+         * @description What a pending arrival filled in, each answer under its label in the checkpoint's form (name, phone and ID number
+         *     masked), for the approval card. Kept while the arrival waits: a decided one is 404.
+         */
+        get: operations["arrival_answers_api_checkin_staff_checkins__record_id__answers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/checkin/staff/checkins/{record_id}/decision": {
         parameters: {
             query?: never;
@@ -170,6 +191,45 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ArrivalAnswer */
+        ArrivalAnswer: {
+            /** Key */
+            key: string;
+            /**
+             * Label
+             * @description 表单中该项的名称
+             */
+            label: string;
+            /** Type */
+            type: string;
+            /**
+             * Value
+             * @description 所填内容（文字）；姓名、手机号、身份证号类的项已脱敏
+             */
+            value: string;
+            /** Masked */
+            masked: boolean;
+        };
+        /**
+         * ArrivalAnswers
+         * @description What the person filled in, for the approval card: kept while the arrival waits for a decision.
+         */
+        ArrivalAnswers: {
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            /** Template Id */
+            template_id: number;
+            /** Template Version */
+            template_version: number;
+            /**
+             * Answers
+             * @description 按表单顺序
+             */
+            answers: components["schemas"]["ArrivalAnswer"][];
+        };
         /** ArrivalWarning */
         ArrivalWarning: {
             /**
@@ -955,6 +1015,73 @@ export interface operations {
             };
             /** @description 无权访问；您不是该卡口的执勤人员 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 实时数据暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    arrival_answers_api_checkin_staff_checkins__record_id__answers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrivalAnswers"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问；您不是该卡口的执勤人员 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 登记记录不存在 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

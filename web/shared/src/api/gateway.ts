@@ -261,6 +261,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/internal/wechat/wxacode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Wxacode */
+        post: operations["wxacode_api_auth_internal_wechat_wxacode_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/dev/login": {
         parameters: {
             query?: never;
@@ -558,6 +575,38 @@ export interface components {
          * @enum {string}
          */
         WeChatMode: "dev" | "live";
+        /**
+         * WxacodeRequest
+         * @description What `wxacode.getUnlimited` takes, within WeChat's documented bounds.
+         */
+        WxacodeRequest: {
+            /**
+             * Scene
+             * @description 扫码后页面 onLoad 收到的 scene
+             */
+            scene: string;
+            /**
+             * Page
+             * @description 不以 / 开头，不带参数
+             */
+            page: string;
+            /**
+             * Width
+             * @default 430
+             */
+            width: number;
+            /**
+             * Env Version
+             * @default release
+             * @enum {string}
+             */
+            env_version: "release" | "trial" | "develop";
+            /**
+             * Check Path
+             * @default true
+             */
+            check_path: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -1298,6 +1347,66 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    wxacode_api_auth_internal_wechat_wxacode_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WxacodeRequest"];
+            };
+        };
+        responses: {
+            /** @description 透明底色的小程序码 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 请求过于频繁 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 小程序尚未发布该页面，无法生成小程序码；微信接口调用失败，请稍后重试或联系管理员 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -66,6 +66,8 @@ export type CheckinSummary = CheckinSchemas['CheckinSummary']
 export type Arrival = CheckinSchemas['CheckinRecord']
 export type ArrivalWarning = CheckinSchemas['ArrivalWarning']
 export type Decision = CheckinSchemas['DecisionOut']
+/** What a pending arrival filled in, for the approval card (`GET /api/checkin/staff/checkins/{id}/answers`). */
+export type ArrivalAnswers = CheckinSchemas['ArrivalAnswers']
 
 // Records, trajectories and contacts (/api/trace)
 /** A stored check-in as admins see it (the trace service's RecordOut). */

@@ -25,6 +25,7 @@ from lianfang.checkin.keys import (
     RECENT_EVENTS_SECONDS,
     RECORD_SECONDS,
     TEMPERATURE_SECONDS,
+    answers_key,
     client_key,
     fever_key,
     history_key,
@@ -119,6 +120,8 @@ class CheckinWrite:
     prefill: Sequence[tuple[str, bytes]]
     # Complete server-sent events for the checkpoint's live view.
     live_events: Sequence[bytes]
+    # The answers of the records that wait for a decision (`keys.answers_key`), for the approval card.
+    pending_answers: Sequence[tuple[uuid.UUID, bytes]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +226,8 @@ class CheckinRepository:
         if pending:
             key = pending_key(write.checkpoint_id)
             commands += [("HSET", key, *pending), ("EXPIRE", key, PENDING_SECONDS)]
+        for record_id, answers in write.pending_answers:
+            commands.append(("SET", answers_key(record_id), answers, "EX", PENDING_SECONDS))
         if write.resident_id is not None:
             history = history_key(write.resident_id)
             newest_first = [str(record.id) for record, _ in reversed(write.records)]

@@ -40,7 +40,7 @@ from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
 from lianfang.common.contracts.checkpoints import CheckpointConfig
-from lianfang.common.contracts.events import STATUS_LABELS, Direction, TemperatureSource
+from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus, TemperatureSource
 from lianfang.common.errors import AppError, FieldError, ValidationFailed
 from lianfang.common.forms import FieldType, FormDefinition, FormField
 from lianfang.common.ids import new_id
@@ -302,6 +302,7 @@ class CheckinService:
         messages: list[OutgoingMessage] = []
         new_measurements: list[tuple[str, Measurement]] = []
         new_fevers: list[tuple[str, FeverMark]] = []
+        pending_answers: list[tuple[uuid.UUID, bytes]] = []
         main_answers = ""
         for index, (person, measurement) in enumerate(zip(arrival.people, measurements, strict=True)):
             record_id = main_id if index == 0 else new_id()
@@ -334,6 +335,9 @@ class CheckinService:
                 warnings=warnings_for(measurement, checkpoint, marks),
             )
             records.append((record, record.__pydantic_serializer__.to_json(record)))
+            if status is RecordStatus.pending:
+                form = b"%d|%d|" % (checkpoint.template_id, checkpoint.template_version)
+                pending_answers.append((record_id, form + answers.encode()))
             event = created_event(
                 record_id=record_id,
                 # The store's own guard against a retry stored twice while Redis was down.
@@ -370,6 +374,7 @@ class CheckinService:
             fevers=new_fevers,
             prefill=self._prefill(arrival, checkpoint, now, main_answers),
             live_events=[live_event("arrival", raw, record.id) for record, raw in records],
+            pending_answers=pending_answers,
         )
         return receipt_json, messages, write
 

@@ -12,6 +12,7 @@ from lianfang.checkin.keys import (
     CLAIM_SECONDS,
     RECENT_EVENTS,
     RECENT_EVENTS_SECONDS,
+    answers_key,
     decision_key,
     live_channel,
     pending_key,
@@ -34,6 +35,11 @@ class StaffRepository:
         records = [record for raw in as_mapping(stored).values() if (record := parse_record(raw)) is not None]
         # Record ids are UUIDv7: their order is the order of arrival.
         return sorted(records, key=lambda record: record.id)
+
+    async def with_answers(self, record_id: uuid.UUID) -> tuple[CheckinRecord | None, bytes | None]:
+        """The record, and its answers as `keys.answers_key` keeps them (None once decided or lost)."""
+        raw, answers = await self._state.execute([("GET", record_key(record_id)), ("GET", answers_key(record_id))])
+        return parse_record(raw), answers if isinstance(answers, bytes) else None
 
     async def claim_decision(self, record_id: uuid.UUID, token: bytes) -> tuple[CheckinRecord | None, bool]:
         """The record, and whether this request may decide it (nobody else is deciding it right now)."""
@@ -62,6 +68,7 @@ class StaffRepository:
                     ("SET", record_key(record.id), raw, "XX", "KEEPTTL"),
                     ("HDEL", pending_key(record.checkpoint_id), str(record.id)),
                     ("DEL", decision_key(record.id)),
+                    ("DEL", answers_key(record.id)),
                     ("LPUSH", recent, live_event),
                     ("LTRIM", recent, 0, RECENT_EVENTS - 1),
                     ("EXPIRE", recent, RECENT_EVENTS_SECONDS),

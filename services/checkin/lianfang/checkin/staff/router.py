@@ -21,7 +21,13 @@ from lianfang.checkin.errors import (
     RegistryUnavailable,
     StateUnavailable,
 )
-from lianfang.checkin.staff.schemas import DecisionCreate, DecisionOut, PendingArrivals, StaffCheckpoints
+from lianfang.checkin.staff.schemas import (
+    ArrivalAnswers,
+    DecisionCreate,
+    DecisionOut,
+    PendingArrivals,
+    StaffCheckpoints,
+)
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.errors import Forbidden, Unauthorized, ValidationFailed, error_responses
 from lianfang.common.messaging import BrokerUnavailable
@@ -71,6 +77,16 @@ async def live_events(
 async def pending_arrivals(checkpoint_id: int, staff: Staff, parts: Checkin) -> PendingArrivals:
     """Arrivals waiting for a decision, oldest first."""
     return await parts.staff.pending(staff, checkpoint_id)
+
+
+@router.get(
+    "/checkins/{record_id}/answers",
+    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, RecordNotFound, StateUnavailable),
+)
+async def arrival_answers(record_id: uuid.UUID, staff: Staff, parts: Checkin) -> ArrivalAnswers:
+    """What a pending arrival filled in, each answer under its label in the checkpoint's form (name, phone and ID number
+    masked), for the approval card. Kept while the arrival waits: a decided one is 404."""
+    return await parts.staff.answers(staff, record_id)
 
 
 @router.post(

@@ -10,7 +10,7 @@ from lianfang.checkin.checkins.schemas import CheckinRecord
 from lianfang.checkin.checkpoints.schemas import CheckpointInfo
 from lianfang.common.contracts.events import RecordStatus
 
-__all__ = ["DecisionCreate", "DecisionOut", "PendingArrivals", "StaffCheckpoints"]
+__all__ = ["ArrivalAnswer", "ArrivalAnswers", "DecisionCreate", "DecisionOut", "PendingArrivals", "StaffCheckpoints"]
 
 
 class DecisionCreate(BaseModel):
@@ -36,3 +36,20 @@ class PendingArrivals(BaseModel):
 
 class StaffCheckpoints(BaseModel):
     items: list[CheckpointInfo]
+
+
+class ArrivalAnswer(BaseModel):
+    key: str
+    label: str = Field(description="表单中该项的名称")
+    type: str
+    value: str = Field(description="所填内容（文字）；姓名、手机号、身份证号类的项已脱敏")
+    masked: bool
+
+
+class ArrivalAnswers(BaseModel):
+    """What the person filled in, for the approval card: kept while the arrival waits for a decision."""
+
+    record_id: uuid.UUID
+    template_id: int
+    template_version: int
+    answers: list[ArrivalAnswer] = Field(description="按表单顺序")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -11,16 +12,33 @@ from lianfang.checkin.checkins.people import local
 from lianfang.checkin.checkins.service import live_event
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import checkpoint_info
-from lianfang.checkin.errors import AlreadyDecided, CheckpointNotFound, NotOnDuty, RecordNotFound, StateUnavailable
+from lianfang.checkin.errors import (
+    AlreadyDecided,
+    CheckpointNotFound,
+    NotOnDuty,
+    RecordNotFound,
+    RegistryUnavailable,
+    StateUnavailable,
+)
 from lianfang.checkin.keys import live_channel
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.staff.live import LiveHub
 from lianfang.checkin.staff.repository import StaffRepository
-from lianfang.checkin.staff.schemas import DecisionCreate, DecisionOut, PendingArrivals, StaffCheckpoints
+from lianfang.checkin.staff.schemas import (
+    ArrivalAnswer,
+    ArrivalAnswers,
+    DecisionCreate,
+    DecisionOut,
+    PendingArrivals,
+    StaffCheckpoints,
+)
 from lianfang.common.auth import StaffPrincipal
 from lianfang.common.contracts.events import STATUS_LABELS, CheckinDecided, RecordStatus, decided_routing_key
+from lianfang.common.forms import FormField
+from lianfang.common.forms.shown import label_answers
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import OutgoingMessage
+from lianfang.common.pii import PiiCipher
 
 __all__ = ["StaffService"]
 
@@ -47,7 +65,9 @@ class StaffService:
         publisher: EventPublisher,
         hub: LiveHub,
         heartbeat_seconds: float,
+        pii: PiiCipher,
     ) -> None:
+        self._pii = pii
         self._configs = configs
         self._repository = repository
         self._publisher = publisher
@@ -66,6 +86,37 @@ class StaffService:
     async def pending(self, staff: StaffPrincipal, checkpoint_id: int) -> PendingArrivals:
         _ensure_on_duty(staff, checkpoint_id)
         return PendingArrivals(items=await self._repository.pending(checkpoint_id))
+
+    async def answers(self, staff: StaffPrincipal, record_id: uuid.UUID) -> ArrivalAnswers:
+        """A pending arrival's answers under the labels of the form it was filled in, personal ones masked."""
+        record, stored = await self._repository.with_answers(record_id)
+        if record is None:
+            raise RecordNotFound("登记记录不存在或已超过 30 天")
+        _ensure_on_duty(staff, record.checkpoint_id)
+        if stored is None:
+            raise RecordNotFound("只有待审核的登记保留填写内容；该登记已审核，或其内容已不可用")
+        template_id, version, sealed = stored.split(b"|", 2)
+        answers = json.loads(self._pii.decrypt(sealed.decode()))
+        form = int(template_id), int(version)
+        fields: tuple[FormField, ...] = ()
+        try:
+            checkpoint = await self._configs.by_code(record.checkpoint_code)
+        except (CheckpointNotFound, RegistryUnavailable):
+            checkpoint = None
+        # A checkpoint moved to another version since shows the answers under their keys rather than wrong labels.
+        if checkpoint is not None and (checkpoint.template_id, checkpoint.template_version) == form:
+            fields = checkpoint.form.fields
+        return ArrivalAnswers(
+            record_id=record.id,
+            template_id=form[0],
+            template_version=form[1],
+            answers=[
+                ArrivalAnswer(
+                    key=answer.key, label=answer.label, type=answer.type, value=answer.text, masked=answer.masked
+                )
+                for answer in label_answers(fields, answers, full=False)
+            ],
+        )
 
     async def decide(self, staff: StaffPrincipal, record_id: uuid.UUID, body: DecisionCreate) -> DecisionOut:
         token = os.urandom(12).hex().encode()

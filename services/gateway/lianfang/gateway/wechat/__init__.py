@@ -2,6 +2,7 @@ from lianfang.gateway.wechat.client import Clock, RetryPolicy, WeChatClient
 from lianfang.gateway.wechat.errors import (
     WeChatCodeInvalid,
     WeChatError,
+    WeChatPageInvalid,
     WeChatPhoneCodeInvalid,
     WeChatRateLimited,
     WeChatSnapshotUser,
@@ -20,6 +21,7 @@ __all__ = [
     "WeChatClient",
     "WeChatCodeInvalid",
     "WeChatError",
+    "WeChatPageInvalid",
     "WeChatPhoneCodeInvalid",
     "WeChatRateLimited",
     "WeChatSnapshotUser",

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -26,6 +26,7 @@ from lianfang.common.errors import AppError
 from lianfang.gateway.wechat.errors import (
     WeChatCodeInvalid,
     WeChatError,
+    WeChatPageInvalid,
     WeChatPhoneCodeInvalid,
     WeChatRateLimited,
     WeChatSnapshotUser,
@@ -48,6 +49,8 @@ _CODE_INVALID: Final = 40029
 _CODE_USED: Final = 40163
 _USER_BLOCKED: Final = 40226
 _RATE_LIMITED: Final = 45011
+_QUOTA_REACHED: Final = 45009
+_PAGE_INVALID: Final = 41030
 # WeChat's own advice for 45011 is "retry next minute".
 _RATE_LIMIT_RETRY_AFTER: Final = 60
 # The platform renews a stable token five minutes before it expires; asking earlier only returns the same token again.
@@ -64,6 +67,11 @@ class _Operation(StrEnum):
     oauth_access_token = "oauth2/access_token"  # noqa: S105
     stable_token = "stable_token"  # noqa: S105
     phone_number = "getuserphonenumber"
+    wxacode_unlimited = "getwxacodeunlimit"
+
+
+# What an image answer starts with: WeChat sends the code as JPEG, or PNG when the background is transparent.
+_IMAGE_SIGNATURES: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,45 @@ class WeChatClient:
         self._raise_for_errcode(operation, body, code_invalid=WeChatPhoneCodeInvalid)
         return self._parse(operation, PhoneNumber, body.get("phone_info"))
 
+    async def wxacode_unlimited(
+        self, scene: str, *, page: str, width: int = 430, env_version: str = "release", check_path: bool = True
+    ) -> bytes:
+        """A mini-program code opening `page` with `scene` (`wxacode.getUnlimited`), as a PNG with a transparent
+        background. Codes made this way never expire and are not counted, but WeChat limits how many a minute."""
+        payload = {
+            "scene": scene,
+            "page": page,
+            "width": width,
+            "env_version": env_version,
+            "check_path": check_path,
+            "is_hyaline": True,
+        }
+        operation = _Operation.wxacode_unlimited
+        access_token = await self.stable_access_token()
+        answer = await self._request_wxacode(payload, access_token)
+        if isinstance(answer, dict) and _errcode(answer) in (_ACCESS_TOKEN_INVALID, _ACCESS_TOKEN_EXPIRED):
+            logger.warning("WeChat rejected the cached access token (errcode %s); renewing it", _errcode(answer))
+            access_token = await self._renew_token(force=True, rejected=access_token)
+            answer = await self._request_wxacode(payload, access_token)
+        if isinstance(answer, bytes):
+            return answer
+        errcode = _errcode(answer)
+        if errcode == _PAGE_INVALID:
+            logger.error("WeChat refused the code's page %r: the mini-program has no such released page", page)
+            raise WeChatPageInvalid(page)
+        if errcode == _QUOTA_REACHED:
+            logger.warning("WeChat %s: minute limit reached", operation)
+            raise WeChatRateLimited(retry_after=_RATE_LIMIT_RETRY_AFTER)
+        self._raise_for_errcode(operation, answer, code_invalid=None)
+        raise self._unavailable(operation, "an answer with neither an image nor an error")
+
+    async def _request_wxacode(self, payload: dict[str, Any], access_token: str) -> dict[str, Any] | bytes:
+        return await self._call(
+            _Operation.wxacode_unlimited,
+            lambda: self._http.post("/wxa/getwxacodeunlimit", params={"access_token": access_token}, json=payload),
+            images=True,
+        )
+
     async def _request_phone_number(self, code: str, access_token: str) -> dict[str, Any]:
         return await self._call(
             _Operation.phone_number,
@@ -249,7 +296,19 @@ class WeChatClient:
             return token.access_token != rejected and self._clock() < token.expires_at
         return self._is_fresh(token)
 
-    async def _call(self, operation: _Operation, send: Callable[[], Awaitable[httpx.Response]]) -> dict[str, Any]:
+    @overload
+    async def _call(
+        self, operation: _Operation, send: Callable[[], Awaitable[httpx.Response]], *, images: Literal[False] = False
+    ) -> dict[str, Any]: ...
+
+    @overload
+    async def _call(
+        self, operation: _Operation, send: Callable[[], Awaitable[httpx.Response]], *, images: Literal[True]
+    ) -> dict[str, Any] | bytes: ...
+
+    async def _call(
+        self, operation: _Operation, send: Callable[[], Awaitable[httpx.Response]], *, images: bool = False
+    ) -> dict[str, Any] | bytes:
         attempt = 0
         while True:
             attempt += 1
@@ -265,6 +324,8 @@ class WeChatClient:
             except httpx.HTTPError as exc:
                 # Sent but unanswered: a retry could spend the code twice and fail anyway, so give up at once.
                 raise self._unavailable(operation, type(exc).__name__) from None
+            if images and response.status_code == httpx.codes.OK and response.content.startswith(_IMAGE_SIGNATURES):
+                return response.content
             body = self._decode(operation, response)
             if _errcode(body) == _SYSTEM_BUSY and retries_left:
                 logger.warning("WeChat %s busy (errcode -1), retrying", operation)

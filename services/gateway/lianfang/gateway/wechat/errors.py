@@ -14,6 +14,7 @@ from lianfang.common.errors import (
 __all__ = [
     "WeChatCodeInvalid",
     "WeChatError",
+    "WeChatPageInvalid",
     "WeChatPhoneCodeInvalid",
     "WeChatRateLimited",
     "WeChatSnapshotUser",
@@ -64,3 +65,15 @@ class WeChatError(AppError):
         detail = f"微信接口返回错误码 {errcode}" if errcode is not None else "微信接口返回了无法识别的内容"
         super().__init__(detail, **kwargs)
         self.errcode = errcode
+
+
+class WeChatPageInvalid(AppError):
+    """WeChat knows no such page in the mini-program's released version (41030): release the mini-program first, or make
+    codes of another version (`LIANFANG_WECHAT_MP_ENV_VERSION`)."""
+
+    status = 502
+    code = "wechat_page_invalid"
+    title = "小程序尚未发布该页面，无法生成小程序码"
+
+    def __init__(self, page: str, **kwargs: Any) -> None:
+        super().__init__(f"微信找不到已发布的小程序页面 {page}：请先发布小程序", **kwargs)

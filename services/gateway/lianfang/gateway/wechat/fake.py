@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import time
 from collections import Counter, deque
@@ -29,6 +30,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+
+from lianfang.gateway.wechat.png import badge_png
 
 __all__ = [
     "FAKE_APPID",
@@ -60,9 +63,14 @@ ERRMSG: Final[Mapping[int, str]] = {
     41008: "missing code",
     42001: "access_token expired",
     43002: "require POST method",
+    40097: "invalid args",
+    40129: "invalid scene",
+    40169: "invalid length for scene, or the data is not json string",
+    41030: "invalid page",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit mustslower retry next minute",
     47001: "data format error",
+    85096: "not allow include scancode_time field",
 }
 
 _BAD_GATEWAY_PAGE: Final = "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
@@ -79,6 +87,13 @@ class FakeEndpoint(StrEnum):
     oauth_access_token = "oauth2_access_token"  # noqa: S105
     stable_token = "stable_token"  # noqa: S105
     phone_number = "getuserphonenumber"
+    wxacode_unlimited = "getwxacodeunlimit"
+
+
+# The pages of the mini-program's released version (web/mp's app.json): a code may only open one of them.
+RELEASED_PAGES: Final = frozenset({"pages/checkin/index", "pages/mine/index"})
+_SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
+_ENV_VERSIONS: Final = ("release", "trial", "develop")
 
 
 @dataclass(slots=True)
@@ -135,6 +150,12 @@ class _Answer:
 
 
 @dataclass(slots=True)
+class _Image:
+    content: bytes
+    media_type: str
+
+
+@dataclass(slots=True)
 class _State:
     login_codes: dict[str, _LoginCode] = field(default_factory=dict)
     oauth_codes: dict[str, _OAuthCode] = field(default_factory=dict)
@@ -148,9 +169,16 @@ class _State:
 class FakeWeChat:
     """The fake's state: the apps it knows, the codes it will accept, the tokens it issued and what it was asked."""
 
-    def __init__(self, apps: Mapping[str, str] | None = None, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        apps: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        released_pages: frozenset[str] = RELEASED_PAGES,
+    ) -> None:
         self.apps: dict[str, str] = dict(apps) if apps is not None else {FAKE_APPID: FAKE_SECRET}
         self.clock = clock
+        self.released_pages = released_pages
         self._state = _State()
 
     @classmethod
@@ -348,14 +376,10 @@ class FakeWeChat:
 
     # https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/phone-number/api_getphonenumber
     def phone_number(self, query: Mapping[str, str], raw_body: bytes) -> _Answer:
-        value = query.get("access_token")
-        if not value:
-            return _Answer(self.error(41001))
-        token = self._state.tokens.get(value)
-        if token is None or token.revoked:
-            return _Answer(self.error(40001))
-        if self.clock() >= token.expires_at:
-            return _Answer(self.error(42001))
+        token, refused = self._token_problem(query)
+        if refused is not None:
+            return _Answer(refused)
+        assert token is not None
         try:
             payload = json.loads(raw_body)
         except ValueError:
@@ -379,6 +403,58 @@ class FakeWeChat:
                 },
             }
         )
+
+    def _token_problem(self, query: Mapping[str, str]) -> tuple[_AccessToken | None, dict[str, Any] | None]:
+        value = query.get("access_token")
+        if not value:
+            return None, self.error(41001)
+        token = self._state.tokens.get(value)
+        if token is None or token.revoked:
+            return None, self.error(40001)
+        if self.clock() >= token.expires_at:
+            return None, self.error(42001)
+        return token, None
+
+    # https://developers.weixin.qq.com/miniprogram/dev/server/API/qrcode-link/qr-code/api_getunlimitedqrcode.html
+    # The image on success (JPEG, or PNG with a transparent background when `is_hyaline`), JSON errors otherwise. The
+    # fake draws a PNG in both cases (a stand-in, not a scannable code); the gateway always asks for `is_hyaline`.
+    def wxacode_unlimited(self, query: Mapping[str, str], raw_body: bytes) -> _Answer | _Image:
+        token, refused = self._token_problem(query)
+        if refused is not None:
+            return _Answer(refused)
+        try:
+            payload = json.loads(raw_body)
+        except ValueError:
+            return _Answer(self.error(47001))
+        if not isinstance(payload, dict):
+            return _Answer(self.error(47001))
+        scene = payload.get("scene")
+        if not isinstance(scene, str) or not 1 <= len(scene) <= 32:
+            return _Answer(self.error(40169))
+        if not _SCENE.match(scene):
+            return _Answer(self.error(40129))
+        if "scancode_time" in scene:
+            return _Answer(self.error(85096))
+        page = payload.get("page", "")
+        env_version = payload.get("env_version", "release")
+        width = payload.get("width", 430)
+        check_path = payload.get("check_path", True)
+        is_hyaline = payload.get("is_hyaline", False)
+        if (
+            not isinstance(page, str)
+            or env_version not in _ENV_VERSIONS
+            or not isinstance(width, int)
+            or isinstance(width, bool)
+            or not isinstance(check_path, bool)
+            or not isinstance(is_hyaline, bool)
+        ):
+            return _Answer(self.error(40097))
+        # "根路径前不要填加 /，不能携带参数"; an unreleased page only when the check is asked for (the default).
+        if page.startswith("/") or "?" in page or (check_path and page and page not in self.released_pages):
+            return _Answer(self.error(41030))
+        assert token is not None
+        side = min(1280, max(280, width))
+        return _Image(badge_png(f"{token.appid}:{page}:{scene}", side, transparent=is_hyaline), "image/png")
 
     # https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html (step 1: the person
     # agrees and WeChat redirects back with the code)
@@ -448,11 +524,13 @@ def create_fake_wechat_app(fake: FakeWeChat | None = None) -> FastAPI:
     app = FastAPI(title="Fake WeChat API")
     app.state.fake = fake
 
-    def render(endpoint: FakeEndpoint, produce: Callable[[], _Answer]) -> Response:
+    def render(endpoint: FakeEndpoint, produce: Callable[[], _Answer | _Image]) -> Response:
         fake._count(endpoint)
         scripted = fake._take_scripted(endpoint)
         if scripted is None:
             answer = produce()
+            if isinstance(answer, _Image):
+                return Response(answer.content, media_type=answer.media_type)
             # ensure_ascii=False: WeChat sends UTF-8 text, not \u escapes.
             content = json.dumps(answer.body, ensure_ascii=False)
             return Response(content, media_type=answer.media_type)
@@ -477,6 +555,11 @@ def create_fake_wechat_app(fake: FakeWeChat | None = None) -> FastAPI:
     async def phone_number(request: Request) -> Response:
         raw = await request.body()
         return render(FakeEndpoint.phone_number, lambda: fake.phone_number(request.query_params, raw))
+
+    @app.post("/wxa/getwxacodeunlimit")
+    async def wxacode_unlimited(request: Request) -> Response:
+        raw = await request.body()
+        return render(FakeEndpoint.wxacode_unlimited, lambda: fake.wxacode_unlimited(request.query_params, raw))
 
     @app.get("/connect/oauth2/authorize")
     async def authorize(request: Request) -> Response:

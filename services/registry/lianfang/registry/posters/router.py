@@ -7,12 +7,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
-from lianfang.common.auth import CurrentAdmin
+from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, error_responses
 from lianfang.registry.deps import Registry
-from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
+from lianfang.registry.errors import (
+    CheckpointNotFound,
+    MiniProgramCodeFailed,
+    MiniProgramCodeRateLimited,
+    RegionNotFound,
+)
 from lianfang.registry.posters.qr import qr_png, qr_svg
 from lianfang.registry.posters.render import poster_pdf
 from lianfang.registry.posters.service import PosterService
@@ -22,6 +27,7 @@ __all__ = ["router"]
 router = APIRouter(prefix=REGISTRY, tags=["二维码与海报"])
 _PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "description": "二维码图片"}}
 _SVG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/svg+xml": {}}, "description": "二维码矢量图"}}
+_WXACODE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "description": "小程序码（透明底色）"}}
 _PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "可打印的 A4 海报"}}
 
 
@@ -54,6 +60,25 @@ async def checkpoint_qr_svg(checkpoint_id: int, admin: CurrentAdmin, session: Db
     service = PosterService(session, parts, admin)
     checkpoint = await service.checkpoint(checkpoint_id)
     return Response(qr_svg(service.qr_url(checkpoint.code)), media_type="image/svg+xml")
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/wxacode.png",
+    response_class=Response,
+    responses=_WXACODE
+    | error_responses(CheckpointNotFound, Forbidden, MiniProgramCodeFailed, MiniProgramCodeRateLimited),
+)
+async def checkpoint_wxacode(
+    checkpoint_id: int,
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: DbSession,
+    parts: Registry,
+    width: Annotated[int, Query(ge=280, le=1280, description="边长（像素）")] = 430,
+) -> Response:
+    """The checkpoint's mini-program code: WeChat's scan opens the mini-program's check-in page with the code as `scene`."""
+    image = await PosterService(session, parts, admin).wxacode(checkpoint_id, token, width)
+    return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get(

@@ -29,6 +29,29 @@ class PosterService:
         self.checkpoints = CheckpointRepository(session)
         self.regions = RegionRepository(session)
 
+    async def wxacode(self, checkpoint_id: int, token: str, width: int) -> bytes:
+        """The checkpoint's mini-program code (scene = its code), from the cache or made by WeChat through the gateway."""
+        checkpoint = await self.checkpoint(checkpoint_id)
+        settings = self.parts.settings
+        key = f"lianfang:registry:wxacode:{settings.wechat_mp_env_version}:{settings.wechat_mp_page}:{width}:{checkpoint.code}"
+        cached = await self.parts.cache.get(key)
+        if isinstance(cached, bytes):
+            return cached
+        image = await self.parts.accounts.wxacode(
+            {
+                "scene": checkpoint.code,
+                "page": settings.wechat_mp_page,
+                "width": width,
+                "env_version": settings.wechat_mp_env_version,
+                # Codes for a trial or development version name a page WeChat has not released.
+                "check_path": settings.wechat_mp_env_version == "release",
+            },
+            token,
+        )
+        if settings.wxacode_cache_days:
+            await self.parts.cache.set(key, image, ex=settings.wxacode_cache_days * 86400)
+        return image
+
     def qr_url(self, code: str) -> str:
         return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
 

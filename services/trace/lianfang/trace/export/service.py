@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.contracts.events import STATUS_LABELS, RecordStatus
 from lianfang.common.errors import ValidationFailed
+from lianfang.common.forms.shown import label_answers, personal_keys
 from lianfang.common.pii import PiiCipher
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
@@ -14,7 +15,7 @@ from lianfang.trace.directory import CheckpointInfo, FormVersion
 from lianfang.trace.export.sheets import Cell, ExportFormat, spreadsheet
 from lianfang.trace.models import AccessAction
 from lianfang.trace.periods import shown
-from lianfang.trace.records.answers import decrypt_answers, label_answers, personal_keys
+from lianfang.trace.records.answers import decrypt_answers
 from lianfang.trace.records.repository import Filled, Keyset, RecordRepository, RecordRow, Sealed
 from lianfang.trace.records.schemas import kind_label
 from lianfang.trace.records.service import RecordFilter, RecordSearch, newest_first, next_keyset, resolve_search
@@ -42,7 +43,7 @@ class AnswerColumns:
         columns: dict[tuple[int, int], dict[str, int]] = {}
         for key in sorted(forms):
             form = forms[key]
-            own = personal_keys(form)
+            own = personal_keys(form.fields)
             placed = columns.setdefault(key, {})
             for field in form.fields:
                 if field.key in own:
@@ -62,7 +63,7 @@ class AnswerColumns:
         if not placed:
             return cells
         answers = decrypt_answers(pii, filled.answers_encrypted)
-        for answer in label_answers(self.forms[key], answers, full=full):
+        for answer in label_answers(self.forms[key].fields, answers, full=full):
             if (column := placed.get(answer.key)) is not None:
                 cells[column] = answer.text
         return cells

@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.errors import NotFound, ValidationFailed
+from lianfang.common.forms.shown import label_answers
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.models import AccessAction
 from lianfang.trace.periods import shown
-from lianfang.trace.records.answers import decrypt_answers, label_answers
+from lianfang.trace.records.answers import decrypt_answers
 from lianfang.trace.records.repository import RecordRepository
 from lianfang.trace.records.schemas import AnswerOut, PersonFull, RecordDetail, RecordOut
 from lianfang.trace.scope import caller_scope
@@ -44,7 +45,8 @@ class RecordDetailService:
         names = await directory.checkpoints([row.checkpoint_id], self.token)
         form = (await directory.form_versions([key], self.token)).get(key)
         pii = self.parts.pii
-        answers = label_answers(form, decrypt_answers(pii, filled.answers_encrypted), full=unmask)
+        fields = form.fields if form is not None else []
+        answers = label_answers(fields, decrypt_answers(pii, filled.answers_encrypted), full=unmask)
         unmasked = None
         if unmask:
             unmasked = PersonFull(

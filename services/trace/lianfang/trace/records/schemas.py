@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus
+from lianfang.common.forms.shown import LabelledAnswer
 from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.periods import shown
-from lianfang.trace.records.answers import LabelledAnswer
 from lianfang.trace.records.repository import RecordRow
 
 __all__ = ["AnswerOut", "PersonFull", "PersonOut", "RecordDetail", "RecordOut", "RecordPage", "kind_label", "person_of"]
