@@ -52,8 +52,8 @@ class System:
 
 
 async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
-    # Revocations are read every 50 ms, so a test sees one take effect at once rather than within 2 s.
-    shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url, "revocation_refresh_seconds": 0.05}
+    # Revocations are read every 250 ms, so a test sees one take effect sooner than within 2 s.
+    shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url, "revocation_refresh_seconds": 0.25}
     records = await stores.url("records", ingest.MIGRATIONS, RecordsBase.metadata)
     return AllInOneSettings(
         data_dir=data_dir,

@@ -17,7 +17,7 @@ PASSWORD = "City-pass-2026"
 
 
 async def refused(system: System, method: str, path: str, headers: dict[str, str], **body: Any) -> int:
-    """The status `method path` ends at, once the revocation reached every instance (each reads them every 50 ms here);
+    """The status `method path` ends at, once the revocation reached every instance (each reads them every 250 ms here);
     fails after 5 s."""
     status = 0
     for _ in range(100):

@@ -13,7 +13,7 @@ from lianfang.common.auth import TokenVerifier
 from lianfang.common.auth.revocation import Revocations
 from lianfang.common.cache import connect_cache
 from lianfang.common.direct import DirectEndpoint, DirectRoutes
-from lianfang.common.errors import install_error_handlers
+from lianfang.common.errors import PROBLEM_JSON, BadRequest, Problem, Unauthorized, install_error_handlers
 from lianfang.common.observability import RequestContextMiddleware, health_router
 from lianfang.common.settings import ServiceSettings
 
@@ -64,6 +64,48 @@ def _with_revocations(lifespan: Lifespan, settings: ServiceSettings, revocations
     return run
 
 
+def _documented_problems(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """`app.openapi`, with errors as they are served: `application/problem+json` problems (FastAPI writes
+    `application/json` and its own validation error shape), and the 400 of a malformed body and the 401 of a missing or
+    invalid token on every operation that can answer them."""
+    plain = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = plain()
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses: dict[str, Any] = operation["responses"]
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": BadRequest.title})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": Unauthorized.title})
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {PROBLEM_JSON: problem}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").items():
+            if name == "$defs":
+                components.update(definition)
+        components.setdefault("Problem", _problem_schema())
+        app.openapi_schema = schema
+        return schema
+
+    return document
+
+
+def _problem_schema() -> dict[str, Any]:
+    definition = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definition.pop("$defs", None)
+    return definition
+
+
 def create_service_app(
     *,
     service: str,
@@ -98,4 +140,5 @@ def create_service_app(
     )
     install_error_handlers(app)
     app.include_router(health_router())
+    app.openapi = _documented_problems(app)  # type: ignore[method-assign]
     return app

@@ -17,6 +17,7 @@ from lianfang.checkin.checkpoints import router as checkpoints
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
+from lianfang.checkin.limits import ResidentLimiter
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff import router as staff
@@ -25,6 +26,7 @@ from lianfang.checkin.staff.repository import StaffRepository
 from lianfang.checkin.staff.service import StaffService
 from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.app import create_service_app
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.observability import ReadinessCheck
@@ -71,7 +73,12 @@ def create_app(
             )
             configs = CheckpointConfigs(
                 state,
-                runtime.http_client(settings.registry_url, registry_transport, timeout=3.0),
+                runtime.http_client(
+                    settings.registry_url,
+                    registry_transport,
+                    timeout=3.0,
+                    headers={SERVICE_HEADER: service_credential(settings.pii_keys)},
+                ),
                 cache_seconds=settings.config_cache_seconds,
             )
             hub = LiveHub(listener, retry_seconds=settings.redis_retry_seconds)
@@ -96,6 +103,7 @@ def create_app(
                     heartbeat_seconds=settings.sse_heartbeat_seconds,
                     pii=pii,
                 ),
+                limiter=ResidentLimiter(per_second=settings.checkin_rate_per_second, burst=settings.checkin_burst),
             )
             app.state.readiness = runtime.readiness
             _settle_heap()

@@ -11,6 +11,7 @@ disabled. While Redis cannot be read, an instance keeps the moments it last read
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -48,30 +49,40 @@ class Revocations:
 
     @asynccontextmanager
     async def kept_fresh(self, cache: Redis, interval: float) -> AsyncIterator[None]:
-        """Reads the moments now (a start must not serve a token revoked a second ago), then every `interval` seconds."""
-        try:
-            await asyncio.wait_for(self.read(cache), timeout=interval)
-        except (RedisError, OSError, TimeoutError) as error:
-            log.warning("revoked tokens not read at start (%s); retrying every %s s", error, interval)
-        task = asyncio.create_task(self._keep_reading(cache, interval), name="lianfang-revocations")
+        """Reads the moments now (a start must not serve a token revoked a second ago: it waits up to a second for
+        the first read), then every `interval` seconds. A read in flight is let finish when the service stops rather
+        than cancelled (a Redis client cancelled in the middle of a reply may not answer again); only one that hangs
+        past `interval` is."""
+        first, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(self._keep_reading(cache, interval, first, stop), name="lianfang-revocations")
+        read = asyncio.create_task(first.wait())
+        await asyncio.wait([task, read], timeout=max(interval, 1.0), return_when=asyncio.FIRST_COMPLETED)
+        read.cancel()
+        if not first.is_set():
+            log.warning("revoked tokens not read yet at start; going on, still trying every %s s", interval)
         try:
             yield
         finally:
-            task.cancel()
+            stop.set()
+            _, pending = await asyncio.wait([task], timeout=interval + 1.0)
+            for hung in pending:
+                hung.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    async def _keep_reading(self, cache: Redis, interval: float) -> None:
+    async def _keep_reading(self, cache: Redis, interval: float, first: asyncio.Event, stop: asyncio.Event) -> None:
         failing = False
-        while True:
-            await asyncio.sleep(interval)
+        while not stop.is_set():
             try:
-                await asyncio.wait_for(self.read(cache), timeout=interval)
-            except (RedisError, OSError, TimeoutError) as error:
+                await self.read(cache)
+            except (RedisError, OSError) as error:
                 if not failing:
                     log.warning("revoked tokens cannot be read (%s): keeping the %d known", error, len(self._since))
                 failing = True
             else:
                 failing = False
+                first.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 def _text(value: bytes | str) -> str:

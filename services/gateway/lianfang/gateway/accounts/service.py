@@ -16,6 +16,7 @@ from lianfang.gateway.errors import UsernameTaken
 from lianfang.gateway.models import Account, AccountRole
 from lianfang.gateway.passwords import hash_password
 from lianfang.gateway.registry_client import RegionRef
+from lianfang.gateway.sessions.lockout import unlock
 from lianfang.gateway.sessions.repository import RefreshTokenRepository
 
 __all__ = ["AccountService"]
@@ -138,8 +139,7 @@ class AccountService:
     async def reset_password(self, account_id: uuid.UUID, body: PasswordReset) -> None:
         account = await self._managed(account_id)
         account.password_hash = await hash_password(body.password)
-        account.failed_logins = 0
-        account.locked_until = None
+        await unlock(self.parts.cache, account.username)
         await self.refresh_tokens.revoke_subject(account.id, utcnow())
         self.parts.revoke_tokens(self.accounts.session, account.id)
 
