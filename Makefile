@@ -16,7 +16,7 @@ MEMBERS := libs/common $(wildcard services/*)
 # web/shared first: the pages and the mini-program use it (a file: dependency), and its tests check the generated API types.
 WEB_PAGES := web/shared web/admin web/h5 web/mp
 
-.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config
+.PHONY: help run test lint format migrate web types uv sync bench cluster cluster-stop cluster-setup loadtest compose-config alerts-check
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,7 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 	@LIANFANG_WECHAT_MODE=$${LIANFANG_WECHAT_MODE:-dev} $(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
+	@deploy/install-packages.sh test
 	@$(UV) run pytest $(PYTEST_ARGS)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
@@ -72,13 +73,19 @@ migrate: sync ## apply every store's migrations to the databases in LIANFANG_*_D
 	@$(UV) run lianfang migrate
 
 cluster-setup:
-	@SHARDS=$(SHARDS) deploy/setup-cluster.sh
+	@deploy/install-packages.sh cluster $(if $(filter-out 0,$(SHARDS)),shards)
 
 cluster: sync web cluster-setup ## the cluster on this machine (nginx, 2 instances per service, the worker, Redis) at https://localhost:8443; SHARDS=2 shards the records store
 	@LIANFANG_CLUSTER_SHARDS=$(SHARDS) $(UV) run lianfang cluster up
 
 cluster-stop: sync ## stop the processes `make cluster` started (the shards' servers too)
 	@$(UV) run lianfang cluster down
+
+alerts-check: ## promtool: the alert rules of deploy/prometheus/ are valid and pass their unit tests; compose's Prometheus configuration
+	@command -v promtool >/dev/null || { echo "alerts-check: promtool missing (deploy/install-packages.sh cluster installs Debian's prometheus)" >&2; exit 1; }
+	@promtool check rules deploy/prometheus/alerts.yml
+	@cd deploy/prometheus && promtool test rules alerts.test.yml
+	@promtool check config --syntax-only deploy/prometheus/prometheus.compose.yml
 
 compose-config: ## check docker-compose.yml (with the placeholders of deploy/compose.env.example)
 	@if docker compose version >/dev/null 2>&1; then docker compose --env-file deploy/compose.env.example config -q; \
@@ -89,13 +96,16 @@ compose-config: ## check docker-compose.yml (with the placeholders of deploy/com
 loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURATION=2m (reports and figures in bench/results/)
 	@$(UV) run python loadtests/fixture.py prepare
 	@rm -rf bench/results/loadtest-confirmed
+	@# Locust runs at a lower priority than the cluster (nice 10): on two shared cores the servers come first, and the
+	@# report holds nginx's timings beside Locust's, with each process's CPU and memory sampled throughout.
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	.venv/bin/python loadtests/sampler.py bench/results/loadtest-$(USERS)_processes.csv & sampler=$$!; \
 	for n in $$(seq $(LOCUST_WORKERS)); do \
-	  .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
+	  nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
 	done; \
-	.venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
+	nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
 	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
 	  -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
 	  --only-summary --exit-code-on-error 0; \
-	wait $$(jobs -p)
+	kill $$sampler; wait $$(jobs -p)
 	@$(UV) run python loadtests/fixture.py count --users $(USERS) --duration $(DURATION) --prefix bench/results/loadtest-$(USERS)

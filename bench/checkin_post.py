@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 from fastapi import FastAPI
-from harness import write_results
+from harness import Process, processes, write_results
 
 from lianfang.common.auth import ResidentPrincipal
 from lianfang.common.cache import connect_cache
@@ -234,32 +234,7 @@ def _server(target: str, workers: int, environment: dict[str, str]) -> Iterator[
             process.wait()
 
 
-@dataclass(frozen=True)
-class _Process:
-    parent: int
-    name: str
-    cpu_seconds: float
-
-
-def _processes() -> dict[int, _Process]:
-    """Every process's parent, name and CPU seconds so far (user + system), from /proc/<pid>/stat."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[int, _Process] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        # `pid (name) state ppid …`: the name may hold spaces and parentheses, so it ends at the last `)`.
-        name = stat[stat.index("(") + 1 : stat.rfind(")")]
-        fields = stat[stat.rfind(")") + 2 :].split()
-        found[int(entry.name)] = _Process(int(fields[1]), name, (int(fields[11]) + int(fields[12])) / ticks)
-    return found
-
-
-def _tree(root: int, processes: dict[int, _Process]) -> set[int]:
+def _tree(root: int, processes: dict[int, Process]) -> set[int]:
     """The process and its descendants: uvicorn's workers are its children."""
     members = {root}
     grew = True
@@ -287,24 +262,24 @@ class Watched:
 
     @classmethod
     def around(cls, server: Server, redis_url: str, amqp_url: str) -> Watched:
-        processes = _processes()
+        running = processes()
 
         def named(name: str, url: str) -> set[int]:
             """The server's processes when it runs on this machine; none when it runs elsewhere."""
             if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
                 return set()
-            return {pid for pid, process in processes.items() if process.name == name}
+            return {pid for pid, process in running.items() if process.name == name}
 
         return cls(
-            server=_tree(server.pid, processes),
+            server=_tree(server.pid, running),
             redis=named("redis-server", redis_url),
             broker=named("beam.smp", amqp_url),
         )
 
     def seconds(self) -> tuple[float, float, float]:
-        processes = _processes()
+        running = processes()
         server, redis, broker = (
-            sum(processes[pid].cpu_seconds for pid in group if pid in processes)
+            sum(running[pid].cpu_seconds for pid in group if pid in running)
             for group in (self.server, self.redis, self.broker)
         )
         return server, redis, broker

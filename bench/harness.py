@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["RESULTS", "machine", "write_results"]
+__all__ = ["RESULTS", "Process", "machine", "processes", "write_results"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -48,3 +49,31 @@ def write_results(name: str, title: str, body: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     path.write_text(f"# {title}\n\nRun {stamp} on {machine()}.\n\n{body.rstrip()}\n")
     return path
+
+
+@dataclass(frozen=True)
+class Process:
+    parent: int
+    name: str
+    cpu_seconds: float
+    rss_bytes: int
+
+
+def processes() -> dict[int, Process]:
+    """Every process's parent, name, CPU seconds so far (user + system) and resident memory, from /proc/<pid>/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    found: dict[int, Process] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # `pid (name) state ppid …`: the name may hold spaces and parentheses, so it ends at the last `)`.
+        name = stat[stat.index("(") + 1 : stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        found[int(entry.name)] = Process(int(fields[1]), name, cpu, int(fields[21]) * page)
+    return found

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,13 @@ from harness import RESULTS, write_results
 
 PASSWORD = "Load-test-2026"
 # deploy/nginx.conf's `lianfang` log format: address [time] "request" status bytes request_time …
-_ACCESS_LINE = re.compile(r'^\S+ \[(?P<time>[^\]]+)\] "[^"]*" \d{3} \d+ (?P<seconds>[\d.]+) ')
+_ACCESS_LINE = re.compile(
+    r'^\S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>[^ ?"]*)[^"]*" \d{3} \d+ (?P<seconds>[\d.]+) '
+)
+# The load generator was the bottleneck when it took this share of the machine's CPU, or when Locust's median was this
+# many times nginx's (plus a margin for the network and TLS): its figures then describe its own queue.
+_GENERATOR_CPU_SHARE = 0.35
+_GENERATOR_SLOWDOWN = 3.0
 GATES = 40
 AUDITED = 10
 
@@ -145,7 +152,10 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
 
     totals = _aggregated(Path(f"{prefix}_stats.csv"))
     steady = _steady(Path(f"{prefix}_stats_history.csv"), users)
-    served = _nginx_times(settings, Path(f"{prefix}_stats_history.csv"))
+    window = _window(Path(f"{prefix}_stats_history.csv"))
+    served = _served(settings, window) if window else []
+    locust_rows = [row for row in _rows(Path(f"{prefix}_stats.csv")) if row["Name"] != "Aggregated"]
+    usage = _usage(Path(f"{prefix}_processes.csv"), window) if window else {}
     lines = [
         f"Locust, headless, {users} users for {duration}, through nginx at {settings.https_url} "
         f"({settings.cluster_formation}); reports: `{Path(prefix).name}_*.csv`, `{Path(prefix).name}.html`.",
@@ -156,28 +166,167 @@ def count(fixture: Path, confirmed_dir: Path, prefix: str, users: int, duration:
         f"| requests | {totals.get('Request Count', '?')} |",
         f"| failed requests | {totals.get('Failure Count', '?')} |",
         f"| requests per second (whole run) | {totals.get('Requests/s', '?')} |",
-        f"| median / p95 / p99 latency (ms, whole run) | {totals.get('50%', '?')} / {totals.get('95%', '?')} / {totals.get('99%', '?')} |",
         f"| with all {users} users running: requests per second | {steady.get('rate', '?')} |",
-        f"| the same requests as nginx timed them, median / p95 / p99 / max (ms) | {served} |",
+        f"| every request as nginx timed it, p50 / p99 / max (ms) | {_figures([one.ms for one in served])} |",
         f"| check-ins confirmed to clients (distinct client_id) | {len(confirmed)} |",
         f"| records stored for the run's gates | {stored} (distinct client keys {keys}) |",
         f"| confirmed but not stored | {max(0, len(confirmed) - keys)} |",
         "",
-        "Per request type:",
+        *_steps_table(locust_rows, served),
         "",
-        "| request | count | failures | median ms | p99 ms |",
-        "| --- | --- | --- | --- | --- |",
-        *(
-            f"| {row['Type']} {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
-            f"{row['50%']} | {row['99%']} |"
-            for row in _rows(Path(f"{prefix}_stats.csv"))
-            if row["Name"] != "Aggregated"
-        ),
+        *_usage_tables(usage),
     ]
+    if warning := _generator_warning(locust_rows, served, usage):
+        lines[2:2] = ["", f"**Warning: {warning}**"]
     path = write_results(f"loadtest-{users}", f"Load test: {users} users", "\n".join(lines))
     print("\n".join(lines))
     print(f"loadtest: figures in {path}")
     return 0 if stored == keys == len(confirmed) and totals.get("Failure Count") == "0" else 1
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request as nginx timed it (`$request_time`): from its first byte read to its last byte sent."""
+
+    at: datetime
+    method: str
+    path: str
+    ms: float
+
+
+def _window(history: Path) -> tuple[datetime, datetime] | None:
+    stamps = [int(row["Timestamp"]) for row in _rows(history)]
+    if not stamps:
+        return None
+    return datetime.fromtimestamp(min(stamps), UTC), datetime.fromtimestamp(max(stamps), UTC)
+
+
+def _served(settings: ClusterSettings, window: tuple[datetime, datetime]) -> list[_Request]:
+    """The run's requests from the cluster's access log: how long the cluster took, without the time a request spent
+    waiting inside the load generator."""
+    log = settings.run_dir / "logs" / "nginx.1.log"
+    if not log.exists():
+        return []
+    start, end = window
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = _ACCESS_LINE.match(line)
+        if match and start <= (at := datetime.fromisoformat(match["time"])) <= end:
+            found.append(_Request(at, match["method"], match["path"], float(match["seconds"]) * 1000))
+    return found
+
+
+def _figures(values: list[float]) -> str:
+    """p50 / p99 / max, in whole milliseconds."""
+    if not values:
+        return "?"
+    ordered = sorted(values)
+    return " / ".join(f"{ordered[min(len(ordered) - 1, int(len(ordered) * share))]:.0f}" for share in (0.5, 0.99, 1.0))
+
+
+def _step_pattern(row: dict[str, str]) -> tuple[str, re.Pattern[str]]:
+    """Locust's name of a step (`/api/checkin/checkpoints/[code]`) as a pattern of the paths nginx logged."""
+    path = re.sub(r"\\\[[a-z_]+\\\]", "[^/]+", re.escape(row["Name"]))
+    return row["Type"], re.compile(f"{path}$")
+
+
+def _of_step(row: dict[str, str], served: list[_Request]) -> list[_Request]:
+    method, pattern = _step_pattern(row)
+    return [one for one in served if one.method == method and pattern.match(one.path)]
+
+
+def _steps_table(rows: list[dict[str, str]], served: list[_Request]) -> list[str]:
+    """Each step as Locust saw it (its queue included) beside what nginx timed, and nginx's p99 in the run's first and
+    last quarter (a long run whose latency grows has a leak or a backlog)."""
+    lines = [
+        "Per step: Locust's figures include the time a request waited inside the load generator; nginx's are the "
+        "server's own.",
+        "",
+        "| step | requests | failed | Locust p50 / p99 (ms) | nginx p50 / p99 / max (ms) | nginx p99, first → last quarter |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        mine = _of_step(row, served)
+        quarters = "?"
+        if mine:
+            first, last = mine[0].at, mine[-1].at
+            span = (last - first) / 4
+            early = [one.ms for one in mine if one.at <= first + span]
+            late = [one.ms for one in mine if one.at >= last - span]
+            quarters = f"{_figures(early).split(' / ')[1]} → {_figures(late).split(' / ')[1]}"
+        lines.append(
+            f"| {row['Type']} {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{row['50%']} / {row['99%']} | {_figures([one.ms for one in mine])} | {quarters} |"
+        )
+    return lines
+
+
+@dataclass
+class _Usage:
+    """A group of processes over the run: CPU seconds spent and each process's resident memory, sample by sample."""
+
+    cpu_seconds: float = 0.0
+    rss: dict[int, list[int]] = field(default_factory=dict)
+
+
+def _usage(samples: Path, window: tuple[datetime, datetime]) -> dict[str, _Usage]:
+    """What each group of processes took over the run, from `loadtests/sampler.py`'s CSV."""
+    start, end = (moment.timestamp() for moment in window)
+    cpu: dict[int, list[float]] = {}
+    groups: dict[str, _Usage] = {}
+    for row in _rows(samples):
+        if not start <= float(row["time"]) <= end:
+            continue
+        pid = int(row["pid"])
+        usage = groups.setdefault(row["group"], _Usage())
+        usage.rss.setdefault(pid, []).append(int(row["rss_bytes"]))
+        cpu.setdefault(pid, []).append(float(row["cpu_seconds"]))
+    for usage in groups.values():
+        usage.cpu_seconds = sum(cpu[pid][-1] - cpu[pid][0] for pid in usage.rss)
+    return groups
+
+
+def _usage_tables(usage: dict[str, _Usage]) -> list[str]:
+    if not usage:
+        return ["(no process samples: `loadtests/sampler.py` did not run)"]
+    capacity = sum(group.cpu_seconds for group in usage.values()) or 1.0
+    cores = os.cpu_count() or 1
+    lines = [
+        f"CPU over the run, by group (share of all the CPU the groups used on {cores} cores), and each process's "
+        "resident memory at the start, the end and its largest:",
+        "",
+        "| group | CPU s | share | process | RSS start → end (max), MB |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, group in sorted(usage.items(), key=lambda item: -item[1].cpu_seconds):
+        for number, (pid, rss) in enumerate(sorted(group.rss.items())):
+            figures = f"{rss[0] / 2**20:.0f} → {rss[-1] / 2**20:.0f} ({max(rss) / 2**20:.0f})"
+            head = (
+                f"| {name} | {group.cpu_seconds:.0f} | {group.cpu_seconds / capacity:.0%}" if number == 0 else "| | |"
+            )
+            lines.append(f"{head} | {pid} | {figures} |")
+    return lines
+
+
+def _generator_warning(rows: list[dict[str, str]], served: list[_Request], usage: dict[str, _Usage]) -> str | None:
+    """Whether the load generator, not the cluster, set the pace of the run."""
+    total = sum(group.cpu_seconds for group in usage.values())
+    generator = usage.get("load generator")
+    if generator is not None and total and generator.cpu_seconds / total >= _GENERATOR_CPU_SHARE:
+        return (
+            f"the load generator took {generator.cpu_seconds / total:.0%} of the CPU used: it competed with the "
+            "cluster for the cores, and Locust's own latencies describe its queue; read nginx's."
+        )
+    for row in rows:
+        mine = sorted(one.ms for one in _of_step(row, served))
+        if not mine or row["50%"] in {"", "N/A"}:
+            continue
+        if float(row["50%"]) > _GENERATOR_SLOWDOWN * mine[len(mine) // 2] + 100:
+            return (
+                f"Locust's median for {row['Type']} {row['Name']} ({row['50%']} ms) is far above nginx's "
+                f"({mine[len(mine) // 2]:.0f} ms): the requests waited inside the load generator; read nginx's."
+            )
+    return None
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -194,25 +343,6 @@ def _steady(path: Path, users: int) -> dict[str, str]:
         return {}
     rate = sum(float(row["Requests/s"]) for row in rows) / len(rows)
     return {"rate": f"{rate:.0f}"}
-
-
-def _nginx_times(settings: ClusterSettings, history: Path) -> str:
-    """nginx's own `$request_time` over the run, from the cluster's access log: how long the cluster took, without the
-    time a request spent waiting inside the load generator."""
-    stamps = [int(row["Timestamp"]) for row in _rows(history)]
-    log = settings.run_dir / "logs" / "nginx.1.log"
-    if not stamps or not log.exists():
-        return "?"
-    start, end = datetime.fromtimestamp(min(stamps), UTC), datetime.fromtimestamp(max(stamps), UTC)
-    times = []
-    for line in log.read_text(errors="replace").splitlines():
-        match = _ACCESS_LINE.match(line)
-        if match and start <= datetime.fromisoformat(match["time"]) <= end:
-            times.append(float(match["seconds"]) * 1000)
-    if not times:
-        return "?"
-    times.sort()
-    return " / ".join(f"{times[min(len(times) - 1, int(len(times) * share))]:.0f}" for share in (0.5, 0.95, 0.99, 1.0))
 
 
 def _aggregated(path: Path) -> dict[str, str]:

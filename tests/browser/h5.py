@@ -26,10 +26,16 @@ async def checkpoint_code(server: Server, name: str) -> str:
 
 
 async def dev_login(page: Page, code: str) -> None:
-    """Opens the checkpoint's page and logs in with the dev login, as a resident outside WeChat does locally."""
+    """Opens the checkpoint's page and logs in with the dev login, as a resident outside WeChat does locally, agreeing
+    to the privacy notice when it is asked (once per resident)."""
     await page.goto(f"/c/{code}")
     await page.get_by_role("button", name="开发模式登录（模拟微信）").click()
-    await expect(page.get_by_role("button", name="提交登记")).to_be_visible()
+    submit = page.get_by_role("button", name="提交登记")
+    agree = page.get_by_role("button", name="同意并继续登记")
+    await expect(submit.or_(agree)).to_be_visible()
+    if await agree.is_visible():
+        await agree.click()
+    await expect(submit).to_be_visible()
 
 
 async def fill(page: Page, label: str, value: str) -> None:

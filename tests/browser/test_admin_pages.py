@@ -226,6 +226,15 @@ async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(d
     await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
     await snap(desktop, "admin-import-report")
 
+    corrected = tmp_path / "卡口（改正）.csv"
+    corrected.write_text(sheet.read_text(encoding="utf-8-sig").replace("飞机场", "小区"), encoding="utf-8-sig")
+    await dialog.locator("input[type=file]").set_input_files(corrected)
+    await expect(dialog.locator(".el-upload-list")).to_contain_text("卡口（改正）.csv")
+    await expect(dialog.locator(".el-upload-list")).not_to_contain_text("卡口.csv")
+    await dialog.get_by_role("button", name="试导入（只检查）").click()
+    await expect(dialog).to_contain_text("检查通过：共 2 行，将导入 2 个卡口")
+    await expect(dialog.get_by_role("button", name="确认导入")).to_be_enabled()
+
 
 async def test_records_export_to_excel(desktop: Page) -> None:
     await log_in(desktop, CITY_ADMIN)
@@ -400,3 +409,85 @@ async def test_every_confirm_box_comes_in_front_and_its_confirm_button_works(
     await row.get_by_role("button", name="停用").click()
     await confirm_in_box(desktop, "请确认")
     await expect(row).to_contain_text("已停用")
+
+
+def _mistaken_checkpoints(server: Server, region_name: str, count: int) -> None:
+    """A community with checkpoints imported by mistake."""
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        city = client.get("/api/auth/me", headers=admin).json()["region_id"]
+        region = client.post("/api/registry/regions", json={"parent_id": city, "name": region_name}, headers=admin)
+        region.raise_for_status()
+        templates = client.get("/api/registry/templates", headers=admin).json()["items"]
+        template = next(item for item in templates if item["builtin"] == "residential_gate")
+        for number in range(1, count + 1):
+            body = {"region_id": region.json()["id"], "name": f"误导入 {number} 号门", "kind": "community"}
+            body["template_id"] = template["id"]
+            client.post("/api/registry/checkpoints", json=body, headers=admin).raise_for_status()
+
+
+async def test_checkpoints_are_chosen_in_the_table_and_switched_off_printed_and_deleted_together(
+    desktop: Page, server: Server
+) -> None:
+    await asyncio.to_thread(_mistaken_checkpoints, server, "误导入社区", 3)
+    await desktop.set_viewport_size({"width": 1366, "height": 768})
+    await open_directly(desktop, "checkpoints", CITY_ADMIN)
+    await desktop.locator(".region-tree").get_by_text("误导入社区", exact=True).click()
+    table = desktop.locator(".el-table")
+    await expect(table.locator(".el-table__body-wrapper .el-table__row")).to_have_count(3)
+
+    await table.locator(".el-table__header .el-checkbox").click()
+    await expect(desktop.locator(".bulk")).to_contain_text("已选 3 个卡口")
+    await desktop.get_by_role("button", name="批量停用").click()
+    await confirm_in_box(desktop, "批量停用")
+    await expect(desktop.locator(".el-message--success")).to_contain_text("已停用 3 个卡口")
+    await expect(table.locator(".el-table__row .el-tag", has_text="停用")).to_have_count(3)
+
+    await table.locator(".el-table__header .el-checkbox").click()
+    await desktop.get_by_role("button", name="批量打印海报").hover()
+    async with desktop.expect_download() as waiting:
+        await desktop.get_by_text("每页 4 张（带裁切线）").last.click()
+    assert (await (await waiting.value).path()).read_bytes()[:4] == b"%PDF"
+    await snap(desktop, "admin-checkpoints-bulk")
+
+    row = desktop.locator(".el-table__row", has_text="误导入 3 号门").first
+    await row.get_by_role("button", name="删除").click()
+    await confirm_in_box(desktop, "删除卡口")
+    await expect(desktop.locator(".el-message--success").last).to_contain_text("已删除：误导入 3 号门")
+
+    await table.locator(".el-table__header .el-checkbox").click()
+    await desktop.get_by_role("button", name="批量删除").click()
+    await confirm_in_box(desktop, "批量删除")
+    await expect(desktop.locator(".el-message--success").last).to_contain_text("已删除 2 个卡口")
+    await expect(table).to_contain_text("没有符合条件的卡口")
+
+    await open_screen(desktop, "地区与账号")
+    await desktop.locator(".region-tree").get_by_text("误导入社区", exact=True).click()
+    await desktop.locator(".region-card").get_by_role("button", name="删除").click()
+    await confirm_in_box(desktop, "请确认")
+    await expect(desktop.locator(".region-tree").get_by_text("误导入社区", exact=True)).to_have_count(0)
+
+
+async def test_a_fever_alert_is_handled_to_its_end_and_filtered_by_state(desktop: Page, index_phone: str) -> None:
+    await open_directly(desktop, "alerts", CITY_ADMIN)
+    row = desktop.locator(".el-table__row", has_text="38.4").first
+    await expect(row).to_contain_text("待处置")
+
+    await row.get_by_role("button", name="处置").click()
+    dialog = desktop.get_by_role("dialog", name="处置预警")
+    await dialog.get_by_placeholder("如：已电话联系").fill("已电话联系，安排复测")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("处置中")
+    await expect(row).to_contain_text("已电话联系，安排复测")
+
+    await row.get_by_role("button", name="处置").click()
+    await expect(dialog.locator(".steps")).to_contain_text("石家庄市管理员")
+    await dialog.locator("label", has_text="已处置").click()
+    await dialog.get_by_placeholder("如：已电话联系").fill("复测 36.6℃，解除")
+    await snap(desktop, "admin-alert-handling")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("已处置")
+
+    await desktop.locator(".toolbar .el-select").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text="待处置").click()
+    await expect(desktop.locator(".el-table")).to_contain_text("暂无体温异常记录")

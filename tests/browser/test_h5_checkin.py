@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.async_api import BrowserContext, Page, Request, expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
+from .conftest import PHONE
 from .h5 import checkpoint_code, dev_login, fill
 from .support import Server, screenshot
 
@@ -26,6 +27,21 @@ class TestCheckin:
         await screenshot(phone, "h5-checkpoint")
 
         await phone.get_by_role("button", name="开发模式登录（模拟微信）").click()
+        notice = phone.get_by_role("region", name="个人信息处理告知")
+        await expect(notice.get_by_text("登记记录保存 30 天，期满自动删除。")).to_be_visible()
+        await expect(notice.get_by_text("仅用于疫情防控", exact=False)).to_be_visible()
+        await expect(notice.get_by_role("note")).to_contain_text("敏感个人信息")
+        await expect(
+            notice.get_by_text("登记表填写：姓名、手机号、住址/楼号、是否本小区居民；另需体温。")
+        ).to_be_visible()
+        await expect(phone.get_by_role("button", name="提交登记")).to_have_count(0)
+        await screenshot(phone, "h5-privacy-notice")
+        await notice.get_by_role("link", name="查看完整告知").click()
+        await expect(notice.get_by_role("heading", name="三、敏感个人信息")).to_be_visible()
+        await screenshot(phone, "h5-privacy-full-text")
+        async with phone.expect_response(re.compile(r"/api/auth/me/privacy-consent$")) as consented:
+            await notice.get_by_role("button", name="同意并继续登记").click()
+        assert (await consented.value).status == 201
         await fill(phone, "姓名", "张三")
         await fill(phone, "手机号", "12345")
         await fill(phone, "住址/楼号", "3 号楼 2 单元 501")
@@ -82,6 +98,33 @@ class TestCheckin:
 
         await expect(phone.get_by_text("未找到该卡口，请核对二维码或卡口编号")).to_be_visible()
         await screenshot(phone, "h5-unknown")
+
+    async def test_the_privacy_notice_is_asked_once_per_resident_on_any_phone(
+        self, browser: Browser, server: Server
+    ) -> None:
+        code = await checkpoint_code(server, "育才小区东门")
+        first = await browser.new_context(base_url=server.base_url, locale="zh-CN", **PHONE)  # type: ignore[arg-type]
+        second = await browser.new_context(base_url=server.base_url, locale="zh-CN", **PHONE)  # type: ignore[arg-type]
+        declining = await first.new_page()
+        await declining.goto(f"/c/{code}")
+        await declining.get_by_label("模拟 openid").fill("privacy-once")
+        await declining.get_by_role("button", name="开发模式登录（模拟微信）").click()
+        await declining.get_by_role("button", name="不同意").click()
+        await expect(declining.get_by_role("alert")).to_have_text(
+            "不同意将无法在线登记。您可以向现场工作人员出示证件，由工作人员为您人工登记。"
+        )
+        await expect(declining.get_by_role("button", name="提交登记")).to_have_count(0)
+        await declining.get_by_role("button", name="同意并继续登记").click()
+        await expect(declining.get_by_role("button", name="提交登记")).to_be_visible()
+
+        other_phone = await second.new_page()
+        await other_phone.goto(f"/c/{code}")
+        await other_phone.get_by_label("模拟 openid").fill("privacy-once")
+        await other_phone.get_by_role("button", name="开发模式登录（模拟微信）").click()
+        await expect(other_phone.get_by_role("button", name="提交登记")).to_be_visible()
+        await expect(other_phone.get_by_role("button", name="同意并继续登记")).to_have_count(0)
+        await first.close()
+        await second.close()
 
     async def test_a_check_in_that_meets_no_network_goes_out_once_after_a_reload(
         self, phone_context: BrowserContext, phone: Page, server: Server

@@ -104,7 +104,8 @@ def _started(shards: int) -> Iterator[Cluster]:
     }
     # The cluster's own Redis starts empty: what an earlier run left in its append-only file is not this suite's.
     shutil.rmtree(RUN_DIR / "redis", ignore_errors=True)
-    subprocess.run([str(CHECKOUT / "deploy" / "setup-cluster.sh")], check=True, env=env | {"SHARDS": str(shards)})
+    groups = ["cluster", "shards"] if shards else ["cluster"]
+    subprocess.run([str(CHECKOUT / "deploy" / "install-packages.sh"), *groups], check=True)
     _lianfang(env, "cluster", "up")
     try:
         yield Cluster(

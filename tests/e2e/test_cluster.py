@@ -291,3 +291,75 @@ async def test_killing_a_checkin_instance_loses_no_confirmed_check_in(cluster: C
         stored = wait_for(lambda: len(gate.stored(reader)) >= len(confirmed) and gate.stored(reader))
     assert sum(at > killed_at[0] for _, at in confirmed) > 0
     assert len(stored) == len({client_id for client_id, _ in confirmed}) == len(confirmed)
+
+
+# What the on-call reads from each process (docs/OPERATIONS.md), by Procfile type: the names of /metrics' `# TYPE`
+# lines (a histogram's without `_bucket`); a labelled family is named there before its first series.
+ON_CALL_METRICS = {
+    "gateway": {"lianfang_logins_total", "lianfang_account_lockouts_total"},
+    "registry": {"lianfang_http_requests_total"},
+    "checkin": {
+        "lianfang_checkins_confirmed_total",
+        "lianfang_checkins_refused_total",
+        "lianfang_checkin_duration_seconds",
+        "lianfang_broker_confirm_seconds",
+        "lianfang_redis_roundtrip_seconds",
+        "lianfang_redis_errors_total",
+        "lianfang_redis_available",
+        "lianfang_projection_rebuilding",
+    },
+    "trace": {"lianfang_trace_query_seconds", "lianfang_trace_exports_running"},
+    "worker": {
+        "lianfang_ingest_lag_seconds",
+        "lianfang_ingest_queue_messages",
+        "lianfang_ingest_batch_size",
+        "lianfang_ingest_node_batch_events",
+        "lianfang_ingest_node_store_seconds",
+        "lianfang_ingest_node_up",
+        "lianfang_ingest_dead_lettered_total",
+    },
+}
+
+
+def _processes(cluster: Cluster) -> dict[str, int]:
+    """Each running process of the cluster that serves HTTP, by name (`checkin.2`), with its port."""
+    found = {}
+    for pid_file in sorted((cluster.run_dir / "pids").glob("*.pid")):
+        command = pid_file.read_text().partition("\n")[2]
+        port = re.search(r"--port (\d+)", command)
+        if port is not None and pid_file.stem.split(".")[0] in ON_CALL_METRICS:
+            found[pid_file.stem] = int(port.group(1))
+    return found
+
+
+def test_every_process_answers_the_on_call_metrics(cluster: Cluster) -> None:
+    processes = _processes(cluster)
+    assert {name.split(".")[0] for name in processes} == set(ON_CALL_METRICS)
+    for name, port in processes.items():
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        exported = {line.split(" ")[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+        kind = name.split(".")[0]
+        assert ON_CALL_METRICS[kind] | {"lianfang_http_requests_total", "lianfang_dependency_up"} <= exported, name
+        dependencies = [line for line in text.splitlines() if line.startswith("lianfang_dependency_up{")]
+        assert dependencies, name
+        assert all(line.endswith(" 1.0") for line in dependencies), (name, dependencies)
+
+
+def test_prometheus_scrapes_every_process_and_loads_the_alert_rules(cluster: Cluster) -> None:
+    pid_file = cluster.run_dir / "pids" / "prometheus.1.pid"
+    if not pid_file.exists():
+        pytest.skip("this cluster runs no Prometheus (not installed: deploy/install-packages.sh cluster installs it)")
+    port = re.search(r"127\.0\.0\.1:(\d+)", pid_file.read_text().partition("\n")[2])
+    assert port is not None
+    api = f"http://127.0.0.1:{port.group(1)}/api/v1"
+    expected = {f"{name}" for name in _processes(cluster)}
+    deadline = time.monotonic() + 60
+    while True:
+        targets = httpx.get(f"{api}/targets", timeout=10).json()["data"]["activeTargets"]
+        up = {target["labels"]["instance"] for target in targets if target["health"] == "up"}
+        if expected <= up or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert expected <= up
+    groups = httpx.get(f"{api}/rules", timeout=10).json()["data"]["groups"]
+    assert {rule["name"] for group in groups for rule in group["rules"]} >= {"IngestLag", "CheckinErrors", "ShardDown"}

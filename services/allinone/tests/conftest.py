@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from lianfang.allinone.app import AllInOne
-from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
-from lianfang.checkin.settings import CheckinSettings
+from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings, checkin_settings
 from lianfang.common.contracts.records import RecordsBase
 from lianfang.common.settings import WeChatMode
 from lianfang.common.testing import serve
@@ -69,7 +68,7 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
             gateway_url=IN_PROCESS_ORIGIN,
             **shared,
         ),
-        checkin=CheckinSettings(registry_url=IN_PROCESS_ORIGIN, **shared),
+        checkin=checkin_settings(records, **shared),
         ingest=IngestSettings(records_database_url=records, ingest_flush_ms=10, **shared),
         trace=TraceSettings(
             records_database_url=records,

@@ -45,7 +45,16 @@ async def test_health_readiness_and_metrics_answer_at_the_root(system: System) -
     assert health.json() == {"status": "ok"}
     assert ready.json() == {
         "status": "ready",
-        "checks": ["registry-db", "redis", "accounts-db", "rabbitmq", "trace-db", "records-db", "ingest-worker"],
+        "checks": [
+            "registry-db",
+            "redis",
+            "accounts-db",
+            "rabbitmq",
+            "gate-state",
+            "trace-db",
+            "records-db",
+            "ingest-worker",
+        ],
     }
     assert 'route="/api/auth/admin/login",service="gateway",status="200"' in metrics.text
 

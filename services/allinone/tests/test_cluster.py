@@ -12,6 +12,7 @@ import pytest
 
 from lianfang.allinone.cluster import ClusterSettings, instances, nginx_values, parse_procfile, render_template
 from lianfang.allinone.cluster.environment import service_environment
+from lianfang.allinone.cluster.prometheus import prometheus_config, write_prometheus_config
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 PROCFILE = (CHECKOUT / "deploy" / "Procfile").read_text()
@@ -31,7 +32,7 @@ def settings(
     )
 
 
-def test_the_procfile_names_nginx_every_service_the_worker_and_redis() -> None:
+def test_the_procfile_names_nginx_every_service_the_worker_redis_and_prometheus() -> None:
     assert [name for name, _ in parse_procfile(PROCFILE)] == [
         "nginx",
         "gateway",
@@ -40,6 +41,7 @@ def test_the_procfile_names_nginx_every_service_the_worker_and_redis() -> None:
         "trace",
         "worker",
         "redis",
+        "prometheus",
     ]
 
 
@@ -63,10 +65,11 @@ def test_each_instance_gets_its_own_port_and_command(tmp_path: Path) -> None:
         ("trace.2", 9142),
         ("worker.1", 9151),
         ("redis.1", 9161),
+        ("prometheus.1", 9171),
     ]
     assert chosen[5].argv == ("lianfang", "serve", "checkin", "--host", "127.0.0.1", "--port", "9131")
     assert chosen[0].argv == ("nginx", "-e", "stderr", "-p", "/run/lf/nginx/", "-c", "nginx.conf", "-g", "daemon off;")
-    assert chosen[-1].argv == (
+    assert chosen[-2].argv == (
         "redis-server",
         *("--bind", "127.0.0.1", "--port", "9161", "--dir", "/run/lf/redis"),
         *("--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"),
@@ -158,3 +161,38 @@ def test_a_sharded_cluster_keeps_the_records_behind_the_spider_fronts(tmp_path: 
     assert env["LIANFANG_RECORDS_READ_DATABASE_URL"] == "mysql+asyncmy://root@127.0.0.1:3319/lianfang_cluster_records"
     assert env["LIANFANG_RECORDS_SHARD_MAP"] == str(CHECKOUT / "deploy" / "shards.toml")
     assert env["LIANFANG_REGISTRY_DATABASE_URL"] == "mysql+asyncmy://root@127.0.0.1:3306/lianfang_cluster_registry"
+
+
+def test_prometheus_scrapes_every_process_of_the_formation_by_name(tmp_path: Path) -> None:
+    cluster = settings(tmp_path, "nginx=1,gateway=1,registry=1,checkin=3,trace=2,worker=1")
+    chosen = instances(cluster, PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+
+    config = prometheus_config(cluster, chosen)
+
+    targets = {
+        job["job_name"]: [(group["labels"]["instance"], *group["targets"]) for group in job["static_configs"]]
+        for job in config["scrape_configs"]
+    }
+    assert targets == {
+        "gateway": [("gateway.1", "127.0.0.1:9111")],
+        "registry": [("registry.1", "127.0.0.1:9121")],
+        "checkin": [("checkin.1", "127.0.0.1:9131"), ("checkin.2", "127.0.0.1:9132"), ("checkin.3", "127.0.0.1:9133")],
+        "trace": [("trace.1", "127.0.0.1:9141"), ("trace.2", "127.0.0.1:9142")],
+        "worker": [("worker.1", "127.0.0.1:9151")],
+        "prometheus": [("prometheus.1", "127.0.0.1:9171")],
+    }
+    assert config["rule_files"] == [str(CHECKOUT / "deploy" / "prometheus" / "alerts.yml")]
+    (prometheus,) = [instance for instance in chosen if instance.kind == "prometheus"]
+    assert prometheus.argv[:2] == ("prometheus", "--config.file=/x/prometheus/prometheus.yml")
+    assert "--web.listen-address=127.0.0.1:9171" in prometheus.argv
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed (deploy/install-packages.sh test)")
+def test_promtool_accepts_the_rendered_configuration_and_its_rules(tmp_path: Path) -> None:
+    cluster = settings(tmp_path)
+    path = write_prometheus_config(cluster, instances(cluster, PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"}))
+
+    checked = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, check=False)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 18 rules found" in checked.stdout

@@ -122,6 +122,9 @@ class TestPending:
             "decided_by": None,
             "decided_at": None,
             "reason": None,
+            "distance_m": None,
+            "outside_radius": None,
+            "remote_scan": False,
         }
 
     async def test_passed_arrivals_do_not_wait(self, client: httpx.AsyncClient) -> None:
@@ -658,11 +661,11 @@ class TestWithoutRedis:
         assert (waiting.status_code, decided.status_code) == (503, 503)
         assert decided.headers["retry-after"] == "5"
 
-    async def test_visitors_are_still_entered_by_hand(self, no_redis: Instance, published: Published) -> None:
+    async def test_hand_entries_wait_for_redis(self, no_redis: Instance, published: Published) -> None:
         response = await no_redis.client.post(by_hand(AUDITED.id), json=visitor(), headers=staff(AUDITED.id))
 
-        assert response.status_code == 201, response.text
-        await published.created()
+        assert (response.status_code, response.json()["code"]) == (503, "redis_unavailable")
+        await published.nothing()
 
     async def test_event_streams_stay_open_on_heartbeats(self, no_redis: Instance) -> None:
         async with EventStream(no_redis.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:

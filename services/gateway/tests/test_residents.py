@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from lianfang.common.settings import WeChatMode
 from lianfang.gateway.models import Resident
+from lianfang.gateway.privacy.notice import VERSION as NOTICE_VERSION
 from lianfang.gateway.wechat.fake import FakeEndpoint
 
 from .conftest import APPID, Gateway, gateway_settings, start_gateway
@@ -257,7 +258,12 @@ class TestLoginConfig:
     async def test_dev_mode_tells_the_page_to_offer_the_dev_login(self, gateway: Gateway) -> None:
         response = await gateway.client.get("/api/auth/config")
 
-        assert response.json() == {"wechat_mode": "dev", "h5_appid": APPID}
+        assert response.json() == {
+            "wechat_mode": "dev",
+            "h5_appid": APPID,
+            "privacy_notice_version": NOTICE_VERSION,
+            "decision_template": None,
+        }
 
     async def test_live_mode_names_the_official_accounts_appid_for_the_oauth_redirect(
         self, accounts_url: str, redis_url: str
@@ -266,4 +272,9 @@ class TestLoginConfig:
         async for running in start_gateway(settings):
             response = await running.client.get("/api/auth/config")
 
-            assert response.json() == {"wechat_mode": "live", "h5_appid": "wx-h5"}
+            assert response.json() == {
+                "wechat_mode": "live",
+                "h5_appid": "wx-h5",
+                "privacy_notice_version": NOTICE_VERSION,
+                "decision_template": None,
+            }

@@ -88,3 +88,19 @@ class TestWorkerMetrics:
             after.value("lianfang_ingest_records_stored_total") - before.value("lianfang_ingest_records_stored_total")
             == 5
         )
+
+    async def test_each_shard_replica_is_watched_when_the_store_is_sharded(
+        self, pipeline: Pipeline, settings: IngestSettings
+    ) -> None:
+        app = create_app(settings, queue=pipeline.names.queue, topology=pipeline.names.topology)
+        async with serve(app) as client:
+            scraped = await scrape(client)
+        store = settings.sharded_store()
+        watched = {dict(labels)["shard"] for name, labels in scraped if name == "lianfang_records_replica_up"}
+        if store is None:
+            assert watched <= {"s1", "s2"}  # another test's sharded worker in this process, or none
+            return
+        assert watched == {shard.name for shard in store.shard_map.shards}
+        for shard in store.shard_map.shards:
+            assert scraped.value("lianfang_records_replica_up", shard=shard.name) == 1
+            assert 0 <= scraped.value("lianfang_records_replica_lag_seconds", shard=shard.name) < 10

@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from lianfang.common.contracts.events import Ancestry, RecordStatus
+from lianfang.common.contracts.events import Ancestry, CheckinCreated, RecordStatus
 from lianfang.common.contracts.records import RecordsBase
 from lianfang.common.db import Database, create_database
 from lianfang.common.db.migrate import alembic_config
@@ -54,6 +54,14 @@ async def fresh_database(backend: Backend) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+def row_before_0004(event: CheckinCreated) -> dict[str, Any]:
+    """A record as the revisions before 0004 stored it: no distance, no scene."""
+    row = record_row(event)
+    for column in ("distance_m", "outside_radius", "remote_scan"):
+        del row[column]
+    return row
+
+
 class TestMigrations:
     async def test_the_history_goes_up_down_and_up_again(self, fresh_database: Database, backend: Backend) -> None:
         engine = fresh_database.engine
@@ -79,7 +87,7 @@ class TestMigrations:
         config = alembic_config(MIGRATIONS, engine.url.render_as_string(hide_password=False))
         await asyncio.to_thread(command.downgrade, config, "0001")
         event = created(temperature=37.29999)
-        row = record_row(event) | {"temperature": 37.29999, "stored_at": event.checked_at}
+        row = row_before_0004(event) | {"temperature": 37.29999, "stored_at": event.checked_at}
         del row["name_hash"]
         async with engine.begin() as connection:
             # Revision 0001's table has no `name_hash`: the INSERT names every other column.
@@ -118,7 +126,9 @@ class TestMigrations:
             ),
         ]
         async with engine.begin() as connection:
-            await connection.execute(insert(RECORDS), [record_row(event) | {"stored_at": evening} for event in events])
+            await connection.execute(
+                insert(RECORDS), [row_before_0004(event) | {"stored_at": evening} for event in events]
+            )
         await asyncio.to_thread(command.upgrade, config, "head")
 
         midnight = evening + timedelta(hours=1)

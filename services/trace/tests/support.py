@@ -253,14 +253,14 @@ class FakeRegistry:
             if not in_scope(caller.region_path, region.path):
                 return httpx.Response(403, json={"code": "forbidden"})
             return httpx.Response(200, json=self.region_detail(region))
-        if request.url.path == "/api/registry/checkpoints":
+        if request.url.path == "/api/registry/checkpoints/names":
             ids = [int(value) for value in request.url.params.get_list("id")]
             listed = [
-                self.checkpoint_out(CHECKPOINTS[checkpoint_id])
+                self.checkpoint_name(CHECKPOINTS[checkpoint_id])
                 for checkpoint_id in ids
                 if checkpoint_id in CHECKPOINTS and in_scope(caller.region_path, CHECKPOINTS[checkpoint_id].region.path)
             ]
-            return httpx.Response(200, json={"items": listed, "next_cursor": None})
+            return httpx.Response(200, json={"items": listed})
         if found := _FORM.fullmatch(request.url.path):
             key = (int(found[1]), int(found[2]))
             if key not in FORMS:
@@ -290,6 +290,18 @@ class FakeRegistry:
             "created_at": _CREATED,
             "child_count": 0,
             "ancestors": [{"id": item.id, "name": item.name, "level": item.level} for item in ancestors],
+        }
+
+    @staticmethod
+    def checkpoint_name(checkpoint: Checkpoint) -> Json:
+        return {
+            "id": checkpoint.id,
+            "name": checkpoint.name,
+            "kind": checkpoint.kind,
+            "kind_label": KIND_LABELS[checkpoint.kind],
+            "region_id": checkpoint.region_id,
+            "region_name": checkpoint.region.name,
+            "removed": False,
         }
 
     @staticmethod

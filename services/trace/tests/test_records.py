@@ -133,6 +133,9 @@ class TestPage:
             "direction": "in",
             "status": "abnormal",
             "status_label": "体温异常",
+            "distance_m": None,
+            "outside_radius": None,
+            "remote_scan": False,
         }
         assert item["checked_at"].endswith("+08:00")
 
@@ -304,3 +307,30 @@ class TestBadInput:
     async def test_the_longest_period_is_allowed(self, client: httpx.AsyncClient, base: datetime) -> None:
         params = {"from": (base - timedelta(days=92)).isoformat(), "to": base.isoformat()}
         assert (await client.get(RECORDS, params=params, headers=admin(1))).status_code == 200
+
+
+class TestWhereabouts:
+    async def test_a_far_check_in_shows_its_distance_and_is_found_by_it(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        far = record(ZHANG, 4201, base)
+        far.distance_m, far.outside_radius = 2302, True
+        near = record(LI, 4201, since(base, 1))
+        near.distance_m, near.outside_radius = 40, False
+        from_picture = record(LI, 4201, since(base, 2))
+        from_picture.remote_scan = True
+        unknown = record(LI, 4201, since(base, 3))
+        await store.add(far, near, from_picture, unknown)
+
+        everything = (await listed(client, admin(7)))["items"]
+        outside = (await listed(client, admin(7), outside_radius="true"))["items"]
+        inside = (await listed(client, admin(7), outside_radius="false"))["items"]
+
+        assert [(item["distance_m"], item["outside_radius"], item["remote_scan"]) for item in everything] == [
+            (None, None, False),
+            (None, None, True),
+            (40, False, False),
+            (2302, True, False),
+        ]
+        assert [item["id"] for item in outside] == [str(far.id)]
+        assert [item["id"] for item in inside] == [str(near.id)]

@@ -89,7 +89,21 @@ export function problem(status: number, code: string, title: string, extra: Reco
   return { type: 'about:blank', title, status, code, ...extra }
 }
 
+export interface Position {
+  latitude: number
+  longitude: number
+  accuracy: number
+}
+
 export interface FakeWx {
+  /** What wx.getLocation answers: a position, or the resident's refusal of the permission. */
+  location: Position | 'auth deny'
+  /** Whether the resident agreed to the privacy agreement (WeChat asks the page first, once). */
+  privacyAgreed: boolean
+  locationAsked: number
+  /** The templates each wx.requestSubscribeMessage asked for, and what the resident answers. */
+  subscribeRequests: string[][]
+  subscribeAnswer: 'accept' | 'reject'
   storage: Map<string, string>
   toasts: string[]
   navigations: string[]
@@ -106,7 +120,14 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
   for (const path of Object.keys(require.cache)) {
     if (path.startsWith(DIST) && !path.includes('miniprogram_npm')) delete require.cache[path]
   }
-  const state: FakeWx = { storage: options.storage ?? new Map(), toasts: [], navigations: [], titles: [], logins: 0, scene, loginCode: 'wx-login-code' }
+  let privacyListener: ((resolve: (answer: { event: string; buttonId?: string }) => void) => void) | null = null
+  const state: FakeWx = {
+    location: { latitude: 38.06351, longitude: 114.51482, accuracy: 35 },
+    privacyAgreed: false,
+    locationAsked: 0,
+    subscribeRequests: [],
+    subscribeAnswer: 'accept',
+    storage: options.storage ?? new Map(), toasts: [], navigations: [], titles: [], logins: 0, scene, loginCode: 'wx-login-code' }
   const origin = 'https://lianfang.example.cn'
   const wx = {
     request(option: {
@@ -135,6 +156,42 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
     login(option: { success: (result: { code: string; errMsg: string }) => void }) {
       state.logins += 1
       setTimeout(() => option.success({ code: `${state.loginCode}-${state.logins}`, errMsg: 'login:ok' }), 0)
+    },
+    onNeedPrivacyAuthorization(listener: typeof privacyListener) {
+      privacyListener = listener
+    },
+    getLocation(option: {
+      type: string
+      success: (result: Position & { errMsg: string }) => void
+      fail: (error: { errMsg: string }) => void
+    }) {
+      state.locationAsked += 1
+      const answer = () => {
+        if (state.location === 'auth deny') option.fail({ errMsg: 'getLocation:fail auth deny' })
+        else option.success({ ...state.location, errMsg: 'getLocation:ok' })
+      }
+      if (state.privacyAgreed || !privacyListener) return void setTimeout(answer, 0)
+      // As WeChat does: the call waits while the page shows its agreement, then goes on or fails.
+      privacyListener((choice) => {
+        if (choice.event === 'agree') {
+          state.privacyAgreed = true
+          answer()
+        } else if (choice.event === 'disagree') {
+          option.fail({ errMsg: 'getLocation:fail privacy permission is not authorized' })
+        }
+      })
+    },
+    requestSubscribeMessage(option: {
+      tmplIds: string[]
+      success?: (result: Record<string, string>) => void
+      complete?: () => void
+    }) {
+      state.subscribeRequests.push(option.tmplIds)
+      setTimeout(() => {
+        const answers = Object.fromEntries(option.tmplIds.map((id) => [id, state.subscribeAnswer]))
+        option.success?.({ ...answers, errMsg: 'requestSubscribeMessage:ok' })
+        option.complete?.()
+      }, 0)
     },
     getStorageSync: (key: string) => state.storage.get(key) ?? '',
     setStorageSync: (key: string, value: string) => void state.storage.set(key, value),

@@ -215,6 +215,7 @@ def health_router() -> APIRouter:
     """`/healthz` (the process answers), `/readyz` (every dependency of `app.state.readiness` answers) and `/metrics`
     (after each readiness check and each of `app.state.metric_refreshers` updated its figures)."""
     router = APIRouter(include_in_schema=False)
+    _http_metrics()  # on /metrics from the start, before the first request
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:

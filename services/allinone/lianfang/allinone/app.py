@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -27,6 +28,9 @@ from lianfang.registry import main as registry
 from lianfang.trace import main as trace
 
 __all__ = ["AllInOne", "migrate_all"]
+
+# How long a start waits for the gate's state to be rebuilt from the records store.
+STATE_REBUILD_SECONDS = 600.0
 
 
 async def migrate_all(settings: AllInOneSettings) -> None:
@@ -54,7 +58,9 @@ class AllInOne:
         self.services: dict[str, FastAPI] = {
             registry.PREFIX: registry.create_app(settings.registry, gateway_transport=self.internal),
             gateway.PREFIX: gateway.create_app(settings.gateway, registry_transport=self.internal),
-            checkin.PREFIX: checkin.create_app(settings.checkin, registry_transport=self.internal),
+            checkin.PREFIX: checkin.create_app(
+                settings.checkin, registry_transport=self.internal, gateway_transport=self.internal
+            ),
             trace.PREFIX: trace.create_app(settings.trace, registry_transport=self.internal),
         }
         # The ingest worker has no API: only its lifespan (the worker, on the in-process broker) and its readiness.
@@ -93,6 +99,9 @@ class AllInOne:
             root.state.metric_refreshers = [
                 refresher for app in apps for refresher in getattr(app.state, "metric_refreshers", [])
             ]
+            # The gate's state, rebuilt from the records store (the in-process Redis starts empty), once the worker runs.
+            async with asyncio.timeout(STATE_REBUILD_SECONDS):
+                await self.services[checkin.PREFIX].state.projection.wait_rebuilt()
             logins = await self._demo_logins()
             if self.on_ready is not None:
                 self.on_ready(logins)

@@ -117,6 +117,26 @@ def _purge(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _rebuild_state(args: argparse.Namespace) -> None:
+    from lianfang.checkin.projection.standalone import rebuild_state
+    from lianfang.checkin.settings import CheckinSettings
+
+    configure_logging(os.environ.get("LIANFANG_LOG_LEVEL", "WARNING"))
+    settings = CheckinSettings()
+    if not settings.records_database_url:
+        sys.exit("lianfang: LIANFANG_RECORDS_DATABASE_URL is unset: the records store to rebuild from (its primary)")
+    rebuilt = asyncio.run(rebuild_state(settings))
+    if rebuilt is None:
+        sys.exit("lianfang: another rebuild of the gate's state is running; the check-in instances wait for it")
+    counts = rebuilt.counts
+    print(f"rebuilt the gate's state in Redis from the records store in {rebuilt.seconds:.1f} s:")
+    print(f"  records            {counts.records:,}")
+    print(f"  receipts (24 h)    {counts.receipts:,}")
+    print(f"  pending arrivals   {counts.pending:,}")
+    print(f"  fever marks        {counts.fevers:,}")
+    print(f"  temperatures       {counts.temperatures:,}")
+
+
 def _demo_records(args: argparse.Namespace) -> None:
     from lianfang.allinone.demo_records import generate_records
     from lianfang.allinone.keys import key_settings
@@ -209,6 +229,53 @@ def _shards(args: argparse.Namespace) -> None:
     print(json.dumps(topology.topology_status(settings), indent=2))
 
 
+def _status(args: argparse.Namespace) -> None:
+    from lianfang.allinone.oncall import Process, cluster_processes, read_all, render
+
+    if args.url:
+        processes = [Process(url.rstrip("/").rpartition("/")[2], url.rstrip("/")) for url in args.url]
+    else:
+        processes = cluster_processes(Path(args.run_dir))
+    if not processes:
+        sys.exit(
+            f"lianfang status: no process found in {args.run_dir}/pids; start the cluster, or name each with --url"
+        )
+    readings = asyncio.run(read_all(processes, interval=args.interval))
+    print(render(readings))
+    if any(reading.ready != "ready" for reading in readings):
+        sys.exit(1)
+
+
+def _backup(args: argparse.Namespace) -> None:
+    from lianfang.allinone.backup import (
+        BackupError,
+        backup,
+        export_rabbitmq,
+        import_rabbitmq,
+        restore,
+        stores_from_environment,
+    )
+
+    stores = stores_from_environment(os.environ, Path(args.data_dir))
+    folder = Path(args.directory)
+    try:
+        if args.command == "backup":
+            manifest = backup(stores, folder)
+            for dumped in manifest.stores:
+                position = f" (binary log {dumped.binlog[0]}:{dumped.binlog[1]})" if dumped.binlog else ""
+                print(f"{dumped.name:<12} {folder / dumped.file}{position}")
+            if args.rabbitmq:
+                print(f"{'rabbitmq':<12} {export_rabbitmq(folder)}")
+            print(f"backup of {len(manifest.stores)} stores taken at {manifest.taken_at} in {folder}")
+        else:
+            restore(folder, stores)
+            if args.rabbitmq:
+                import_rabbitmq(folder)
+            print(f"restored {', '.join(store.name for store in stores)} from {folder}")
+    except BackupError as error:
+        sys.exit(f"lianfang {args.command}: {error}")
+
+
 def _openapi(args: argparse.Namespace) -> None:
     from lianfang.allinone.openapi import write_documents
 
@@ -287,6 +354,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(handler=_purge)
 
+    rebuild = commands.add_parser(
+        "rebuild-state",
+        help="rebuild check-in's state in Redis (LIANFANG_REDIS_URL) from the records store (LIANFANG_RECORDS_"
+        "DATABASE_URL) now; the check-in instances do it by themselves after Redis lost it",
+    )
+    rebuild.set_defaults(handler=_rebuild_state)
+
     demo = commands.add_parser(
         "demo-records",
         help="fill the records store (LIANFANG_RECORDS_DATABASE_URL) with realistic generated check-ins, and the "
@@ -312,6 +386,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     unlock.add_argument("username")
     unlock.set_defaults(handler=_unlock)
+
+    status = commands.add_parser(
+        "status",
+        help="the on-call's figures on one screen, read from every process's /metrics and /readyz (no Prometheus needed)",
+    )
+    status.add_argument(
+        "--url",
+        action="append",
+        help="a process to read (repeat for each; the all-in-one server is one); default: the local cluster's processes",
+    )
+    status.add_argument("--run-dir", default=".cluster", help="the local cluster's directory (default .cluster)")
+    status.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between the two readings rates come from (default 5)"
+    )
+    status.set_defaults(handler=_status)
+
+    for name, help_text in (
+        (
+            "backup",
+            "back up every store into DIRECTORY: mariadb-dump of each MariaDB database (each shard's node too), SQLite's "
+            "online backup of the all-in-one server's files",
+        ),
+        ("restore", "restore every store from a backup (stop the processes first; docs/OPERATIONS.md)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("directory", help="where the backup is (or goes), with its manifest.json")
+        command.add_argument(
+            "--data-dir", default=".lianfang", help="the all-in-one server's, for stores LIANFANG_* does not name"
+        )
+        command.add_argument(
+            "--rabbitmq",
+            action="store_true",
+            help="RabbitMQ's definitions too, with rabbitmqctl (run on the broker's host)",
+        )
+        command.set_defaults(handler=_backup)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

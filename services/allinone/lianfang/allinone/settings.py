@@ -40,6 +40,19 @@ def default_web_dir() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parents[4] / "web"
 
 
+def checkin_settings(records_database_url: str, **values: Any) -> CheckinSettings:
+    """Check-in in the all-in-one server: the registry in-process, and the records store to rebuild its state from,
+    which it does at every start (its Redis is in-process too, and starts empty). The worker runs in the same process:
+    a short settle covers its commit."""
+    return CheckinSettings(
+        registry_url=IN_PROCESS_ORIGIN,
+        gateway_url=IN_PROCESS_ORIGIN,
+        records_database_url=records_database_url,
+        rebuild_settle_seconds=0.2,
+        **values,
+    )
+
+
 @dataclass(frozen=True)
 class AllInOneSettings:
     data_dir: Path
@@ -74,12 +87,13 @@ class AllInOneSettings:
             gateway_url=IN_PROCESS_ORIGIN,
         )
         records = _sqlite("LIANFANG_RECORDS_DATABASE_URL", data_dir / "records.db")
+        ingest = IngestSettings(**records, **shared)
         settings = cls(
             data_dir=data_dir,
             gateway=gateway,
             registry=registry,
-            checkin=CheckinSettings(**shared, registry_url=IN_PROCESS_ORIGIN),
-            ingest=IngestSettings(**records, **shared),
+            checkin=checkin_settings(ingest.records_database_url, **shared),
+            ingest=ingest,
             trace=TraceSettings(
                 **records,
                 **_sqlite("LIANFANG_TRACE_DATABASE_URL", data_dir / "trace.db"),

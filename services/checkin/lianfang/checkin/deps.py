@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from lianfang.checkin.checkins.service import CheckinService
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.limits import ResidentLimiter
+from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff.service import StaffService
 
@@ -23,6 +24,7 @@ class CheckinParts:
     checkins: CheckinService
     staff: StaffService
     limiter: ResidentLimiter
+    notifier: DecisionNotifier
 
 
 # A coroutine: FastAPI runs plain functions in its thread pool, a hand-off the hot path cannot afford.

@@ -13,6 +13,7 @@ __all__ = [
     "NotOnDuty",
     "RecordNotFound",
     "RegistryUnavailable",
+    "StateRebuilding",
     "StateUnavailable",
 ]
 
@@ -76,4 +77,14 @@ class RegistryUnavailable(ServiceUnavailable):
     title = "卡口信息暂时无法获取，请稍后重试"
 
     def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kwargs: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kwargs)
+
+
+class StateRebuilding(ServiceUnavailable):
+    """Redis lost the gate's state and is being rebuilt from the records store: an answer now could be wrong."""
+
+    code = "state_rebuilding"
+    title = "系统正在恢复实时数据，请稍后重试"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 2, **kwargs: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **kwargs)

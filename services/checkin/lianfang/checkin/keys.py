@@ -9,12 +9,15 @@ from typing import Final
 __all__ = [
     "CLAIM_SECONDS",
     "CODE_SECONDS",
+    "EPOCH_KEY",
     "FEVER_SECONDS",
     "HISTORY_LENGTH",
     "HISTORY_SECONDS",
     "IDEMPOTENCY_SECONDS",
     "PENDING_SECONDS",
     "PREFILL_SECONDS",
+    "PROJECTION_PATTERN",
+    "REBUILD_LOCK_KEY",
     "RECENT_EVENTS",
     "RECENT_EVENTS_SECONDS",
     "RECORD_SECONDS",
@@ -56,6 +59,15 @@ PENDING_SECONDS: Final = 7 * _DAY
 RECENT_EVENTS: Final = 100
 RECENT_EVENTS_SECONDS: Final = 3600
 CODE_SECONDS: Final = _DAY
+
+# Present while Redis holds the projection of the records store the gate needs: `<Redis run id>:<a uuid>`, written by the
+# rebuild when it is complete. Missing (a flush, a restart without persistence, an empty replica) means lost; a run id
+# other than the server's means restarted, which may have lost the last second of writes (appendfsync everysec).
+EPOCH_KEY: Final = f"{_PREFIX}epoch"
+# Held by whoever is rebuilding (an instance, or `lianfang rebuild-state`), renewed as it goes.
+REBUILD_LOCK_KEY: Final = f"{_PREFIX}rebuild-lock"
+# Every key of the projection, which a rebuild clears before it writes.
+PROJECTION_PATTERN: Final = f"{_PREFIX}*"
 
 
 def client_key(client_id: uuid.UUID) -> str:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any
 
 import httpx
@@ -17,7 +18,11 @@ from lianfang.checkin.checkpoints import router as checkpoints
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
+from lianfang.checkin.errors import StateUnavailable
 from lianfang.checkin.limits import ResidentLimiter
+from lianfang.checkin.metrics import checkin_metrics
+from lianfang.checkin.notifier import DecisionNotifier
+from lianfang.checkin.projection.service import Projection
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff import router as staff
@@ -29,6 +34,8 @@ from lianfang.common.app import create_service_app
 from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
+from lianfang.common.db import create_database
+from lianfang.common.metrics import broker_metrics, projection_metrics, redis_metrics
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
@@ -39,7 +46,10 @@ PREFIX = CHECKIN
 
 
 def create_app(
-    settings: CheckinSettings | None = None, *, registry_transport: httpx.AsyncBaseTransport | None = None
+    settings: CheckinSettings | None = None,
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The check-in service. `registry_transport` stands in for the network where the registry runs in the same process
     (the all-in-one server) or is faked (tests)."""
@@ -68,9 +78,8 @@ def create_app(
             stack.push_async_callback(state.close)
             # No topology at start-up: the publisher declares it before its first event, so the service starts while
             # RabbitMQ is down.
-            publisher = EventPublisher(
-                await runtime.broker(settings.broker_url), events_per_message=settings.events_per_message
-            )
+            broker = await runtime.broker(settings.broker_url)
+            publisher = EventPublisher(broker, events_per_message=settings.events_per_message)
             configs = CheckpointConfigs(
                 state,
                 runtime.http_client(
@@ -84,7 +93,34 @@ def create_app(
             hub = LiveHub(listener, retry_seconds=settings.redis_retry_seconds)
             stack.push_async_callback(hub.close)
             pii = PiiCipher(settings.pii_keys)
+            store = None
+            if settings.records_database_url:
+                store = create_database(settings.records_database_url, pool_size=1, max_overflow=1)
+                stack.push_async_callback(store.dispose)
+            projection = Projection(
+                state,
+                store=store,
+                broker=broker,
+                configs=configs,
+                pii=pii,
+                poll_seconds=settings.projection_poll_seconds,
+                settle_seconds=settings.rebuild_settle_seconds,
+            )
+            if store is None:
+                # Nothing to rebuild from: the state is what it is, from the start (or once Redis is reachable).
+                with suppress(StateUnavailable):
+                    await projection.check()
+            watcher = asyncio.create_task(projection.watch(), name="checkin-projection")
+            stack.push_async_callback(_stopped, projection, watcher)
+            runtime.readiness.append(ReadinessCheck("gate-state", projection.rebuilt))
+            app.state.projection = projection
             repository = CheckinRepository(state)
+            notifier = DecisionNotifier(
+                runtime.http_client(settings.gateway_url, gateway_transport, timeout=10.0),
+                attempts=settings.notify_attempts,
+                base_delay=settings.notify_retry_seconds,
+            )
+            stack.push_async_callback(notifier.close)
             app.state.parts = CheckinParts(
                 settings=settings,
                 pages=CheckpointPages(configs, repository, pii),
@@ -102,10 +138,18 @@ def create_app(
                     hub=hub,
                     heartbeat_seconds=settings.sse_heartbeat_seconds,
                     pii=pii,
+                    notifier=notifier,
                 ),
                 limiter=ResidentLimiter(per_second=settings.checkin_rate_per_second, burst=settings.checkin_burst),
+                notifier=notifier,
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero: the check-ins', the broker's, Redis's and the projection's rebuild
+            # state (0 until a rebuild sets it).
+            projection_metrics()
+            checkin_metrics()
+            redis_metrics()
+            broker_metrics()
             _settle_heap()
             yield
 
@@ -123,6 +167,17 @@ def create_app(
     app.add_direct_route("POST", f"{PREFIX}/checkins", checkins.create_checkin)
     _document(app, checkins.MODELS_OUTSIDE_ROUTES)
     return app
+
+
+async def _stopped(projection: Projection, watcher: asyncio.Task[None]) -> None:
+    """The watcher ends after the check or rebuild it is in (a rebuild holds a lock that another instance would wait
+    out); cancelled if that takes long."""
+    projection.stop()
+    done, _ = await asyncio.wait([watcher], timeout=5)
+    if not done:
+        watcher.cancel()
+        with suppress(asyncio.CancelledError):
+            await watcher
 
 
 def _settle_heap() -> None:

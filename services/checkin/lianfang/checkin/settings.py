@@ -10,6 +10,11 @@ __all__ = ["CheckinSettings"]
 class CheckinSettings(ServiceSettings):
     # Asked for a checkpoint's config when Redis does not have it.
     registry_url: str = "http://127.0.0.1:8000"
+    # Asked to tell a resident of a staff decision (their subscribe message), after the decision and never in its way.
+    gateway_url: str = "http://127.0.0.1:8000"
+    # Tries of such a message while WeChat or the gateway fails (1, 2, 4 … seconds apart); 0 sends none.
+    notify_attempts: int = Field(default=4, ge=0, le=10)
+    notify_retry_seconds: float = Field(default=1.0, ge=0, le=60)
     # How long a parsed checkpoint config is used without looking again: a registry change reaches check-ins this late.
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Redis answers in well under a millisecond; one that does not answer in this long counts as down, and check-ins go
@@ -35,3 +40,20 @@ class CheckinSettings(ServiceSettings):
     # The events published in one moment share a message, at most this many (`EventPublisher`); 1 sends every event as
     # a message of its own, for a consumer of `lianfang.checkins` that reads only single events.
     events_per_message: int = Field(default=50, ge=1, le=500)
+    # The records store's primary (never a read replica, which lags), read only to rebuild the gate's state in Redis
+    # after Redis lost it (`lianfang.checkin.projection`); the hot path never touches it. Unset, a lost Redis cannot be
+    # rebuilt, and production refuses to start.
+    records_database_url: str | None = None
+    # How often the projection's epoch is looked at besides when a request finds it missing, and how long the ingest
+    # queue must stay empty before the rebuild reads the store (the worker commits what it holds meanwhile).
+    projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    rebuild_settle_seconds: float = Field(default=1.0, ge=0, le=60)
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.records_database_url:
+            problems.append(
+                "LIANFANG_RECORDS_DATABASE_URL is unset: check-in rebuilds its Redis state from the records store "
+                "(its primary, mysql+asyncmy://…)"
+            )
+        return problems

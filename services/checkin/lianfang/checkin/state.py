@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.errors import StateRebuilding, StateUnavailable
+from lianfang.checkin.keys import EPOCH_KEY
 from lianfang.checkin.resp import Command, PipelinedRedis, RedisReplyError, Reply
 from lianfang.common.metrics import redis_metrics
 
@@ -99,6 +100,8 @@ class RedisState:
         self._retry_seconds = retry_seconds
         self._down_until = 0.0
         self._sending: set[asyncio.Future[list[Reply]]] = set()
+        # Told when a read finds the projection's epoch missing (`lianfang.checkin.projection.Projection`).
+        self.on_lost: Callable[[], None] = lambda: None
         self._metrics = redis_metrics()
         self._metrics.available.set_function(lambda: 1.0 if self.available else 0.0)
 
@@ -118,6 +121,16 @@ class RedisState:
         self._metrics.roundtrip_seconds.observe(time.perf_counter() - started)
         _check(commands, replies)
         return replies
+
+    async def read(self, commands: Sequence[Command]) -> list[Reply]:
+        """`execute` for what answers from the projection of the records store: in the same round trip, whether Redis
+        still holds it. `StateRebuilding` when it does not (its commands ran all the same: a claim is the caller's to
+        give back)."""
+        replies = await self.execute([*commands, ("EXISTS", EPOCH_KEY)])
+        if not replies[-1]:
+            self.on_lost()
+            raise StateRebuilding()
+        return replies[:-1]
 
     def send(self, commands: Sequence[Command], *, unsent: str) -> None:
         """Best-effort writes, not waited for: they take their place before anything asked of Redis after this call,

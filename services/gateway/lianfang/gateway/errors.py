@@ -6,6 +6,7 @@ __all__ = [
     "AccountDisabled",
     "AccountLocked",
     "InvalidCredentials",
+    "PrivacyNoticeOutdated",
     "RefreshTokenInvalid",
     "RefreshTokenReused",
     "UsernameTaken",
@@ -43,3 +44,8 @@ class RefreshTokenReused(Unauthorized):
 class UsernameTaken(Conflict):
     code = "username_taken"
     title = "用户名已被使用"
+
+
+class PrivacyNoticeOutdated(Conflict):
+    code = "privacy_notice_outdated"
+    title = "个人信息处理告知已更新"

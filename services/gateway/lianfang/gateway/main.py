@@ -19,6 +19,9 @@ from lianfang.gateway import keys
 from lianfang.gateway.accounts import router as accounts
 from lianfang.gateway.bootstrap import ensure_root_admin
 from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.metrics import gateway_metrics
+from lianfang.gateway.notifications import router as notifications
+from lianfang.gateway.privacy import router as privacy
 from lianfang.gateway.registry_client import RegistryClient
 from lianfang.gateway.residents import router as residents
 from lianfang.gateway.sessions import router as sessions
@@ -81,6 +84,8 @@ def create_app(
                 cache=cache,
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero, rather than from the first request.
+            gateway_metrics()
             await ensure_root_admin(app.state.database, settings)
             if settings.wechat_mode is WeChatMode.dev:
                 log.warning(DEV_LOGIN_WARNING)
@@ -89,7 +94,16 @@ def create_app(
     app = create_service_app(
         service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan
     )
-    for router in (sessions.router, accounts.router, residents.router, keys.router, wxacodes.internal_router):
+    routers = (
+        sessions.router,
+        accounts.router,
+        residents.router,
+        privacy.router,
+        keys.router,
+        wxacodes.internal_router,
+        notifications.internal_router,
+    )
+    for router in routers:
         app.include_router(router)
     if settings.wechat_mode is WeChatMode.dev:
         app.include_router(residents.dev_router)

@@ -80,3 +80,15 @@ class RefreshToken(AccountsBase):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PrivacyConsent(AccountsBase):
+    """A resident's consent to one version of the privacy notice (个人信息处理告知), kept for each version they agreed to."""
+
+    __tablename__ = "privacy_consents"
+    __table_args__ = (Index("ix_privacy_consents_resident_version", "resident_id", "notice_version", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    resident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    notice_version: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,6 +16,7 @@ from lianfang.common.app import create_service_app
 from lianfang.common.messaging import INGEST_QUEUE, LIANFANG_TOPOLOGY, Topology
 from lianfang.common.observability import ReadinessCheck, configure_logging
 from lianfang.common.runtime import Runtime
+from lianfang.ingest.replicas import ReplicaProbe
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.worker import IngestWorker
 
@@ -59,14 +60,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime() as runtime:
+        async with Runtime() as runtime, AsyncExitStack() as stack:
             database = runtime.database("records-db", settings.records_engine_url, pool_size=3, max_overflow=2)
             # No topology here: the worker declares it itself, and keeps trying while RabbitMQ is down.
             broker = await runtime.broker(settings.broker_url)
             worker = IngestWorker(settings, database, broker, queue=queue, topology=topology)
             app.state.database = database
             app.state.worker = worker
-            app.state.metric_refreshers = [worker.read_queue_depths]
+            replicas = ReplicaProbe.of(settings.sharded_store())
+            stack.push_async_callback(replicas.close)
+            app.state.metric_refreshers = [worker.read_queue_depths, replicas.read]
             async with running(worker) as worker_alive:
                 app.state.readiness = [*runtime.readiness, worker_alive]
                 yield

@@ -29,6 +29,8 @@ class IngestMetrics:
     held: Gauge
     lag_seconds: Gauge
     queue_messages: LabelledSeries[Gauge]
+    replica_up: LabelledSeries[Gauge]
+    replica_lag: LabelledSeries[Gauge]
 
 
 @cache
@@ -92,6 +94,20 @@ def ingest_metrics() -> IngestMetrics:
                 "lianfang_ingest_queue_messages",
                 "Messages ready in a queue (ingest.checkins, ingest.dead), read from RabbitMQ at each scrape",
                 ["queue"],
+            )
+        ),
+        replica_up=LabelledSeries(
+            Gauge(
+                "lianfang_records_replica_up",
+                "1 when a shard's replica answers and both its replication threads run, by shard",
+                ["shard"],
+            )
+        ),
+        replica_lag=LabelledSeries(
+            Gauge(
+                "lianfang_records_replica_lag_seconds",
+                "How far a shard's replica is behind its primary (Seconds_Behind_Master), by shard",
+                ["shard"],
             )
         ),
     )

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Double, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
@@ -16,6 +16,7 @@ __all__ = [
     "Region",
     "RegionLevel",
     "RegistryBase",
+    "RemovedCheckpoint",
     "Template",
     "TemplateVersion",
 ]
@@ -115,7 +116,12 @@ class Checkpoint(RegistryBase):
     """A place people check in at: a gate, a bus, a hospital entrance. `code` is what its QR code carries."""
 
     __tablename__ = "checkpoints"
-    __table_args__ = (UniqueConstraint("region_id", "name", name="uq_checkpoints_region_id_name"),)
+    # AUTOINCREMENT on SQLite: a deleted checkpoint's id is never given again (records keep naming it), where SQLite
+    # would otherwise reuse the highest id once its row is gone. InnoDB never reuses one.
+    __table_args__ = (
+        UniqueConstraint("region_id", "name", name="uq_checkpoints_region_id_name"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -131,5 +137,26 @@ class Checkpoint(RegistryBase):
     requires_audit: Mapped[bool] = mapped_column(Boolean, default=False)
     fever_threshold: Mapped[float] = mapped_column(Float, default=37.3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where it stands (GCJ-02, as WeChat's maps give it) and how far from there a check-in still counts as on the spot.
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
+    radius_m: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemovedCheckpoint(RegistryBase):
+    """What is kept of a deleted checkpoint: its records stay in the records store, and trace still names them. No
+    foreign keys, so its region and template may go afterwards."""
+
+    __tablename__ = "removed_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int] = mapped_column(Integer)
+    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[CheckpointKind] = mapped_column(Enum(CheckpointKind, native_enum=False, length=16))
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_by: Mapped[str] = mapped_column(String(36))

@@ -4,7 +4,7 @@ Every call forwards the caller's own token, so the registry applies its scope ru
 `LIANFANG_NAMES_CACHE_SECONDS`: a page of records asks only for the checkpoints not seen lately.
 
 The checkpoints a page names and the cache does not hold are asked for in one call (`GET
-/api/registry/checkpoints?id=…`, up to 200 at a time): a cold page of a unit's records or a contact screening across
+/api/registry/checkpoints/names?id=…`, up to 200 at a time, deleted checkpoints included): a cold page of a unit's records or a contact screening across
 dozens of places costs one round trip, not one per checkpoint.
 """
 
@@ -191,9 +191,7 @@ class RegistryDirectory:
     async def _checkpoint_batch(self, checkpoint_ids: list[int], token: str) -> dict[int, CheckpointInfo]:
         async with self._concurrency:
             try:
-                body = await self._registry.get_json(
-                    f"{REGISTRY}/checkpoints", token, {"id": checkpoint_ids, "limit": len(checkpoint_ids)}
-                )
+                body = await self._registry.get_json(f"{REGISTRY}/checkpoints/names", token, {"id": checkpoint_ids})
                 items = [] if body is None else _CheckpointPage.model_validate(body).items
             except (ServiceUnavailable, Forbidden, ValidationError):
                 # The records are the answer; names the registry cannot give now are shown blank, not turned into a

@@ -19,7 +19,7 @@ from lianfang.trace.contacts import router as contacts
 from lianfang.trace.deps import TraceParts
 from lianfang.trace.directory import RegistryDirectory
 from lianfang.trace.export import router as export
-from lianfang.trace.metrics import QueryMetricsMiddleware
+from lianfang.trace.metrics import QueryMetricsMiddleware, trace_metrics
 from lianfang.trace.records import router as records
 from lianfang.trace.settings import TraceSettings
 from lianfang.trace.stats import router as stats
@@ -57,6 +57,8 @@ def create_app(
                 audit=audit_database,
             )
             app.state.readiness = runtime.readiness
+            # On /metrics from the start, at zero, rather than from the first request.
+            trace_metrics()
             stopping = asyncio.Event()
             purger = asyncio.create_task(
                 purge_periodically(audit_database, settings, stopping), name="trace-audit-retention"

@@ -157,7 +157,8 @@ export interface paths {
         put?: never;
         /**
          * Decide
-         * @description Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints.
+         * @description Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints; the resident hears of
+         *     it through WeChat when they subscribed.
          */
         post: operations["decide_api_checkin_staff_checkins__record_id__decision_post"];
         delete?: never;
@@ -236,7 +237,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "fever_now" | "recent_fever";
+            code: "fever_now" | "recent_fever" | "outside_radius" | "remote_scan";
             /** Message */
             message: string;
         };
@@ -323,6 +324,19 @@ export interface components {
             decided_at?: string | null;
             /** Reason */
             reason?: string | null;
+            /**
+             * Distance M
+             * @description 与卡口的距离（米），居民同意共享位置时才有
+             */
+            distance_m?: number | null;
+            /** Outside Radius */
+            outside_radius?: boolean | null;
+            /**
+             * Remote Scan
+             * @description 非现场扫码：从相册或聊天图片识别的二维码进入
+             * @default false
+             */
+            remote_scan: boolean;
         };
         /** CheckinSummary */
         CheckinSummary: {
@@ -642,6 +656,22 @@ export interface components {
              */
             temperature: number | null;
         };
+        /**
+         * Location
+         * @description The resident's position as `wx.getLocation({type: 'gcj02'})` or the browser gives it.
+         */
+        Location: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /**
+             * Accuracy
+             * @description 定位精度（米）
+             * @default 0
+             */
+            accuracy: number;
+        };
         /** CheckinCreate */
         CheckinCreate: {
             /** Checkpoint Code */
@@ -666,6 +696,23 @@ export interface components {
             direction: components["schemas"]["Direction"];
             /** Companions */
             companions?: components["schemas"]["CompanionCreate"][];
+            /**
+             * @description 居民同意后的位置（GCJ-02）：只用于计算与卡口的距离，坐标不保存
+             * @default null
+             */
+            location: components["schemas"]["Location"] | null;
+            /**
+             * Location Consent
+             * @description 居民已同意使用其位置；未同意时 location 被丢弃
+             * @default false
+             */
+            location_consent: boolean;
+            /**
+             * Scan Scene
+             * @description 小程序的打开场景值：1011/1047 相机扫码，1012/1013/1048/1049 识别图片
+             * @default null
+             */
+            scan_scene: number | null;
         };
     };
     responses: never;
@@ -761,7 +808,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -820,7 +867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -878,7 +925,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 卡口信息暂时无法获取，请稍后重试 */
+            /** @description 卡口信息暂时无法获取，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1034,7 +1081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1190,7 +1237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 实时数据暂不可用，请稍后重试；消息服务暂不可用，请稍后重试 */
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1279,7 +1326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试 */
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -242,6 +242,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/privacy-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notice
+         * @description The privacy notice, for anyone: what is collected, why, for how long (the server's retention), who sees it.
+         */
+        get: operations["notice_api_auth_privacy_notice_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me/privacy-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consent State
+         * @description Whether the caller has agreed to the current notice (`needed` when not: the page shows it before the form).
+         */
+        get: operations["consent_state_api_auth_me_privacy_consent_get"];
+        put?: never;
+        /**
+         * Give Consent
+         * @description The caller agrees to the notice of `version`, which must be the current one (409 when the text has changed
+         *     since the page showed it). Agreeing again keeps the first time.
+         */
+        post: operations["give_consent_api_auth_me_privacy_consent_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/keys": {
         parameters: {
             query?: never;
@@ -273,6 +318,26 @@ export interface paths {
         put?: never;
         /** Wxacode */
         post: operations["wxacode_api_auth_internal_wechat_wxacode_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/internal/notifications/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decision Notice
+         * @description The approval result as the resident's subscribe message; 200 with `sent: false` when they did not subscribe.
+         */
+        post: operations["decision_notice_api_auth_internal_notifications_decision_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -418,6 +483,55 @@ export interface components {
             expires_in: number;
             account: components["schemas"]["AccountOut"];
         };
+        /** ConsentGiven */
+        ConsentGiven: {
+            /**
+             * Version
+             * @description 居民所阅读并同意的告知版本
+             */
+            version: string;
+        };
+        /**
+         * ConsentState
+         * @description Whether the caller has agreed to the current notice; `consented_version` is the latest version they agreed to.
+         */
+        ConsentState: {
+            /** Current Version */
+            current_version: string;
+            /** Consented Version */
+            consented_version: string | null;
+            /** Consented At */
+            consented_at: string | null;
+            /** Needed */
+            needed: boolean;
+        };
+        /**
+         * DecisionNotice
+         * @description A staff decision on a resident's check-in, for the resident's subscribe message.
+         */
+        DecisionNotice: {
+            /**
+             * Resident Id
+             * Format: uuid
+             */
+            resident_id: string;
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            /** Checkpoint Name */
+            checkpoint_name: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Reason */
+            reason?: string | null;
+        };
         /** DevLogin */
         DevLogin: {
             /** Openid */
@@ -453,6 +567,30 @@ export interface components {
             wechat_mode: components["schemas"]["WeChatMode"];
             /** H5 Appid */
             h5_appid: string | null;
+            /**
+             * Privacy Notice Version
+             * @description 当前个人信息处理告知的版本：与本机记住的已同意版本不同时再询问
+             */
+            privacy_notice_version: string;
+            /** Decision Template */
+            decision_template?: string | null;
+        };
+        /** NoticeOutcome */
+        NoticeOutcome: {
+            /** Sent */
+            sent: boolean;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "sent" | "not_configured" | "no_resident" | "not_subscribed";
+        };
+        /** NoticeSection */
+        NoticeSection: {
+            /** Heading */
+            heading: string;
+            /** Text */
+            text: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -489,6 +627,33 @@ export interface components {
              * @default false
              */
             replace: boolean;
+        };
+        /**
+         * PrivacyNotice
+         * @description The notice a resident reads before their first check-in: `summary` on the page, `full_text` behind its link.
+         */
+        PrivacyNotice: {
+            /**
+             * Version
+             * @description 告知内容的版本；内容变化时版本随之变化，居民需重新确认
+             */
+            version: string;
+            /** Title */
+            title: string;
+            /** Summary */
+            summary: components["schemas"]["NoticeSection"][];
+            /**
+             * Sensitive
+             * @description 敏感个人信息的单独告知（《个人信息保护法》第二十九、三十条）
+             */
+            sensitive: string;
+            /**
+             * Retention Days
+             * @description 登记记录的保存天数（服务器的 LIANFANG_RETENTION_DAYS）
+             */
+            retention_days: number;
+            /** Full Text */
+            full_text: components["schemas"]["NoticeSection"][];
         };
         /**
          * Problem
@@ -1468,6 +1633,115 @@ export interface operations {
             };
         };
     };
+    notice_api_auth_privacy_notice_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyNotice"];
+                };
+            };
+        };
+    };
+    consent_state_api_auth_me_privacy_consent_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentState"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    give_consent_api_auth_me_privacy_consent_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentGiven"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentState"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 个人信息处理告知已更新 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     public_keys_api_auth_keys_get: {
         parameters: {
             query?: never;
@@ -1549,6 +1823,84 @@ export interface operations {
                 };
             };
             /** @description 小程序尚未发布该页面，无法生成小程序码；微信接口调用失败，请稍后重试或联系管理员 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decision_notice_api_auth_internal_notifications_decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionNotice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeOutcome"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 微信接口调用失败，请稍后重试或联系管理员 */
             502: {
                 headers: {
                     [name: string]: unknown;

@@ -25,6 +25,9 @@ export type AdminSession = GatewaySchemas['AdminSession']
 export type ResidentSession = GatewaySchemas['ResidentSession']
 export type LoginConfig = GatewaySchemas['LoginConfig']
 export type PhoneBound = GatewaySchemas['PhoneBound']
+export type PrivacyNotice = GatewaySchemas['PrivacyNotice']
+export type NoticeSection = GatewaySchemas['NoticeSection']
+export type ConsentState = GatewaySchemas['ConsentState']
 
 // Regions, checkpoints and forms (/api/registry)
 export type RegionLevel = RegistrySchemas['RegionLevel']
@@ -53,9 +56,18 @@ export type CheckpointPage = Omit<CheckinSchemas['CheckpointPage'], 'prefill' | 
   companions: Answers[]
 }
 export type CompanionBody = { answers: Answers; temperature: number | null }
-export type CheckinBody = Omit<CheckinSchemas['CheckinCreate'], 'answers' | 'companions'> & {
+export type Location = CheckinSchemas['Location']
+/** Where the check-in was made is never required: the position only with the resident's consent, the scene only in
+ * the mini-program. */
+export type CheckinBody = Omit<
+  CheckinSchemas['CheckinCreate'],
+  'answers' | 'companions' | 'location' | 'location_consent' | 'scan_scene'
+> & {
   answers: Answers
   companions: CompanionBody[]
+  location?: Location | null
+  location_consent?: boolean
+  scan_scene?: number | null
 }
 export type HandEntryBody = CheckinSchemas['HandEntryCreate']
 export type CheckpointRef = CheckinSchemas['CheckpointRef']
@@ -83,5 +95,7 @@ export type Overlap = TraceSchemas['OverlapOut']
 export type Contact = TraceSchemas['ContactOut']
 export type ContactsResult = TraceSchemas['ContactsOut']
 export type Alert = TraceSchemas['AlertOut']
+export type AlertState = TraceSchemas['AlertState']
+export type AlertHandling = TraceSchemas['AlertHandling']
 export type AccessLogEntry = TraceSchemas['AccessLogOut']
 export type Stats = TraceSchemas['StatsOut']

@@ -174,7 +174,12 @@ export interface paths {
         get: operations["get_checkpoint_api_registry_checkpoints__checkpoint_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Checkpoint
+         * @description The checkpoint leaves the registry: its QR code stops working at once and it no longer counts against deleting its
+         *     region. Its records stay in trace, still named (`GET /api/registry/checkpoints/names`).
+         */
+        delete: operations["delete_checkpoint_api_registry_checkpoints__checkpoint_id__delete"];
         options?: never;
         head?: never;
         /**
@@ -182,6 +187,69 @@ export interface paths {
          * @description Change rules, move to another template or version, or deactivate (`active: false`).
          */
         patch: operations["update_checkpoint_api_registry_checkpoints__checkpoint_id__patch"];
+        trace?: never;
+    };
+    "/api/registry/checkpoints/{checkpoint_id}/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Checkpoint Position
+         * @description "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
+         *     admin; the radius grows to the position's accuracy.
+         */
+        put: operations["set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry/checkpoints/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Checkpoints
+         * @description Activate, deactivate or delete many checkpoints at once, all or none: an id outside the caller's subtree (or
+         *     unknown) is 404 and nothing changes.
+         */
+        post: operations["bulk_checkpoints_api_registry_checkpoints_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry/checkpoints/names": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checkpoint Names
+         * @description Names of checkpoints of the caller's subtree, deleted ones too (`removed: true`), as trace names the records;
+         *     those outside the subtree are left out.
+         */
+        get: operations["checkpoint_names_api_registry_checkpoints_names_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/registry/checkpoints/import": {
@@ -346,7 +414,8 @@ export interface paths {
         };
         /**
          * Checkpoint Poster
-         * @description An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code, the code in text.
+         * @description An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code (or the mini-program
+         *     code), the code in text.
          */
         get: operations["checkpoint_poster_api_registry_checkpoints__checkpoint_id__poster_pdf_get"];
         put?: never;
@@ -377,6 +446,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/registry/checkpoints/posters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Chosen Posters
+         * @description One PDF with the posters of the chosen checkpoints (批量打印海报), grouped by region.
+         */
+        post: operations["chosen_posters_api_registry_checkpoints_posters_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -388,6 +477,30 @@ export interface components {
              * @description CSV（UTF-8 或 GBK）或 XLSX 表格，表头见导入模板
              */
             file: string;
+        };
+        /**
+         * BulkAction
+         * @enum {string}
+         */
+        BulkAction: "activate" | "deactivate" | "delete";
+        /** CheckpointBulk */
+        CheckpointBulk: {
+            /**
+             * Ids
+             * @description 所选卡口；须都在本人管辖范围内
+             */
+            ids: number[];
+            /** @description activate 启用 · deactivate 停用 · delete 删除（登记记录保留） */
+            action: components["schemas"]["BulkAction"];
+        };
+        /** CheckpointBulkResult */
+        CheckpointBulkResult: {
+            action: components["schemas"]["BulkAction"];
+            /**
+             * Count
+             * @description 实际改变的卡口数（已是该状态的不计）
+             */
+            count: number;
         };
         /** CheckpointConfig */
         CheckpointConfig: {
@@ -429,6 +542,7 @@ export interface components {
             /** Template Version */
             template_version: number;
             form: components["schemas"]["FormDefinition"];
+            position?: components["schemas"]["CheckpointPosition"] | null;
         };
         /** CheckpointCreate */
         CheckpointCreate: {
@@ -463,12 +577,49 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Radius M
+             * @description 现场范围半径（米）：在此之外的登记会提示工作人员
+             * @default 300
+             */
+            radius_m: number;
         };
         /**
          * CheckpointKind
          * @enum {string}
          */
         CheckpointKind: "community" | "hospital" | "market" | "office" | "vehicle" | "school" | "station" | "village" | "other";
+        /**
+         * CheckpointName
+         * @description How trace names a checkpoint in its records, a deleted one too.
+         */
+        CheckpointName: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            kind: components["schemas"]["CheckpointKind"];
+            /** Kind Label */
+            kind_label: string;
+            /** Region Id */
+            region_id: number;
+            /** Region Name */
+            region_name: string;
+            /**
+             * Removed
+             * @description 卡口已删除（其登记记录仍保留）
+             */
+            removed: boolean;
+        };
+        /** CheckpointNames */
+        CheckpointNames: {
+            /** Items */
+            items: components["schemas"]["CheckpointName"][];
+        };
         /** CheckpointOut */
         CheckpointOut: {
             /** Id */
@@ -508,6 +659,12 @@ export interface components {
             fever_threshold: number;
             /** Active */
             active: boolean;
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Radius M */
+            radius_m: number | null;
             /**
              * Created At
              * Format: date-time
@@ -525,6 +682,47 @@ export interface components {
             items: components["schemas"]["CheckpointOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * CheckpointPosition
+         * @description Where a checkpoint stands (GCJ-02) and the radius within which a check-in counts as made on the spot.
+         */
+        CheckpointPosition: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Radius M */
+            radius_m: number;
+        };
+        /**
+         * CheckpointPositionIn
+         * @description "设为卡口位置": where the gate keeper stands, as their phone locates them.
+         */
+        CheckpointPositionIn: {
+            /**
+             * Latitude
+             * @description 纬度（GCJ-02，与微信定位一致）
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description 经度（GCJ-02）
+             */
+            longitude: number;
+            /**
+             * Accuracy
+             * @description 定位精度（米）
+             */
+            accuracy?: number | null;
+        };
+        /** CheckpointSelection */
+        CheckpointSelection: {
+            /**
+             * Ids
+             * @description 所选卡口；须都在本人管辖范围内
+             */
+            ids: number[];
         };
         /** CheckpointUpdate */
         CheckpointUpdate: {
@@ -551,6 +749,12 @@ export interface components {
             fever_threshold?: number | null;
             /** Active */
             active?: boolean | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Radius M */
+            radius_m?: number | null;
         };
         /** FieldError */
         FieldError: {
@@ -1782,6 +1986,62 @@ export interface operations {
             };
         };
     };
+    delete_checkpoint_api_registry_checkpoints__checkpoint_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     update_checkpoint_api_registry_checkpoints__checkpoint_id__patch: {
         parameters: {
             query?: never;
@@ -1844,6 +2104,176 @@ export interface operations {
             };
             /** @description 该地区已有同名卡口 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_checkpoint_position_api_registry_checkpoints__checkpoint_id__position_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointPositionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_checkpoints_api_registry_checkpoints_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointBulkResult"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkpoint_names_api_registry_checkpoints_names_get: {
+        parameters: {
+            query: {
+                /** @description 卡口编号（可重复，至多 200 个） */
+                id: number[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointNames"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2307,7 +2737,10 @@ export interface operations {
     };
     checkpoint_poster_api_registry_checkpoints__checkpoint_id__poster_pdf_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description qr：二维码（微信与其他扫码工具均可）；wxacode：小程序码（仅微信，直接打开小程序） */
+                code?: "qr" | "wxacode";
+            };
             header?: never;
             path: {
                 checkpoint_id: number;
@@ -2354,6 +2787,24 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 微信限制了小程序码的生成频率，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 小程序码生成失败 */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2414,6 +2865,69 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    chosen_posters_api_registry_checkpoints_posters_post: {
+        parameters: {
+            query?: {
+                /** @description 每页 1 张 A4 海报，或 4 张小海报（带裁切线） */
+                per_page?: components["schemas"]["PerPage"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointSelection"];
+            };
+        };
+        responses: {
+            /** @description 可打印的 A4 海报 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
             422: {
                 headers: {
                     [name: string]: unknown;

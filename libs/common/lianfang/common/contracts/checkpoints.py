@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from lianfang.common.forms import FormDefinition
 
-__all__ = ["KIND_LABELS", "CheckpointConfig", "RegionStep", "config_key"]
+__all__ = ["KIND_LABELS", "CheckpointConfig", "CheckpointPosition", "RegionStep", "config_key"]
 
 KIND_LABELS = {
     "community": "小区/社区",
@@ -25,6 +25,14 @@ class RegionStep(BaseModel):
     id: int
     name: str
     level: str
+
+
+class CheckpointPosition(BaseModel):
+    """Where a checkpoint stands (GCJ-02) and the radius within which a check-in counts as made on the spot."""
+
+    latitude: float
+    longitude: float
+    radius_m: int
 
 
 class CheckpointConfig(BaseModel):
@@ -47,6 +55,8 @@ class CheckpointConfig(BaseModel):
     template_id: int
     template_version: int
     form: FormDefinition
+    # Optional within schema version 1: configs written before positions existed have none.
+    position: CheckpointPosition | None = None
 
 
 def config_key(code: str) -> str:

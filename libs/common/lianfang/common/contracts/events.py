@@ -106,6 +106,11 @@ class CheckinCreated(BaseModel):
     temperature_measured_at: AwareDatetime | None
     direction: Direction = Direction.entry
     status: RecordStatus
+    # Optional within schema version 1. Where the resident was, never kept: only how far from the checkpoint, when they
+    # shared their position; and whether the code was read from a picture (an album, a chat) instead of at the gate.
+    distance_m: int | None = Field(default=None, ge=0)
+    outside_radius: bool | None = None
+    remote_scan: bool = False
 
 
 class CheckinDecided(BaseModel):

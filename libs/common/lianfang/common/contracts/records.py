@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, Numeric, PrimaryKeyConstraint, String, Text, Uuid
+from sqlalchemy import Boolean, Date, Index, Integer, Numeric, PrimaryKeyConstraint, String, Text, Uuid, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
@@ -79,6 +79,11 @@ class Record(RecordsBase):
     temperature_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     direction: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
+    # How far from the checkpoint the resident was, when they shared their position (never the position itself).
+    distance_m: Mapped[int | None] = mapped_column(Integer)
+    outside_radius: Mapped[bool | None] = mapped_column(Boolean)
+    # The code was read from a picture (an album, a chat), not scanned at the gate.
+    remote_scan: Mapped[bool] = mapped_column(Boolean, server_default=false())
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(String(200))

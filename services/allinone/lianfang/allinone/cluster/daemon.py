@@ -17,6 +17,7 @@ from lianfang.allinone.cluster.environment import service_environment
 from lianfang.allinone.cluster.nginx import nginx_test_command, nginx_values, render_template
 from lianfang.allinone.cluster.processes import alive, read_pid, running_supervisor, stop_group, supervisor_marker
 from lianfang.allinone.cluster.procfile import instances
+from lianfang.allinone.cluster.prometheus import PROMETHEUS, prometheus_available, write_prometheus_config
 from lianfang.allinone.cluster.settings import ClusterSettings
 from lianfang.allinone.cluster.status import summary, tail, wait_until_ready
 from lianfang.allinone.cluster.supervisor import STOP_SECONDS
@@ -30,10 +31,17 @@ def _lianfang() -> str:
 
 
 def _formation(settings: ClusterSettings) -> str:
-    """The formation the supervisor runs: no Redis of its own when the caller names one."""
+    """The formation the supervisor runs: no Redis of its own when the caller names one, no Prometheus when it is not
+    installed."""
+    formation = settings.cluster_formation
     if os.environ.get("LIANFANG_REDIS_URL") and "redis" not in settings.formation():
-        return f"{settings.cluster_formation},redis=0"
-    return settings.cluster_formation
+        formation += ",redis=0"
+    if PROMETHEUS not in settings.formation() and not prometheus_available():
+        print(
+            "cluster: prometheus is not installed (deploy/install-packages.sh cluster installs it); running without it"
+        )
+        formation += f",{PROMETHEUS}=0"
+    return formation
 
 
 def cluster_up(settings: ClusterSettings) -> int:
@@ -53,6 +61,7 @@ def cluster_up(settings: ClusterSettings) -> int:
     chosen = instances(settings, settings.cluster_procfile.read_text(), env)
     nginx_conf = run_dir / "nginx" / "nginx.conf"
     nginx_conf.write_text(render_template(settings.cluster_nginx_template.read_text(), nginx_values(settings, chosen)))
+    write_prometheus_config(settings, chosen)
     setup_log = run_dir / "logs" / "setup.log"
     for step, command in (
         ("nginx configuration", nginx_test_command(chosen)),

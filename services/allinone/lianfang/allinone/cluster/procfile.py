@@ -29,8 +29,9 @@ class Instance:
 
     @property
     def serves_http(self) -> bool:
-        """Answers /readyz on its port (every process but nginx, checked from the outside, and Redis)."""
-        return self.kind not in ("nginx", "redis")
+        """Answers /readyz and /metrics on its port (every process but nginx, checked from the outside, Redis and
+        Prometheus)."""
+        return self.kind not in ("nginx", "redis", "prometheus")
 
     def marker(self) -> str:
         """What its command line shows once running, whatever the program made of argv[0] (nginx retitles itself)."""

@@ -22,6 +22,7 @@ class ClusterSettings(BaseSettings):
     cluster_dir: Path = Path(".cluster")
     cluster_procfile: Path = Path("deploy/Procfile")
     cluster_nginx_template: Path = Path("deploy/nginx.conf")
+    cluster_prometheus_rules: Path = Path("deploy/prometheus/alerts.yml")
     cluster_web_root: Path = Path("web")
     # `type=count` pairs; types of the Procfile left out run once.
     cluster_formation: str = "nginx=1,gateway=2,registry=2,checkin=2,trace=2,worker=1"

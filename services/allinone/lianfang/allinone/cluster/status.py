@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from lianfang.allinone.cluster.processes import pid_files, running_supervisor
-from lianfang.allinone.cluster.procfile import Instance
+from lianfang.allinone.cluster.procfile import Instance, first_port
 from lianfang.allinone.cluster.settings import ClusterSettings
 
 __all__ = ["print_state", "state", "summary", "tail", "wait_until_ready"]
@@ -41,11 +41,14 @@ def _ready(settings: ClusterSettings, instance: Instance, client: httpx.Client) 
                 return connection.recv(16).startswith(b"+PONG")
         except OSError:
             return False
-    url = (
-        f"http://127.0.0.1:{instance.port}/readyz"
-        if instance.serves_http
-        else f"https://127.0.0.1:{settings.nginx_https_port}/healthz"
-    )
+    if instance.kind == "prometheus":
+        url = f"http://127.0.0.1:{instance.port}/-/ready"
+    else:
+        url = (
+            f"http://127.0.0.1:{instance.port}/readyz"
+            if instance.serves_http
+            else f"https://127.0.0.1:{settings.nginx_https_port}/healthz"
+        )
     try:
         return client.get(url).status_code == 200
     except httpx.HTTPError:
@@ -64,6 +67,7 @@ def summary(settings: ClusterSettings, env: Mapping[str, str]) -> str:
             f"  执勤      staff view     {url}/staff/",
             f"  扫码登记  check-in page  {url}/c/<checkpoint code>",
             f"  API       OpenAPI docs   {url}/api/auth/docs  {url}/api/registry/docs",
+            *_prometheus_line(settings),
             "",
             f"  root admin   {env.get('LIANFANG_ROOT_USERNAME', 'admin')} / {env['LIANFANG_ROOT_PASSWORD']}",
             f"  logs         {settings.run_dir / 'logs'}/*.log",
@@ -71,6 +75,13 @@ def summary(settings: ClusterSettings, env: Mapping[str, str]) -> str:
             "",
         ]
     )
+
+
+def _prometheus_line(settings: ClusterSettings) -> list[str]:
+    if settings.formation().get("prometheus", 1) == 0:
+        return []
+    port = first_port(settings, settings.cluster_procfile.read_text(), "prometheus")
+    return [f"  监控      Prometheus     http://127.0.0.1:{port}/alerts   (`uv run lianfang status` in a terminal)"]
 
 
 def tail(path: Path, lines: int) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic_core import to_json
 
+from lianfang.checkin.checkins.geo import Whereabouts
 from lianfang.checkin.checkins.people import Measurement, Person
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.events import (
@@ -68,6 +69,7 @@ def created_event(
     measurement: Measurement,
     direction: Direction,
     status: RecordStatus,
+    whereabouts: Whereabouts,
 ) -> CheckinCreated:
     return CheckinCreated(
         id=record_id,
@@ -90,6 +92,9 @@ def created_event(
         temperature_measured_at=measurement.measured_at,
         direction=direction,
         status=status,
+        distance_m=whereabouts.distance_m,
+        outside_radius=whereabouts.outside_radius,
+        remote_scan=whereabouts.remote_scan,
     )
 
 

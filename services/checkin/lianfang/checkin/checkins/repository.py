@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from lianfang.checkin.checkins.people import FeverMark, Measurement
 from lianfang.checkin.checkins.schemas import CheckinRecord
-from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.errors import StateRebuilding, StateUnavailable
 from lianfang.checkin.keys import (
     CLAIM_SECONDS,
+    EPOCH_KEY,
     FEVER_SECONDS,
     HISTORY_LENGTH,
     HISTORY_SECONDS,
@@ -166,7 +167,15 @@ class CheckinRepository:
         ]
         if keys:
             commands.append(("MGET", *keys))
+        commands.append(("EXISTS", EPOCH_KEY))
         replies = await self._state.execute(commands)
+        if not replies[-1]:
+            # Redis lost the projection: what it answered may not be what the store holds. The claim just made is
+            # given back, so the retry after the rebuild is not kept waiting for it.
+            if replies[0] is None:
+                await self.release(client_id, owner, token)
+            self._state.on_lost()
+            raise StateRebuilding()
         if replies[0] is not None:
             held = Held.of(replies[0])
             if held is None or not held.owned_by(owner):
@@ -192,7 +201,7 @@ class CheckinRepository:
         if not self._state.available:
             return None
         try:
-            (raw,) = await self._state.execute([("GET", client_key(client_id))])
+            (raw,) = await self._state.read([("GET", client_key(client_id))])
         except StateUnavailable:
             return None
         held = Held.of(raw)
@@ -256,14 +265,14 @@ class CheckinRepository:
 
     async def resident_state(self, resident_id: uuid.UUID) -> ResidentState:
         identity = f"resident:{resident_id}"
-        measurement, fever, prefill = await self._state.execute(
+        measurement, fever, prefill = await self._state.read(
             [("GET", temperature_key(identity)), ("GET", fever_key(identity)), ("HGETALL", prefill_key(resident_id))]
         )
         return ResidentState(Measurement.decode(measurement), FeverMark.decode(fever), as_mapping(prefill))
 
     async def history(self, resident_id: uuid.UUID, offset: int, limit: int) -> tuple[list[CheckinRecord], bool]:
         """A page of the resident's records, newest first, and whether more follow."""
-        (ids,) = await self._state.execute([("LRANGE", history_key(resident_id), offset, offset + limit)])
+        (ids,) = await self._state.read([("LRANGE", history_key(resident_id), offset, offset + limit)])
         assert isinstance(ids, list)
         more = len(ids) > limit
         wanted = [record_id for record_id in ids[:limit] if isinstance(record_id, bytes)]

@@ -19,6 +19,7 @@ from lianfang.checkin.errors import (
     CheckpointNotFound,
     ClientIdTaken,
     RegistryUnavailable,
+    StateRebuilding,
     StateUnavailable,
 )
 from lianfang.checkin.metrics import checkin_metrics
@@ -82,6 +83,8 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         BrokerUnavailable,
         RegistryUnavailable,
         TooManyRequests,
+        StateUnavailable,
+        StateRebuilding,
     ),
     openapi_extra=_CHECKIN_BODY,
 )
@@ -127,7 +130,10 @@ async def _check_in(request: Request) -> Response:
     return receipt_response(await parts.checkins.submit(resident, body))
 
 
-@router.get("/me/checkins", responses=error_responses(Unauthorized, Forbidden, StateUnavailable, ValidationFailed))
+@router.get(
+    "/me/checkins",
+    responses=error_responses(Unauthorized, Forbidden, StateUnavailable, StateRebuilding, ValidationFailed),
+)
 async def my_checkins(
     resident: Resident,
     parts: Checkin,

@@ -22,6 +22,7 @@ __all__ = [
     "CompanionCreate",
     "CompanionReceipt",
     "HandEntryCreate",
+    "Location",
     "Temperature",
     "TemperatureOut",
 ]
@@ -46,6 +47,14 @@ class CompanionCreate(BaseModel):
     temperature: Temperature | None = Field(default=None, description="体温（℃）；不填则沿用其有效期内的上次测量")
 
 
+class Location(BaseModel):
+    """The resident's position as `wx.getLocation({type: 'gcj02'})` or the browser gives it."""
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy: float = Field(default=0, ge=0, le=100_000, allow_inf_nan=False, description="定位精度（米）")
+
+
 class CheckinCreate(BaseModel):
     checkpoint_code: str = Field(min_length=1, max_length=32)
     client_id: uuid.UUID = Field(description="客户端为这次登记生成的编号：重试时原样再发，24 小时内只登记一次")
@@ -53,6 +62,16 @@ class CheckinCreate(BaseModel):
     temperature: Temperature | None = Field(default=None, description="体温（℃）；不填则沿用其有效期内的上次测量")
     direction: Direction = Direction.entry
     companions: list[CompanionCreate] = Field(default_factory=list, max_length=MAX_COMPANIONS)
+    location: Location | None = Field(
+        default=None, description="居民同意后的位置（GCJ-02）：只用于计算与卡口的距离，坐标不保存"
+    )
+    location_consent: bool = Field(default=False, description="居民已同意使用其位置；未同意时 location 被丢弃")
+    scan_scene: int | None = Field(
+        default=None,
+        ge=1000,
+        le=9999,
+        description="小程序的打开场景值：1011/1047 相机扫码，1012/1013/1048/1049 识别图片",
+    )
 
 
 class HandEntryCreate(BaseModel):
@@ -101,7 +120,7 @@ class CheckinReceipt(BaseModel):
 
 
 class ArrivalWarning(BaseModel):
-    code: Literal["fever_now", "recent_fever"]
+    code: Literal["fever_now", "recent_fever", "outside_radius", "remote_scan"]
     message: str
 
 
@@ -129,6 +148,9 @@ class CheckinRecord(BaseModel):
     decided_by: uuid.UUID | None = None
     decided_at: datetime | None = None
     reason: str | None = None
+    distance_m: int | None = Field(default=None, description="与卡口的距离（米），居民同意共享位置时才有")
+    outside_radius: bool | None = None
+    remote_scan: bool = Field(default=False, description="非现场扫码：从相册或聊天图片识别的二维码进入")
 
 
 class CheckinSummary(BaseModel):

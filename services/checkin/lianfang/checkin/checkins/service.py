@@ -5,11 +5,12 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
 from lianfang.checkin.checkins.events import created_event, encrypted_answers, message_of, personal_data
+from lianfang.checkin.checkins.geo import Whereabouts, distance_text, whereabouts
 from lianfang.checkin.checkins.people import (
     FeverMark,
     Measurement,
@@ -24,6 +25,7 @@ from lianfang.checkin.checkins.people import (
 )
 from lianfang.checkin.checkins.repository import CheckinRepository, CheckinWrite, Claim
 from lianfang.checkin.checkins.schemas import (
+    ArrivalWarning,
     CheckinCreate,
     CheckinHistory,
     CheckinReceipt,
@@ -78,6 +80,8 @@ class _Arrival:
     resident_id: uuid.UUID | None
     entered_by: uuid.UUID | None
     direction: Direction
+    # Companions were where the resident was.
+    whereabouts: Whereabouts = field(default_factory=Whereabouts)
 
     @property
     def owner(self) -> uuid.UUID:
@@ -132,7 +136,16 @@ class CheckinService:
             if replayed is not None:
                 return Submitted(replayed, replayed=True)
             raise
-        arrival = _Arrival(body.client_id, checkpoint, people, resident.id, None, body.direction)
+        # A position the resident did not agree to share is dropped here, before anything is computed from it.
+        location = body.location if body.location_consent else None
+        place = whereabouts(
+            checkpoint,
+            latitude=location.latitude if location else None,
+            longitude=location.longitude if location else None,
+            accuracy=location.accuracy if location else None,
+            scene=body.scan_scene,
+        )
+        arrival = _Arrival(body.client_id, checkpoint, people, resident.id, None, body.direction, place)
         return await self._check_in(arrival)
 
     async def enter_by_hand(self, staff: StaffPrincipal, checkpoint_id: int, body: HandEntryCreate) -> Submitted:
@@ -222,7 +235,7 @@ class CheckinService:
     async def _check_in(self, arrival: _Arrival) -> Submitted:
         token = os.urandom(12).hex().encode()
         claim = await self._claim(arrival, token)
-        if claim is not None and claim.replay is not None:
+        if claim.replay is not None:
             return Submitted(claim.replay, replayed=True)
         try:
             receipt, messages, write = self._prepare(arrival, claim)
@@ -230,16 +243,15 @@ class CheckinService:
             # nothing acknowledged.
             await self._publisher.publish(messages)
         except BaseException:
-            if claim is not None:
-                await self._repository.release(arrival.client_id, arrival.owner, token)
+            await self._repository.release(arrival.client_id, arrival.owner, token)
             raise
         self._repository.save(write)
         checkin_metrics().confirmed(arrival.checkpoint.city_code).inc()
         return Submitted(receipt, replayed=False)
 
-    async def _claim(self, arrival: _Arrival, token: bytes) -> Claim | None:
-        """The client id claimed and the people's state read, in one round trip; None while Redis is down, when the
-        records store's unique client key is what keeps a retry from being stored twice."""
+    async def _claim(self, arrival: _Arrival, token: bytes) -> Claim:
+        """The client id claimed and the people's state read, in one round trip. Without Redis, or while its state is
+        being rebuilt, there is no telling whether the client id was answered before: 503, and the client retries."""
         temperature_identities = [
             person.temperature_identity
             for person in arrival.people
@@ -247,17 +259,16 @@ class CheckinService:
         ]
         fever_identities = list(dict.fromkeys(identity for person in arrival.people for identity in person.watched))
         deadline = time.monotonic() + self._duplicate_wait_seconds
-        while self._repository.available:
-            try:
-                claim = await self._repository.claim(
-                    arrival.client_id,
-                    arrival.owner,
-                    token,
-                    temperature_identities=temperature_identities,
-                    fever_identities=fever_identities,
-                )
-            except StateUnavailable:
-                return None
+        while True:
+            if not self._repository.available:
+                raise StateUnavailable()
+            claim = await self._repository.claim(
+                arrival.client_id,
+                arrival.owner,
+                token,
+                temperature_identities=temperature_identities,
+                fever_identities=fever_identities,
+            )
             if claim.foreign:
                 raise ClientIdTaken()
             if not claim.busy:
@@ -265,9 +276,8 @@ class CheckinService:
             if time.monotonic() >= deadline:
                 raise CheckinInProgress()
             await asyncio.sleep(_DUPLICATE_POLL_SECONDS)
-        return None
 
-    def _measurements(self, arrival: _Arrival, claim: Claim | None, now: datetime) -> list[Measurement]:
+    def _measurements(self, arrival: _Arrival, claim: Claim, now: datetime) -> list[Measurement]:
         measurements: list[Measurement] = []
         errors: list[FieldError] = []
         checkpoint = arrival.checkpoint
@@ -276,7 +286,7 @@ class CheckinService:
                 measurements.append(Measurement(person.given_temperature, now))
                 continue
             last = None
-            if claim is not None and person.temperature_identity is not None:
+            if person.temperature_identity is not None:
                 last = claim.measurements.get(person.temperature_identity)
             reused = reusable(last, checkpoint, now)
             if reused is not None:
@@ -291,11 +301,11 @@ class CheckinService:
             raise ValidationFailed("请填写体温", errors=errors)
         return measurements
 
-    def _prepare(self, arrival: _Arrival, claim: Claim | None) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
+    def _prepare(self, arrival: _Arrival, claim: Claim) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
         now = _now()
         checkpoint = arrival.checkpoint
         measurements = self._measurements(arrival, claim, now)
-        fevers_known = claim.fevers if claim is not None else {}
+        fevers_known = claim.fevers
         audited = arrival.entered_by is not None
         main_id = new_id()
         records: list[tuple[CheckinRecord, bytes]] = []
@@ -332,7 +342,10 @@ class CheckinService:
                 name_masked=personal.name_masked,
                 phone_masked=personal.phone_masked,
                 id_card_masked=personal.id_card_masked,
-                warnings=warnings_for(measurement, checkpoint, marks),
+                warnings=warnings_for(measurement, checkpoint, marks) + _place_warnings(arrival.whereabouts),
+                distance_m=arrival.whereabouts.distance_m,
+                outside_radius=arrival.whereabouts.outside_radius,
+                remote_scan=arrival.whereabouts.remote_scan,
             )
             records.append((record, record.__pydantic_serializer__.to_json(record)))
             if status is RecordStatus.pending:
@@ -352,6 +365,7 @@ class CheckinService:
                 measurement=measurement,
                 direction=arrival.direction,
                 status=status,
+                whereabouts=arrival.whereabouts,
             )
             messages.append(message_of(event))
             if measurement.source is TemperatureSource.measured and person.temperature_identity is not None:
@@ -391,6 +405,19 @@ class CheckinService:
         if companions:
             prefill.append(("companions", stamp + encrypted_answers(self._pii, companions).encode()))
         return prefill
+
+
+def _place_warnings(place: Whereabouts) -> list[ArrivalWarning]:
+    """What staff are told of a check-in made elsewhere: far from the gate, or from a picture of its code."""
+    warnings: list[ArrivalWarning] = []
+    if place.outside_radius and place.distance_m is not None:
+        message = f"距卡口 {distance_text(place.distance_m)}"
+        if place.accuracy_m:
+            message += f"（定位精度约 {distance_text(place.accuracy_m)}）"
+        warnings.append(ArrivalWarning(code="outside_radius", message=message))
+    if place.remote_scan:
+        warnings.append(ArrivalWarning(code="remote_scan", message="非现场扫码：通过相册或聊天中的图片打开"))
+    return warnings
 
 
 def _declarer(main: CheckinRecord) -> str:

@@ -7,9 +7,10 @@ import uuid
 
 from lianfang.checkin.checkins.repository import parse_record
 from lianfang.checkin.checkins.schemas import CheckinRecord
-from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.errors import StateRebuilding, StateUnavailable
 from lianfang.checkin.keys import (
     CLAIM_SECONDS,
+    EPOCH_KEY,
     RECENT_EVENTS,
     RECENT_EVENTS_SECONDS,
     answers_key,
@@ -31,7 +32,7 @@ class StaffRepository:
         self._state = state
 
     async def pending(self, checkpoint_id: int) -> list[CheckinRecord]:
-        (stored,) = await self._state.execute([("HGETALL", pending_key(checkpoint_id))])
+        (stored,) = await self._state.read([("HGETALL", pending_key(checkpoint_id))])
         records = [record for raw in as_mapping(stored).values() if (record := parse_record(raw)) is not None]
         # Record ids are UUIDv7: their order is the order of arrival.
         return sorted(records, key=lambda record: record.id)
@@ -43,9 +44,18 @@ class StaffRepository:
 
     async def claim_decision(self, record_id: uuid.UUID, token: bytes) -> tuple[CheckinRecord | None, bool]:
         """The record, and whether this request may decide it (nobody else is deciding it right now)."""
-        raw, held = await self._state.execute(
-            [("GET", record_key(record_id)), ("SET", decision_key(record_id), token, "NX", "GET", "EX", CLAIM_SECONDS)]
+        raw, held, kept = await self._state.execute(
+            [
+                ("GET", record_key(record_id)),
+                ("SET", decision_key(record_id), token, "NX", "GET", "EX", CLAIM_SECONDS),
+                ("EXISTS", EPOCH_KEY),
+            ]
         )
+        if not kept:
+            if held is None:
+                await self.release_decision(record_id, token)
+            self._state.on_lost()
+            raise StateRebuilding()
         return parse_record(raw), held is None
 
     async def release_decision(self, record_id: uuid.UUID, token: bytes) -> None:

@@ -19,6 +19,7 @@ from lianfang.checkin.errors import (
     NotOnDuty,
     RecordNotFound,
     RegistryUnavailable,
+    StateRebuilding,
     StateUnavailable,
 )
 from lianfang.checkin.staff.schemas import (
@@ -28,6 +29,7 @@ from lianfang.checkin.staff.schemas import (
     PendingArrivals,
     StaffCheckpoints,
 )
+from lianfang.common.auth import BearerToken
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.errors import Forbidden, Unauthorized, ValidationFailed, error_responses
 from lianfang.common.messaging import BrokerUnavailable
@@ -72,7 +74,7 @@ async def live_events(
 
 @router.get(
     "/checkpoints/{checkpoint_id}/pending",
-    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, StateUnavailable),
+    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, StateUnavailable, StateRebuilding),
 )
 async def pending_arrivals(checkpoint_id: int, staff: Staff, parts: Checkin) -> PendingArrivals:
     """Arrivals waiting for a decision, oldest first."""
@@ -92,12 +94,22 @@ async def arrival_answers(record_id: uuid.UUID, staff: Staff, parts: Checkin) ->
 @router.post(
     "/checkins/{record_id}/decision",
     responses=error_responses(
-        Unauthorized, Forbidden, NotOnDuty, RecordNotFound, AlreadyDecided, StateUnavailable, BrokerUnavailable
+        Unauthorized,
+        Forbidden,
+        NotOnDuty,
+        RecordNotFound,
+        AlreadyDecided,
+        StateUnavailable,
+        StateRebuilding,
+        BrokerUnavailable,
     ),
 )
-async def decide(record_id: uuid.UUID, body: DecisionCreate, staff: Staff, parts: Checkin) -> DecisionOut:
-    """Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints."""
-    return await parts.staff.decide(staff, record_id, body)
+async def decide(
+    record_id: uuid.UUID, body: DecisionCreate, staff: Staff, token: BearerToken, parts: Checkin
+) -> DecisionOut:
+    """Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints; the resident hears of
+    it through WeChat when they subscribed."""
+    return await parts.staff.decide(staff, record_id, body, token)
 
 
 @router.post(
@@ -115,6 +127,8 @@ async def decide(record_id: uuid.UUID, body: DecisionCreate, staff: Staff, parts
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
+        StateUnavailable,
+        StateRebuilding,
     ),
 )
 async def enter_by_hand(checkpoint_id: int, body: HandEntryCreate, staff: Staff, parts: Checkin) -> Response:

@@ -8,6 +8,7 @@ from lianfang.common.db import DbSession
 from lianfang.common.errors import ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed, error_responses
 from lianfang.gateway.deps import Gateway
 from lianfang.gateway.metrics import counted_login
+from lianfang.gateway.privacy.notice import VERSION as NOTICE_VERSION
 from lianfang.gateway.residents.schemas import DevLogin, DevPhone, LoginConfig, PhoneBound, PhoneCode, WeChatCode
 from lianfang.gateway.residents.service import ResidentService
 from lianfang.gateway.schemas import ResidentSession
@@ -26,7 +27,10 @@ async def login_config(parts: Gateway) -> LoginConfig:
     """For the H5 page, before anyone logs in: which login to offer, and the AppID its OAuth redirect names."""
     settings = parts.settings
     return LoginConfig(
-        wechat_mode=settings.wechat_mode, h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None
+        wechat_mode=settings.wechat_mode,
+        h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None,
+        privacy_notice_version=NOTICE_VERSION,
+        decision_template=settings.wechat_template_decision or None,
     )
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import Select, delete, insert, or_, select
 
 from lianfang.common.db import Page, Repository
-from lianfang.registry.models import Checkpoint, CheckpointKind
+from lianfang.registry.models import Checkpoint, CheckpointKind, RemovedCheckpoint
 
 __all__ = ["CheckpointRepository"]
 
@@ -95,3 +95,51 @@ class CheckpointRepository(Repository[Checkpoint]):
         result = await self.session.stream_scalars(statement.execution_options(yield_per=200))
         async for checkpoint in result:
             yield checkpoint
+
+    async def in_scope_by_ids(self, scope_path: str, ids: Collection[int]) -> list[Checkpoint]:
+        """The checkpoints among `ids` under the scope, by id."""
+        wanted = sorted(set(ids))
+        found: list[Checkpoint] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            statement = self._filtered(scope_path, ids=wanted[start : start + _IN_CHUNK]).order_by(Checkpoint.id)
+            found.extend(await self.session.scalars(statement))
+        return found
+
+    async def remove(self, checkpoints: Sequence[Checkpoint], region_names: dict[int, str], removed_by: str) -> None:
+        """Deletes the checkpoints, keeping what trace names their records with."""
+        if not checkpoints:
+            return
+        await self.session.execute(
+            insert(RemovedCheckpoint),
+            [
+                {
+                    "id": checkpoint.id,
+                    "code": checkpoint.code,
+                    "region_id": checkpoint.region_id,
+                    "region_path": checkpoint.region_path,
+                    "region_name": region_names.get(checkpoint.region_id, ""),
+                    "name": checkpoint.name,
+                    "kind": checkpoint.kind,
+                    "removed_by": removed_by,
+                }
+                for checkpoint in checkpoints
+            ],
+        )
+        ids = [checkpoint.id for checkpoint in checkpoints]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            await self.session.execute(delete(Checkpoint).where(Checkpoint.id.in_(chunk)))
+        for checkpoint in checkpoints:
+            self.session.expunge(checkpoint)
+
+    async def removed_in(self, scope_path: str, ids: Collection[int]) -> list[RemovedCheckpoint]:
+        """Deleted checkpoints among `ids` under the scope."""
+        wanted = sorted(set(ids))
+        found: list[RemovedCheckpoint] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            statement = select(RemovedCheckpoint).where(
+                RemovedCheckpoint.id.in_(wanted[start : start + _IN_CHUNK]),
+                RemovedCheckpoint.region_path.startswith(scope_path, autoescape=True),
+            )
+            found.extend(await self.session.scalars(statement))
+        return found

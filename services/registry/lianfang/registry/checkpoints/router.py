@@ -5,14 +5,23 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
-from lianfang.common.auth import CurrentAdmin
+from lianfang.common.auth import CurrentAdmin, CurrentStaffOrAdmin
 from lianfang.common.auth.service import require_service
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed, error_responses
-from lianfang.registry.checkpoints.schemas import CheckpointCreate, CheckpointOut, CheckpointPage, CheckpointUpdate
-from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointService
+from lianfang.registry.checkpoints.schemas import (
+    CheckpointBulk,
+    CheckpointBulkResult,
+    CheckpointCreate,
+    CheckpointNames,
+    CheckpointOut,
+    CheckpointPage,
+    CheckpointPositionIn,
+    CheckpointUpdate,
+)
+from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointPositions, CheckpointService
 from lianfang.registry.deps import Registry
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound, RegionConflict
 from lianfang.registry.imports.errors import ImportRejected
@@ -65,6 +74,20 @@ async def get_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSes
     return await service.out(await service.get(checkpoint_id))
 
 
+@router.put(
+    "/{checkpoint_id:int}/position",
+    status_code=204,
+    responses=error_responses(CheckpointNotFound, Forbidden, ValidationFailed),
+)
+async def set_checkpoint_position(
+    checkpoint_id: int, body: CheckpointPositionIn, caller: CurrentStaffOrAdmin, session: DbSession, parts: Registry
+) -> Response:
+    """ "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
+    admin; the radius grows to the position's accuracy."""
+    await CheckpointPositions(session, parts).set(checkpoint_id, caller, body)
+    return Response(status_code=204)
+
+
 @router.patch(
     "/{checkpoint_id:int}",
     responses=error_responses(CheckpointNotFound, Forbidden, CheckpointNameTaken, ValidationFailed),
@@ -75,6 +98,37 @@ async def update_checkpoint(
     """Change rules, move to another template or version, or deactivate (`active: false`)."""
     service = CheckpointService(session, parts, admin)
     return await service.out(await service.update(checkpoint_id, body))
+
+
+@router.delete("/{checkpoint_id:int}", status_code=204, responses=error_responses(CheckpointNotFound, Forbidden))
+async def delete_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> Response:
+    """The checkpoint leaves the registry: its QR code stops working at once and it no longer counts against deleting its
+    region. Its records stay in trace, still named (`GET /api/registry/checkpoints/names`)."""
+    await CheckpointService(session, parts, admin).delete(checkpoint_id)
+    return Response(status_code=204)
+
+
+@router.post("/bulk", responses=error_responses(CheckpointNotFound, ValidationFailed))
+async def bulk_checkpoints(
+    body: CheckpointBulk, admin: CurrentAdmin, session: DbSession, parts: Registry
+) -> CheckpointBulkResult:
+    """Activate, deactivate or delete many checkpoints at once, all or none: an id outside the caller's subtree (or
+    unknown) is 404 and nothing changes."""
+    return await CheckpointService(session, parts, admin).bulk(body)
+
+
+@router.get("/names", responses=error_responses(ValidationFailed))
+async def checkpoint_names(
+    admin: CurrentAdmin,
+    session: DbSession,
+    parts: Registry,
+    ids: Annotated[
+        list[int], Query(alias="id", min_length=1, max_length=200, description="卡口编号（可重复，至多 200 个）")
+    ],
+) -> CheckpointNames:
+    """Names of checkpoints of the caller's subtree, deleted ones too (`removed: true`), as trace names the records;
+    those outside the subtree are left out."""
+    return CheckpointNames(items=await CheckpointService(session, parts, admin).names(ids))
 
 
 # For the check-in service on a Redis miss: no user's token, the service credential (`auth.service`). nginx keeps

@@ -7,14 +7,30 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, ensure_in_scope
-from lianfang.common.contracts.checkpoints import KIND_LABELS, CheckpointConfig, RegionStep, config_key
+from lianfang.common.auth import AdminPrincipal, StaffPrincipal, ensure_in_scope
+from lianfang.common.contracts.checkpoints import (
+    KIND_LABELS,
+    CheckpointConfig,
+    CheckpointPosition,
+    RegionStep,
+    config_key,
+)
 from lianfang.common.db import Page, after_commit, utcnow
 from lianfang.common.errors import Forbidden, ValidationFailed
 from lianfang.common.forms import FormDefinition
 from lianfang.registry.checkpoints.codes import new_code
 from lianfang.registry.checkpoints.repository import CheckpointRepository
-from lianfang.registry.checkpoints.schemas import CheckpointCreate, CheckpointOut, CheckpointUpdate
+from lianfang.registry.checkpoints.schemas import (
+    DEFAULT_RADIUS_M,
+    BulkAction,
+    CheckpointBulk,
+    CheckpointBulkResult,
+    CheckpointCreate,
+    CheckpointName,
+    CheckpointOut,
+    CheckpointPositionIn,
+    CheckpointUpdate,
+)
 from lianfang.registry.deps import RegistryParts
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound
 from lianfang.registry.models import Checkpoint, CheckpointKind, Region, Template
@@ -22,7 +38,14 @@ from lianfang.registry.regions.repository import RegionRepository
 from lianfang.registry.scope import ancestor_paths, region_for_write
 from lianfang.registry.templates.repository import TemplateRepository
 
-__all__ = ["CONFIG_TTL_SECONDS", "CheckpointConfigs", "CheckpointDraft", "CheckpointService", "usable_in"]
+__all__ = [
+    "CONFIG_TTL_SECONDS",
+    "CheckpointConfigs",
+    "CheckpointDraft",
+    "CheckpointPositions",
+    "CheckpointService",
+    "usable_in",
+]
 
 # Configs are rewritten on every change; the expiry only bounds how long a write Redis missed can linger.
 CONFIG_TTL_SECONDS = 24 * 3600
@@ -114,6 +137,11 @@ class CheckpointConfigs:
             template_id=checkpoint.template_id,
             template_version=checkpoint.template_version,
             form=form,
+            position=CheckpointPosition(
+                latitude=checkpoint.latitude, longitude=checkpoint.longitude, radius_m=checkpoint.radius_m
+            )
+            if checkpoint.latitude is not None and checkpoint.longitude is not None and checkpoint.radius_m is not None
+            else None,
         )
 
     async def publish_after_commit(self, checkpoint: Checkpoint) -> None:
@@ -132,6 +160,19 @@ class CheckpointConfigs:
 
         after_commit(self.session, publish)
 
+    def forget_after_commit(self, checkpoints: Sequence[Checkpoint]) -> None:
+        """Deleted checkpoints leave Redis once the deletion is committed: check-in then asks the registry, which no
+        longer knows them."""
+        keys = [config_key(checkpoint.code) for checkpoint in checkpoints]
+        cache = self.parts.cache
+
+        async def forget() -> None:
+            for start in range(0, len(keys), _PIPELINE_CHUNK):
+                await cache.delete(*keys[start : start + _PIPELINE_CHUNK])
+
+        if keys:
+            after_commit(self.session, forget)
+
     async def by_code(self, code: str) -> CheckpointConfig:
         checkpoint = await self.checkpoints.by_code(code.upper())
         if checkpoint is None:
@@ -143,6 +184,33 @@ class CheckpointConfigs:
         if checkpoint is None:
             raise CheckpointNotFound("卡口不存在")
         return await self.build(checkpoint)
+
+
+class CheckpointPositions:
+    """Where a checkpoint stands, set by its admins or by its own gate keepers standing at it."""
+
+    def __init__(self, session: AsyncSession, parts: RegistryParts) -> None:
+        self.configs = CheckpointConfigs(session, parts)
+
+    async def set(
+        self, checkpoint_id: int, caller: AdminPrincipal | StaffPrincipal, body: CheckpointPositionIn
+    ) -> Checkpoint:
+        checkpoint = await self.configs.checkpoints.get(checkpoint_id)
+        if checkpoint is None:
+            raise CheckpointNotFound("卡口不存在")
+        if isinstance(caller, StaffPrincipal):
+            if checkpoint.id not in caller.checkpoint_ids:
+                raise Forbidden("只能设置自己执勤的卡口")
+        else:
+            ensure_in_scope(caller, checkpoint.region_path)
+        checkpoint.latitude, checkpoint.longitude = body.latitude, body.longitude
+        # A position located indoors may be off by its accuracy: the spot is at least that wide.
+        wanted = max(checkpoint.radius_m or DEFAULT_RADIUS_M, int(body.accuracy or 0))
+        checkpoint.radius_m = min(wanted, 50_000)
+        checkpoint.updated_at = utcnow()
+        await self.configs.session.flush()
+        await self.configs.publish_after_commit(checkpoint)
+        return checkpoint
 
 
 class CheckpointService:
@@ -200,6 +268,9 @@ class CheckpointService:
             "requires_audit": body.requires_audit,
             "fever_threshold": round(body.fever_threshold, 1),
             "active": body.active,
+            "latitude": body.latitude,
+            "longitude": body.longitude,
+            "radius_m": body.radius_m,
         }
 
     async def outs(self, checkpoints: Iterable[Checkpoint]) -> list[CheckpointOut]:
@@ -231,6 +302,9 @@ class CheckpointService:
                 requires_audit=row.requires_audit,
                 fever_threshold=row.fever_threshold,
                 active=row.active,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                radius_m=row.radius_m,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
             )
@@ -298,6 +372,12 @@ class CheckpointService:
             checkpoint.address = body.address
         if body.fever_threshold is not None:
             checkpoint.fever_threshold = round(body.fever_threshold, 1)
+        if "latitude" in body.model_fields_set:
+            checkpoint.latitude, checkpoint.longitude = body.latitude, body.longitude
+        if body.radius_m is not None:
+            checkpoint.radius_m = body.radius_m
+        elif checkpoint.latitude is not None and checkpoint.radius_m is None:
+            checkpoint.radius_m = DEFAULT_RADIUS_M
         checkpoint.updated_at = utcnow()
         await self._flush()
         await self.configs.publish_after_commit(checkpoint)
@@ -329,3 +409,67 @@ class CheckpointService:
         if not region.path.startswith(self.caller.region_path):
             raise Forbidden("该地区不在您的管辖范围内")
         return region, self.checkpoints.stream_active_in(region.path)
+
+    async def delete(self, checkpoint_id: int) -> None:
+        """The checkpoint leaves the registry (its QR code stops working); its records stay in trace, named as before."""
+        await self._remove([await self._get(checkpoint_id)])
+
+    async def bulk(self, body: CheckpointBulk) -> CheckpointBulkResult:
+        """All or nothing: every id must be a checkpoint of the caller's subtree (404 naming the first that is not)."""
+        found = {
+            checkpoint.id: checkpoint
+            for checkpoint in await self.checkpoints.in_scope_by_ids(self.caller.region_path, body.ids)
+        }
+        missing = [checkpoint_id for checkpoint_id in body.ids if checkpoint_id not in found]
+        if missing:
+            raise CheckpointNotFound(f"卡口 {missing[0]} 不存在，或不在您的管辖范围内；未做任何修改")
+        checkpoints = list(found.values())
+        if body.action is BulkAction.delete:
+            await self._remove(checkpoints)
+            return CheckpointBulkResult(action=body.action, count=len(checkpoints))
+        active = body.action is BulkAction.activate
+        changed = [checkpoint for checkpoint in checkpoints if checkpoint.active != active]
+        now = utcnow()
+        for checkpoint in changed:
+            checkpoint.active, checkpoint.updated_at = active, now
+        await self._flush()
+        await self.configs.publish_all_after_commit(changed)
+        return CheckpointBulkResult(action=body.action, count=len(changed))
+
+    async def _remove(self, checkpoints: list[Checkpoint]) -> None:
+        regions = await self.regions.by_ids(sorted({checkpoint.region_id for checkpoint in checkpoints}))
+        self.configs.forget_after_commit(checkpoints)
+        await self.checkpoints.remove(checkpoints, {region.id: region.name for region in regions}, str(self.caller.id))
+
+    async def names(self, ids: Sequence[int]) -> list[CheckpointName]:
+        """The checkpoints among `ids` in the caller's subtree, deleted ones included, as trace names records."""
+        live = await self.checkpoints.in_scope_by_ids(self.caller.region_path, ids)
+        regions = {
+            region.id: region.name for region in await self.regions.by_ids(sorted({row.region_id for row in live}))
+        }
+        names = [
+            CheckpointName(
+                id=row.id,
+                name=row.name,
+                kind=row.kind,
+                kind_label=KIND_LABELS[row.kind.value],
+                region_id=row.region_id,
+                region_name=regions.get(row.region_id, ""),
+                removed=False,
+            )
+            for row in live
+        ]
+        gone = set(ids) - {row.id for row in live}
+        names += [
+            CheckpointName(
+                id=row.id,
+                name=row.name,
+                kind=row.kind,
+                kind_label=KIND_LABELS[row.kind.value],
+                region_id=row.region_id,
+                region_name=row.region_name,
+                removed=True,
+            )
+            for row in (await self.checkpoints.removed_in(self.caller.region_path, gone) if gone else [])
+        ]
+        return names

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
@@ -10,7 +10,8 @@ from fastapi.responses import StreamingResponse
 from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
-from lianfang.common.errors import Forbidden, error_responses
+from lianfang.common.errors import Forbidden, ValidationFailed, error_responses
+from lianfang.registry.checkpoints.schemas import CheckpointSelection
 from lianfang.registry.deps import Registry
 from lianfang.registry.errors import (
     CheckpointNotFound,
@@ -84,13 +85,24 @@ async def checkpoint_wxacode(
 @router.get(
     "/checkpoints/{checkpoint_id}/poster.pdf",
     response_class=StreamingResponse,
-    responses=_PDF | error_responses(CheckpointNotFound, Forbidden),
+    responses=_PDF | error_responses(CheckpointNotFound, Forbidden, MiniProgramCodeFailed, MiniProgramCodeRateLimited),
 )
 async def checkpoint_poster(
-    checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry
+    checkpoint_id: int,
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: DbSession,
+    parts: Registry,
+    code: Annotated[
+        Literal["qr", "wxacode"],
+        Query(description="qr：二维码（微信与其他扫码工具均可）；wxacode：小程序码（仅微信，直接打开小程序）"),
+    ] = "qr",
 ) -> StreamingResponse:
-    """An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code, the code in text."""
-    poster = await PosterService(session, parts, admin).poster(checkpoint_id)
+    """An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code (or the mini-program
+    code), the code in text."""
+    poster = await PosterService(session, parts, admin).poster(
+        checkpoint_id, wxacode_token=token if code == "wxacode" else None
+    )
     return StreamingResponse(
         poster_pdf([poster]), media_type="application/pdf", headers=_download(f"{poster.name}-{poster.code}.pdf")
     )
@@ -109,11 +121,33 @@ async def region_posters(
     per_page: Annotated[PerPage, Query(description="每页 1 张 A4 海报，或 4 张小海报（带裁切线）")] = PerPage.one,
 ) -> Response:
     """One PDF with the poster of every active checkpoint under the region, streamed page by page."""
-    posters = await PosterService(session, parts, admin).posters_under(region_id)
+    service = PosterService(session, parts, admin)
+    posters = await service.posters_under(region_id)
     if not posters:
         return Response(status_code=204)
     return StreamingResponse(
         poster_pdf(posters, per_page=1 if per_page is PerPage.one else 4),
         media_type="application/pdf",
-        headers=_download(f"卡口海报-{region_id}.pdf"),
+        headers=_download(f"卡口海报-{await service.region_name(region_id)}.pdf"),
+    )
+
+
+@router.post(
+    "/checkpoints/posters",
+    response_class=StreamingResponse,
+    responses=_PDF | error_responses(CheckpointNotFound, ValidationFailed),
+)
+async def chosen_posters(
+    body: CheckpointSelection,
+    admin: CurrentAdmin,
+    session: DbSession,
+    parts: Registry,
+    per_page: Annotated[PerPage, Query(description="每页 1 张 A4 海报，或 4 张小海报（带裁切线）")] = PerPage.one,
+) -> StreamingResponse:
+    """One PDF with the posters of the chosen checkpoints (批量打印海报), grouped by region."""
+    posters = await PosterService(session, parts, admin).posters_of(body.ids)
+    return StreamingResponse(
+        poster_pdf(posters, per_page=1 if per_page is PerPage.one else 4),
+        media_type="application/pdf",
+        headers=_download(f"卡口海报-已选 {len(posters)} 个.pdf"),
     )

@@ -115,6 +115,7 @@ class ExportService:
                 id_card_hash=found.id_card.value if found.id_card else None,
                 name_hash=found.name.value if found.name else None,
                 limit=self.parts.settings.export_max_rows,
+                outside_radius=found.outside_radius,
             )
         # A form the registry cannot name now gets no columns: the record's own columns are still exported.
         return AnswerColumns.of(await self.parts.directory.form_versions(used, self.token))

@@ -64,6 +64,9 @@ class RecordRow:
     direction: str
     status: str
     name_hash: str | None = None
+    distance_m: int | None = None
+    outside_radius: bool | None = None
+    remote_scan: bool = False
 
     def identity(self) -> Identity | None:
         """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a
@@ -199,6 +202,7 @@ def _matching(
     phone_hash: str | None,
     id_card_hash: str | None,
     name_hash: str | None,
+    outside_radius: bool | None = None,
 ) -> Select[Any]:
     narrower = checkpoint_id is not None or any(value is not None for value in (phone_hash, id_card_hash, name_hash))
     statement = statement.where(_in_scope(scope, drives=not narrower), _within(period))
@@ -212,6 +216,9 @@ def _matching(
         statement = statement.where(Record.id_card_hash == id_card_hash)
     if name_hash is not None:
         statement = statement.where(Record.name_hash == name_hash)
+    if outside_radius is not None:
+        # Records without a position (no consent, no checkpoint position) are neither inside nor outside.
+        statement = statement.where(Record.outside_radius.is_(outside_radius))
     return statement
 
 
@@ -234,9 +241,10 @@ class RecordRepository:
         name_hash: str | None,
         after: Keyset | None,
         limit: int,
+        outside_radius: bool | None = None,
     ) -> list[RecordRow]:
         statement = _matching(
-            select(*_COLUMNS), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash
+            select(*_COLUMNS), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
         )
         seen = set(after.seen) if after is not None else set()
         if after is not None:
@@ -261,11 +269,14 @@ class RecordRepository:
         id_card_hash: str | None,
         name_hash: str | None,
         limit: int,
+        outside_radius: bool | None = None,
     ) -> list[tuple[int, int]]:
         """The (template, version) pairs the newest `limit` records of a search were filled in: the same range scan as
         the search's pages."""
         columns: Select[Any] = select(*_FORM_COLUMNS)
-        statement = _matching(columns, scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash)
+        statement = _matching(
+            columns, scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
+        )
         newest = statement.order_by(Record.checked_at.desc()).limit(limit).subquery()
         distinct = select(newest.c.template_id, newest.c.template_version).distinct()
         return sorted((template_id, version) for template_id, version in await self.session.execute(distinct))

@@ -29,6 +29,9 @@ def _search(
     phone: Annotated[str | None, Query(max_length=20, description="手机号（精确匹配）")] = None,
     id_card: Annotated[str | None, Query(max_length=24, description="身份证号（精确匹配）")] = None,
     name: Annotated[str | None, Query(max_length=30, description="姓名（精确匹配）")] = None,
+    outside_radius: Annotated[
+        bool | None, Query(description="true：在卡口范围之外登记的（居民共享了位置时才可判断）；false：在范围之内的")
+    ] = None,
 ) -> RecordSearch:
     return RecordSearch(
         region_id=region_id,
@@ -39,6 +42,7 @@ def _search(
         phone=phone,
         id_card=id_card,
         name=name,
+        outside_radius=outside_radius,
     )
 
 

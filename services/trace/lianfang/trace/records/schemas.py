@@ -62,6 +62,9 @@ class RecordOut(BaseModel):
     direction: Direction
     status: RecordStatus
     status_label: str
+    distance_m: int | None = Field(default=None, description="与卡口的距离（米）：居民同意共享位置时才有，坐标不保存")
+    outside_radius: bool | None = Field(default=None, description="在卡口范围之外登记")
+    remote_scan: bool = Field(default=False, description="非现场扫码：从相册或聊天图片识别的二维码进入")
 
     @classmethod
     def of(cls, row: RecordRow, checkpoint: CheckpointInfo | None) -> RecordOut:
@@ -83,6 +86,9 @@ class RecordOut(BaseModel):
             direction=Direction(row.direction),
             status=status,
             status_label=STATUS_LABELS[status],
+            distance_m=row.distance_m,
+            outside_radius=row.outside_radius,
+            remote_scan=bool(row.remote_scan),
         )
 
 

@@ -66,6 +66,7 @@ class RecordSearch:
     phone: str | None = None
     id_card: str | None = None
     name: str | None = None
+    outside_radius: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class RecordFilter:
     phone: Identity | None
     id_card: Identity | None
     name: Identity | None = None
+    outside_radius: bool | None = None
 
     @property
     def person(self) -> Identity | None:
@@ -95,6 +97,8 @@ class RecordFilter:
             query["checkpoint_id"] = self.checkpoint_id
         if self.status is not None:
             query["status"] = self.status.value
+        if self.outside_radius is not None:
+            query["outside_radius"] = self.outside_radius
         people = (self.phone, self.id_card, self.name)
         return query | {person.kind.value: person.shown for person in people if person}
 
@@ -110,7 +114,7 @@ async def resolve_search(parts: TraceParts, caller: AdminPrincipal, token: str, 
         search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
     )
     scope = await scope_for(caller, search.region_id, parts.directory, token)
-    return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name)
+    return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name, search.outside_radius)
 
 
 async def newest_first(
@@ -126,6 +130,7 @@ async def newest_first(
         name_hash=found.name.value if found.name else None,
         after=after,
         limit=limit,
+        outside_radius=found.outside_radius,
     )
 
 

@@ -11,13 +11,16 @@ import {
   asksDirection,
   type CheckinSummary,
   type CheckpointPage,
+  type ConsentState,
   companionName,
   type Direction,
   knownCompanions,
+  type Location,
   MAX_COMPANIONS,
   NetworkError,
   type Page,
   type PhoneBound,
+  type PrivacyNotice,
   type Receipt,
   type RecordStatus,
   startingAnswers,
@@ -28,7 +31,7 @@ import {
 
 import { checkpointCode, type EntryQuery, fromPicture } from '../../lib/entry'
 import { fieldViews } from '../../lib/form'
-import { api, ensureLogin, memory, queue } from '../../lib/session'
+import { api, CONSENT_KEY, ensureLogin, loginConfig, memory, queue, storage } from '../../lib/session'
 import { toast, type UiEvent } from '../../lib/wxp'
 
 interface Companion {
@@ -69,10 +72,49 @@ const initial = {
   queued: false,
   receipt: null as Receipt | null,
   fromPicture: false,
+  scene: 0,
+  decisionTemplate: '',
+  // 个人信息处理告知: the form shows once the resident agreed to the current version.
+  consent: 'unknown' as 'unknown' | 'given' | 'needed' | 'refused',
+  notice: null as PrivacyNotice | null,
+  agreeing: false,
+  shareLocation: false,
+  privacyAsked: false,
 }
 
-// Each open page's poll timer (timers are not view data).
+// Each open page's poll timer and pending privacy answer (neither is view data).
 const polls = new WeakMap<object, ReturnType<typeof setInterval>>()
+type PrivacyAnswer = (answer: { buttonId?: string; event: 'agree' | 'disagree' }) => void
+const privacyAnswers = new WeakMap<object, PrivacyAnswer>()
+const LOCATION_CHOICE_KEY = 'lf.location.share'
+
+function locationChoice(): boolean {
+  return storage.getItem(LOCATION_CHOICE_KEY) === 'yes'
+}
+
+function rememberLocationChoice(share: boolean): void {
+  storage.setItem(LOCATION_CHOICE_KEY, share ? 'yes' : 'no')
+}
+
+/** Asks to send the approval result once; whatever the resident answers, the check-in goes on. */
+function subscribe(template: string): Promise<void> {
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({ tmplIds: [template], complete: () => resolve() } as WechatMiniprogram.RequestSubscribeMessageOption)
+  })
+}
+
+/** The phone's position in GCJ-02, or null when the resident or WeChat refused it (`getLocation:fail auth deny`, the
+ * privacy agreement declined, location off). */
+function position(): Promise<Location | null> {
+  return new Promise((resolve) => {
+    wx.getLocation({
+      type: 'gcj02',
+      success: (result) =>
+        resolve({ latitude: result.latitude, longitude: result.longitude, accuracy: Math.round(result.accuracy) }),
+      fail: () => resolve(null),
+    })
+  })
+}
 
 function problemMessage(error: unknown): string {
   if (error instanceof NetworkError) return '网络不佳，请检查网络后重试'
@@ -96,7 +138,21 @@ Component({
         return
       }
       const scene = wx.getEnterOptionsSync().scene
-      this.setData({ code, fromPicture: fromPicture(scene), direction: query.direction === 'out' ? 'out' : 'in' })
+      this.setData({
+        code,
+        scene,
+        fromPicture: fromPicture(scene),
+        direction: query.direction === 'out' ? 'out' : 'in',
+        shareLocation: locationChoice(),
+      })
+      // WeChat asks the page to show its privacy agreement before the first getLocation; the page's own dialog
+      // answers with the agree button (open-type="agreePrivacyAuthorization") or 不同意.
+      const listener = (resolve: PrivacyAnswer) => {
+        privacyAnswers.set(this, resolve)
+        this.setData({ privacyAsked: true })
+      }
+      // The typings call the listener's argument a result; WeChat passes the resolve function it documents.
+      wx.onNeedPrivacyAuthorization(listener as unknown as WechatMiniprogram.OnNeedPrivacyAuthorizationCallback)
       void this.load()
     },
 
@@ -110,6 +166,9 @@ Component({
         await ensureLogin()
         const page = await api.get<CheckpointPage>(`/api/checkin/checkpoints/${encodeURIComponent(code)}`)
         this.show(page)
+        const config = await loginConfig().catch(() => null)
+        this.setData({ decisionTemplate: config?.decision_template ?? '' })
+        await this.checkConsent(config?.privacy_notice_version ?? null)
       } catch (error) {
         const problem =
           error instanceof ApiError && error.status === 404 ? '未找到该卡口，请核对二维码' : problemMessage(error)
@@ -117,6 +176,47 @@ Component({
         return
       }
       this.resume()
+    },
+
+    /** Whether the resident agreed to the current privacy notice: this phone remembers it, else the server says. */
+    async checkConsent(current: string | null) {
+      if (current && storage.getItem(CONSENT_KEY) === current) {
+        this.setData({ consent: 'given' })
+        return
+      }
+      try {
+        const state = await api.get<ConsentState>('/api/auth/me/privacy-consent')
+        if (!state.needed) {
+          storage.setItem(CONSENT_KEY, state.current_version)
+          this.setData({ consent: 'given' })
+          return
+        }
+        const notice = await api.request<PrivacyNotice>('GET', '/api/auth/privacy-notice', { anonymous: true })
+        this.setData({ consent: 'needed', notice })
+      } catch (error) {
+        this.setData({ view: 'problem', problem: problemMessage(error) })
+      }
+    },
+
+    async onAgree() {
+      const notice = this.data.notice
+      if (!notice || this.data.agreeing) return
+      this.setData({ agreeing: true })
+      try {
+        const state = await api.post<ConsentState>('/api/auth/me/privacy-consent', { version: notice.version })
+        storage.setItem(CONSENT_KEY, state.current_version)
+        this.setData({ consent: 'given' })
+      } catch (error) {
+        toast(problemMessage(error))
+        // A notice changed meanwhile: the new text comes back.
+        await this.checkConsent(null)
+      } finally {
+        this.setData({ agreeing: false })
+      }
+    },
+
+    onRefuse() {
+      this.setData({ consent: 'refused' })
     },
 
     show(page: CheckpointPage) {
@@ -159,6 +259,23 @@ Component({
       const value = detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? detail.value : detail
       const path = event.currentTarget.dataset.path
       this.setData({ [path]: value, [`errors.${errorKey(path)}`]: '' })
+    },
+
+    onShareLocation(event: UiEvent<boolean>) {
+      rememberLocationChoice(event.detail)
+      this.setData({ shareLocation: event.detail })
+    },
+
+    onPrivacyAgree() {
+      privacyAnswers.get(this)?.({ buttonId: 'agree-privacy', event: 'agree' })
+      privacyAnswers.delete(this)
+      this.setData({ privacyAsked: false })
+    },
+
+    onPrivacyRefuse() {
+      privacyAnswers.get(this)?.({ event: 'disagree' })
+      privacyAnswers.delete(this)
+      this.setData({ privacyAsked: false })
     },
 
     onRemeasure() {
@@ -216,7 +333,7 @@ Component({
       return problems
     },
 
-    onSubmit() {
+    async onSubmit() {
       const page = this.data.page
       if (!page || this.data.sending) return
       const problems = this.check()
@@ -225,13 +342,30 @@ Component({
         toast(Object.values(problems)[0])
         return
       }
+      // WeChat shows its subscribe dialog only from the tap itself, before anything is awaited: one acceptance lets
+      // the server send the one message of the approval result.
+      const subscribed =
+        page.checkpoint.requires_audit && this.data.decisionTemplate
+          ? subscribe(this.data.decisionTemplate)
+          : Promise.resolve()
       const fields = page.form.fields
       const answers = answersToSend(fields, this.data.answers)
       const companions = this.data.companions.map((companion) => answersToSend(fields, companion.answers))
       memory.remember(answers, companions)
       this.setData({ errors: {}, sending: true })
+      await subscribed
+      // Only what the resident agreed to share, and never a reason not to check in.
+      const location = this.data.shareLocation ? await position() : null
+      if (this.data.shareLocation && !location) {
+        toast('未获得位置授权，本次登记不附带位置')
+        rememberLocationChoice(false)
+        this.setData({ shareLocation: false })
+      }
       const sent = queue.submit(
         {
+          location,
+          location_consent: location !== null,
+          scan_scene: this.data.scene || null,
           checkpoint_code: page.checkpoint.code,
           answers,
           temperature: temperatureValue(this.data.temperature),

@@ -1,0 +1,66 @@
+"""The records store as the rebuild of the gate's state reads it: one ordered pass over the recent records, off the hot
+path (which never touches SQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from lianfang.common.contracts.records import Record
+from lianfang.common.db import Database
+
+__all__ = ["StoreReader", "StoredRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    id: uuid.UUID
+    city_code: str
+    checked_at: datetime
+    client_key: uuid.UUID
+    checkpoint_id: int
+    resident_id: uuid.UUID | None
+    companion_of: uuid.UUID | None
+    entered_by: uuid.UUID | None
+    name_hash: str | None
+    name_masked: str | None
+    phone_hash: str | None
+    phone_masked: str | None
+    id_card_hash: str | None
+    id_card_masked: str | None
+    answers_encrypted: str
+    template_id: int
+    temperature: float | None
+    temperature_source: str | None
+    temperature_measured_at: datetime | None
+    direction: str
+    status: str
+    decided_by: uuid.UUID | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+_COLUMNS = tuple(getattr(Record, name) for name in StoredRecord.__dataclass_fields__)
+
+
+class StoreReader:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def since(self, start: datetime, *, chunk: int) -> AsyncIterator[list[StoredRecord]]:
+        """The records checked in from `start` on, oldest first, `chunk` at a time: one query streamed from a
+        server-side cursor (a keyset page per chunk would sort the month's partitions again for every page)."""
+        statement = (
+            select(*_COLUMNS)
+            .where(Record.checked_at >= start)
+            .order_by(Record.checked_at, Record.id)
+            .execution_options(stream_results=True, yield_per=chunk)
+        )
+        async with self._database.engine.connect() as connection:
+            result = await connection.stream(statement)
+            async for rows in result.partitions(chunk):
+                yield [StoredRecord(*row) for row in rows]

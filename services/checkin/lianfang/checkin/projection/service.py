@@ -1,0 +1,255 @@
+"""Redis is a projection of the records store: this notices when Redis lost it and makes it again.
+
+Lost means the epoch key is missing (a flush, a restart without persistence, failover to an empty replica, the all-in-one
+server's in-process Redis after a restart) or names another Redis run (a restart that may have lost the last second of an
+append-only file). Every read of the gate's state asks for the epoch in its own round trip and answers 503 without it
+(`RedisState.read`), and tells this watcher, which also looks twice a second. One instance at a time rebuilds (a lock in
+Redis): it waits until the check-ins confirmed before the loss are in the store (the ingest queue empty, twice), clears
+what is left of the projection, replays the last 30 days of records into it, and writes a new epoch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from lianfang.checkin.checkpoints.repository import CheckpointConfigs
+from lianfang.checkin.errors import CheckpointNotFound, StateRebuilding, StateUnavailable
+from lianfang.checkin.keys import EPOCH_KEY, PROJECTION_PATTERN, REBUILD_LOCK_KEY
+from lianfang.checkin.projection.rebuild import OLDEST, Counts, Replayer
+from lianfang.checkin.projection.repository import StoredRecord, StoreReader
+from lianfang.checkin.resp import Command
+from lianfang.checkin.state import RedisState
+from lianfang.common.contracts.checkpoints import CheckpointConfig
+from lianfang.common.db import Database
+from lianfang.common.messaging import INGEST_QUEUE, Broker, BrokerUnavailable, NotDeclaredError
+from lianfang.common.metrics import projection_metrics
+from lianfang.common.pii import PiiCipher
+
+__all__ = ["Projection", "Rebuilt"]
+
+log = logging.getLogger("lianfang.checkin.projection")
+
+_LOCK_SECONDS: Final = 30
+_CHUNK: Final = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    counts: Counts
+    seconds: float
+
+
+class Projection:
+    """`store` is the records store's primary (never a replica, which may lag); without one, nothing can be rebuilt and
+    a lost Redis only gets a new epoch (the state of a service run alone, in tests)."""
+
+    def __init__(
+        self,
+        state: RedisState,
+        *,
+        store: Database | None,
+        broker: Broker | None,
+        configs: CheckpointConfigs,
+        pii: PiiCipher,
+        poll_seconds: float,
+        settle_seconds: float,
+    ) -> None:
+        self._state = state
+        self._store = store
+        self._broker = broker
+        self._configs = configs
+        self._pii = pii
+        self._poll_seconds = poll_seconds
+        self._settle_seconds = settle_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        state.on_lost = self._wake.set
+        self.rebuilds = 0
+
+    async def watch(self) -> None:
+        """Until `stop()`: check whenever a request found the state lost, and every `poll_seconds` anyway."""
+        while not self._stopping:
+            try:
+                await self.check()
+            except StateUnavailable:
+                pass
+            except Exception:
+                log.exception("checking the gate's state in Redis failed; trying again")
+            self._wake.clear()
+            # A timer rather than a timeout around the wait: on Python 3.11 a cancellation that meets an expiring
+            # timeout can be taken for the timeout, and the task would never end.
+            timer = asyncio.get_running_loop().call_later(self._poll_seconds, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def rebuilt(self) -> None:
+        """Raises while Redis does not hold the gate's state: `/readyz` names it until the rebuild is done."""
+        (epoch,) = await self._state.execute([("EXISTS", EPOCH_KEY)])
+        if not epoch:
+            raise StateRebuilding()
+
+    async def wait_rebuilt(self) -> None:
+        """Until Redis holds the gate's state (the all-in-one server waits for it before it says it is ready)."""
+        while True:
+            try:
+                await self.rebuilt()
+                return
+            except (StateRebuilding, StateUnavailable):
+                self._wake.set()
+                await asyncio.sleep(0.05)
+
+    async def check(self) -> Rebuilt | None:
+        """Rebuild if Redis lost the state and nobody else is rebuilding it."""
+        run = await self._run_id()
+        (epoch,) = await self._state.execute([("GET", EPOCH_KEY)])
+        if isinstance(epoch, bytes) and epoch.split(b":", 1)[0] == run:
+            return None
+        log.warning("Redis lost the gate's state (epoch %r, Redis run %r): rebuilding it", epoch, run)
+        return await self.rebuild()
+
+    async def rebuild(self) -> Rebuilt | None:
+        """Rebuilds now, whatever the epoch says (`lianfang rebuild-state`); None when another rebuild holds the lock."""
+        token = os.urandom(12).hex().encode()
+        (taken,) = await self._state.execute([("SET", REBUILD_LOCK_KEY, token, "NX", "EX", _LOCK_SECONDS)])
+        if taken is None:
+            return None
+        started = time.monotonic()
+        metrics = projection_metrics()
+        metrics.rebuilds.inc()
+        metrics.rebuild_started.set(time.time())
+        metrics.rebuilding.set(1)
+        try:
+            # Everyone answers 503 from here until the state is whole again.
+            await self._state.execute([("DEL", EPOCH_KEY)])
+            counts = Counts()
+            if self._store is not None:
+                await self._drained(token)
+                await self._clear()
+                counts = await self._replay(token)
+            run = await self._run_id()
+            await self._state.execute([("SET", EPOCH_KEY, b"%b:%s" % (run, str(uuid.uuid4()).encode()))])
+        finally:
+            metrics.rebuilding.set(0)
+            await self._release(token)
+        self.rebuilds += 1
+        rebuilt = Rebuilt(counts, time.monotonic() - started)
+        log.warning(
+            "rebuilt the gate's state from the records store in %.1f s: %d records, %d receipts, %d pending, "
+            "%d fever marks, %d temperatures",
+            rebuilt.seconds,
+            counts.records,
+            counts.receipts,
+            counts.pending,
+            counts.fevers,
+            counts.temperatures,
+        )
+        return rebuilt
+
+    async def _run_id(self) -> bytes:
+        """The Redis server's run id, which a restart changes; empty where INFO has none (the in-process fakeredis)."""
+        try:
+            (info,) = await self._state.execute([("INFO", "server")])
+        except RuntimeError:
+            return b""
+        for line in info.splitlines() if isinstance(info, bytes) else []:
+            if line.startswith(b"run_id:"):
+                return line.removeprefix(b"run_id:").strip()
+        return b""
+
+    async def _drained(self, token: bytes) -> None:
+        """Until the ingest queue was found empty twice, `settle_seconds` apart: the check-ins confirmed before the loss
+        are then in the store (new ones are refused meanwhile). A worker that is down keeps the state unbuilt."""
+        if self._broker is None:
+            return
+        empty_since: float | None = None
+        while True:
+            try:
+                depth = await self._broker.queue_depth(INGEST_QUEUE)
+            except NotDeclaredError:
+                depth = 0
+            except BrokerUnavailable:
+                depth = -1
+            now = time.monotonic()
+            if depth == 0:
+                if empty_since is None:
+                    empty_since = now
+                elif now - empty_since >= self._settle_seconds:
+                    return
+            else:
+                empty_since = None
+                log.info("waiting for the ingest queue to drain (%d messages) before rebuilding", depth)
+            await self._renew(token)
+            await asyncio.sleep(max(self._settle_seconds / 2, 0.05))
+
+    async def _clear(self) -> None:
+        """What is left of the projection goes: the store says what the gate's state is."""
+        cursor: bytes = b"0"
+        while True:
+            (reply,) = await self._state.execute([("SCAN", cursor, "MATCH", PROJECTION_PATTERN, "COUNT", 1000)])
+            assert isinstance(reply, list)
+            next_cursor, keys = reply
+            assert isinstance(next_cursor, bytes)
+            assert isinstance(keys, list)
+            doomed = [key for key in keys if isinstance(key, bytes) and key != REBUILD_LOCK_KEY.encode()]
+            if doomed:
+                await self._state.execute([("UNLINK", *doomed)])
+            cursor = next_cursor
+            if cursor == b"0":
+                return
+
+    async def _replay(self, token: bytes) -> Counts:
+        assert self._store is not None
+        replayer = Replayer(self._pii)
+        configs: dict[int, CheckpointConfig | None] = {}
+        group: list[StoredRecord] = []
+        async for rows in StoreReader(self._store).since(datetime.now(UTC) - OLDEST, chunk=_CHUNK):
+            commands: list[Command] = []
+            for row in rows:
+                if group and row.checked_at != group[0].checked_at:
+                    commands += replayer.group(group, await self._configs_of(group, configs))
+                    group = []
+                group.append(row)
+            if commands:
+                await self._state.execute(commands)
+            await self._renew(token)
+        if group:
+            await self._state.execute(replayer.group(group, await self._configs_of(group, configs)))
+        return replayer.counts
+
+    async def _configs_of(
+        self, rows: list[StoredRecord], known: dict[int, CheckpointConfig | None]
+    ) -> dict[int, CheckpointConfig | None]:
+        for row in rows:
+            if row.checkpoint_id not in known:
+                try:
+                    known[row.checkpoint_id] = await self._configs.by_id(row.checkpoint_id)
+                except CheckpointNotFound:
+                    known[row.checkpoint_id] = None
+        return known
+
+    async def _renew(self, token: bytes) -> None:
+        (held,) = await self._state.execute([("GET", REBUILD_LOCK_KEY)])
+        if held != token:
+            raise RuntimeError("the rebuild lock was lost (the rebuild took longer than the lock lasts)")
+        await self._state.execute([("EXPIRE", REBUILD_LOCK_KEY, _LOCK_SECONDS)])
+
+    async def _release(self, token: bytes) -> None:
+        try:
+            (held,) = await self._state.execute([("GET", REBUILD_LOCK_KEY)])
+            if held == token:
+                await self._state.execute([("DEL", REBUILD_LOCK_KEY)])
+        except StateUnavailable:
+            log.warning("could not release the rebuild lock; it frees itself in %d s", _LOCK_SECONDS)

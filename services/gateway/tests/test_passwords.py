@@ -1,0 +1,34 @@
+"""Password hashing shares the CPU with the event loop that serves every other request."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from lianfang.gateway.passwords import HASHING_NICENESS, hash_password, verify_password
+
+
+def _niceness_by_thread() -> dict[int, int]:
+    """This process's threads with their `nice` values (field 19 of /proc/<pid>/task/<tid>/stat)."""
+    found: dict[int, int] = {}
+    for task in Path("/proc/self/task").iterdir():
+        stat = (task / "stat").read_text()
+        found[int(task.name)] = int(stat[stat.rfind(")") + 2 :].split()[16])
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+async def test_hashes_run_below_the_event_loops_priority() -> None:
+    loop_niceness = os.getpriority(os.PRIO_PROCESS, 0)
+
+    stored = await hash_password("Gate-keeper-2026")
+    assert await verify_password(stored, "Gate-keeper-2026")
+    assert not await verify_password(stored, "a wrong one")
+
+    threads = _niceness_by_thread()
+    lowered = [thread for thread, nice in threads.items() if nice == min(19, loop_niceness + HASHING_NICENESS)]
+    assert 1 <= len(lowered) <= 2  # the hashers, two at most
+    assert threads[os.getpid()] == loop_niceness  # the event loop's thread is where it was
