@@ -47,7 +47,7 @@ def checkin_settings(records_database_url: str, **values: Any) -> CheckinSetting
     return CheckinSettings(
         registry_url=IN_PROCESS_ORIGIN,
         records_database_url=records_database_url,
-        rebuild_settle_seconds=0.2,
+        rebuild_settle_seconds=1.5,
         **values,
     )
 
