@@ -48,13 +48,10 @@ from lianfang.common.db import create_database
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import (
-    Binding,
     Broker,
-    Exchange,
-    ExchangeType,
     OutgoingMessage,
-    Queue,
     Topology,
+    checkin_topology,
     connect_broker,
 )
 from lianfang.ingest.main import MIGRATIONS
@@ -83,11 +80,7 @@ class Names:
 
     @property
     def topology(self) -> Topology:
-        return Topology(
-            exchanges=(Exchange(self.events, ExchangeType.topic), Exchange(self.dead, ExchangeType.fanout)),
-            queues=(Queue(self.queue, dead_letter_exchange=self.dead), Queue(self.dead_queue)),
-            bindings=(Binding(self.events, self.queue, "checkin.#"), Binding(self.dead, self.dead_queue)),
-        )
+        return checkin_topology(self.events, self.dead, self.queue, self.dead_queue)
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,15 @@ async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(d
     await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
     await snap(desktop, "admin-import-report")
 
+    corrected = tmp_path / "卡口（改正）.csv"
+    corrected.write_text(sheet.read_text(encoding="utf-8-sig").replace("飞机场", "小区"), encoding="utf-8-sig")
+    await dialog.locator("input[type=file]").set_input_files(corrected)
+    await expect(dialog.locator(".el-upload-list")).to_contain_text("卡口（改正）.csv")
+    await expect(dialog.locator(".el-upload-list")).not_to_contain_text("卡口.csv")
+    await dialog.get_by_role("button", name="试导入（只检查）").click()
+    await expect(dialog).to_contain_text("检查通过：共 2 行，将导入 2 个卡口")
+    await expect(dialog.get_by_role("button", name="确认导入")).to_be_enabled()
+
 
 async def test_records_export_to_excel(desktop: Page) -> None:
     await log_in(desktop, CITY_ADMIN)
@@ -457,3 +466,50 @@ async def test_checkpoints_are_chosen_in_the_table_and_switched_off_printed_and_
     await desktop.locator(".region-card").get_by_role("button", name="删除").click()
     await confirm_in_box(desktop, "请确认")
     await expect(desktop.locator(".region-tree").get_by_text("误导入社区", exact=True)).to_have_count(0)
+
+
+async def test_a_fever_alert_is_handled_to_its_end_and_filtered_by_state(desktop: Page, index_phone: str) -> None:
+    await open_directly(desktop, "alerts", CITY_ADMIN)
+    row = desktop.locator(".el-table__row", has_text="38.4").first
+    await expect(row).to_contain_text("待处置")
+
+    await row.get_by_role("button", name="处置").click()
+    dialog = desktop.get_by_role("dialog", name="处置预警")
+    await dialog.get_by_placeholder("如：已电话联系").fill("已电话联系，安排复测")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("处置中")
+    await expect(row).to_contain_text("已电话联系，安排复测")
+
+    await row.get_by_role("button", name="处置").click()
+    await expect(dialog.locator(".steps")).to_contain_text("石家庄市管理员")
+    await dialog.locator("label", has_text="已处置").click()
+    await dialog.get_by_placeholder("如：已电话联系").fill("复测 36.6℃，解除")
+    await snap(desktop, "admin-alert-handling")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(row).to_contain_text("已处置")
+
+    await desktop.locator(".toolbar .el-select").click()
+    await desktop.locator(".el-select-dropdown__item:visible", has_text="待处置").click()
+    await expect(desktop.locator(".el-table")).to_contain_text("暂无体温异常记录")
+
+
+async def test_records_are_searched_by_name_a_partial_phone_is_explained_and_a_trajectory_names_its_person(
+    desktop: Page, index_phone: str
+) -> None:
+    await open_directly(desktop, "records", CITY_ADMIN)
+    await desktop.get_by_placeholder("完整手机号").fill(index_phone[:7])
+    await desktop.get_by_role("button", name="搜索").click()
+    await expect(desktop.locator(".el-form-item__error")).to_contain_text("请输入完整的 11 位手机号")
+    await expect(desktop.locator(".el-message--error")).to_have_count(0)
+
+    await desktop.get_by_placeholder("完整手机号").fill("")
+    await desktop.get_by_placeholder("完整姓名").fill("李娜")
+    await desktop.get_by_role("button", name="搜索").click()
+    rows = desktop.locator(".el-table__body-wrapper .el-table__row")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("138****8002")
+
+    await rows.get_by_role("button", name="轨迹").click()
+    await desktop.wait_for_url("**/admin/trajectory?**")
+    await expect(desktop.locator(".search-form input.el-input__inner[readonly]")).to_have_value("李* 138****8002")
+    await expect(desktop.locator(".el-select", has_text="登记人员")).to_be_visible()

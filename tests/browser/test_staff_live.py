@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
 from .h5 import checkpoint_code, dev_login, fill, staff_login
@@ -65,3 +67,37 @@ class TestStaffView:
         await expect(row).to_have_class("arrival abnormal alarm")
         await expect(row).to_have_css("background-color", "rgb(253, 236, 238)")
         await screenshot(desktop, "staff-fever")
+
+    async def test_a_companion_rejected_at_the_gate_shows_on_the_residents_receipt_readably(
+        self, desktop: Page, phone: Page, server: Server
+    ) -> None:
+        await staff_login(desktop, "qiaotun_gate")
+        await expect(desktop.get_by_text("实时", exact=True)).to_be_visible()
+        await dev_login(phone, await checkpoint_code(server, "乔屯小区南门"))
+        await fill(phone, "姓名", "钱一")
+        await fill(phone, "手机号", "13600136001")
+        await fill(phone, "住址/楼号", "6 号楼 202")
+        await phone.get_by_role("radio", name="是").click()
+        await fill(phone, "体温", "36.5")
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        await phone.locator('input[name="companions.0.answers.name"]').fill("钱小二")
+        await phone.locator('input[name="companions.0.answers.phone"]').fill("13600136002")
+        await phone.locator('input[name="companions.0.answers.address"]').fill("6 号楼 202")
+        await phone.get_by_role("radio", name="是").nth(1).click()
+        await phone.locator('input[name="companions.0.temperature"]').fill("36.6")
+        await phone.get_by_role("button", name="提交登记").click()
+        receipt = phone.locator(".receipt")
+        badge = receipt.locator(".companions li", has_text="钱**").locator(".badge")
+        await expect(badge).to_have_text("待审核")
+
+        await desktop.locator(".arrival", has_text="钱**").get_by_role("button", name="拒绝").click()
+        await desktop.get_by_role("button", name="确认拒绝").click()
+        leader = desktop.locator(".arrival", has_text=re.compile(r"钱\*(?!\*)"))
+        await leader.get_by_role("button", name="准许通行").click()
+
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible(timeout=15_000)
+        await expect(badge).to_have_text("已拒绝", timeout=15_000)
+        # A badge of its own colours on the white card: white on red, whatever colour the band is.
+        await expect(badge).to_have_css("background-color", "rgb(200, 30, 44)")
+        await expect(badge).to_have_css("color", "rgb(255, 255, 255)")
+        await screenshot(phone, "h5-receipt-companion-rejected")

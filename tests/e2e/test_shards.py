@@ -177,10 +177,25 @@ def test_with_one_shard_down_the_other_cities_go_on_and_nothing_is_lost(
             kept = shijiazhuang.check_in(client, "13812345005")
             stored = wait_for(lambda: kept["id"] in shijiazhuang.records(client), seconds=60)
             province = client.get("/api/trace/records", headers=root)
+            # What the on-call sees meanwhile (docs/OPERATIONS.md, ShardDown and ReplicaDown).
+            s2_down = wait_for(lambda: metric(sharded_cluster, "worker.1", 'lianfang_ingest_node_up{node="s2"}') == 0)
+            seen_down = {
+                name: metric(sharded_cluster, "worker.1", name)
+                for name in (
+                    'lianfang_ingest_node_up{node="s1"}',
+                    'lianfang_records_replica_up{shard="s1"}',
+                    'lianfang_records_replica_up{shard="s2"}',
+                )
+            }
+            unreachable = sum(
+                metric(sharded_cluster, f"trace.{number}", 'lianfang_trace_shard_unavailable_total{shard="s2"}')
+                for number in (1, 2)
+            )
     finally:
         shards("up")
     with sharded_cluster.client() as client:
         returned = wait_for(lambda: held["id"] in baoding.records(client), seconds=90)
+    s2_back = wait_for(lambda: metric(sharded_cluster, "worker.1", 'lianfang_ingest_node_up{node="s2"}') == 1)
 
     assert stored
     assert province.status_code == 503
@@ -190,3 +205,21 @@ def test_with_one_shard_down_the_other_cities_go_on_and_nothing_is_lost(
     assert "分片 s2" in province.json()["detail"]
     assert returned
     assert held["id"] in backend_ids(sharded_cluster)["s2"]
+    assert s2_down
+    assert s2_back
+    assert seen_down == {
+        'lianfang_ingest_node_up{node="s1"}': 1,
+        'lianfang_records_replica_up{shard="s1"}': 1,
+        'lianfang_records_replica_up{shard="s2"}': 0,
+    }
+    assert unreachable >= 1
+
+
+def metric(cluster: Cluster, process: str, series: str) -> float:
+    """One series of a process's /metrics (its port from the pid file's command line); 0 when it has none yet."""
+    command = (cluster.run_dir / "pids" / f"{process}.pid").read_text()
+    port = command.split("--port ")[1].split()[0]
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

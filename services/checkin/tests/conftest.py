@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +31,7 @@ from lianfang.common.messaging import (
 from lianfang.common.testing import serve
 from lianfang.common.testing.plugin import Backend
 
-from .support import GATE, HOSPITAL_GATE, MARKET, Published, seed
+from .support import GATE, HOSPITAL_GATE, MARKET, Json, Published, seed
 
 REGISTRY_URL = "http://registry.test"
 _BY_CODE = re.compile(r"/api/registry/internal/checkpoints/([^/]+)/config")
@@ -63,11 +64,28 @@ class FakeRegistry:
         return httpx.Response(200, content=found.model_dump_json(), headers={"content-type": "application/json"})
 
 
+@dataclass
+class FakeGateway:
+    """The gateway's decision notices, as the check-in service sends them after a decision; `failures` answers the
+    next ones with that status."""
+
+    notices: list[tuple[Json, str]] = field(default_factory=list)
+    failures: list[int] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/auth/internal/notifications/decision"
+        if self.failures:
+            return httpx.Response(self.failures.pop(0), json={"code": "wechat_unavailable"})
+        self.notices.append((json.loads(request.content), request.headers["Authorization"]))
+        return httpx.Response(200, json={"sent": True, "reason": "sent"})
+
+
 def checkin_settings(redis_url: str, broker_url: str, **overrides: Any) -> CheckinSettings:
     values: dict[str, Any] = {
         "redis_url": redis_url,
         "broker_url": broker_url,
         "registry_url": REGISTRY_URL,
+        "gateway_url": "http://gateway.test",
         "sse_heartbeat_seconds": 0.2,
         "redis_timeout_seconds": 0.3,
         "redis_retry_seconds": 0.3,
@@ -98,12 +116,21 @@ def settings(redis_url: str, broker_url: str) -> CheckinSettings:
 
 
 @pytest.fixture
-def start(registry: FakeRegistry) -> Serve:
-    """Another instance of the service, on the given settings, the same fake registry behind it."""
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def start(registry: FakeRegistry, gateway: FakeGateway) -> Serve:
+    """Another instance of the service, on the given settings, the same fake registry and gateway behind it."""
 
     @asynccontextmanager
     async def started(settings: CheckinSettings) -> AsyncIterator[Instance]:
-        app = create_app(settings, registry_transport=httpx.MockTransport(registry.handle))
+        app = create_app(
+            settings,
+            registry_transport=httpx.MockTransport(registry.handle),
+            gateway_transport=httpx.MockTransport(gateway.handle),
+        )
         async with serve(app) as client:
             yield Instance(app, client)
 

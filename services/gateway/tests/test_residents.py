@@ -258,7 +258,12 @@ class TestLoginConfig:
     async def test_dev_mode_tells_the_page_to_offer_the_dev_login(self, gateway: Gateway) -> None:
         response = await gateway.client.get("/api/auth/config")
 
-        assert response.json() == {"wechat_mode": "dev", "h5_appid": APPID, "privacy_notice_version": NOTICE_VERSION}
+        assert response.json() == {
+            "wechat_mode": "dev",
+            "h5_appid": APPID,
+            "privacy_notice_version": NOTICE_VERSION,
+            "decision_template": None,
+        }
 
     async def test_live_mode_names_the_official_accounts_appid_for_the_oauth_redirect(
         self, accounts_url: str, redis_url: str
@@ -271,4 +276,5 @@ class TestLoginConfig:
                 "wechat_mode": "live",
                 "h5_appid": "wx-h5",
                 "privacy_notice_version": NOTICE_VERSION,
+                "decision_template": None,
             }

@@ -4,7 +4,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -730,6 +730,7 @@ class TestFakeServer:
             "stable_token": 0,
             "getuserphonenumber": 0,
             "getwxacodeunlimit": 0,
+            "subscribe_send": 0,
         }
 
     async def test_reset_forgets_codes_and_calls(self, http: httpx.AsyncClient, fake: FakeWeChat) -> None:
@@ -899,3 +900,74 @@ class TestFakeWxacode:
         assert small.headers["content-type"] == "image/png"
         assert png_size(small.content) == (280, 280)
         assert png_size(large.content) == (1280, 1280)
+
+
+class TestSubscribeMessage:
+    DATA: ClassVar[dict[str, str]] = {
+        "thing1": "育才小区东门",
+        "phrase2": "准许通行",
+        "time3": "2026-12-06 10:05",
+        "thing4": "无",
+    }
+
+    async def test_a_subscribed_person_gets_one_message_per_acceptance(
+        self, wechat: WeChatClient, fake: FakeWeChat
+    ) -> None:
+        fake.subscribe("o-resident", "tmpl-decision")
+
+        first = await wechat.send_subscribe_message("o-resident", "tmpl-decision", self.DATA, page="pages/mine/index")
+        second = await wechat.send_subscribe_message("o-resident", "tmpl-decision", self.DATA, page="pages/mine/index")
+
+        assert (first, second) == (True, False)
+        (sent,) = fake.sent_messages()
+        assert (sent.touser, sent.template_id, sent.page, sent.data) == (
+            "o-resident",
+            "tmpl-decision",
+            "pages/mine/index",
+            self.DATA,
+        )
+
+    async def test_not_subscribed_is_no_fault(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        assert await wechat.send_subscribe_message("o-nobody", "tmpl-decision", self.DATA, page=None) is False
+        assert fake.sent_messages() == []
+
+    async def test_a_thing_over_twenty_characters_is_refused_as_wechat_does(
+        self, http: httpx.AsyncClient, wechat: WeChatClient, fake: FakeWeChat
+    ) -> None:
+        fake.subscribe("o-resident", "tmpl-decision")
+        token = await wechat.stable_access_token()
+
+        response = await http.post(
+            "/cgi-bin/message/subscribe/send",
+            params={"access_token": token},
+            json={"touser": "o-resident", "template_id": "tmpl-decision", "data": {"thing1": {"value": "长" * 21}}},
+        )
+
+        assert response.json()["errcode"] == 47003
+        assert response.json()["errmsg"].startswith("argument invalid! data.thing1.value invalid")
+
+    async def test_bad_data_is_a_bad_gateway(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        fake.subscribe("o-resident", "tmpl-decision")
+
+        with pytest.raises(WeChatError) as caught:
+            await wechat.send_subscribe_message("o-resident", "tmpl-decision", {"phrase2": "approved"}, page=None)
+
+        assert caught.value.errcode == 47003
+
+    async def test_an_unknown_template_is_refused(self, wechat: WeChatClient, fake: FakeWeChat) -> None:
+        fake.templates = {"tmpl-decision"}
+
+        with pytest.raises(WeChatError) as caught:
+            await wechat.send_subscribe_message("o-resident", "tmpl-other", self.DATA, page=None)
+
+        assert caught.value.errcode == 40037
+
+    async def test_system_busy_is_retried_and_a_stale_token_renewed(
+        self, wechat: WeChatClient, fake: FakeWeChat
+    ) -> None:
+        fake.subscribe("o-resident", "tmpl-decision")
+        await wechat.stable_access_token()
+        fake.revoke_access_tokens()
+        fake.fail_next(FakeEndpoint.subscribe_send, -1)
+
+        assert await wechat.send_subscribe_message("o-resident", "tmpl-decision", self.DATA, page=None) is True

@@ -30,12 +30,9 @@ from lianfang.common.db import Database, create_database
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import (
     DEATH_REASON_HEADER,
-    Binding,
     Broker,
-    Exchange,
-    ExchangeType,
-    Queue,
     Topology,
+    checkin_topology,
     connect_broker,
 )
 from lianfang.common.testing.plugin import Backend, Stores
@@ -66,11 +63,7 @@ class Names:
     @property
     def topology(self) -> Topology:
         """The shape of `LIANFANG_TOPOLOGY` under these names."""
-        return Topology(
-            exchanges=(Exchange(self.events, ExchangeType.topic), Exchange(self.dead, ExchangeType.fanout)),
-            queues=(Queue(self.queue, dead_letter_exchange=self.dead), Queue(self.dead_queue)),
-            bindings=(Binding(self.events, self.queue, "checkin.#"), Binding(self.dead, self.dead_queue)),
-        )
+        return checkin_topology(self.events, self.dead, self.queue, self.dead_queue)
 
 
 @dataclass(frozen=True)
@@ -236,7 +229,8 @@ async def store_locked(database: Database) -> AsyncIterator[None]:
     parsed = database.engine.url
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None
-        holder = sqlite3.connect(parsed.database, isolation_level=None)
+        # Waits for a write of the worker in progress, however slow the machine.
+        holder = sqlite3.connect(parsed.database, isolation_level=None, timeout=30)
         holder.execute("BEGIN EXCLUSIVE")
         try:
             yield

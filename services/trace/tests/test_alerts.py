@@ -175,3 +175,76 @@ class TestBadInput:
     async def test_only_admins_read_alerts(self, client: httpx.AsyncClient) -> None:
         response = await client.get(ALERTS, headers=bearer(ResidentPrincipal(uuid.uuid4())))
         assert response.status_code == 403
+
+
+def handling_of(record_id: str) -> str:
+    return f"{ALERTS}/{record_id}/handling"
+
+
+class TestHandling:
+    async def test_an_alert_is_handled_to_its_end_with_notes_who_and_when(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        zhang = fever_week["zhang"]
+        started = await client.post(
+            handling_of(zhang), json={"state": "handling", "note": "已电话联系，安排复测"}, headers=admin(42)
+        )
+        done = await client.post(
+            handling_of(zhang), json={"state": "handled", "note": "复测 36.6℃，解除"}, headers=admin(7)
+        )
+
+        assert started.status_code == 200, started.text
+        answer = done.json()
+        assert (answer["state"], answer["state_label"]) == ("handled", "已处置")
+        assert [(step["state_label"], step["note"], step["by_region_name"]) for step in answer["steps"]] == [
+            ("处置中", "已电话联系，安排复测", "长安区"),
+            ("已处置", "复测 36.6℃，解除", "石家庄市"),
+        ]
+        assert datetime.fromisoformat(answer["steps"][0]["at"]).utcoffset() == timedelta(hours=8)
+        assert (await client.get(handling_of(zhang), headers=admin(42))).json() == answer
+
+    async def test_the_list_shows_each_alerts_state_and_filters_by_it(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        await client.post(handling_of(fever_week["li"]), json={"state": "handled", "note": "误报"}, headers=admin(7))
+
+        everything = await alerts(client, admin(7))
+        handled = await alerts(client, admin(7), state="handled")
+        pending = await alerts(client, admin(7), state="pending")
+
+        assert [(item["id"], item["state_label"], item["state_note"]) for item in everything["items"]] == [
+            (fever_week["li"], "已处置", "误报"),
+            (fever_week["zhang"], "待处置", None),
+        ]
+        assert [item["id"] for item in handled["items"]] == [fever_week["li"]]
+        assert [item["id"] for item in pending["items"]] == [fever_week["zhang"]]
+
+    async def test_a_state_page_keeps_reading_until_it_is_full(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        await client.post(handling_of(fever_week["wang"]), json={"state": "handled"}, headers=admin(1))
+
+        first = await alerts(client, admin(1), state="pending", limit=1)
+        second = await alerts(client, admin(1), state="pending", limit=1, cursor=first["next_cursor"])
+
+        assert [item["id"] for item in first["items"] + second["items"]] == [fever_week["li"], fever_week["zhang"]]
+
+    @pytest.mark.parametrize(("caller", "name"), [(8, "zhang"), (43, "zhang"), (7, "li_passed")])
+    async def test_another_regions_alert_or_a_record_without_fever_is_not_found(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str], caller: int, name: str
+    ) -> None:
+        response = await client.post(handling_of(fever_week[name]), json={"state": "handled"}, headers=admin(caller))
+        read = await client.get(handling_of(fever_week[name]), headers=admin(caller))
+
+        assert (response.status_code, read.status_code) == (404, 404)
+
+    async def test_a_bad_state_or_a_long_note_is_a_field_problem(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        bad = await client.post(handling_of(fever_week["zhang"]), json={"state": "closed"}, headers=admin(42))
+        long = await client.post(
+            handling_of(fever_week["zhang"]), json={"state": "handled", "note": "长" * 501}, headers=admin(42)
+        )
+
+        assert [field for field, _ in field_errors(bad)] == ["state"]
+        assert [field for field, _ in field_errors(long)] == ["note"]

@@ -49,4 +49,4 @@ async def test_the_history_goes_down_and_up_again(fresh: Database) -> None:
         assert await connection.run_sync(_tables) == {"alembic_version"}
     await asyncio.to_thread(command.upgrade, config, "head")
     async with fresh.engine.connect() as connection:
-        assert await connection.run_sync(_tables) == {"alembic_version", "access_log"}
+        assert await connection.run_sync(_tables) == {"alembic_version", "access_log", "alert_events"}

@@ -2,7 +2,8 @@ import { mount } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 
 import CheckinForm from '../src/checkin/CheckinForm.vue'
-import type { CheckpointPage } from '@lianfang/shared'
+import type { CheckinSummary, CheckpointPage, Receipt } from '@lianfang/shared'
+import { awaitingDecision, withDecisions } from '../src/checkin/decisions'
 import { takeShell } from '../src/checkin/shell'
 import { authorizeUrl, insideWeChat, oauthReturn } from '../src/checkin/wechat'
 
@@ -143,5 +144,38 @@ describe("the server's shell", () => {
     expect(takeShell(documentWith(unknown))).toEqual({ not_found: true })
     expect(takeShell(documentWith(''))).toEqual({})
     expect(takeShell(documentWith(broken))).toEqual({})
+  })
+})
+
+describe('a receipt of several people', () => {
+  const receipt = {
+    id: 'leader',
+    status: 'passed',
+    status_label: '准许通行',
+    temperature: { value: 36.5, source: 'measured' },
+    checked_at: '2026-12-06T02:00:00Z',
+    direction: 'in',
+    checkpoint: { id: 7, code: 'ABCD2345', name: '育才小区东门' },
+    name_masked: '张*',
+    companions: [
+      { id: 'child', status: 'pending', status_label: '待审核', temperature: { value: 36.6, source: 'measured' }, name_masked: '张*' },
+      { id: 'elder', status: 'passed', status_label: '准许通行', temperature: { value: 36.4, source: 'measured' }, name_masked: '李*' },
+    ],
+  } as unknown as Receipt
+
+  it('waits for staff while anyone on it is pending', () => {
+    expect(awaitingDecision(receipt)).toBe(true)
+    expect(awaitingDecision({ ...receipt, companions: [] })).toBe(false)
+  })
+
+  it("takes each person's decision from the history", () => {
+    const decided = withDecisions(receipt, [
+      { id: 'child', status: 'rejected', status_label: '未通过' },
+      { id: 'someone-else', status: 'abnormal', status_label: '体温异常' },
+    ] as unknown as CheckinSummary[])
+
+    expect(decided.status).toBe('passed')
+    expect(decided.companions.map((companion) => companion.status)).toEqual(['rejected', 'passed'])
+    expect(awaitingDecision(decided)).toBe(false)
   })
 })

@@ -3,13 +3,24 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { checkpointPage, CODE, receipt, SESSION } from './fixtures'
 import { FakeServer, type FakeWx, installWx, mount, problem, receiptOf, type SimulateComponent, settle, text } from './harness'
 
+const AGREED = { current_version: 'v1', consented_version: 'v1', consented_at: '2026-12-01T02:00:00Z', needed: false }
+const NOTICE = {
+  version: 'v1',
+  title: '个人信息处理告知',
+  summary: [{ heading: '收集哪些信息', text: '姓名、手机号、体温' }],
+  sensitive: '体温属于敏感个人信息',
+  retention_days: 30,
+  full_text: [],
+}
+
 let server: FakeServer
 let wx: FakeWx
 let page: SimulateComponent
 
 function liveServer(): FakeServer {
   return new FakeServer()
-    .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null } })
+    .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null, privacy_notice_version: 'v1' } })
+    .on('GET', '/api/auth/me/privacy-consent', { status: 200, body: AGREED })
     .on('POST', '/api/auth/wechat/miniprogram', { status: 200, body: SESSION })
     .on('GET', `/api/checkin/checkpoints/${CODE}`, { status: 200, body: checkpointPage() })
     .on('POST', '/api/checkin/checkins', { status: 201, body: receipt() })
@@ -355,5 +366,80 @@ describe('where the check-in is made', () => {
     await open({ scene: CODE })
     await fillAndSubmit()
     expect(sentBody()).toMatchObject({ scan_scene: 1013 })
+  })
+})
+
+describe('hearing back when staff decide', () => {
+  function audited(template: string | null): void {
+    server
+      .on('GET', '/api/auth/config', { status: 200, body: { wechat_mode: 'live', h5_appid: null, decision_template: template } })
+      .on('GET', `/api/checkin/checkpoints/${CODE}`, {
+        status: 200,
+        body: checkpointPage({ checkpoint: { ...checkpointPage().checkpoint, requires_audit: true } }),
+      })
+      .on('POST', '/api/checkin/checkins', { status: 201, body: receipt({ status: 'pending', status_label: '待审核' }) })
+  }
+
+  it('asks once, from the submit tap, to send the approval result', async () => {
+    audited('tmpl-decision')
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-decision']])
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('待审核')
+  })
+
+  it('a resident who declines still checks in', async () => {
+    audited('tmpl-decision')
+    wx.subscribeAnswer = 'reject'
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(1)
+  })
+
+  it('asks nothing where no staff decide, or no message is set up', async () => {
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+    page.detach()
+    audited(null)
+    wx = installWx(server)
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+  })
+})
+
+describe('the privacy notice', () => {
+  beforeEach(() => {
+    server
+      .on('GET', '/api/auth/me/privacy-consent', { status: 200, body: { ...AGREED, consented_version: null, consented_at: null, needed: true } })
+      .on('GET', '/api/auth/privacy-notice', { status: 200, body: NOTICE })
+      .on('POST', '/api/auth/me/privacy-consent', { status: 201, body: AGREED })
+  })
+
+  it('comes before the form until the resident agrees', async () => {
+    await open({ scene: CODE })
+    expect(text(page.querySelector('.notice-card'))).toContain('个人信息处理告知')
+    expect(text(page.querySelector('.notice-card'))).toContain('体温属于敏感个人信息')
+    expect(page.querySelector('.field-name')).toBeUndefined()
+    await tap('.agree-notice')
+    expect(server.sent('POST', '/api/auth/me/privacy-consent').map((request) => request.body)).toEqual([{ version: 'v1' }])
+    expect(page.querySelector('.field-name')).toBeDefined()
+    expect(wx.storage.get('lf.privacy.consented')).toBe('v1')
+  })
+
+  it('a resident who does not agree is sent to the staff', async () => {
+    await open({ scene: CODE })
+    await tap('.refuse-notice')
+    expect(text(page.querySelector('.refused'))).toContain('请联系现场工作人员为您手工登记')
+    expect(page.querySelector('.field-name')).toBeUndefined()
+  })
+
+  it('this phone remembers the agreed version and asks nobody', async () => {
+    wx.storage.set('lf.resident', JSON.stringify({ access_token: 'access-1', refresh_token: 'refresh-1' }))
+    wx.storage.set('lf.privacy.consented', 'v1')
+    await open({ scene: CODE })
+    expect(server.sent('GET', '/api/auth/me/privacy-consent')).toHaveLength(0)
+    expect(page.querySelector('.field-name')).toBeDefined()
   })
 })

@@ -101,6 +101,9 @@ export interface FakeWx {
   /** Whether the resident agreed to the privacy agreement (WeChat asks the page first, once). */
   privacyAgreed: boolean
   locationAsked: number
+  /** The templates each wx.requestSubscribeMessage asked for, and what the resident answers. */
+  subscribeRequests: string[][]
+  subscribeAnswer: 'accept' | 'reject'
   storage: Map<string, string>
   toasts: string[]
   navigations: string[]
@@ -122,6 +125,8 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
     location: { latitude: 38.06351, longitude: 114.51482, accuracy: 35 },
     privacyAgreed: false,
     locationAsked: 0,
+    subscribeRequests: [],
+    subscribeAnswer: 'accept',
     storage: options.storage ?? new Map(), toasts: [], navigations: [], titles: [], logins: 0, scene, loginCode: 'wx-login-code' }
   const origin = 'https://lianfang.example.cn'
   const wx = {
@@ -175,6 +180,18 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
           option.fail({ errMsg: 'getLocation:fail privacy permission is not authorized' })
         }
       })
+    },
+    requestSubscribeMessage(option: {
+      tmplIds: string[]
+      success?: (result: Record<string, string>) => void
+      complete?: () => void
+    }) {
+      state.subscribeRequests.push(option.tmplIds)
+      setTimeout(() => {
+        const answers = Object.fromEntries(option.tmplIds.map((id) => [id, state.subscribeAnswer]))
+        option.success?.({ ...answers, errMsg: 'requestSubscribeMessage:ok' })
+        option.complete?.()
+      }, 0)
     },
     getStorageSync: (key: string) => state.storage.get(key) ?? '',
     setStorageSync: (key: string, value: string) => void state.storage.set(key, value),

@@ -223,6 +223,36 @@ def _status(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def _backup(args: argparse.Namespace) -> None:
+    from lianfang.allinone.backup import (
+        BackupError,
+        backup,
+        export_rabbitmq,
+        import_rabbitmq,
+        restore,
+        stores_from_environment,
+    )
+
+    stores = stores_from_environment(os.environ, Path(args.data_dir))
+    folder = Path(args.directory)
+    try:
+        if args.command == "backup":
+            manifest = backup(stores, folder)
+            for dumped in manifest.stores:
+                position = f" (binary log {dumped.binlog[0]}:{dumped.binlog[1]})" if dumped.binlog else ""
+                print(f"{dumped.name:<12} {folder / dumped.file}{position}")
+            if args.rabbitmq:
+                print(f"{'rabbitmq':<12} {export_rabbitmq(folder)}")
+            print(f"backup of {len(manifest.stores)} stores taken at {manifest.taken_at} in {folder}")
+        else:
+            restore(folder, stores)
+            if args.rabbitmq:
+                import_rabbitmq(folder)
+            print(f"restored {', '.join(store.name for store in stores)} from {folder}")
+    except BackupError as error:
+        sys.exit(f"lianfang {args.command}: {error}")
+
+
 def _openapi(args: argparse.Namespace) -> None:
     from lianfang.allinone.openapi import write_documents
 
@@ -342,6 +372,26 @@ def _parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=5.0, help="seconds between the two readings rates come from (default 5)"
     )
     status.set_defaults(handler=_status)
+
+    for name, help_text in (
+        (
+            "backup",
+            "back up every store into DIRECTORY: mariadb-dump of each MariaDB database (each shard's node too), SQLite's "
+            "online backup of the all-in-one server's files",
+        ),
+        ("restore", "restore every store from a backup (stop the processes first; docs/OPERATIONS.md)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("directory", help="where the backup is (or goes), with its manifest.json")
+        command.add_argument(
+            "--data-dir", default=".lianfang", help="the all-in-one server's, for stores LIANFANG_* does not name"
+        )
+        command.add_argument(
+            "--rabbitmq",
+            action="store_true",
+            help="RabbitMQ's definitions too, with rabbitmqctl (run on the broker's host)",
+        )
+        command.set_defaults(handler=_backup)
 
     keygen = commands.add_parser("keygen", help="print a new token signing key pair and a PII key for production")
     keygen.set_defaults(handler=_keygen)

@@ -24,7 +24,13 @@ __all__ = ["Process", "Reading", "cluster_processes", "read_all", "render"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Our own refusals, not the resident's (the alert CheckinErrors counts the same).
-SERVER_REASONS = ("broker_unavailable", "registry_unavailable", "internal_error")
+SERVER_REASONS = (
+    "broker_unavailable",
+    "registry_unavailable",
+    "redis_unavailable",
+    "state_rebuilding",
+    "internal_error",
+)
 
 Labels = frozenset[tuple[str, str]]
 Samples = dict[tuple[str, Labels], float]

@@ -46,6 +46,7 @@ def checkin_settings(records_database_url: str, **values: Any) -> CheckinSetting
     a short settle covers its commit."""
     return CheckinSettings(
         registry_url=IN_PROCESS_ORIGIN,
+        gateway_url=IN_PROCESS_ORIGIN,
         records_database_url=records_database_url,
         rebuild_settle_seconds=1.5,
         **values,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from lianfang.checkin.checkins.service import CheckinService
 from lianfang.checkin.checkpoints.service import CheckpointPages
+from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff.service import StaffService
 
@@ -21,6 +22,7 @@ class CheckinParts:
     pages: CheckpointPages
     checkins: CheckinService
     staff: StaffService
+    notifier: DecisionNotifier
 
 
 # A coroutine: FastAPI runs plain functions in its thread pool, a hand-off the hot path cannot afford.

@@ -20,6 +20,7 @@ from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
 from lianfang.checkin.errors import StateUnavailable
 from lianfang.checkin.metrics import checkin_metrics
+from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.projection.service import Projection
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
@@ -43,7 +44,10 @@ PREFIX = CHECKIN
 
 
 def create_app(
-    settings: CheckinSettings | None = None, *, registry_transport: httpx.AsyncBaseTransport | None = None
+    settings: CheckinSettings | None = None,
+    *,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The check-in service. `registry_transport` stands in for the network where the registry runs in the same process
     (the all-in-one server) or is faked (tests)."""
@@ -105,6 +109,12 @@ def create_app(
             runtime.readiness.append(ReadinessCheck("gate-state", projection.rebuilt))
             app.state.projection = projection
             repository = CheckinRepository(state)
+            notifier = DecisionNotifier(
+                runtime.http_client(settings.gateway_url, gateway_transport, timeout=10.0),
+                attempts=settings.notify_attempts,
+                base_delay=settings.notify_retry_seconds,
+            )
+            stack.push_async_callback(notifier.close)
             app.state.parts = CheckinParts(
                 settings=settings,
                 pages=CheckpointPages(configs, repository, pii),
@@ -122,7 +132,9 @@ def create_app(
                     hub=hub,
                     heartbeat_seconds=settings.sse_heartbeat_seconds,
                     pii=pii,
+                    notifier=notifier,
                 ),
+                notifier=notifier,
             )
             app.state.readiness = runtime.readiness
             # On /metrics from the start, at zero: the check-ins', the broker's, Redis's and the projection's rebuild

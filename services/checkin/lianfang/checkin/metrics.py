@@ -53,6 +53,12 @@ def checkin_metrics() -> CheckinMetrics:
     for outcome in OUTCOMES:
         metrics.duration(outcome)
     # The refusals that mean trouble on our side, at zero from the start so that a rate has a series to read.
-    for reason in ("broker_unavailable", "redis_unavailable", "registry_unavailable", "internal_error"):
+    for reason in (
+        "broker_unavailable",
+        "redis_unavailable",
+        "state_rebuilding",
+        "registry_unavailable",
+        "internal_error",
+    ):
         metrics.refused(reason)
     return metrics

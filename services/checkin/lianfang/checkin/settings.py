@@ -10,6 +10,11 @@ __all__ = ["CheckinSettings"]
 class CheckinSettings(ServiceSettings):
     # Asked for a checkpoint's config when Redis does not have it.
     registry_url: str = "http://127.0.0.1:8000"
+    # Asked to tell a resident of a staff decision (their subscribe message), after the decision and never in its way.
+    gateway_url: str = "http://127.0.0.1:8000"
+    # Tries of such a message while WeChat or the gateway fails (1, 2, 4 … seconds apart); 0 sends none.
+    notify_attempts: int = Field(default=4, ge=0, le=10)
+    notify_retry_seconds: float = Field(default=1.0, ge=0, le=60)
     # How long a parsed checkpoint config is used without looking again: a registry change reaches check-ins this late.
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Redis answers in well under a millisecond; one that does not answer in this long counts as down, and check-ins go

@@ -20,6 +20,7 @@ from lianfang.gateway.accounts import router as accounts
 from lianfang.gateway.bootstrap import ensure_root_admin
 from lianfang.gateway.deps import GatewayParts
 from lianfang.gateway.metrics import gateway_metrics
+from lianfang.gateway.notifications import router as notifications
 from lianfang.gateway.privacy import router as privacy
 from lianfang.gateway.registry_client import RegistryClient
 from lianfang.gateway.residents import router as residents
@@ -99,6 +100,7 @@ def create_app(
         privacy.router,
         keys.router,
         wxacodes.internal_router,
+        notifications.internal_router,
     )
     for router in routers:
         app.include_router(router)

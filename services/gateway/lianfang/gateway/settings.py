@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,11 @@ class GatewaySettings(SigningSettings):
     wechat_h5_appid: str = ""
     wechat_h5_secret: str = ""
     wechat_api_base: str = WECHAT_API
+    # The subscribe message "审核结果通知" picked in the mini-program's console (its keywords: thing1 地点, phrase2
+    # 审核结果, time3 审核时间, thing4 备注); empty sends none. `wechat_mp_state` is which version a message opens.
+    wechat_template_decision: str = ""
+    wechat_mp_state: Literal["developer", "trial", "formal"] = "formal"
+    wechat_mp_page: str = "pages/mine/index"
     root_username: str = "admin"
     root_password: str | None = None
     login_max_failures: int = 5

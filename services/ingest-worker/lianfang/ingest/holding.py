@@ -22,6 +22,8 @@ __all__ = ["Holding"]
 class Holding:
     node_of: NodeOf | None
     deliveries: list[Delivery] = field(default_factory=list)
+    # Released to be written again and not settled yet: unacked like the held ones.
+    retrying: list[Delivery] = field(default_factory=list)
     # The nodes that could not be written, and why.
     down: dict[str, str] = field(default_factory=dict)
 
@@ -52,9 +54,19 @@ class Holding:
         self.down.update(down)
 
     def release(self, count: int) -> list[Delivery]:
-        """The first `count` held deliveries, to be written again (they come back through `hold` if still down)."""
+        """The first `count` held deliveries, to be written again (they come back through `hold` if still down);
+        until `retried`, they count as unsettled."""
         taken, self.deliveries = self.deliveries[:count], self.deliveries[count:]
+        self.retrying = taken
         return taken
+
+    def retried(self) -> None:
+        """The released deliveries are settled, or held again."""
+        self.retrying = []
+
+    def unsettled(self) -> set[int]:
+        """The deliveries no ack may take along, by `id`: held, or being written again."""
+        return {id(delivery) for delivery in (*self.deliveries, *self.retrying)}
 
     def written(self, deliveries: Iterable[Delivery], down: Iterable[tuple[str, str]]) -> None:
         """After a write of these deliveries: the nodes it wrote to are up again, unless it names them down."""

@@ -263,7 +263,6 @@ class IngestWorker:
             self._retrying = asyncio.create_task(self._retry_held(), name="ingest-held")
         await self._ack(deliveries)
         self.stats.batches += 1
-        self.stats.messages += len(deliveries) - sum(1 for delivery in deliveries if not delivery.settled)
 
     async def _write(self, deliveries: Sequence[Delivery]) -> tuple[list[Delivery], Written]:
         """Write until the store takes the batch (or part of it, on a sharded store); answers the deliveries written,
@@ -326,11 +325,12 @@ class IngestWorker:
 
     async def _ack(self, deliveries: Sequence[Delivery]) -> None:
         """Ack what is stored or dead-lettered: one frame for the batch, or one per message while messages before
-        it are held (a multiple ack would take them along)."""
-        held = {id(delivery) for delivery in self._holding.deliveries}
+        it are held or being written again (a multiple ack would take them along)."""
+        held = self._holding.unsettled()
         done = [delivery for delivery in deliveries if not delivery.settled and id(delivery) not in held]
         if not done:
             return
+        self.stats.messages += len(done)
         if held:
             for delivery in done:
                 await delivery.ack()
@@ -348,17 +348,19 @@ class IngestWorker:
             try:
                 batch, written = await self._write(released)
             except _GaveUp:
+                self._holding.retried()
                 self._holding.hold(released, ())
                 return
             await self._settle(batch, written)
+            self._holding.retried()
             await self._ack(released)
-            self.stats.messages += sum(1 for delivery in released if delivery.settled)
             pause = min(pause * 2, self._max_pause) if written.held else self._initial_pause
 
     async def _dead_letter(self, delivery: Delivery, refusal: Refusal) -> None:
         if refusal.position is None:
             log.warning("dead-lettering message %s: %s", delivery.message_id, refusal.reason)
             await delivery.dead_letter(refusal.reason)
+            self.stats.messages += 1
         else:
             log.warning(
                 "dead-lettering event %d of message %s: %s", refusal.position, delivery.message_id, refusal.reason

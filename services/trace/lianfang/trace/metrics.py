@@ -25,6 +25,7 @@ QUERY_KINDS: Final = {
     f"{TRACE}/stats": "stats",
     f"{TRACE}/alerts": "alerts",
     f"{TRACE}/alerts/{{record_id}}/visits": "alert_visits",
+    f"{TRACE}/alerts/{{record_id}}/handling": "alert_handling",
     f"{TRACE}/export.csv": "export",
     f"{TRACE}/export.xlsx": "export",
     f"{TRACE}/audit-log": "audit_log",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
 
-__all__ = ["AccessAction", "AccessLogEntry", "TraceBase"]
+__all__ = ["ALERT_STATE_LABELS", "AccessAction", "AccessLogEntry", "AlertEvent", "AlertState", "TraceBase"]
 
 
 class TraceBase(DeclarativeBase):
@@ -52,3 +52,30 @@ class AccessLogEntry(TraceBase):
     subject: Mapped[str | None] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AlertState(StrEnum):
+    pending = "pending"
+    handling = "handling"
+    handled = "handled"
+
+
+ALERT_STATE_LABELS = {AlertState.pending: "待处置", AlertState.handling: "处置中", AlertState.handled: "已处置"}
+
+
+class AlertEvent(TraceBase):
+    """A step in handling a fever alert (an abnormal record): its new state, a note, who and when. Append-only: the
+    latest step is the alert's state, the steps are its history. An alert without any is 待处置."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_record_id", "record_id", "id"),)
+
+    # A UUIDv7: in order of time.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    state: Mapped[AlertState] = mapped_column(Enum(AlertState, native_enum=False, length=16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    actor_region_id: Mapped[int] = mapped_column(Integer)
+    actor_region_path: Mapped[str] = mapped_column(String(255))

@@ -19,6 +19,8 @@ import { API_ORIGIN } from '../config'
 import { login as wxLogin } from './wxp'
 
 export const TOKENS_KEY = 'lf.resident'
+// The privacy notice version the logged-in resident agreed to, forgotten at every login (another person may log in).
+export const CONSENT_KEY = 'lf.privacy.consented'
 // The openid the dev login uses on this device (a server in dev mode has no WeChat to ask).
 const DEV_OPENID_KEY = 'lf.dev.openid'
 
@@ -38,6 +40,16 @@ export const memory = new AnswerMemory(storage)
 export const queue = new SubmitQueue({ send: (body) => api.post<Receipt>('/api/checkin/checkins', body), storage })
 
 let pending: Promise<void> | null = null
+let config: Promise<LoginConfig> | null = null
+
+/** How the server logs residents in and which subscribe messages it sends: asked once per launch. */
+export function loginConfig(): Promise<LoginConfig> {
+  config ??= api.request<LoginConfig>('GET', '/api/auth/config', { anonymous: true }).catch((error: unknown) => {
+    config = null
+    throw error
+  })
+  return config
+}
 
 export function loggedIn(): boolean {
   return tokens.access() !== null
@@ -53,9 +65,8 @@ export function ensureLogin(): Promise<void> {
 }
 
 async function logIn(): Promise<void> {
-  const config = await api.request<LoginConfig>('GET', '/api/auth/config', { anonymous: true })
   let session: ResidentSession
-  if (config.wechat_mode === 'dev') {
+  if ((await loginConfig()).wechat_mode === 'dev') {
     let openid = storage.getItem(DEV_OPENID_KEY)
     if (!openid) {
       openid = `mp-${uuid4().slice(0, 8)}`
@@ -70,4 +81,5 @@ async function logIn(): Promise<void> {
     })
   }
   tokens.save(session)
+  storage.removeItem(CONSENT_KEY)
 }

@@ -157,7 +157,8 @@ export interface paths {
         put?: never;
         /**
          * Decide
-         * @description Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints.
+         * @description Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints; the resident hears of
+         *     it through WeChat when they subscribed.
          */
         post: operations["decide_api_checkin_staff_checkins__record_id__decision_post"];
         delete?: never;

@@ -323,6 +323,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/internal/notifications/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decision Notice
+         * @description The approval result as the resident's subscribe message; 200 with `sent: false` when they did not subscribe.
+         */
+        post: operations["decision_notice_api_auth_internal_notifications_decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/dev/login": {
         parameters: {
             query?: never;
@@ -484,6 +504,33 @@ export interface components {
             /** Needed */
             needed: boolean;
         };
+        /**
+         * DecisionNotice
+         * @description A staff decision on a resident's check-in, for the resident's subscribe message.
+         */
+        DecisionNotice: {
+            /**
+             * Resident Id
+             * Format: uuid
+             */
+            resident_id: string;
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            /** Checkpoint Name */
+            checkpoint_name: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Reason */
+            reason?: string | null;
+        };
         /** DevLogin */
         DevLogin: {
             /** Openid */
@@ -526,6 +573,18 @@ export interface components {
              * @description 当前个人信息处理告知的版本：与本机记住的已同意版本不同时再询问
              */
             privacy_notice_version: string;
+            /** Decision Template */
+            decision_template?: string | null;
+        };
+        /** NoticeOutcome */
+        NoticeOutcome: {
+            /** Sent */
+            sent: boolean;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "sent" | "not_configured" | "no_resident" | "not_subscribed";
         };
         /** NoticeSection */
         NoticeSection: {
@@ -1598,6 +1657,66 @@ export interface operations {
                 };
             };
             /** @description 小程序尚未发布该页面，无法生成小程序码；微信接口调用失败，请稍后重试或联系管理员 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decision_notice_api_auth_internal_notifications_decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionNotice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeOutcome"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 请求过于频繁 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 微信接口调用失败，请稍后重试或联系管理员 */
             502: {
                 headers: {
                     [name: string]: unknown;

@@ -414,7 +414,8 @@ export interface paths {
         };
         /**
          * Checkpoint Poster
-         * @description An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code, the code in text.
+         * @description An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code (or the mini-program
+         *     code), the code in text.
          */
         get: operations["checkpoint_poster_api_registry_checkpoints__checkpoint_id__poster_pdf_get"];
         put?: never;
@@ -2418,7 +2419,10 @@ export interface operations {
     };
     checkpoint_poster_api_registry_checkpoints__checkpoint_id__poster_pdf_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description qr：二维码（微信与其他扫码工具均可）；wxacode：小程序码（仅微信，直接打开小程序） */
+                code?: "qr" | "wxacode";
+            };
             header?: never;
             path: {
                 checkpoint_id: number;
@@ -2461,6 +2465,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 微信限制了小程序码的生成频率，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 小程序码生成失败 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -121,12 +121,39 @@ export interface paths {
         };
         /**
          * List Alerts
-         * @description Abnormal records (fevers) of the caller's subtree, newest first, masked, paged like the records; each names the
-         *     call that lists the person's visits of the 14 days before it.
+         * @description Abnormal records (fevers) of the caller's subtree, newest first, masked, paged like the records, each with its
+         *     handling state; each names the call that lists the person's visits of the 14 days before it. With `state`, pages
+         *     of alerts are read until the page is full (at most `_PAGES_PER_STATE_PAGE` of them), since states live apart from
+         *     the records.
          */
         get: operations["list_alerts_api_trace_alerts_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trace/alerts/{record_id}/handling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert Handling
+         * @description The alert's state and every step of its handling.
+         */
+        get: operations["alert_handling_api_trace_alerts__record_id__handling_get"];
+        put?: never;
+        /**
+         * Handle Alert
+         * @description A step in handling the alert: its new state (待处置 / 处置中 / 已处置) with a note; who and when are recorded.
+         *     Any admin whose subtree holds the record may handle it; 404 otherwise.
+         */
+        post: operations["handle_alert_api_trace_alerts__record_id__handling_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -270,6 +297,22 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** AlertHandling */
+        AlertHandling: {
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            state: components["schemas"]["AlertState"];
+            /** State Label */
+            state_label: string;
+            /**
+             * Steps
+             * @description 处置记录，按时间先后
+             */
+            steps: components["schemas"]["AlertStep"][];
+        };
         /** AlertOut */
         AlertOut: {
             /**
@@ -333,6 +376,20 @@ export interface components {
              * @description 此人近 14 天的到访记录（轨迹查询，记入访问日志）
              */
             visits_url: string;
+            /** @description 处置状态：pending 待处置 · handling 处置中 · handled 已处置 */
+            state: components["schemas"]["AlertState"];
+            /** State Label */
+            state_label: string;
+            /**
+             * State Note
+             * @description 最近一次处置的说明
+             */
+            state_note: string | null;
+            /**
+             * State At
+             * @description 最近一次处置的时间（北京时间）
+             */
+            state_at: string | null;
         };
         /** AlertPage */
         AlertPage: {
@@ -340,6 +397,36 @@ export interface components {
             items: components["schemas"]["AlertOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * AlertState
+         * @enum {string}
+         */
+        AlertState: "pending" | "handling" | "handled";
+        /** AlertStep */
+        AlertStep: {
+            state: components["schemas"]["AlertState"];
+            /** State Label */
+            state_label: string;
+            /** Note */
+            note: string | null;
+            /**
+             * At
+             * Format: date-time
+             * @description 北京时间
+             */
+            at: string;
+            /**
+             * By Id
+             * Format: uuid
+             * @description 处置人账号
+             */
+            by_id: string;
+            /**
+             * By Region Name
+             * @description 处置人所属地区
+             */
+            by_region_name: string | null;
         };
         /** AnswerOut */
         AnswerOut: {
@@ -543,6 +630,15 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HandlingCreate */
+        HandlingCreate: {
+            state: components["schemas"]["AlertState"];
+            /**
+             * Note
+             * @description 处置说明，如：已电话联系，居家观察
+             */
+            note?: string | null;
         };
         /** IndexOut */
         IndexOut: {
@@ -1308,6 +1404,8 @@ export interface operations {
                 /** @description 该地区及其下级地区的预警；默认本人所属地区 */
                 region_id?: number | null;
                 checkpoint_id?: number | null;
+                /** @description 处置状态；默认全部 */
+                state?: components["schemas"]["AlertState"] | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -1328,6 +1426,108 @@ export interface operations {
             };
             /** @description 无权访问 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    alert_handling_api_trace_alerts__record_id__handling_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertHandling"];
+                };
+            };
+            /** @description 资源不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    handle_alert_api_trace_alerts__record_id__handling_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandlingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertHandling"];
+                };
+            };
+            /** @description 资源不存在 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

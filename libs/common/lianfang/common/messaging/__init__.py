@@ -26,6 +26,7 @@ from lianfang.common.messaging.topology import (
     ExchangeType,
     Queue,
     Topology,
+    checkin_topology,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Queue",
     "RabbitMQBroker",
     "Topology",
+    "checkin_topology",
     "connect_broker",
     "memory_broker",
 ]

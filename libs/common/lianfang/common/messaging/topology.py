@@ -16,6 +16,7 @@ __all__ = [
     "ExchangeType",
     "Queue",
     "Topology",
+    "checkin_topology",
 ]
 
 
@@ -61,17 +62,20 @@ DEAD_LETTER_EXCHANGE = "lianfang.dead"
 INGEST_QUEUE = "ingest.checkins"
 DEAD_LETTER_QUEUE = "ingest.dead"
 
-LIANFANG_TOPOLOGY = Topology(
-    exchanges=(
-        Exchange(CHECKINS_EXCHANGE, ExchangeType.topic),
-        Exchange(DEAD_LETTER_EXCHANGE, ExchangeType.fanout),
-    ),
-    queues=(
-        Queue(INGEST_QUEUE, dead_letter_exchange=DEAD_LETTER_EXCHANGE),
-        Queue(DEAD_LETTER_QUEUE),
-    ),
-    bindings=(
-        Binding(CHECKINS_EXCHANGE, INGEST_QUEUE, "checkin.#"),
-        Binding(DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE),
-    ),
-)
+
+def checkin_topology(
+    events: str = CHECKINS_EXCHANGE,
+    dead: str = DEAD_LETTER_EXCHANGE,
+    queue: str = INGEST_QUEUE,
+    dead_queue: str = DEAD_LETTER_QUEUE,
+) -> Topology:
+    """Check-in events through a topic exchange to the ingest queue, whose refusals go through a fanout exchange to the
+    dead-letter queue. Under other names, a test's or a benchmark's own copy of the same shape."""
+    return Topology(
+        exchanges=(Exchange(events, ExchangeType.topic), Exchange(dead, ExchangeType.fanout)),
+        queues=(Queue(queue, dead_letter_exchange=dead), Queue(dead_queue)),
+        bindings=(Binding(events, queue, "checkin.#"), Binding(dead, dead_queue)),
+    )
+
+
+LIANFANG_TOPOLOGY = checkin_topology()

@@ -9,7 +9,7 @@ from lianfang.checkin.checkpoints.shell import not_found_shell, page_shell
 from lianfang.checkin.deps import Checkin
 from lianfang.checkin.errors import CheckpointNotFound, RegistryUnavailable, StateRebuilding
 from lianfang.common.contracts.paths import CHECKIN
-from lianfang.common.errors import Unauthorized, error_responses
+from lianfang.common.errors import ServiceUnavailable, Unauthorized, error_responses
 
 __all__ = ["router"]
 
@@ -29,11 +29,12 @@ async def checkpoint_page(code: str, resident: MaybeResident, parts: Checkin) ->
 @router.get("/checkpoints/{code}/shell", include_in_schema=False)
 async def checkpoint_shell(code: str, parts: Checkin) -> HTMLResponse:
     """The checkpoint's header and anonymous page as HTML, for nginx's SSI to put into `c.html`. Always 200: an unknown
-    code is a page saying so; an empty body (the registry out of reach) makes nginx use the page's own skeleton."""
+    code is a page saying so; an empty body (a store out of reach) makes nginx use the page's own skeleton."""
     try:
         shell = page_shell(await parts.pages.page(code, None))
     except CheckpointNotFound:
         shell = not_found_shell()
-    except RegistryUnavailable:
+    except ServiceUnavailable:
+        # The registry or Redis out of reach (or Redis being rebuilt): the page's own skeleton stands in.
         shell = ""
     return HTMLResponse(shell, headers={"Cache-Control": "no-store"})

@@ -29,6 +29,7 @@ from lianfang.checkin.staff.schemas import (
     PendingArrivals,
     StaffCheckpoints,
 )
+from lianfang.common.auth import BearerToken
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.errors import Forbidden, Unauthorized, ValidationFailed, error_responses
 from lianfang.common.messaging import BrokerUnavailable
@@ -103,9 +104,12 @@ async def arrival_answers(record_id: uuid.UUID, staff: Staff, parts: Checkin) ->
         BrokerUnavailable,
     ),
 )
-async def decide(record_id: uuid.UUID, body: DecisionCreate, staff: Staff, parts: Checkin) -> DecisionOut:
-    """Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints."""
-    return await parts.staff.decide(staff, record_id, body)
+async def decide(
+    record_id: uuid.UUID, body: DecisionCreate, staff: Staff, token: BearerToken, parts: Checkin
+) -> DecisionOut:
+    """Approve (准许通行) or reject (未通过) a pending arrival at one of the caller's checkpoints; the resident hears of
+    it through WeChat when they subscribed."""
+    return await parts.staff.decide(staff, record_id, body, token)
 
 
 @router.post(

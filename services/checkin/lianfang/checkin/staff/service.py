@@ -21,6 +21,7 @@ from lianfang.checkin.errors import (
     StateUnavailable,
 )
 from lianfang.checkin.keys import live_channel
+from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.staff.live import LiveHub
 from lianfang.checkin.staff.repository import StaffRepository
@@ -66,8 +67,10 @@ class StaffService:
         hub: LiveHub,
         heartbeat_seconds: float,
         pii: PiiCipher,
+        notifier: DecisionNotifier,
     ) -> None:
         self._pii = pii
+        self._notifier = notifier
         self._configs = configs
         self._repository = repository
         self._publisher = publisher
@@ -118,7 +121,10 @@ class StaffService:
             ],
         )
 
-    async def decide(self, staff: StaffPrincipal, record_id: uuid.UUID, body: DecisionCreate) -> DecisionOut:
+    async def decide(
+        self, staff: StaffPrincipal, record_id: uuid.UUID, body: DecisionCreate, bearer: str
+    ) -> DecisionOut:
+        """`bearer` is the staff member's own token, forwarded to the gateway for the resident's notice."""
         token = os.urandom(12).hex().encode()
         record, claimed = await self._repository.claim_decision(record_id, token)
         try:
@@ -175,6 +181,8 @@ class StaffService:
         await self._repository.save_decision(
             decided, live_event("decision", out.__pydantic_serializer__.to_json(out), new_id())
         )
+        # The resident hears of it through WeChat when they subscribed; after the answer, never in its way.
+        self._notifier.decided(decided, bearer)
         return out
 
     def events(self, staff: StaffPrincipal, checkpoint_id: int, last_event_id: str | None) -> AsyncIterator[bytes]:

@@ -30,6 +30,7 @@ async def login_config(parts: Gateway) -> LoginConfig:
         wechat_mode=settings.wechat_mode,
         h5_appid=settings.wechat_h5_appid or settings.wechat_appid or None,
         privacy_notice_version=NOTICE_VERSION,
+        decision_template=settings.wechat_template_decision or None,
     )
 
 

@@ -35,3 +35,5 @@ class LoginConfig(BaseModel):
     wechat_mode: WeChatMode
     h5_appid: str | None
     privacy_notice_version: str = Field(description="当前个人信息处理告知的版本：与本机记住的已同意版本不同时再询问")
+    # The subscribe-message templates the mini-program asks residents for (wx.requestSubscribeMessage); None when unset.
+    decision_template: str | None = None

@@ -50,6 +50,7 @@ _CODE_USED: Final = 40163
 _USER_BLOCKED: Final = 40226
 _RATE_LIMITED: Final = 45011
 _QUOTA_REACHED: Final = 45009
+_NOT_SUBSCRIBED: Final = 43101
 _PAGE_INVALID: Final = 41030
 # WeChat's own advice for 45011 is "retry next minute".
 _RATE_LIMIT_RETRY_AFTER: Final = 60
@@ -68,6 +69,7 @@ class _Operation(StrEnum):
     stable_token = "stable_token"  # noqa: S105
     phone_number = "getuserphonenumber"
     wxacode_unlimited = "getwxacodeunlimit"
+    subscribe_send = "subscribeMessage.send"
 
 
 # What an image answer starts with: WeChat sends the code as JPEG, or PNG when the background is transparent.
@@ -214,6 +216,43 @@ class WeChatClient:
             raise WeChatRateLimited(retry_after=_RATE_LIMIT_RETRY_AFTER)
         self._raise_for_errcode(operation, answer, code_invalid=None)
         raise self._unavailable(operation, "an answer with neither an image nor an error")
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, str], *, page: str | None, state: str = "formal"
+    ) -> bool:
+        """One subscribe message (`subscribeMessage.send`); False when the person has not subscribed (43101: they
+        declined, or already spent their one acceptance), which is expected and no fault."""
+        payload: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": state,
+            "lang": "zh_CN",
+        }
+        if page:
+            payload["page"] = page
+        operation = _Operation.subscribe_send
+        access_token = await self.stable_access_token()
+        body = await self._request_subscribe_send(payload, access_token)
+        if _errcode(body) in (_ACCESS_TOKEN_INVALID, _ACCESS_TOKEN_EXPIRED):
+            logger.warning("WeChat rejected the cached access token (errcode %s); renewing it", _errcode(body))
+            access_token = await self._renew_token(force=True, rejected=access_token)
+            body = await self._request_subscribe_send(payload, access_token)
+        if _errcode(body) == _NOT_SUBSCRIBED:
+            logger.info("WeChat %s: not subscribed (43101), nothing sent", operation)
+            return False
+        if _errcode(body) == _QUOTA_REACHED:
+            raise WeChatRateLimited(retry_after=_RATE_LIMIT_RETRY_AFTER)
+        self._raise_for_errcode(operation, body, code_invalid=None)
+        return True
+
+    async def _request_subscribe_send(self, payload: dict[str, Any], access_token: str) -> dict[str, Any]:
+        return await self._call(
+            _Operation.subscribe_send,
+            lambda: self._http.post(
+                "/cgi-bin/message/subscribe/send", params={"access_token": access_token}, json=payload
+            ),
+        )
 
     async def _request_wxacode(self, payload: dict[str, Any], access_token: str) -> dict[str, Any] | bytes:
         return await self._call(

@@ -38,6 +38,7 @@ __all__ = [
     "FAKE_SECRET",
     "FakeEndpoint",
     "FakeWeChat",
+    "SentMessage",
     "create_fake_wechat_app",
 ]
 
@@ -66,7 +67,11 @@ ERRMSG: Final[Mapping[int, str]] = {
     40097: "invalid args",
     40129: "invalid scene",
     40169: "invalid length for scene, or the data is not json string",
+    40003: "invalid openid",
+    40037: "invalid template_id",
     41030: "invalid page",
+    43101: "user refuse to accept the msg",
+    47003: "argument invalid!",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit mustslower retry next minute",
     47001: "data format error",
@@ -88,6 +93,29 @@ class FakeEndpoint(StrEnum):
     stable_token = "stable_token"  # noqa: S105
     phone_number = "getuserphonenumber"
     wxacode_unlimited = "getwxacodeunlimit"
+    subscribe_send = "subscribe_send"
+
+
+# What each kind of subscribe-message value may hold (the documentation's table of keyword types).
+_VALUE_RULES: Final[Mapping[str, re.Pattern[str]]] = {
+    "thing": re.compile(r"^.{1,20}$", re.S),
+    "phrase": re.compile(r"^[\u4e00-\u9fff]{1,5}$"),
+    "time": re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$|^\d{1,2}:\d{2}$"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$"),
+    "character_string": re.compile(r"^[0-9A-Za-z_\-]{1,32}$"),
+    "number": re.compile(r"^[0-9.]{1,32}$"),
+    "name": re.compile(r"^.{1,10}$", re.S),
+}
+_MINIPROGRAM_STATES: Final = ("developer", "trial", "formal")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    touser: str
+    template_id: str
+    page: str | None
+    data: dict[str, str]
+    miniprogram_state: str
 
 
 # The pages of the mini-program's released version (web/mp's app.json): a code may only open one of them.
@@ -163,6 +191,9 @@ class _State:
     tokens: dict[str, _AccessToken] = field(default_factory=dict)
     current_tokens: dict[str, _AccessToken] = field(default_factory=dict)
     scripted: dict[FakeEndpoint, deque[_ScriptedAnswer]] = field(default_factory=dict)
+    # What each person accepted in wx.requestSubscribeMessage: one acceptance, one message.
+    subscriptions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sent: list[SentMessage] = field(default_factory=list)
     calls: Counter[FakeEndpoint] = field(default_factory=Counter)
 
 
@@ -179,6 +210,8 @@ class FakeWeChat:
         self.apps: dict[str, str] = dict(apps) if apps is not None else {FAKE_APPID: FAKE_SECRET}
         self.clock = clock
         self.released_pages = released_pages
+        # The templates the mini-program picked in WeChat's console; None accepts any.
+        self.templates: set[str] | None = None
         self._state = _State()
 
     @classmethod
@@ -230,6 +263,13 @@ class FakeWeChat:
         code = code or _new_code()
         self._state.phone_codes[code] = _PhoneCode(appid, phone_number, country_code, self.clock())
         return code
+
+    def subscribe(self, openid: str, template_id: str, *, times: int = 1) -> None:
+        """What a person's 允许 in wx.requestSubscribeMessage does: one more message of that template may be sent."""
+        self._state.subscriptions[(openid, template_id)] += times
+
+    def sent_messages(self) -> list[SentMessage]:
+        return list(self._state.sent)
 
     def fail_next(self, endpoint: FakeEndpoint, errcode: int, *, times: int = 1) -> None:
         """Answer the next `times` calls of `endpoint` with `errcode` and its documented errmsg."""
@@ -456,6 +496,45 @@ class FakeWeChat:
         side = min(1280, max(280, width))
         return _Image(badge_png(f"{token.appid}:{page}:{scene}", side, transparent=is_hyaline), "image/png")
 
+    # https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_sendmessage.html
+    def subscribe_send(self, query: Mapping[str, str], raw_body: bytes) -> _Answer:
+        token, refused = self._token_problem(query)
+        if refused is not None:
+            return _Answer(refused)
+        try:
+            payload = json.loads(raw_body)
+        except ValueError:
+            return _Answer(self.error(47001))
+        if not isinstance(payload, dict):
+            return _Answer(self.error(47001))
+        touser, template_id, data = payload.get("touser"), payload.get("template_id"), payload.get("data")
+        state = payload.get("miniprogram_state", "formal")
+        if not isinstance(touser, str) or not touser:
+            return _Answer(self.error(40003))
+        if not isinstance(template_id, str) or (self.templates is not None and template_id not in self.templates):
+            return _Answer(self.error(40037))
+        if not isinstance(data, dict) or state not in _MINIPROGRAM_STATES:
+            return _Answer(self.error(47003))
+        values: dict[str, str] = {}
+        for key, item in data.items():
+            kind = re.sub(r"\d+$", "", str(key))
+            value = item.get("value") if isinstance(item, dict) else None
+            rule = _VALUE_RULES.get(kind)
+            if not isinstance(value, str) or rule is None or not rule.match(value):
+                error = self.error(47003)
+                error["errmsg"] = f"argument invalid! data.{key}.value invalid, {error['errmsg'].split(', ', 1)[1]}"
+                return _Answer(error)
+            values[str(key)] = value
+        assert token is not None
+        if self._state.subscriptions[(touser, template_id)] <= 0:
+            return _Answer(self.error(43101))
+        self._state.subscriptions[(touser, template_id)] -= 1
+        page = payload.get("page")
+        self._state.sent.append(
+            SentMessage(touser, template_id, page if isinstance(page, str) else None, values, str(state))
+        )
+        return _Answer({"errcode": 0, "errmsg": "ok", "msgid": 3_000_000_000 + len(self._state.sent)})
+
     # https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html (step 1: the person
     # agrees and WeChat redirects back with the code)
     def authorize(self, query: Mapping[str, str]) -> Response:
@@ -506,6 +585,12 @@ class PhoneCodeIn(BaseModel):
     code: str | None = None
     country_code: str = "86"
     appid: str | None = None
+
+
+class SubscriptionIn(BaseModel):
+    openid: str
+    template_id: str
+    times: int = Field(default=1, ge=1)
 
 
 class FailureIn(BaseModel):
@@ -561,6 +646,11 @@ def create_fake_wechat_app(fake: FakeWeChat | None = None) -> FastAPI:
         raw = await request.body()
         return render(FakeEndpoint.wxacode_unlimited, lambda: fake.wxacode_unlimited(request.query_params, raw))
 
+    @app.post("/cgi-bin/message/subscribe/send")
+    async def subscribe_send(request: Request) -> Response:
+        raw = await request.body()
+        return render(FakeEndpoint.subscribe_send, lambda: fake.subscribe_send(request.query_params, raw))
+
     @app.get("/connect/oauth2/authorize")
     async def authorize(request: Request) -> Response:
         return fake.authorize(request.query_params)
@@ -576,6 +666,17 @@ def create_fake_wechat_app(fake: FakeWeChat | None = None) -> FastAPI:
     @app.post("/_fake/phone-codes", status_code=201)
     async def add_phone_code(body: PhoneCodeIn) -> CodeOut:
         return CodeOut(code=fake.register_phone_code(**body.model_dump()))
+
+    @app.post("/_fake/subscriptions", status_code=204)
+    async def add_subscription(body: SubscriptionIn) -> None:
+        fake.subscribe(body.openid, body.template_id, times=body.times)
+
+    @app.get("/_fake/sent-messages")
+    async def sent_messages() -> list[dict[str, Any]]:
+        return [
+            {"touser": m.touser, "template_id": m.template_id, "page": m.page, "data": m.data}
+            for m in fake.sent_messages()
+        ]
 
     @app.post("/_fake/failures", status_code=204)
     async def add_failure(body: FailureIn) -> None:

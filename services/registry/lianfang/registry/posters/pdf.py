@@ -18,7 +18,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase._cidfontdata import CIDFontInfo  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont, structToPDF  # type: ignore[import-untyped]
 
-__all__ = ["Color", "Font", "PageContent", "PdfWriter"]
+__all__ = ["Color", "Font", "GrayImage", "PageContent", "PdfWriter"]
 
 # UCS-2 codes only reach the Basic Multilingual Plane; for what lies beyond (and lone surrogates) the mark Chinese
 # typesetting uses for a missing glyph, so a reader sees that something is missing rather than nothing.
@@ -69,11 +69,21 @@ def _n(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True, slots=True)
+class GrayImage:
+    """An 8-bit grayscale raster, rows top to bottom, as a page draws it (a mini-program code flattened on white)."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+
 class PageContent:
     """The drawing operators of one page, in PDF user space (points, origin at the bottom left)."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
+        self.images: dict[str, GrayImage] = {}
         # Render mode and character spacing belong to the graphics state and outlive ET, so they are set on change.
         self._bold = False
         self._spacing = 0.0
@@ -94,6 +104,12 @@ class PageContent:
         # Four decimals: the scale is multiplied by up to a few dozen QR modules.
         factor = f"{scale:.4f}".rstrip("0").rstrip(".")
         self._parts.append(f"{factor} 0 0 {factor} {_n(x)} {_n(y)} cm")
+
+    def image(self, image: GrayImage, x: float, y: float, size: float) -> None:
+        """`image` in a `size` square whose bottom left corner is (x, y)."""
+        name = f"Im{len(self.images) + 1}"
+        self.images[name] = image
+        self._parts.append(f"q {_n(size)} 0 0 {_n(size)} {_n(x)} {_n(y)} cm /{name} Do Q")
 
     def fill_color(self, color: Color) -> None:
         self._parts.append(f"{color.operands()} rg")
@@ -227,11 +243,26 @@ class PdfWriter:
         stream = self._reserve()
         page = self._reserve()
         self._add_stream(stream, content.data())
+        resources = self._RESOURCES
+        if content.images:
+            # A page with images has resources of its own: the shared fonts and its images.
+            named = []
+            for name, image in content.images.items():
+                number = self._reserve()
+                self._add_stream(
+                    number,
+                    image.pixels,
+                    f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+                    "/ColorSpace /DeviceGray /BitsPerComponent 8",
+                )
+                named.append(f"/{name} {number} 0 R")
+            resources = self._reserve()
+            self._add(resources, f"<< {self._font_resources} /XObject << {' '.join(named)} >> >>".encode("ascii"))
         width, height = self._page_size
         self._add(
             page,
             f"<< /Type /Page /Parent {self._branches[-1]} 0 R /MediaBox [0 0 {_n(width)} {_n(height)}] "
-            f"/Resources {self._RESOURCES} 0 R /Contents {stream} 0 R >>".encode("ascii"),
+            f"/Resources {resources} 0 R /Contents {stream} 0 R >>".encode("ascii"),
         )
         self._branch_pages.append(page)
         self._page_count += 1
@@ -273,9 +304,9 @@ class PdfWriter:
         self._offsets[number] = self._written + len(self._buffer)
         self._buffer += f"{number} 0 obj\n".encode("ascii") + body + b"\nendobj\n"
 
-    def _add_stream(self, number: int, data: bytes) -> None:
+    def _add_stream(self, number: int, data: bytes, extra: str = "") -> None:
         packed = zlib.compress(data, 6)
-        head = f"<< /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("ascii")
+        head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("ascii")
         self._add(number, head + packed + b"\nendstream")
 
     def _add_fonts(self) -> None:
@@ -295,11 +326,10 @@ class PdfWriter:
                 "ascii"
             ),
         )
-        self._add(
-            self._RESOURCES,
-            f"<< /Font << {Font.song.resource} {song} 0 R {Font.latin_bold.resource} {latin} 0 R >> "
-            "/ProcSet [/PDF /Text] >>".encode("ascii"),
+        self._font_resources = (
+            f"/Font << {Font.song.resource} {song} 0 R {Font.latin_bold.resource} {latin} 0 R >> /ProcSet [/PDF /Text]"
         )
+        self._add(self._RESOURCES, f"<< {self._font_resources} >>".encode("ascii"))
 
 
 def _format(structure: object) -> bytes:

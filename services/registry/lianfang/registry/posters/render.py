@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from lianfang.registry.posters.pdf import Color, Font, PageContent, PdfWriter
+from lianfang.registry.posters.pdf import Color, Font, GrayImage, PageContent, PdfWriter
 from lianfang.registry.posters.qr import QUIET_ZONE, qr_matrix
 from lianfang.registry.posters.textfit import fit_block, fit_line, fit_title
 
@@ -37,6 +37,8 @@ class PosterInfo:
     qr_url: str
     made_on: date
     notice: str | None = None
+    # The checkpoint's mini-program code, drawn where the QR code goes (WeChat only, so the poster says so).
+    wxacode: GrayImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,10 @@ def _draw_poster(content: PageContent, poster: PosterInfo, box: _Box, style: _St
 
     slack = max(0.0, available - middle_fixed - gap - qr_size)
     y -= gap + slack / 2
-    _draw_qr(content, poster.qr_url, cx - qr_size / 2, y - qr_size, qr_size)
+    if poster.wxacode is not None:
+        content.image(poster.wxacode, cx - qr_size / 2, y - qr_size, qr_size)
+    else:
+        _draw_qr(content, poster.qr_url, cx - qr_size / 2, y - qr_size, qr_size)
     y -= qr_size
 
     label = "登记码"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
@@ -85,13 +85,24 @@ async def checkpoint_wxacode(
 @router.get(
     "/checkpoints/{checkpoint_id}/poster.pdf",
     response_class=StreamingResponse,
-    responses=_PDF | error_responses(CheckpointNotFound, Forbidden),
+    responses=_PDF | error_responses(CheckpointNotFound, Forbidden, MiniProgramCodeFailed, MiniProgramCodeRateLimited),
 )
 async def checkpoint_poster(
-    checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry
+    checkpoint_id: int,
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: DbSession,
+    parts: Registry,
+    code: Annotated[
+        Literal["qr", "wxacode"],
+        Query(description="qr：二维码（微信与其他扫码工具均可）；wxacode：小程序码（仅微信，直接打开小程序）"),
+    ] = "qr",
 ) -> StreamingResponse:
-    """An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code, the code in text."""
-    poster = await PosterService(session, parts, admin).poster(checkpoint_id)
+    """An A4 poster for the gate: the name large, the region, 扫码登记 and its steps, the QR code (or the mini-program
+    code), the code in text."""
+    poster = await PosterService(session, parts, admin).poster(
+        checkpoint_id, wxacode_token=token if code == "wxacode" else None
+    )
     return StreamingResponse(
         poster_pdf([poster]), media_type="application/pdf", headers=_download(f"{poster.name}-{poster.code}.pdf")
     )

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal, ensure_in_scope
@@ -12,12 +15,24 @@ from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.deps import RegistryParts
 from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
 from lianfang.registry.models import Checkpoint
+from lianfang.registry.posters.pdf import GrayImage
 from lianfang.registry.posters.render import PosterInfo
 from lianfang.registry.regions.repository import RegionRepository
 
 __all__ = ["PosterService"]
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Sharp at the printed size (a code of about 12 cm at 180 dpi).
+_POSTER_WXACODE_WIDTH = 860
+
+
+def flattened(png: bytes) -> GrayImage:
+    """A mini-program code (PNG, transparent background) as grey on white, as paper shows it."""
+    with Image.open(io.BytesIO(png)) as opened:
+        rgba = opened.convert("RGBA")
+    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    gray = Image.alpha_composite(paper, rgba).convert("L")
+    return GrayImage(gray.width, gray.height, gray.tobytes())
 
 
 class PosterService:
@@ -62,10 +77,15 @@ class PosterService:
         ensure_in_scope(self.caller, checkpoint.region_path)
         return checkpoint
 
-    async def poster(self, checkpoint_id: int) -> PosterInfo:
+    async def poster(self, checkpoint_id: int, *, wxacode_token: str | None = None) -> PosterInfo:
+        """The checkpoint's poster; with `wxacode_token` (the caller's, forwarded to the gateway) its mini-program code
+        stands where the QR code goes."""
         checkpoint = await self.checkpoint(checkpoint_id)
         (poster,) = await self._posters([checkpoint])
-        return poster
+        if wxacode_token is None:
+            return poster
+        image = await self.wxacode(checkpoint_id, wxacode_token, _POSTER_WXACODE_WIDTH)
+        return replace(poster, wxacode=flattened(image))
 
     async def posters_of(self, ids: list[int]) -> list[PosterInfo]:
         """The chosen checkpoints of the caller's subtree (404 for any other), in the tree's order."""

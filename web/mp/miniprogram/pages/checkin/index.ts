@@ -11,6 +11,7 @@ import {
   asksDirection,
   type CheckinSummary,
   type CheckpointPage,
+  type ConsentState,
   companionName,
   type Direction,
   knownCompanions,
@@ -19,6 +20,7 @@ import {
   NetworkError,
   type Page,
   type PhoneBound,
+  type PrivacyNotice,
   type Receipt,
   type RecordStatus,
   startingAnswers,
@@ -29,7 +31,7 @@ import {
 
 import { checkpointCode, type EntryQuery, fromPicture } from '../../lib/entry'
 import { fieldViews } from '../../lib/form'
-import { api, ensureLogin, memory, queue, storage } from '../../lib/session'
+import { api, CONSENT_KEY, ensureLogin, loginConfig, memory, queue, storage } from '../../lib/session'
 import { toast, type UiEvent } from '../../lib/wxp'
 
 interface Companion {
@@ -71,6 +73,11 @@ const initial = {
   receipt: null as Receipt | null,
   fromPicture: false,
   scene: 0,
+  decisionTemplate: '',
+  // 个人信息处理告知: the form shows once the resident agreed to the current version.
+  consent: 'unknown' as 'unknown' | 'given' | 'needed' | 'refused',
+  notice: null as PrivacyNotice | null,
+  agreeing: false,
   shareLocation: false,
   privacyAsked: false,
 }
@@ -87,6 +94,13 @@ function locationChoice(): boolean {
 
 function rememberLocationChoice(share: boolean): void {
   storage.setItem(LOCATION_CHOICE_KEY, share ? 'yes' : 'no')
+}
+
+/** Asks to send the approval result once; whatever the resident answers, the check-in goes on. */
+function subscribe(template: string): Promise<void> {
+  return new Promise((resolve) => {
+    wx.requestSubscribeMessage({ tmplIds: [template], complete: () => resolve() } as WechatMiniprogram.RequestSubscribeMessageOption)
+  })
 }
 
 /** The phone's position in GCJ-02, or null when the resident or WeChat refused it (`getLocation:fail auth deny`, the
@@ -152,6 +166,9 @@ Component({
         await ensureLogin()
         const page = await api.get<CheckpointPage>(`/api/checkin/checkpoints/${encodeURIComponent(code)}`)
         this.show(page)
+        const config = await loginConfig().catch(() => null)
+        this.setData({ decisionTemplate: config?.decision_template ?? '' })
+        await this.checkConsent(config?.privacy_notice_version ?? null)
       } catch (error) {
         const problem =
           error instanceof ApiError && error.status === 404 ? '未找到该卡口，请核对二维码' : problemMessage(error)
@@ -159,6 +176,47 @@ Component({
         return
       }
       this.resume()
+    },
+
+    /** Whether the resident agreed to the current privacy notice: this phone remembers it, else the server says. */
+    async checkConsent(current: string | null) {
+      if (current && storage.getItem(CONSENT_KEY) === current) {
+        this.setData({ consent: 'given' })
+        return
+      }
+      try {
+        const state = await api.get<ConsentState>('/api/auth/me/privacy-consent')
+        if (!state.needed) {
+          storage.setItem(CONSENT_KEY, state.current_version)
+          this.setData({ consent: 'given' })
+          return
+        }
+        const notice = await api.request<PrivacyNotice>('GET', '/api/auth/privacy-notice', { anonymous: true })
+        this.setData({ consent: 'needed', notice })
+      } catch (error) {
+        this.setData({ view: 'problem', problem: problemMessage(error) })
+      }
+    },
+
+    async onAgree() {
+      const notice = this.data.notice
+      if (!notice || this.data.agreeing) return
+      this.setData({ agreeing: true })
+      try {
+        const state = await api.post<ConsentState>('/api/auth/me/privacy-consent', { version: notice.version })
+        storage.setItem(CONSENT_KEY, state.current_version)
+        this.setData({ consent: 'given' })
+      } catch (error) {
+        toast(problemMessage(error))
+        // A notice changed meanwhile: the new text comes back.
+        await this.checkConsent(null)
+      } finally {
+        this.setData({ agreeing: false })
+      }
+    },
+
+    onRefuse() {
+      this.setData({ consent: 'refused' })
     },
 
     show(page: CheckpointPage) {
@@ -284,11 +342,18 @@ Component({
         toast(Object.values(problems)[0])
         return
       }
+      // WeChat shows its subscribe dialog only from the tap itself, before anything is awaited: one acceptance lets
+      // the server send the one message of the approval result.
+      const subscribed =
+        page.checkpoint.requires_audit && this.data.decisionTemplate
+          ? subscribe(this.data.decisionTemplate)
+          : Promise.resolve()
       const fields = page.form.fields
       const answers = answersToSend(fields, this.data.answers)
       const companions = this.data.companions.map((companion) => answersToSend(fields, companion.answers))
       memory.remember(answers, companions)
       this.setData({ errors: {}, sending: true })
+      await subscribed
       // Only what the resident agreed to share, and never a reason not to check in.
       const location = this.data.shareLocation ? await position() : null
       if (this.data.shareLocation && !location) {
