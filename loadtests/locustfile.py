@@ -16,6 +16,7 @@ import json
 import os
 import random
 import ssl
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -64,17 +65,31 @@ class _Person(FastHttpUser):
     def on_start(self) -> None:
         self.forwarded = {"X-Forwarded-For": _address()}
         self.auth: dict[str, str] = {}
+        self.refresh_token = ""
+        self.renew_at = 0.0
         self.log_in()
 
     def log_in(self) -> None:
         raise NotImplementedError
 
     def headers(self) -> dict[str, str]:
+        """As the pages do, a token about to expire is renewed first with the refresh token (a long run outlives it)."""
+        if self.refresh_token and time.monotonic() >= self.renew_at:
+            response = self.client.post(
+                "/api/auth/refresh", json={"refresh_token": self.refresh_token}, headers=self.forwarded
+            )
+            if response.status_code == 200:
+                self._take_token(response)
+            else:
+                self.log_in()
         return self.forwarded | self.auth
 
     def _take_token(self, response: Any) -> None:
         if response.status_code == 200:
-            self.auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            session = response.json()
+            self.auth = {"Authorization": f"Bearer {session['access_token']}"}
+            self.refresh_token = session["refresh_token"]
+            self.renew_at = time.monotonic() + session["expires_in"] - 60
 
 
 class Resident(_Person):

@@ -2,6 +2,9 @@
 CPU seconds so far and its resident memory, into a CSV that `loadtests/fixture.py count` reads back. It tells what the
 load generator itself took of the two cores, and whether any process's memory grew over a long run.
 
+The cluster's processes are those below its supervisor (`.cluster/supervisor.pid`); MariaDB and RabbitMQ are the
+machine's, shared; the load generator is every Locust process of this checkout's locustfile.
+
 Runs until it is stopped (SIGTERM or SIGINT), writing a row per process and sample as it goes.
 """
 
@@ -20,7 +23,6 @@ from harness import processes
 
 # What a process is, by its command line: the first pattern found names its group.
 GROUPS = (
-    ("locust", "load generator"),
     ("lianfang serve gateway", "gateway"),
     ("lianfang serve registry", "registry"),
     ("lianfang serve checkin", "checkin"),
@@ -34,8 +36,34 @@ GROUPS = (
 FIELDS = ("time", "pid", "group", "cpu_seconds", "rss_bytes")
 
 
-def group_of(command_line: str) -> str | None:
-    return next((group for pattern, group in GROUPS if pattern in command_line), None)
+SHARED = ("mariadb", "rabbitmq")
+
+
+def group_of(command_line: str, in_cluster: bool) -> str | None:
+    if "locust" in command_line and "locustfile.py" in command_line:
+        return "load generator"
+    group = next((group for pattern, group in GROUPS if pattern in command_line), None)
+    return group if in_cluster or group in SHARED else None
+
+
+def _below(root: int | None, parents: dict[int, int]) -> set[int]:
+    """The process and its descendants."""
+    if root is None:
+        return set()
+    members = {root}
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in members} - members
+        members |= children
+        grew = bool(children)
+    return members
+
+
+def _supervisor(run_dir: Path) -> int | None:
+    try:
+        return int((run_dir / "supervisor.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _command_line(pid: int) -> str:
@@ -45,16 +73,18 @@ def _command_line(pid: int) -> str:
         return ""
 
 
-def sample(path: Path, every: float, stop: threading.Event) -> None:
+def sample(path: Path, run_dir: Path, every: float, stop: threading.Event) -> None:
     groups: dict[int, str | None] = {}
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
         while True:
             now = time.time()
-            for pid, process in sorted(processes().items()):
+            running = processes()
+            cluster = _below(_supervisor(run_dir), {pid: process.parent for pid, process in running.items()})
+            for pid, process in sorted(running.items()):
                 if pid not in groups:
-                    groups[pid] = group_of(_command_line(pid))
+                    groups[pid] = group_of(_command_line(pid), pid in cluster)
                 if (group := groups[pid]) is not None:
                     writer.writerow((f"{now:.1f}", pid, group, f"{process.cpu_seconds:.2f}", process.rss_bytes))
             handle.flush()
@@ -66,11 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("csv", type=Path)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples")
+    parser.add_argument("--run-dir", type=Path, default=Path(".cluster"), help="the cluster's run directory")
     args = parser.parse_args()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    sample(args.csv, args.every, stop)
+    sample(args.csv, args.run_dir, args.every, stop)
 
 
 if __name__ == "__main__":

@@ -491,3 +491,25 @@ async def test_a_fever_alert_is_handled_to_its_end_and_filtered_by_state(desktop
     await desktop.locator(".toolbar .el-select").click()
     await desktop.locator(".el-select-dropdown__item:visible", has_text="待处置").click()
     await expect(desktop.locator(".el-table")).to_contain_text("暂无体温异常记录")
+
+
+async def test_records_are_searched_by_name_a_partial_phone_is_explained_and_a_trajectory_names_its_person(
+    desktop: Page, index_phone: str
+) -> None:
+    await open_directly(desktop, "records", CITY_ADMIN)
+    await desktop.get_by_placeholder("完整手机号").fill(index_phone[:7])
+    await desktop.get_by_role("button", name="搜索").click()
+    await expect(desktop.locator(".el-form-item__error")).to_contain_text("请输入完整的 11 位手机号")
+    await expect(desktop.locator(".el-message--error")).to_have_count(0)
+
+    await desktop.get_by_placeholder("完整手机号").fill("")
+    await desktop.get_by_placeholder("完整姓名").fill("李娜")
+    await desktop.get_by_role("button", name="搜索").click()
+    rows = desktop.locator(".el-table__body-wrapper .el-table__row")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("138****8002")
+
+    await rows.get_by_role("button", name="轨迹").click()
+    await desktop.wait_for_url("**/admin/trajectory?**")
+    await expect(desktop.locator(".search-form input.el-input__inner[readonly]")).to_have_value("李* 138****8002")
+    await expect(desktop.locator(".el-select", has_text="登记人员")).to_be_visible()

@@ -66,7 +66,8 @@ class TestCheckin:
         await screenshot(phone, "h5-receipt-passed")
 
         await phone.reload()
-        await expect(phone.get_by_text(re.compile(r"^您的体温在有效期内（至 \d\d:\d\d）$"))).to_be_visible()
+        # After 20:00 Beijing time the four hours of validity end tomorrow, and the note names the day.
+        await expect(phone.get_by_text(re.compile(r"^您的体温在有效期内（至 (\S+ )?\d\d:\d\d）$"))).to_be_visible()
         name = phone.locator(".van-field", has=phone.get_by_text("姓名", exact=True)).locator("input")
         await expect(name).to_have_value("张三")
         await screenshot(phone, "h5-form-temperature-valid")
@@ -79,6 +80,33 @@ class TestCheckin:
         await receipt.get_by_role("button", name="我的登记记录").click()
         await expect(phone.get_by_text("育才小区东门")).to_have_count(2)
         await screenshot(phone, "h5-history")
+
+    async def test_large_type_and_the_result_spoken_aloud(self, phone: Page, server: Server) -> None:
+        # Records what the page asks the browser to say (headless Chromium has no voice to hear).
+        await phone.add_init_script(
+            "window.__said = []; speechSynthesis.speak = (utterance) => window.__said.push([utterance.text, utterance.lang])"
+        )
+        await dev_login(phone, await checkpoint_code(server, "石家庄站北广场"))
+        name = phone.locator('input[name="answers.name"]')
+        normal = await name.evaluate("(input) => parseFloat(getComputedStyle(input).fontSize)")
+
+        await phone.get_by_role("button", name="大字模式").click()
+        await phone.get_by_role("button", name="语音播报").click()
+        await expect(phone.get_by_role("button", name="大字模式：开")).to_have_attribute("aria-pressed", "true")
+        large = await name.evaluate("(input) => parseFloat(getComputedStyle(input).fontSize)")
+        assert large > normal
+        await expect(phone.locator("html")).to_have_class("lf-large")
+        await fill(phone, "姓名", "郑九")
+        await fill(phone, "手机号", "13900139009")
+        await fill(phone, "体温", "36.6")
+        await screenshot(phone, "h5-large-type")
+        await phone.get_by_role("button", name="提交登记").click()
+
+        await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
+        await phone.wait_for_function("() => window.__said.length === 2")
+        assert await phone.evaluate("() => window.__said") == [["已开启语音播报", "zh-CN"], ["准许通行", "zh-CN"]]
+        await phone.reload()
+        await expect(phone.get_by_role("button", name="语音播报：开")).to_be_visible()
 
     async def test_a_fever_shows_red(self, phone: Page, server: Server) -> None:
         await dev_login(phone, await checkpoint_code(server, "石家庄站北广场"))

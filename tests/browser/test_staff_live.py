@@ -101,3 +101,72 @@ class TestStaffView:
         await expect(badge).to_have_css("background-color", "rgb(200, 30, 44)")
         await expect(badge).to_have_css("color", "rgb(255, 255, 255)")
         await screenshot(phone, "h5-receipt-companion-rejected")
+
+    async def test_after_a_reload_the_board_keeps_todays_arrivals_and_asks_for_sound(
+        self, desktop: Page, phone: Page, server: Server
+    ) -> None:
+        await staff_login(desktop, "qiaotun_gate")
+        await expect(desktop.get_by_text("实时", exact=True)).to_be_visible()
+        await dev_login(phone, await checkpoint_code(server, "乔屯小区南门"))
+        await fill(phone, "姓名", "孙二")
+        await fill(phone, "手机号", "13600136003")
+        await fill(phone, "住址/楼号", "7 号楼 303")
+        await phone.get_by_role("radio", name="是").click()
+        await fill(phone, "体温", "38.2")
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        await phone.locator('input[name="companions.0.answers.name"]').fill("孙小三")
+        await phone.locator('input[name="companions.0.answers.phone"]').fill("13600136004")
+        await phone.locator('input[name="companions.0.answers.address"]').fill("7 号楼 303")
+        await phone.get_by_role("radio", name="是").nth(1).click()
+        await phone.locator('input[name="companions.0.temperature"]').fill("36.6")
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.locator(".receipt").get_by_role("heading", name="体温异常")).to_be_visible()
+        feverish = desktop.locator(".arrival", has_text=re.compile(r"孙\*(?!\*)"))
+        await expect(feverish.locator(".status")).to_have_text("体温异常")
+
+        await desktop.reload()
+
+        await expect(feverish.locator(".status")).to_have_text("体温异常")
+        await expect(feverish.locator(".temperature")).to_contain_text("38.2 ℃")
+        companion = desktop.locator(".arrival", has_text="孙**")
+        await expect(companion.locator(".status")).to_have_text("待审核")
+        allow = desktop.get_by_role("button", name=re.compile("点击开启提示音"))
+        await expect(allow).to_be_visible()
+        await screenshot(desktop, "staff-after-reload")
+        await allow.click()
+        await expect(allow).to_be_hidden()
+
+    async def test_a_leader_and_companion_are_approved_at_once(
+        self, desktop: Page, phone: Page, server: Server
+    ) -> None:
+        await staff_login(desktop, "qiaotun_gate")
+        await expect(desktop.get_by_text("实时", exact=True)).to_be_visible()
+        await dev_login(phone, await checkpoint_code(server, "乔屯小区南门"))
+        await fill(phone, "姓名", "吴一")
+        await fill(phone, "手机号", "13600136005")
+        await fill(phone, "住址/楼号", "8 号楼 404")
+        await phone.get_by_role("radio", name="是").click()
+        await fill(phone, "体温", "36.5")
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        await phone.locator('input[name="companions.0.answers.name"]').fill("吴小二")
+        await phone.locator('input[name="companions.0.answers.phone"]').fill("13600136006")
+        await phone.locator('input[name="companions.0.answers.address"]').fill("8 号楼 404")
+        await phone.get_by_role("radio", name="是").nth(1).click()
+        await phone.locator('input[name="companions.0.temperature"]').fill("36.4")
+        await phone.get_by_role("button", name="提交登记").click()
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="待审核")).to_be_visible()
+
+        leader = desktop.locator(".arrival", has_text=re.compile(r"吴\*(?!\*)"))
+        group = leader.get_by_role("button", name="全部准许（2 人）")
+        await expect(leader).to_contain_text("带同行 1 人")
+        box = await group.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44
+        await screenshot(desktop, "staff-group")
+        await group.click()
+
+        await expect(leader.locator(".status")).to_have_text("准许通行")
+        await expect(desktop.locator(".arrival", has_text="吴**").locator(".status")).to_have_text("准许通行")
+        await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible(timeout=15_000)
+        await expect(receipt.locator(".badge")).to_have_text("准许通行", timeout=15_000)

@@ -76,6 +76,9 @@ async def test_after_redis_lost_everything_every_answer_is_the_one_given_before(
         ).json(),
         "history": (await system.client.get("/api/checkin/me/checkins", headers=parent)).json(),
         "page": (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=parent)).json(),
+        "arrivals": (
+            await system.client.get(f"/api/checkin/staff/checkpoints/{gate['id']}/arrivals", headers=guard)
+        ).json(),
     }
 
     await lose_redis(redis_url, hold=True)
@@ -95,6 +98,9 @@ async def test_after_redis_lost_everything_every_answer_is_the_one_given_before(
         ).json(),
         "history": (await system.client.get("/api/checkin/me/checkins", headers=parent)).json(),
         "page": (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=parent)).json(),
+        "arrivals": (
+            await system.client.get(f"/api/checkin/staff/checkpoints/{gate['id']}/arrivals", headers=guard)
+        ).json(),
     }
     again = await post(system, feverish, fever | {"client_id": str(uuid.uuid4()), "temperature": 36.5})
     decided = await system.client.post(
@@ -111,8 +117,10 @@ async def test_after_redis_lost_everything_every_answer_is_the_one_given_before(
     assert replayed.json() == first.json()
     assert (foreign.status_code, foreign.json()["code"]) == (409, "client_id_taken")
     assert fevered.json()["status"] == "abnormal"
-    # The pending arrivals, the resident's history, prefill and valid temperature are what they were.
+    # The pending arrivals, today's arrivals at the gate, the resident's history, prefill and valid temperature are what
+    # they were.
     assert after == before
+    assert len(after["arrivals"]["items"]) == 3
     assert after["page"]["temperature"]["required"] is False
     # The fever still warns, and the pending arrival can be decided.
     pending = (await system.client.get(f"/api/checkin/staff/checkpoints/{gate['id']}/pending", headers=guard)).json()

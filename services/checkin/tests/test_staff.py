@@ -46,6 +46,10 @@ def pending_of(checkpoint_id: int) -> str:
     return f"{STAFF}/checkpoints/{checkpoint_id}/pending"
 
 
+def arrivals_of(checkpoint_id: int) -> str:
+    return f"{STAFF}/checkpoints/{checkpoint_id}/arrivals"
+
+
 def decision_on(record_id: str) -> str:
     return f"{STAFF}/checkins/{record_id}/decision"
 
@@ -90,6 +94,38 @@ async def pending(client: httpx.AsyncClient, checkpoint_id: int = AUDITED.id) ->
 
 def visitor(**more: object) -> Json:
     return {"client_id": str(uuid.uuid4()), "name": "赵大爷", "phone": "13700000007", "temperature": 36.4} | more
+
+
+class TestTodaysArrivals:
+    """What the board shows again after a reload: everyone checked in today, not only those still waiting."""
+
+    async def test_everyone_checked_in_today_with_their_status_now(self, client: httpx.AsyncClient) -> None:
+        approved = await arrive(client)
+        waiting = await arrive(client, answers=gate_answers("李四", phone="13900000009"))
+        feverish = await arrive(client, answers=gate_answers("王五", phone="13700000005"), temperature=38.2)
+        elsewhere = await arrive(client, code=LENIENT.code)
+        await client.post(decision_on(approved["id"]), json={"decision": "approve"}, headers=staff(AUDITED.id))
+
+        response = await client.get(arrivals_of(AUDITED.id), headers=staff(AUDITED.id))
+
+        assert response.status_code == 200
+        items = response.json()["items"]
+        assert [(item["id"], item["status"]) for item in items] == [
+            (approved["id"], "passed"),
+            (waiting["id"], "pending"),
+            (feverish["id"], "abnormal"),
+        ]
+        assert items[2]["temperature"]["value"] == 38.2
+        assert elsewhere["id"] not in {item["id"] for item in items}
+
+    async def test_only_staff_on_duty_there_see_them(self, client: httpx.AsyncClient) -> None:
+        await arrive(client)
+
+        other_gate = await client.get(arrivals_of(AUDITED.id), headers=staff(LENIENT.id))
+        a_resident = await client.get(arrivals_of(AUDITED.id), headers=resident())
+
+        assert (other_gate.status_code, other_gate.json()["code"]) == (403, "not_on_duty")
+        assert a_resident.status_code == 403
 
 
 class TestPending:

@@ -48,6 +48,14 @@ class TestOneCheckpoint:
         assert song_text("裕华小区北门") in streams
         assert song_text("河北省 石家庄市") in streams
 
+    async def test_the_poster_prints_the_checkpoints_address(self, client: httpx.AsyncClient, city: Json) -> None:
+        gate = await checkpoint(client, city, "裕华小区南门", address="裕华路 8 号")
+
+        response = await client.get(f"/api/registry/checkpoints/{gate['id']}/poster.pdf", headers=admin_of(city))
+
+        # The Song font draws the middle dot as the katakana one.
+        assert song_text("河北省 石家庄市 ・ 裕华路 8 号") in content_streams(response.content)
+
     async def test_another_citys_checkpoint_has_no_poster_for_you(self, client: httpx.AsyncClient, city: Json) -> None:
         tangshan = await created(client, 1, "唐山市", "130200")
         theirs = await checkpoint(client, tangshan, "唐山站南口")

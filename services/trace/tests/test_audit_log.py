@@ -87,6 +87,7 @@ class TestEntries:
             "at": item["at"],
             "actor_id": str(caller.id),
             "actor_region_id": 42,
+            "actor_region_name": "长安区",
             "action": "contacts",
             "action_label": "密接筛查",
             "query": {
@@ -96,9 +97,22 @@ class TestEntries:
                 "window_minutes": 30,
                 "second_degree": False,
             },
+            "query_names": {},
             "reason": None,
             "request_id": response.headers["x-request-id"],
         }
+
+    async def test_the_regions_and_checkpoints_an_entry_names_are_named(self, client: httpx.AsyncClient) -> None:
+        export = await client.get(
+            "/api/trace/export.csv", params={"region_id": 89, "checkpoint_id": 4203}, headers=admin(42)
+        )
+        assert export.status_code == 200, export.text
+
+        (item,) = (await entries(client, admin(42)))["items"]
+
+        assert item["query"]["region_id"] == 89
+        assert item["query_names"] == {"region_id": "育才街道", "checkpoint_id": "育才菜市场"}
+        assert item["actor_region_name"] == "长安区"
         assert item["at"].endswith("+08:00")
 
     async def test_entries_filter_by_action(self, client: httpx.AsyncClient) -> None:

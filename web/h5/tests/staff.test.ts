@@ -1,7 +1,7 @@
 import type { Arrival } from '@lianfang/shared'
 import { describe, expect, it } from 'vitest'
 
-import { alarming, ordered, withArrival, withDecision } from '../src/staff/arrivals'
+import { alarming, groupOf, ordered, pendingGroup, withArrival, withDecision } from '../src/staff/arrivals'
 import { parseEvents } from '../src/staff/stream'
 
 function arrival(id: string, status: Arrival['status'], at: string, warnings: Arrival['warnings'] = []): Arrival {
@@ -48,5 +48,26 @@ describe('the arrivals list', () => {
     expect(alarming(arrival('a', 'abnormal', '08:00'))).toBe(true)
     expect(alarming(arrival('b', 'passed', '08:00', [{ code: 'recent_fever', message: '14 天内体温异常' }]))).toBe(true)
     expect(alarming(arrival('c', 'passed', '08:00'))).toBe(false)
+  })
+})
+
+describe('a group at the gate', () => {
+  const leader = arrival('leader', 'pending', '08:00')
+  const child = { ...arrival('child', 'pending', '08:00'), companion_of: 'leader' } as Arrival
+  const elder = { ...arrival('elder', 'passed', '08:00'), companion_of: 'leader' } as Arrival
+  const stranger = arrival('stranger', 'pending', '08:01')
+
+  it('is the leader and the companions they checked in with', () => {
+    const list = [stranger, elder, child, leader]
+
+    expect(groupOf(list, leader).map((item) => item.id)).toEqual(['leader', 'elder', 'child'])
+    expect(groupOf(list, child).map((item) => item.id)).toEqual(['child'])
+  })
+
+  it('is decided at once for those of it still waiting, and a person alone is no group', () => {
+    const list = [stranger, elder, child, leader]
+
+    expect(pendingGroup(list, leader).map((item) => item.id)).toEqual(['leader', 'child'])
+    expect(pendingGroup(list, stranger)).toEqual([])
   })
 })

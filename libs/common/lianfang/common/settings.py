@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -98,11 +98,6 @@ class ServiceSettings(BaseSettings):
         if any(pair.startswith("dev:") for pair in self.pii_keys.split(",")):
             problems.append("LIANFANG_PII_KEY holds the development key: set `kid:<32 random bytes, base64>`")
         return problems
-
-    def describe(self) -> dict[str, Any]:
-        """The settings with secrets left out, for the start-up log."""
-        hidden = {"jwt_private_key", "pii_keys", "wechat_secret", "root_password"}
-        return {key: value for key, value in self.model_dump().items() if key not in hidden}
 
 
 class SigningSettings(ServiceSettings):

@@ -7,6 +7,7 @@ import uuid
 from typing import Final
 
 __all__ = [
+    "ARRIVALS_SECONDS",
     "CLAIM_SECONDS",
     "CODE_SECONDS",
     "EPOCH_KEY",
@@ -23,6 +24,7 @@ __all__ = [
     "RECORD_SECONDS",
     "TEMPERATURE_SECONDS",
     "answers_key",
+    "arrivals_key",
     "checkpoint_code_key",
     "client_key",
     "decision_key",
@@ -59,6 +61,9 @@ PENDING_SECONDS: Final = 7 * _DAY
 RECENT_EVENTS: Final = 100
 RECENT_EVENTS_SECONDS: Final = 3600
 CODE_SECONDS: Final = _DAY
+# A checkpoint's arrivals stay listed this long (the staff board shows the current Beijing day's): older ones are trimmed
+# whenever a new one comes.
+ARRIVALS_SECONDS: Final = 2 * _DAY
 
 # Present while Redis holds the projection of the records store the gate needs: `<Redis run id>:<a uuid>`, written by the
 # rebuild when it is complete. Missing (a flush, a restart without persistence, an empty replica) means lost; a run id
@@ -109,6 +114,12 @@ def history_key(resident_id: uuid.UUID) -> str:
 def pending_key(checkpoint_id: int) -> str:
     """A hash of the checkpoint's arrivals waiting for a decision: record id → `StoredRecord`."""
     return f"{_PREFIX}pending:{checkpoint_id}"
+
+
+def arrivals_key(checkpoint_id: int) -> str:
+    """A sorted set of the checkpoint's recent record ids scored by their check-in time (Unix milliseconds): what the
+    staff board shows again after a reload, a reconnect or on another device."""
+    return f"{_PREFIX}arrivals:{checkpoint_id}"
 
 
 def decision_key(record_id: uuid.UUID) -> str:

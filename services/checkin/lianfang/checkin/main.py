@@ -94,6 +94,7 @@ def create_app(
                 state,
                 store=store,
                 broker=broker,
+                publisher=publisher,
                 configs=configs,
                 pii=pii,
                 poll_seconds=settings.projection_poll_seconds,

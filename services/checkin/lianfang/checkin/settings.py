@@ -44,7 +44,7 @@ class CheckinSettings(ServiceSettings):
     # How often the projection's epoch is looked at besides when a request finds it missing, and how long the ingest
     # queue must stay empty before the rebuild reads the store (the worker commits what it holds meanwhile).
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
-    rebuild_settle_seconds: float = Field(default=1.0, ge=0, le=60)
+    rebuild_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

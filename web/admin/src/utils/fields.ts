@@ -54,3 +54,30 @@ export function freshKey(fields: FormField[]): string {
   while (taken.has(`field_${number}`)) number += 1
   return `field_${number}`
 }
+
+// Keys for the labels forms use most, so answers read well in exports and prefill carries across templates.
+const KEYS_BY_LABEL: Record<string, string> = {
+  姓名: 'name',
+  手机号: 'phone',
+  手机号码: 'phone',
+  联系电话: 'phone',
+  身份证号: 'id_card',
+  身份证号码: 'id_card',
+  车牌号: 'plate',
+  住址: 'address',
+  '住址/楼号': 'address',
+  来访事由: 'purpose',
+  被访人: 'host',
+  工作单位: 'employer',
+  就诊科室: 'department',
+  '14天旅居史': 'travel_history',
+}
+
+/** A field's key, made from its label: a well-known label's own key, else the next free `field_<n>`. Officials never
+ * type keys; a key already saved in a template stays as it is. */
+export function keyForLabel(label: string, fields: FormField[], current: string): string {
+  const wanted = KEYS_BY_LABEL[label.trim()]
+  const taken = new Set(fields.map((field) => field.key).filter((key) => key !== current))
+  if (wanted && !taken.has(wanted)) return wanted
+  return /^field_\d+$/.test(current) && !taken.has(current) ? current : freshKey(fields.filter((field) => field.key !== current))
+}

@@ -27,3 +27,15 @@ export function ordered(list: Arrival[]): Arrival[] {
   const rest = list.filter((arrival) => arrival.status !== 'pending').sort((a, b) => time(b) - time(a))
   return [...pending, ...rest]
 }
+
+/** A leader and the companions they checked in with, the leader first: one group at the gate. */
+export function groupOf(list: Arrival[], leader: Arrival): Arrival[] {
+  if (leader.companion_of) return [leader]
+  return [leader, ...list.filter((arrival) => arrival.companion_of === leader.id)]
+}
+
+/** The members of a leader's group still waiting for a decision, when there are at least two people in it. */
+export function pendingGroup(list: Arrival[], leader: Arrival): Arrival[] {
+  const group = groupOf(list, leader)
+  return group.length > 1 ? group.filter((arrival) => arrival.status === 'pending') : []
+}

@@ -5,7 +5,7 @@ let context: AudioContext | null = null
 
 export function unlockSound(): void {
   if (!context && typeof AudioContext !== 'undefined') context = new AudioContext()
-  void context?.resume()
+  void context?.resume().catch(() => null)
 }
 
 export function beep(urgent: boolean): void {
@@ -24,4 +24,17 @@ export function beep(urgent: boolean): void {
     oscillator.start(start)
     oscillator.stop(start + 0.2)
   })
+}
+
+/** Whether the browser lets the page make sound now (after a reload it does not until someone taps). */
+export function soundAllowed(): boolean {
+  return context !== null && context.state === 'running'
+}
+
+/** Calls back whenever the browser starts or stops letting the page make sound. */
+export function onSoundAllowed(listener: (allowed: boolean) => void): void {
+  unlockSound()
+  if (!context) return
+  context.addEventListener('statechange', () => listener(soundAllowed()))
+  listener(soundAllowed())
 }

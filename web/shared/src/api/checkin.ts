@@ -105,6 +105,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/checkin/staff/checkpoints/{checkpoint_id}/arrivals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Todays Arrivals
+         * @description Everyone checked in here today (Beijing time), oldest first, each with their current status: what the board
+         *     shows again after a reload, a reconnect or a switch of device.
+         */
+        get: operations["todays_arrivals_api_checkin_staff_checkpoints__checkpoint_id__arrivals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/checkin/staff/checkpoints/{checkpoint_id}/pending": {
         parameters: {
             query?: never;
@@ -645,6 +666,14 @@ export interface components {
             required: boolean;
             last?: components["schemas"]["LastTemperature"] | null;
         };
+        /**
+         * TodaysArrivals
+         * @description Everyone checked in at the checkpoint since midnight, Beijing time, oldest first, with their current status.
+         */
+        TodaysArrivals: {
+            /** Items */
+            items: components["schemas"]["CheckinRecord"][];
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -1027,6 +1056,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    todays_arrivals_api_checkin_staff_checkpoints__checkpoint_id__arrivals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodaysArrivals"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问；您不是该卡口的执勤人员 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

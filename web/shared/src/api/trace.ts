@@ -275,6 +275,11 @@ export interface components {
             actor_id: string;
             /** Actor Region Id */
             actor_region_id: number;
+            /**
+             * Actor Region Name
+             * @description 操作人所属地区；地区服务暂不可用时为空
+             */
+            actor_region_name?: string | null;
             action: components["schemas"]["AccessAction"];
             /** Action Label */
             action_label: string;
@@ -284,6 +289,13 @@ export interface components {
              */
             query: {
                 [key: string]: unknown;
+            };
+            /**
+             * Query Names
+             * @description 查询条件中地区、卡口的名称，如 {"region_id": "长安区"}
+             */
+            query_names?: {
+                [key: string]: string;
             };
             /** Reason */
             reason: string | null;

@@ -7,9 +7,11 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from lianfang.checkin.arrivals import arrival_commands, arrival_score
 from lianfang.checkin.checkins.people import FeverMark, Measurement
 from lianfang.checkin.checkins.schemas import CheckinRecord
 from lianfang.checkin.errors import StateRebuilding, StateUnavailable
@@ -150,6 +152,12 @@ class CheckinRepository:
     def available(self) -> bool:
         return self._state.available
 
+    def ensure_kept(self) -> None:
+        """Raises `StateRebuilding` once this instance saw the state lost: what it claimed before may be missing from
+        the rebuild, so it publishes nothing until the state is back."""
+        if self._state.lost:
+            raise StateRebuilding()
+
     async def claim(
         self,
         client_id: uuid.UUID,
@@ -174,6 +182,7 @@ class CheckinRepository:
             # given back, so the retry after the rebuild is not kept waiting for it.
             if replies[0] is None:
                 await self.release(client_id, owner, token)
+            self._state.lost = True
             self._state.on_lost()
             raise StateRebuilding()
         if replies[0] is not None:
@@ -228,10 +237,14 @@ class CheckinRepository:
         for identity, mark in write.fevers:
             commands.append(("SET", fever_key(identity), mark.encode(), "EX", FEVER_SECONDS))
         pending: list[bytes | str] = []
+        arrivals: list[bytes | str | int] = []
         for record, raw in write.records:
             commands.append(("SET", record_key(record.id), raw, "EX", RECORD_SECONDS))
+            arrivals += [arrival_score(record.checked_at), str(record.id)]
             if record.status is RecordStatus.pending:
                 pending += [str(record.id), raw]
+        if arrivals:
+            commands += arrival_commands(write.checkpoint_id, arrivals, datetime.now(UTC))
         if pending:
             key = pending_key(write.checkpoint_id)
             commands += [("HSET", key, *pending), ("EXPIRE", key, PENDING_SECONDS)]

@@ -11,6 +11,7 @@ from typing import Final
 
 from pydantic_core import from_json, to_json
 
+from lianfang.checkin.arrivals import arrival_commands, arrival_score
 from lianfang.checkin.checkins.people import FeverMark, Measurement, declared, identities, local, warnings_for
 from lianfang.checkin.checkins.repository import owned_receipt
 from lianfang.checkin.checkins.schemas import (
@@ -21,6 +22,7 @@ from lianfang.checkin.checkins.schemas import (
     TemperatureOut,
 )
 from lianfang.checkin.keys import (
+    ARRIVALS_SECONDS,
     FEVER_SECONDS,
     HISTORY_LENGTH,
     HISTORY_SECONDS,
@@ -155,6 +157,9 @@ class Replayer:
         raw = record.__pydantic_serializer__.to_json(record)
         self.counts.records += 1
         commands: list[Command] = [("SET", record_key(row.id), raw, "EX", left)]
+        if _seconds_left(row.checked_at, ARRIVALS_SECONDS, self.now) > 0:
+            scored: list[bytes | str | int] = [arrival_score(row.checked_at), str(row.id)]
+            commands += arrival_commands(row.checkpoint_id, scored, self.now)
         if record.status is RecordStatus.pending and _seconds_left(row.checked_at, PENDING_SECONDS, self.now) > 0:
             self.counts.pending += 1
             key = pending_key(row.checkpoint_id)

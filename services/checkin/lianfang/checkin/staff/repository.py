@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
+from lianfang.checkin.arrivals import arrival_score
 from lianfang.checkin.checkins.repository import parse_record
 from lianfang.checkin.checkins.schemas import CheckinRecord
 from lianfang.checkin.errors import StateRebuilding, StateUnavailable
@@ -14,6 +16,7 @@ from lianfang.checkin.keys import (
     RECENT_EVENTS,
     RECENT_EVENTS_SECONDS,
     answers_key,
+    arrivals_key,
     decision_key,
     live_channel,
     pending_key,
@@ -31,10 +34,27 @@ class StaffRepository:
     def __init__(self, state: RedisState) -> None:
         self._state = state
 
+    def ensure_kept(self) -> None:
+        """As `CheckinRepository.ensure_kept`: no decision is published while this instance knows the state lost."""
+        if self._state.lost:
+            raise StateRebuilding()
+
     async def pending(self, checkpoint_id: int) -> list[CheckinRecord]:
         (stored,) = await self._state.read([("HGETALL", pending_key(checkpoint_id))])
         records = [record for raw in as_mapping(stored).values() if (record := parse_record(raw)) is not None]
         # Record ids are UUIDv7: their order is the order of arrival.
+        return sorted(records, key=lambda record: record.id)
+
+    async def arrivals(self, checkpoint_id: int, since: datetime) -> list[CheckinRecord]:
+        """The checkpoint's records checked in at or after `since`, decisions included, oldest first."""
+        (ids,) = await self._state.read([("ZRANGEBYSCORE", arrivals_key(checkpoint_id), arrival_score(since), "+inf")])
+        if not isinstance(ids, list) or not ids:
+            return []
+        wanted = [uuid.UUID(raw.decode()) for raw in ids if isinstance(raw, bytes)]
+        (raws,) = await self._state.read([("MGET", *(record_key(record_id) for record_id in wanted))])
+        records = (
+            [record for raw in raws if (record := parse_record(raw)) is not None] if isinstance(raws, list) else []
+        )
         return sorted(records, key=lambda record: record.id)
 
     async def with_answers(self, record_id: uuid.UUID) -> tuple[CheckinRecord | None, bytes | None]:
@@ -54,6 +74,7 @@ class StaffRepository:
         if not kept:
             if held is None:
                 await self.release_decision(record_id, token)
+            self._state.lost = True
             self._state.on_lost()
             raise StateRebuilding()
         return parse_record(raw), held is None

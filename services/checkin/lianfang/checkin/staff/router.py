@@ -28,6 +28,7 @@ from lianfang.checkin.staff.schemas import (
     DecisionOut,
     PendingArrivals,
     StaffCheckpoints,
+    TodaysArrivals,
 )
 from lianfang.common.auth import BearerToken
 from lianfang.common.contracts.paths import CHECKIN
@@ -70,6 +71,16 @@ async def live_events(
         # nginx would otherwise buffer the stream.
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/arrivals",
+    responses=error_responses(Unauthorized, Forbidden, NotOnDuty, StateUnavailable, StateRebuilding),
+)
+async def todays_arrivals(checkpoint_id: int, staff: Staff, parts: Checkin) -> TodaysArrivals:
+    """Everyone checked in here today (Beijing time), oldest first, each with their current status: what the board
+    shows again after a reload, a reconnect or a switch of device."""
+    return await parts.staff.today(staff, checkpoint_id)
 
 
 @router.get(

@@ -10,7 +10,15 @@ from lianfang.checkin.checkins.schemas import CheckinRecord
 from lianfang.checkin.checkpoints.schemas import CheckpointInfo
 from lianfang.common.contracts.events import RecordStatus
 
-__all__ = ["ArrivalAnswer", "ArrivalAnswers", "DecisionCreate", "DecisionOut", "PendingArrivals", "StaffCheckpoints"]
+__all__ = [
+    "ArrivalAnswer",
+    "ArrivalAnswers",
+    "DecisionCreate",
+    "DecisionOut",
+    "PendingArrivals",
+    "StaffCheckpoints",
+    "TodaysArrivals",
+]
 
 
 class DecisionCreate(BaseModel):
@@ -26,6 +34,12 @@ class DecisionOut(BaseModel):
     decided_by: uuid.UUID
     decided_at: datetime
     reason: str | None
+
+
+class TodaysArrivals(BaseModel):
+    """Everyone checked in at the checkpoint since midnight, Beijing time, oldest first, with their current status."""
+
+    items: list[CheckinRecord]
 
 
 class PendingArrivals(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Final
 
-from lianfang.checkin.checkins.people import local
+from lianfang.checkin.checkins.people import CHINA, local
 from lianfang.checkin.checkins.service import live_event
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import checkpoint_info
@@ -32,6 +32,7 @@ from lianfang.checkin.staff.schemas import (
     DecisionOut,
     PendingArrivals,
     StaffCheckpoints,
+    TodaysArrivals,
 )
 from lianfang.common.auth import StaffPrincipal
 from lianfang.common.contracts.events import STATUS_LABELS, CheckinDecided, RecordStatus, decided_routing_key
@@ -90,6 +91,11 @@ class StaffService:
         _ensure_on_duty(staff, checkpoint_id)
         return PendingArrivals(items=await self._repository.pending(checkpoint_id))
 
+    async def today(self, staff: StaffPrincipal, checkpoint_id: int) -> TodaysArrivals:
+        _ensure_on_duty(staff, checkpoint_id)
+        midnight = datetime.now(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+        return TodaysArrivals(items=await self._repository.arrivals(checkpoint_id, midnight))
+
     async def answers(self, staff: StaffPrincipal, record_id: uuid.UUID) -> ArrivalAnswers:
         """A pending arrival's answers under the labels of the form it was filled in, personal ones masked."""
         record, stored = await self._repository.with_answers(record_id)
@@ -146,6 +152,7 @@ class StaffService:
                 decided_at=now,
                 reason=body.reason,
             )
+            self._repository.ensure_kept()
             await self._publisher.publish(
                 [
                     OutgoingMessage(

@@ -116,9 +116,11 @@ class PosterService:
 
     def _poster(self, checkpoint: Checkpoint, names: dict[int, str], today: date) -> PosterInfo:
         chain = [names[int(part)] for part in checkpoint.region_path.strip("/").split("/") if int(part) in names]
+        # The address prints after the region (the form says 印在海报上); a long line keeps its most specific end.
+        place = " ".join(chain) + (f" · {checkpoint.address}" if checkpoint.address else "")
         return PosterInfo(
             name=checkpoint.name,
-            region_path=" ".join(chain),
+            region_path=place,
             kind_label=KIND_LABELS[checkpoint.kind.value],
             code=spaced(checkpoint.code),
             qr_url=self.qr_url(checkpoint.code),

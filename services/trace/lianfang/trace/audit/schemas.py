@@ -25,9 +25,13 @@ class AccessLogOut(BaseModel):
     at: datetime = Field(description="北京时间（+08:00）")
     actor_id: uuid.UUID
     actor_region_id: int
+    actor_region_name: str | None = Field(default=None, description="操作人所属地区；地区服务暂不可用时为空")
     action: AccessAction
     action_label: str
     query: dict[str, Any] = Field(description="查询条件（个人信息已脱敏），不含查询结果")
+    query_names: dict[str, str] = Field(
+        default_factory=dict, description='查询条件中地区、卡口的名称，如 {"region_id": "长安区"}'
+    )
     reason: str | None
     request_id: str | None
 

@@ -10,6 +10,7 @@ from lianfang.common.ids import new_id
 from lianfang.common.observability import request_id
 from lianfang.trace.audit.repository import AccessLogRepository
 from lianfang.trace.audit.schemas import AccessLogOut, AccessLogPage
+from lianfang.trace.directory import NameDirectory
 from lianfang.trace.models import AccessAction, AccessLogEntry
 from lianfang.trace.people import Identity
 
@@ -49,11 +50,31 @@ class AccessLog:
 
 
 class AccessLogService:
-    def __init__(self, session: AsyncSession, caller: AdminPrincipal) -> None:
+    def __init__(self, session: AsyncSession, caller: AdminPrincipal, directory: NameDirectory, token: str) -> None:
         self.caller = caller
         self.entries = AccessLogRepository(session)
+        self.directory = directory
+        self.token = token
 
     async def page(self, *, action: AccessAction | None, cursor: str | None, limit: int) -> AccessLogPage:
-        """What anyone in the caller's subtree (the caller included) looked up."""
+        """What anyone in the caller's subtree (the caller included) looked up, with the names of the regions and
+        checkpoints it names (officials read names, not ids)."""
         page = await self.entries.page_within(self.caller.region_path, action=action, cursor=cursor, limit=limit)
-        return AccessLogPage(items=[AccessLogOut.of(entry) for entry in page.items], next_cursor=page.next_cursor)
+        region_ids = {entry.actor_region_id for entry in page.items}
+        region_ids |= {value for entry in page.items if isinstance(value := entry.query.get("region_id"), int)}
+        checkpoint_ids = {value for entry in page.items if isinstance(value := entry.query.get("checkpoint_id"), int)}
+        regions = await self.directory.regions(region_ids, self.token)
+        checkpoints = await self.directory.checkpoints(checkpoint_ids, self.token) if checkpoint_ids else {}
+        items = []
+        for entry in page.items:
+            out = AccessLogOut.of(entry)
+            actor_region = regions.get(entry.actor_region_id)
+            out.actor_region_name = actor_region.name if actor_region else None
+            region = regions.get(entry.query.get("region_id", -1))
+            checkpoint = checkpoints.get(entry.query.get("checkpoint_id", -1))
+            out.query_names = {
+                **({"region_id": region.name} if region else {}),
+                **({"checkpoint_id": checkpoint.name} if checkpoint else {}),
+            }
+            items.append(out)
+        return AccessLogPage(items=items, next_cursor=page.next_cursor)
