@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import NullPool, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from lianfang.allinone.app import AllInOne
 from lianfang.common.cache import connect_cache
@@ -84,3 +87,43 @@ class _Embedded:
 @asynccontextmanager
 async def _embedded(url: str) -> AsyncIterator[_Embedded]:
     yield _Embedded(url)
+
+
+async def cut_database(records_url: str, seconds: float) -> None:
+    """Kills every connection to the records database, again and again for `seconds`: the store is unreachable."""
+    url = make_url(records_url)
+    admin = create_async_engine(url.set(database="information_schema"), poolclass=NullPool)
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    try:
+        async with admin.connect() as connection:
+            while loop.time() < until:
+                rows = await connection.execute(
+                    text("SELECT id FROM processlist WHERE db = :db AND id <> CONNECTION_ID()"), {"db": url.database}
+                )
+                for (thread,) in rows.all():
+                    with suppress(Exception):
+                        await connection.execute(text(f"KILL {int(thread)}"))
+                await asyncio.sleep(0.1)
+    finally:
+        await admin.dispose()
+
+
+async def test_the_records_store_unreachable_for_20_seconds_in_the_middle_of_ingest(
+    backend: Backend, stores: Stores, redis_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    """4. Every connection to the records database killed for 20 s after 200 of 600 check-ins (the machine's MariaDB
+    stays up: only this test's database is cut)."""
+    if not backend.real:
+        pytest.skip("kills connections on MariaDB: runs with the real servers (LIANFANG_TEST_*)")
+    async with running(stores, redis_url, broker_url, tmp_path) as system:
+        _, gate, guard = await setup_gate(system)
+        records_url = system.app.settings.ingest.records_database_url
+        stream = Stream(system.client, gate, guard)
+        async with asyncio.timeout(180):
+            await stream.run(600, faults={200: lambda: cut_database(records_url, 20)})
+            counts = await check_the_promises(stream, records_url, 600)
+        failures = system.app.worker.state.worker.stats.write_failures
+    assert counts["confirmed"] == counts["stored"] == 600
+    # The worker did meet the cut: its writes failed, were held and written again.
+    assert failures > 0
