@@ -249,9 +249,10 @@ class TestManage:
     async def test_a_superior_and_the_root_manage_admins_and_a_peer_manages_the_region_s_staff(
         self, system: System, tree: Tree
     ) -> None:
+        templates = (await system.client.get("/api/registry/templates", headers=tree.root)).json()["items"]
         gate = await system.client.post(
             "/api/registry/checkpoints",
-            json={"region_id": tree.changan, "name": "东门", "kind": "community", "template_id": 1},
+            json={"region_id": tree.changan, "name": "东门", "kind": "community", "template_id": templates[0]["id"]},
             headers=tree.root,
         )
         await create(system, tree.root, account("changan", tree.changan))
