@@ -100,6 +100,9 @@ def _started(shards: int) -> Iterator[Cluster]:
         "LIANFANG_CLUSTER_DATABASE_PREFIX": prefix,
         "LIANFANG_CLUSTER_SHARDS": str(shards),
         "LIANFANG_BROKER_URL": urls["LIANFANG_TEST_AMQP_URL"],
+        # The streams of check-ins below are machines, far past a person's share of the per-resident limit.
+        "LIANFANG_CHECKIN_BURST": "1000",
+        "LIANFANG_CHECKIN_RATE_PER_SECOND": "100",
         "LIANFANG_ROOT_PASSWORD": f"E2e-{uuid.uuid4().hex[:12]}",
     }
     # The cluster's own Redis starts empty: what an earlier run left in its append-only file is not this suite's.

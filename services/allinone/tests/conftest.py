@@ -51,7 +51,8 @@ class System:
 
 
 async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
-    shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url}
+    # Revocations are read every 250 ms, so a test sees one take effect sooner than within 2 s.
+    shared: dict[str, Any] = {"redis_url": redis_url, "broker_url": broker_url, "revocation_refresh_seconds": 0.25}
     records = await stores.url("records", ingest.MIGRATIONS, RecordsBase.metadata)
     return AllInOneSettings(
         data_dir=data_dir,

@@ -226,6 +226,63 @@ class TestManage:
 
         assert (response.status_code, reset.status_code) == (403, 403)
 
+    async def test_a_peer_admin_of_the_same_region_cannot_disable_or_reset_the_one_who_made_it(
+        self, system: System, tree: Tree
+    ) -> None:
+        maker = (await create(system, tree.root, account("sjz", tree.shijiazhuang))).json()
+        made = (await create(system, await system.login("sjz", PASSWORD), account("sjz2", tree.shijiazhuang))).json()
+        peer = await system.login("sjz2", PASSWORD)
+
+        disabled = await system.client.patch(f"/api/auth/admins/{maker['id']}", json={"disabled": True}, headers=peer)
+        reset = await system.client.post(
+            f"/api/auth/admins/{maker['id']}/password", json={"password": "Hijack-pass-1"}, headers=peer
+        )
+        renamed = await system.client.patch(f"/api/auth/admins/{maker['id']}", json={"name": "冒名"}, headers=peer)
+        by_maker = await system.client.patch(
+            f"/api/auth/admins/{made['id']}", json={"disabled": True}, headers=await system.login("sjz", PASSWORD)
+        )
+
+        assert (disabled.status_code, reset.status_code, renamed.status_code) == (403, 403, 403)
+        assert by_maker.status_code == 403
+        assert (await system.login("sjz", PASSWORD))["Authorization"].startswith("Bearer ")
+
+    async def test_a_superior_and_the_root_manage_admins_and_a_peer_manages_the_region_s_staff(
+        self, system: System, tree: Tree
+    ) -> None:
+        templates = (await system.client.get("/api/registry/templates", headers=tree.root)).json()["items"]
+        gate = await system.client.post(
+            "/api/registry/checkpoints",
+            json={"region_id": tree.changan, "name": "东门", "kind": "community", "template_id": templates[0]["id"]},
+            headers=tree.root,
+        )
+        await create(system, tree.root, account("changan", tree.changan))
+        peer_of_root = (await create(system, tree.root, account("province2", 1))).json()
+        staff = (
+            await create(
+                system, tree.root, account("guard", tree.changan, role="staff", checkpoint_ids=[gate.json()["id"]])
+            )
+        ).json()
+        county = await system.login("changan", PASSWORD)
+        city = (await create(system, tree.root, account("sjz", tree.shijiazhuang))).json()
+
+        by_county = await system.client.patch(
+            f"/api/auth/admins/{staff['id']}", json={"disabled": True}, headers=county
+        )
+        by_root = await system.client.patch(
+            f"/api/auth/admins/{peer_of_root['id']}", json={"name": "省厅"}, headers=tree.root
+        )
+        by_root_peer = await system.client.patch(
+            f"/api/auth/admins/{city['id']}", json={"name": "市局"}, headers=await system.login("province2", PASSWORD)
+        )
+
+        root_id = (await system.client.get("/api/auth/me", headers=tree.root)).json()["id"]
+        on_root = await system.client.patch(
+            f"/api/auth/admins/{root_id}", json={"disabled": True}, headers=await system.login("province2", PASSWORD)
+        )
+
+        assert (by_county.status_code, by_root.status_code, by_root_peer.status_code) == (200, 200, 200)
+        assert on_root.status_code == 403
+
 
 async def test_a_region_with_accounts_cannot_be_deleted(system: System, tree: Tree) -> None:
     created = (await create(system, tree.root, account("changan", tree.changan))).json()

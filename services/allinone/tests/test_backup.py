@@ -31,7 +31,16 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lianfang.allinone.backup import BackupError, Manifest, Store, backup, export_rabbitmq, replay_binlog, restore
+from lianfang.allinone.backup import (
+    BackupError,
+    Manifest,
+    Store,
+    backup,
+    export_rabbitmq,
+    replay_binlog,
+    restore,
+    stores_from_environment,
+)
 from lianfang.allinone.cli import main
 from lianfang.common.contracts.events import (
     Ancestry,
@@ -156,6 +165,25 @@ class TestSqlite:
         assert f"records      {tmp_path / 'nightly' / 'records.db'}" in printed
         assert "backup of 4 stores taken at " in printed
         assert "restored accounts, registry, records, trace from " in printed
+
+    def test_a_sharded_records_store_is_backed_up_node_by_node_on_the_primaries(self, tmp_path: Path) -> None:
+        checkout = Path(__file__).resolve().parents[3]
+        environ = {
+            "LIANFANG_RECORDS_DATABASE_URL": "mysql+asyncmy://backup:secret@127.0.0.1:3309/lianfang_records",
+            "LIANFANG_RECORDS_SHARD_MAP": str(checkout / "deploy" / "shards.toml"),
+            "LIANFANG_ACCOUNTS_DATABASE_URL": "mysql+asyncmy://backup:secret@10.0.0.5:3306/lianfang_accounts",
+        }
+
+        stores = stores_from_environment(environ, tmp_path)
+
+        assert stores == [
+            Store("accounts", "mysql+asyncmy://backup:secret@10.0.0.5:3306/lianfang_accounts"),
+            Store("registry", f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"),
+            Store("records.s1", "mysql+asyncmy://backup:secret@127.0.0.11:3307/lianfang_records"),
+            Store("records.s2", "mysql+asyncmy://backup:secret@127.0.0.12:3308/lianfang_records"),
+            Store("records.default", "mysql+asyncmy://backup:secret@127.0.0.11:3307/lianfang_records_default"),
+            Store("trace", f"sqlite+aiosqlite:///{tmp_path / 'trace.db'}"),
+        ]
 
     def test_a_backup_naming_a_store_the_settings_do_not_is_refused(self, tmp_path: Path) -> None:
         source = tmp_path / "accounts.db"

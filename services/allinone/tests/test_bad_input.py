@@ -198,3 +198,24 @@ async def test_control_characters_in_a_check_in_answer_are_a_422_naming_the_answ
 
     assert response.status_code == 422
     assert f"answers.{text_field}" in [error["field"] for error in response.json()["errors"]]
+
+
+async def test_the_openapi_documents_describe_errors_as_they_are_served(system: System) -> None:
+    wrong = []
+    for service in SERVICES:
+        document = (await system.client.get(f"/api/{service}/openapi.json")).json()
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                responses = operation["responses"]
+                errors = {status: response for status, response in responses.items() if int(status) >= 400}
+                if any(
+                    list(response.get("content", {})) != ["application/problem+json"] for response in errors.values()
+                ):
+                    wrong.append((method, path, "not problem+json"))
+                if operation.get("security") and "401" not in responses:
+                    wrong.append((method, path, "no 401"))
+                if "requestBody" in operation and "400" not in responses:
+                    wrong.append((method, path, "no 400"))
+    assert wrong == []
+    refused = await system.client.get("/api/trace/records")
+    assert (refused.status_code, refused.headers["content-type"]) == (401, "application/problem+json")

@@ -137,7 +137,14 @@ async def test_confirmed_check_ins_survive_worker_kills_and_a_cut_connection(
             else:
                 assert cut_rabbitmq_connections(backend.broker_url) > 0
 
-    settings = CheckinSettings(redis_url=redis_url, broker_url=broker_url, registry_url="http://registry.invalid")
+    # 10,000 check-ins from 200 residents in a few seconds: far past a person's share, which the resident limit refuses.
+    settings = CheckinSettings(
+        redis_url=redis_url,
+        broker_url=broker_url,
+        registry_url="http://registry.invalid",
+        checkin_burst=1000,
+        checkin_rate_per_second=100.0,
+    )
     try:
         async with serve(checkin.create_app(settings)) as client:
             numbers = iter(range(CHECKINS))

@@ -470,6 +470,24 @@ class TestIdempotency:
         await published.nothing()
 
 
+class TestResidentLimit:
+    async def test_a_resident_posting_past_the_limit_gets_429_with_retry_after_and_others_go_on(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        flooding, neighbour = resident(), resident()
+
+        answers = await asyncio.gather(*(client.post(CHECKINS, json=body(), headers=flooding) for _ in range(30)))
+        other = await client.post(CHECKINS, json=body(), headers=neighbour)
+
+        statuses = [answer.status_code for answer in answers]
+        assert (statuses.count(201), statuses.count(429)) == (10, 20)
+        refused = next(answer for answer in answers if answer.status_code == 429)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "too_many_requests"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert other.status_code == 201
+
+
 class TestBrokerDown:
     async def test_503_with_retry_after_and_the_client_id_left_free(
         self, settings: CheckinSettings, start: Serve, cache: Redis, seeded: None, published: Published

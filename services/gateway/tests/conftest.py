@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from lianfang.common.db import Database, create_database
 from lianfang.common.settings import WeChatMode
@@ -25,6 +26,8 @@ class Gateway:
     client: httpx.AsyncClient
     database: Database
     wechat: FakeWeChat
+    app: FastAPI
+    redis_url: str
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ async def start_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     app = create_app(settings, wechat_transport=httpx.ASGITransport(app=create_fake_wechat_app(wechat)))
     database = create_database(settings.accounts_database_url)
     async with serve(app) as client:
-        yield Gateway(client, database, wechat)
+        yield Gateway(client, database, wechat, app, settings.redis_url)
     await database.dispose()
 
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from sqlalchemy import update
 
-from lianfang.common.db import utcnow
+from lianfang.common.cache import connect_cache
 from lianfang.gateway.models import Account, AccountRole
 from lianfang.gateway.passwords import hash_password
+from lianfang.gateway.sessions.lockout import unlock
 
 from .conftest import ROOT_PASSWORD, Gateway
 
@@ -75,10 +77,12 @@ class TestAdminLogin:
         assert problem["detail"] == "用户名或密码错误，再错 4 次将锁定 15 分钟"
 
     async def test_an_unknown_username_gets_the_same_answer_as_a_wrong_password(self, gateway: Gateway) -> None:
-        response = await login(gateway, username="nobody")
+        unknown = [await login(gateway, username="nobody", password=f"guess-{attempt}") for attempt in range(5)]
+        known = [await login(gateway, password=f"guess-{attempt}") for attempt in range(5)]
 
-        assert response.status_code == 401
-        assert response.json()["code"] == "invalid_credentials"
+        assert [(answer.status_code, answer.json()) for answer in unknown] == [
+            (answer.status_code, answer.json()) for answer in known
+        ]
 
     async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(self, gateway: Gateway) -> None:
         answers = [await login(gateway, password=f"wrong-{attempt}") for attempt in range(5)]
@@ -90,13 +94,44 @@ class TestAdminLogin:
         assert still_locked.status_code == 429
         assert still_locked.json()["detail"] == "密码错误次数过多，请 15 分钟后再试"
 
-    async def test_the_lock_lifts_after_fifteen_minutes(self, gateway: Gateway) -> None:
+    async def test_the_lock_lifts_when_its_time_is_up(self, gateway: Gateway) -> None:
         for attempt in range(5):
             await login(gateway, password=f"wrong-{attempt}")
-        async with gateway.database.sessionmaker() as session:
-            await session.execute(update(Account).values(locked_until=utcnow() - timedelta(seconds=1)))
-            await session.commit()
+        cache = connect_cache(gateway.redis_url)
+        (key,) = [key async for key in cache.scan_iter(match="lianfang:auth:login-failures:*")]
+        assert 899 <= await cache.ttl(key) <= 900
+        await cache.delete(key)  # what Redis does when those fifteen minutes have passed
+        await cache.aclose()
 
+        assert (await login(gateway)).status_code == 200
+
+    async def test_concurrent_guesses_get_five_tries_and_no_more(self, gateway: Gateway) -> None:
+        answers = await asyncio.gather(*(login(gateway, password=f"guess-{attempt}") for attempt in range(20)))
+
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [401] * 4 + [429] * 16
+        assert (await login(gateway)).status_code == 429
+
+    async def test_a_lock_holds_one_address_only_so_nobody_locks_the_root_admin_out(self, gateway: Gateway) -> None:
+        for attempt in range(5):
+            await login(gateway, password=f"wrong-{attempt}")
+        elsewhere = httpx.ASGITransport(app=gateway.app, client=("203.0.113.7", 40000))
+
+        async with httpx.AsyncClient(transport=elsewhere, base_url="http://testserver") as office:
+            response = await office.post("/api/auth/admin/login", json={"username": "admin", "password": ROOT_PASSWORD})
+
+        assert response.status_code == 200
+        assert (await login(gateway)).status_code == 429
+
+    async def test_unlock_lifts_the_lock_from_every_address(self, gateway: Gateway) -> None:
+        for attempt in range(5):
+            await login(gateway, password=f"wrong-{attempt}")
+        cache = connect_cache(gateway.redis_url)
+
+        lifted = await unlock(cache, "admin")
+        await cache.aclose()
+
+        assert lifted == 1
         assert (await login(gateway)).status_code == 200
 
     async def test_a_right_password_resets_the_count(self, gateway: Gateway) -> None:

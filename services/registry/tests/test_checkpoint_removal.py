@@ -7,10 +7,15 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.contracts.checkpoints import config_key
+from lianfang.common.settings import DEV_PII_KEY
 
 from .test_checkpoints import CHECKPOINTS, added, builtin, cache
 from .test_regions import PROVINCE_ADMIN, REGIONS, Json, admin_of, created
+
+# The check-in service's credential for the internal endpoints (the test settings hold the development PII key).
+SERVICE = {SERVICE_HEADER: service_credential(DEV_PII_KEY)}
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -64,7 +69,7 @@ class TestDelete:
         assert response.status_code == 204
         assert await listed(client, street) == []
         assert await cache.get(config_key(gate["code"])) is None
-        config = await client.get(f"/api/registry/internal/checkpoints/{gate['code']}/config")
+        config = await client.get(f"/api/registry/internal/checkpoints/{gate['code']}/config", headers=SERVICE)
         assert config.status_code == 404
         assert (await client.get(f"{CHECKPOINTS}/{gate['id']}", headers=admin_of(street))).status_code == 404
         gone = await client.delete(f"{REGIONS}/{street['id']}", headers=PROVINCE_ADMIN)

@@ -8,12 +8,17 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.checkpoints import config_key
+from lianfang.common.settings import DEV_PII_KEY
 from lianfang.registry.settings import RegistrySettings
 
 from .test_regions import PROVINCE_ADMIN, Json, admin_of, created, field_errors
 from .test_templates import TEMPLATES, make
+
+# The check-in service's credential for the internal endpoints (the test settings hold the development PII key).
+SERVICE = {SERVICE_HEADER: service_credential(DEV_PII_KEY)}
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -80,7 +85,7 @@ class TestCreate:
         assert [step["name"] for step in stored["regions"]] == ["河北省", "石家庄市", "长安区", "育才街道"]
         assert (stored["temp_valid_minutes"], stored["requires_audit"], stored["active"]) == (240, True, True)
         assert [field["key"] for field in stored["form"]["fields"]] == ["name", "phone", "address", "is_resident"]
-        internal = await client.get(f"/api/registry/internal/checkpoints/{checkpoint['code']}/config")
+        internal = await client.get(f"/api/registry/internal/checkpoints/{checkpoint['code']}/config", headers=SERVICE)
         assert internal.json() == stored
 
     async def test_every_bad_field_is_named_and_nothing_is_made(
@@ -301,16 +306,33 @@ async def test_the_config_is_also_served_by_id(client: httpx.AsyncClient, gate: 
         client, PROVINCE_ADMIN, region_id=1, name="省政府北门", kind="office", template_id=gate["id"]
     )
 
-    by_id = await client.get(f"/api/registry/internal/checkpoints/by-id/{checkpoint['id']}/config")
-    by_code = await client.get(f"/api/registry/internal/checkpoints/{checkpoint['code']}/config")
-    missing = await client.get("/api/registry/internal/checkpoints/by-id/424242/config")
+    by_id = await client.get(f"/api/registry/internal/checkpoints/by-id/{checkpoint['id']}/config", headers=SERVICE)
+    by_code = await client.get(f"/api/registry/internal/checkpoints/{checkpoint['code']}/config", headers=SERVICE)
+    missing = await client.get("/api/registry/internal/checkpoints/by-id/424242/config", headers=SERVICE)
 
     assert by_id.json() == by_code.json()
     assert missing.status_code == 404
 
 
+async def test_the_internal_config_needs_the_service_credential(client: httpx.AsyncClient, gate: Json) -> None:
+    checkpoint = await added(
+        client, PROVINCE_ADMIN, region_id=1, name="省政府北门", kind="office", template_id=gate["id"]
+    )
+    paths = [
+        f"/api/registry/internal/checkpoints/{checkpoint['code']}/config",
+        f"/api/registry/internal/checkpoints/by-id/{checkpoint['id']}/config",
+    ]
+
+    anonymous = [await client.get(path) for path in paths]
+    forged = [await client.get(path, headers={SERVICE_HEADER: "AAAAAAAAAAAAAAAAAAAAAA"}) for path in paths]
+    as_admin = [await client.get(path, headers=PROVINCE_ADMIN) for path in paths]
+
+    assert [response.status_code for response in anonymous + forged + as_admin] == [401] * 6
+    assert all(response.json()["code"] == "unauthorized" for response in anonymous)
+
+
 async def test_an_unknown_code_is_a_clear_404(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/registry/internal/checkpoints/ZZZZZZZZ/config")
+    response = await client.get("/api/registry/internal/checkpoints/ZZZZZZZZ/config", headers=SERVICE)
 
     assert response.status_code == 404
     assert response.json()["detail"] == "卡口不存在，请确认二维码是否正确"

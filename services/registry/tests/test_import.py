@@ -14,8 +14,10 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from redis.asyncio import Redis
 
 from lianfang.common.auth import StaffPrincipal
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.checkpoints import config_key
+from lianfang.common.settings import DEV_PII_KEY
 from lianfang.common.testing import bearer
 from lianfang.registry.imports.sheets import MAX_ROWS, MAX_UPLOAD_BYTES
 from lianfang.registry.settings import RegistrySettings
@@ -23,6 +25,9 @@ from lianfang.registry.settings import RegistrySettings
 from .test_checkpoints import builtin
 from .test_regions import PROVINCE_ADMIN, Json, admin_of, created
 from .test_templates import make
+
+# The check-in service's credential for the internal endpoints (the test settings hold the development PII key).
+SERVICE = {SERVICE_HEADER: service_credential(DEV_PII_KEY)}
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -585,5 +590,7 @@ async def test_redis_holds_the_config_of_every_imported_checkpoint(
     assert [step["name"] for step in hospital["regions"]] == ["河北省", "石家庄市", "长安区"]
     assert [field["key"] for field in hospital["form"]["fields"]][:3] == ["name", "phone", "id_card"]
     assert (stored["育才小区东门"]["temp_valid_minutes"], stored["育才小区东门"]["requires_audit"]) == (240, True)
-    internal = await client.get(f"/api/registry/internal/checkpoints/{made['南湖公园']['code']}/config")
+    internal = await client.get(
+        f"/api/registry/internal/checkpoints/{made['南湖公园']['code']}/config", headers=SERVICE
+    )
     assert internal.json() == stored["南湖公园"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from lianfang.common.auth import TokenVerifier
+from lianfang.common.auth.revocation import Revocations
+from lianfang.common.cache import connect_cache
 from lianfang.common.direct import DirectEndpoint, DirectRoutes
-from lianfang.common.errors import install_error_handlers
+from lianfang.common.errors import PROBLEM_JSON, BadRequest, Problem, Unauthorized, install_error_handlers
 from lianfang.common.observability import RequestContextMiddleware, health_router
 from lianfang.common.settings import ServiceSettings
 
@@ -47,6 +49,63 @@ class ServiceApp(FastAPI):
         )
 
 
+def _with_revocations(lifespan: Lifespan, settings: ServiceSettings, revocations: Revocations) -> Lifespan:
+    """The service's lifespan, with the revoked tokens read from Redis in the background all along."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        cache = connect_cache(settings.redis_url)
+        try:
+            async with revocations.kept_fresh(cache, settings.revocation_refresh_seconds), lifespan(app):
+                yield
+        finally:
+            await cache.aclose()
+
+    return run
+
+
+def _documented_problems(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """`app.openapi`, with errors as they are served: `application/problem+json` problems (FastAPI writes
+    `application/json` and its own validation error shape), and the 400 of a malformed body and the 401 of a missing or
+    invalid token on every operation that can answer them."""
+    plain = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = plain()
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses: dict[str, Any] = operation["responses"]
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": BadRequest.title})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": Unauthorized.title})
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {PROBLEM_JSON: problem}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").items():
+            if name == "$defs":
+                components.update(definition)
+        components.setdefault("Problem", _problem_schema())
+        app.openapi_schema = schema
+        return schema
+
+    return document
+
+
+def _problem_schema() -> dict[str, Any]:
+    definition = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    definition.pop("$defs", None)
+    return definition
+
+
 def create_service_app(
     *,
     service: str,
@@ -58,6 +117,7 @@ def create_service_app(
 ) -> ServiceApp:
     """`prefix` is the service's path prefix of DESIGN.md (`/api/auth`): the same paths in the cluster and all-in-one.
     `body_limits` lets the paths of file uploads take larger bodies than `settings.max_body_bytes`."""
+    revocations = Revocations()
     app = ServiceApp(
         service=service,
         max_body_bytes=settings.max_body_bytes,
@@ -67,14 +127,18 @@ def create_service_app(
         openapi_url=f"{prefix}/openapi.json",
         docs_url=f"{prefix}/docs",
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_with_revocations(lifespan, settings, revocations),
         # Metrics are Prometheus's (`/metrics`); FastAPI's own OpenTelemetry hooks would cost every request a look for
         # providers nobody configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.readiness = []
-    app.state.token_verifier = TokenVerifier(settings.jwt_public_key, issuer=settings.jwt_issuer)
+    app.state.revocations = revocations
+    app.state.token_verifier = TokenVerifier(
+        settings.jwt_public_key, issuer=settings.jwt_issuer, revocations=revocations
+    )
     install_error_handlers(app)
     app.include_router(health_router())
+    app.openapi = _documented_problems(app)  # type: ignore[method-assign]
     return app

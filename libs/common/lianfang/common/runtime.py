@@ -52,8 +52,12 @@ class Runtime:
         return broker
 
     def http_client(
-        self, base_url: str, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 5.0
+        self,
+        base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 5.0,
+        headers: dict[str, str] | None = None,
     ) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, headers=headers)
         self._stack.push_async_callback(client.aclose)
         return client

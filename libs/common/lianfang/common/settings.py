@@ -63,6 +63,8 @@ class ServiceSettings(BaseSettings):
     # `kid:base64key` pairs, comma separated; the first encrypts, all decrypt (key rotation).
     pii_keys: str = Field(default=DEV_PII_KEY, validation_alias="LIANFANG_PII_KEY")
     max_body_bytes: int = 1_048_576
+    # How often each instance reads the revoked tokens from Redis: a revocation takes effect everywhere within this.
+    revocation_refresh_seconds: float = Field(default=2.0, gt=0, le=60)
 
     # URL-valued fields that must not be `memory://` or SQLite in production; subclasses extend it.
     durable_urls: ClassVar[tuple[str, ...]] = ("redis_url", "broker_url")

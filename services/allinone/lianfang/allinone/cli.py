@@ -172,6 +172,29 @@ def _demo_records(args: argparse.Namespace) -> None:
     )
 
 
+def _unlock(args: argparse.Namespace) -> None:
+    from lianfang.common.cache import connect_cache
+    from lianfang.gateway.sessions.lockout import unlock
+    from lianfang.gateway.settings import GatewaySettings
+
+    redis_url = GatewaySettings().redis_url
+    if redis_url.startswith("memory:"):
+        sys.exit(
+            "lianfang: LIANFANG_REDIS_URL is memory://: the all-in-one server keeps login locks in its own memory, "
+            "where they end with its restart (or after LIANFANG_LOGIN_LOCK_MINUTES); a superior's password reset "
+            "lifts one too"
+        )
+
+    async def run() -> int:
+        cache = connect_cache(redis_url)
+        try:
+            return await unlock(cache, args.username)
+        finally:
+            await cache.aclose()
+
+    print(f"unlocked {args.username!r} ({asyncio.run(run())} addresses were locked or counting)")
+
+
 def _keygen(args: argparse.Namespace) -> None:
     from lianfang.allinone.keys import generate_keys
 
@@ -357,6 +380,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("directory", nargs="?", default="web/shared/openapi", help="default web/shared/openapi")
     openapi.set_defaults(handler=_openapi)
+
+    unlock = commands.add_parser(
+        "unlock", help="lift the login lock of an admin or gate keeper from every address (LIANFANG_REDIS_URL)"
+    )
+    unlock.add_argument("username")
+    unlock.set_defaults(handler=_unlock)
 
     status = commands.add_parser(
         "status",

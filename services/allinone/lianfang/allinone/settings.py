@@ -48,7 +48,7 @@ def checkin_settings(records_database_url: str, **values: Any) -> CheckinSetting
         registry_url=IN_PROCESS_ORIGIN,
         gateway_url=IN_PROCESS_ORIGIN,
         records_database_url=records_database_url,
-        rebuild_settle_seconds=0.2,
+        rebuild_settle_seconds=1.5,
         **values,
     )
 

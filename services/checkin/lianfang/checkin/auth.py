@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from lianfang.common.auth import Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier
+from lianfang.common.auth.revocation import Revocations
 from lianfang.common.errors import Forbidden, Unauthorized
 
 __all__ = ["CachingTokenVerifier", "MaybeResident", "Resident", "Staff", "resident_of"]
@@ -26,36 +27,44 @@ _MAX_REMEMBERED: Final = 100_000
 class CachingTokenVerifier(TokenVerifier):
     """Remembers each verified token for `remember_seconds`, never past its expiry.
 
-    Access tokens cannot be revoked before they expire, so a remembered verification answers exactly as a new one would;
-    it saves an Ed25519 verification (about 150 µs) on every request of a resident after the first.
+    A remembered verification is checked against the revocations again (a dictionary look-up), so it answers exactly as
+    a new one would; it saves an Ed25519 verification (about 150 µs) on every request of a resident after the first.
     """
 
-    def __init__(self, public_key_pem: str, *, issuer: str, remember_seconds: float) -> None:
-        super().__init__(public_key_pem, issuer=issuer)
+    def __init__(
+        self, public_key_pem: str, *, issuer: str, remember_seconds: float, revocations: Revocations | None = None
+    ) -> None:
+        super().__init__(public_key_pem, issuer=issuer, revocations=revocations)
         self._remember_seconds = remember_seconds
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
 
     def verify(self, token: str) -> Principal:
         now = time.time()
         remembered = self._verified.get(token)
         if remembered is not None:
-            principal, until = remembered
+            principal, issued_at, until = remembered
             if now < until:
+                self.check_revoked(principal, issued_at)
                 return principal
             del self._verified[token]
         principal = super().verify(token)
         if self._remember_seconds > 0:
             if len(self._verified) >= _MAX_REMEMBERED:
                 self._verified.clear()
-            self._verified[token] = principal, min(now + self._remember_seconds, _expiry(token))
+            claims = _claims(token)
+            self._verified[token] = (
+                principal,
+                float(claims["iat"]),
+                min(now + self._remember_seconds, float(claims["exp"])),
+            )
         return principal
 
 
-def _expiry(token: str) -> float:
-    """The `exp` claim of a token already verified."""
+def _claims(token: str) -> dict[str, Any]:
+    """The claims of a token already verified."""
     payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return float(claims["exp"])
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def resident_of(request: Request) -> ResidentPrincipal:

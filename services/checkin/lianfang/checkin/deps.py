@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from lianfang.checkin.checkins.service import CheckinService
 from lianfang.checkin.checkpoints.service import CheckpointPages
+from lianfang.checkin.limits import ResidentLimiter
 from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.staff.service import StaffService
@@ -22,6 +23,7 @@ class CheckinParts:
     pages: CheckpointPages
     checkins: CheckinService
     staff: StaffService
+    limiter: ResidentLimiter
     notifier: DecisionNotifier
 
 

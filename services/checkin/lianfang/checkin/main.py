@@ -19,6 +19,7 @@ from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.service import CheckpointPages
 from lianfang.checkin.deps import CheckinParts
 from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.limits import ResidentLimiter
 from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.notifier import DecisionNotifier
 from lianfang.checkin.projection.service import Projection
@@ -30,6 +31,7 @@ from lianfang.checkin.staff.repository import StaffRepository
 from lianfang.checkin.staff.service import StaffService
 from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.app import create_service_app
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.paths import CHECKIN
 from lianfang.common.db import create_database
@@ -80,7 +82,12 @@ def create_app(
             publisher = EventPublisher(broker, events_per_message=settings.events_per_message)
             configs = CheckpointConfigs(
                 state,
-                runtime.http_client(settings.registry_url, registry_transport, timeout=3.0),
+                runtime.http_client(
+                    settings.registry_url,
+                    registry_transport,
+                    timeout=3.0,
+                    headers={SERVICE_HEADER: service_credential(settings.pii_keys)},
+                ),
                 cache_seconds=settings.config_cache_seconds,
             )
             hub = LiveHub(listener, retry_seconds=settings.redis_retry_seconds)
@@ -94,6 +101,7 @@ def create_app(
                 state,
                 store=store,
                 broker=broker,
+                publisher=publisher,
                 configs=configs,
                 pii=pii,
                 poll_seconds=settings.projection_poll_seconds,
@@ -133,6 +141,7 @@ def create_app(
                     pii=pii,
                     notifier=notifier,
                 ),
+                limiter=ResidentLimiter(per_second=settings.checkin_rate_per_second, burst=settings.checkin_burst),
                 notifier=notifier,
             )
             app.state.readiness = runtime.readiness
@@ -149,7 +158,10 @@ def create_app(
         service="checkin", prefix=PREFIX, title="Lianfang 登记", settings=settings, lifespan=lifespan
     )
     app.state.token_verifier = CachingTokenVerifier(
-        settings.jwt_public_key, issuer=settings.jwt_issuer, remember_seconds=settings.verified_token_seconds
+        settings.jwt_public_key,
+        issuer=settings.jwt_issuer,
+        remember_seconds=settings.verified_token_seconds,
+        revocations=app.state.revocations,
     )
     for router in (checkins.router, checkpoints.router, staff.router):
         app.include_router(router)

@@ -34,6 +34,9 @@ class CheckinSettings(ServiceSettings):
     # A verified access token is remembered this long (never past its expiry): verifying an Ed25519 signature costs
     # more than the rest of a check-in's own work.
     verified_token_seconds: float = Field(default=60.0, ge=0, le=900)
+    # Check-ins one resident may post (`limits.ResidentLimiter`): this many at once, then this many a second; 429 after.
+    checkin_burst: int = Field(default=10, ge=1, le=1000)
+    checkin_rate_per_second: float = Field(default=0.5, gt=0, le=100)
     # The events published in one moment share a message, at most this many (`EventPublisher`); 1 sends every event as
     # a message of its own, for a consumer of `lianfang.checkins` that reads only single events.
     events_per_message: int = Field(default=50, ge=1, le=500)
@@ -44,7 +47,7 @@ class CheckinSettings(ServiceSettings):
     # How often the projection's epoch is looked at besides when a request finds it missing, and how long the ingest
     # queue must stay empty before the rebuild reads the store (the worker commits what it holds meanwhile).
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
-    rebuild_settle_seconds: float = Field(default=1.0, ge=0, le=60)
+    rebuild_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

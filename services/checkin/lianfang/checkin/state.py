@@ -102,6 +102,9 @@ class RedisState:
         self._sending: set[asyncio.Future[list[Reply]]] = set()
         # Told when a read finds the projection's epoch missing (`lianfang.checkin.projection.Projection`).
         self.on_lost: Callable[[], None] = lambda: None
+        # Set from the moment this instance saw the state lost until it sees it rebuilt: a check-in or decision that
+        # claimed before the loss is not published then, since the rebuild may already have read the store.
+        self.lost = False
         self._metrics = redis_metrics()
         self._metrics.available.set_function(lambda: 1.0 if self.available else 0.0)
 
@@ -128,6 +131,7 @@ class RedisState:
         give back)."""
         replies = await self.execute([*commands, ("EXISTS", EPOCH_KEY)])
         if not replies[-1]:
+            self.lost = True
             self.on_lost()
             raise StateRebuilding()
         return replies[:-1]

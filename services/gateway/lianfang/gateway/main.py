@@ -81,6 +81,7 @@ def create_app(
                     oauth_appid=settings.wechat_h5_appid or None,
                     oauth_secret=settings.wechat_h5_secret or None,
                 ),
+                cache=cache,
             )
             app.state.readiness = runtime.readiness
             # On /metrics from the start, at zero, rather than from the first request.

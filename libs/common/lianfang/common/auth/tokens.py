@@ -12,6 +12,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from lianfang.common.auth.revocation import Revocations, to_millisecond
 from lianfang.common.errors import Unauthorized
 
 __all__ = [
@@ -20,12 +21,18 @@ __all__ = [
     "ResidentPrincipal",
     "Role",
     "StaffPrincipal",
+    "TokenRevoked",
     "TokenSigner",
     "TokenVerifier",
 ]
 
 _ALGORITHM = "EdDSA"
-_LEEWAY_SECONDS = 30
+TOKEN_LEEWAY_SECONDS = 30
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+    title = "登录已失效（已退出登录、账号停用、密码或权限变更），请重新登录"
 
 
 class Role(StrEnum):
@@ -91,7 +98,8 @@ class TokenSigner:
         issued = now or datetime.now(UTC)
         payload = _claims(principal) | {
             "iss": self._issuer,
-            "iat": int(issued.timestamp()),
+            # To the millisecond (RFC 7519 allows a fraction): a revocation voids what was issued before its moment.
+            "iat": to_millisecond(issued.timestamp()),
             "exp": int((issued + self.lifetime).timestamp()),
             "typ": "access",
         }
@@ -99,13 +107,16 @@ class TokenSigner:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str, *, issuer: str) -> None:
+    """`revocations`, when given, voids tokens issued before their account's revocation (`auth.revocation`)."""
+
+    def __init__(self, public_key_pem: str, *, issuer: str, revocations: Revocations | None = None) -> None:
         # Parsed once: PyJWT would parse a PEM string again on every verification.
         key = load_pem_public_key(public_key_pem.encode())
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("LIANFANG_JWT_PUBLIC_KEY must be an Ed25519 public key (see `lianfang keygen`)")
         self._key = key
         self._issuer = issuer
+        self.revocations = revocations
 
     def verify(self, token: str) -> Principal:
         try:
@@ -114,7 +125,7 @@ class TokenVerifier:
                 self._key,
                 algorithms=[_ALGORITHM],
                 issuer=self._issuer,
-                leeway=_LEEWAY_SECONDS,
+                leeway=TOKEN_LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "iss", "sub"]},
             )
         except jwt.ExpiredSignatureError as error:
@@ -124,6 +135,13 @@ class TokenVerifier:
         if claims.get("typ") != "access":
             raise Unauthorized("登录凭证无效")
         try:
-            return _principal(claims)
+            principal = _principal(claims)
+            issued_at = float(claims["iat"])
         except (KeyError, ValueError, TypeError) as error:
             raise Unauthorized("登录凭证无效") from error
+        self.check_revoked(principal, issued_at)
+        return principal
+
+    def check_revoked(self, principal: Principal, issued_at: float) -> None:
+        if self.revocations is not None and self.revocations.voids(str(principal.id), issued_at):
+            raise TokenRevoked()

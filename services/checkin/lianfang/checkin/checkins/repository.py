@@ -152,6 +152,12 @@ class CheckinRepository:
     def available(self) -> bool:
         return self._state.available
 
+    def ensure_kept(self) -> None:
+        """Raises `StateRebuilding` once this instance saw the state lost: what it claimed before may be missing from
+        the rebuild, so it publishes nothing until the state is back."""
+        if self._state.lost:
+            raise StateRebuilding()
+
     async def claim(
         self,
         client_id: uuid.UUID,
@@ -176,6 +182,7 @@ class CheckinRepository:
             # given back, so the retry after the rebuild is not kept waiting for it.
             if replies[0] is None:
                 await self.release(client_id, owner, token)
+            self._state.lost = True
             self._state.on_lost()
             raise StateRebuilding()
         if replies[0] is not None:

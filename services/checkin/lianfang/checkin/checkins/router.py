@@ -24,7 +24,14 @@ from lianfang.checkin.errors import (
 )
 from lianfang.checkin.metrics import checkin_metrics
 from lianfang.common.contracts.paths import CHECKIN
-from lianfang.common.errors import AppError, Forbidden, Unauthorized, ValidationFailed, error_responses
+from lianfang.common.errors import (
+    AppError,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+    error_responses,
+)
 from lianfang.common.messaging import BrokerUnavailable
 
 __all__ = ["MODELS_OUTSIDE_ROUTES", "receipt_response", "router"]
@@ -75,6 +82,7 @@ def _client_id(raw: bytes) -> uuid.UUID | None:
         ValidationFailed,
         BrokerUnavailable,
         RegistryUnavailable,
+        TooManyRequests,
         StateUnavailable,
         StateRebuilding,
     ),
@@ -108,6 +116,8 @@ async def create_checkin(request: Request) -> Response:
 async def _check_in(request: Request) -> Response:
     resident = resident_of(request)
     parts: CheckinParts = request.app.state.parts
+    if wait := parts.limiter.wait_seconds(resident.id):
+        raise TooManyRequests("登记过于频繁，请稍后再试", retry_after=wait)
     raw = await request.body()
     try:
         body = CheckinCreate.model_validate_json(raw)

@@ -239,6 +239,7 @@ class CheckinService:
             return Submitted(claim.replay, replayed=True)
         try:
             receipt, messages, write = self._prepare(arrival, claim)
+            self._repository.ensure_kept()
             # The receipt exists for the client only once the broker holds every event: a crash from here on loses
             # nothing acknowledged.
             await self._publisher.publish(messages)

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lianfang.common.contracts.records import Record
+from lianfang.common.contracts.records import CheckinKey, PendingDecision, Record
 from lianfang.common.db import Database
 
 __all__ = ["StoreReader", "StoredRecord"]
@@ -64,3 +64,20 @@ class StoreReader:
             result = await connection.stream(statement)
             async for rows in result.partitions(chunk):
                 yield [StoredRecord(*row) for row in rows]
+
+    async def stored_since(self, start: datetime) -> int:
+        """How many check-ins were stored with a time from `start` on: one indexed range of `checkin_keys`, which
+        grows with every record stored, so a count that stays put says the worker has nothing left in hand."""
+        statement = select(func.count()).select_from(CheckinKey).where(CheckinKey.checked_at >= start)
+        async with self._database.engine.connect() as connection:
+            return int(await connection.scalar(statement) or 0)
+
+    async def has_decision(self, city_code: str, record_id: uuid.UUID) -> bool:
+        """Whether the worker stored this decision (one whose record it has not seen waits in `pending_decisions`)."""
+        statement = (
+            select(func.count())
+            .select_from(PendingDecision)
+            .where(PendingDecision.city_code == city_code, PendingDecision.record_id == record_id)
+        )
+        async with self._database.engine.connect() as connection:
+            return bool(await connection.scalar(statement))

@@ -16,19 +16,21 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.errors import CheckpointNotFound, StateRebuilding, StateUnavailable
-from lianfang.checkin.keys import EPOCH_KEY, PROJECTION_PATTERN, REBUILD_LOCK_KEY
+from lianfang.checkin.keys import EPOCH_KEY, IDEMPOTENCY_SECONDS, PROJECTION_PATTERN, REBUILD_LOCK_KEY
 from lianfang.checkin.projection.rebuild import OLDEST, Counts, Replayer
 from lianfang.checkin.projection.repository import StoredRecord, StoreReader
+from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.resp import Command
 from lianfang.checkin.state import RedisState
 from lianfang.common.contracts.checkpoints import CheckpointConfig
+from lianfang.common.contracts.events import CheckinDecided, RecordStatus, decided_routing_key
 from lianfang.common.db import Database
-from lianfang.common.messaging import INGEST_QUEUE, Broker, BrokerUnavailable, NotDeclaredError
+from lianfang.common.messaging import INGEST_QUEUE, Broker, BrokerUnavailable, NotDeclaredError, OutgoingMessage
 from lianfang.common.metrics import projection_metrics
 from lianfang.common.pii import PiiCipher
 
@@ -37,6 +39,8 @@ __all__ = ["Projection", "Rebuilt"]
 log = logging.getLogger("lianfang.checkin.projection")
 
 _LOCK_SECONDS: Final = 30
+# The city of the rebuild's barrier decisions: no region has it (city codes start with a province's two digits).
+BARRIER_CITY: Final = "0000"
 _CHUNK: Final = 2000
 
 
@@ -56,6 +60,7 @@ class Projection:
         *,
         store: Database | None,
         broker: Broker | None,
+        publisher: EventPublisher | None,
         configs: CheckpointConfigs,
         pii: PiiCipher,
         poll_seconds: float,
@@ -64,6 +69,7 @@ class Projection:
         self._state = state
         self._store = store
         self._broker = broker
+        self._publisher = publisher
         self._configs = configs
         self._pii = pii
         self._poll_seconds = poll_seconds
@@ -116,7 +122,9 @@ class Projection:
         run = await self._run_id()
         (epoch,) = await self._state.execute([("GET", EPOCH_KEY)])
         if isinstance(epoch, bytes) and epoch.split(b":", 1)[0] == run:
+            self._state.lost = False
             return None
+        self._state.lost = True
         log.warning("Redis lost the gate's state (epoch %r, Redis run %r): rebuilding it", epoch, run)
         return await self.rebuild()
 
@@ -134,6 +142,7 @@ class Projection:
         try:
             # Everyone answers 503 from here until the state is whole again.
             await self._state.execute([("DEL", EPOCH_KEY)])
+            self._state.lost = True
             counts = Counts()
             if self._store is not None:
                 await self._drained(token)
@@ -141,6 +150,7 @@ class Projection:
                 counts = await self._replay(token)
             run = await self._run_id()
             await self._state.execute([("SET", EPOCH_KEY, b"%b:%s" % (run, str(uuid.uuid4()).encode()))])
+            self._state.lost = False
         finally:
             metrics.rebuilding.set(0)
             await self._release(token)
@@ -170,29 +180,72 @@ class Projection:
         return b""
 
     async def _drained(self, token: bytes) -> None:
-        """Until the ingest queue was found empty twice, `settle_seconds` apart: the check-ins confirmed before the loss
-        are then in the store (new ones are refused meanwhile). A worker that is down keeps the state unbuilt."""
-        if self._broker is None:
-            return
-        empty_since: float | None = None
+        """Until the check-ins confirmed before the loss are in the store: the ingest queue empty and the store's count
+        of recent check-ins unchanged for `settle_seconds` (new check-ins are refused meanwhile, so only those already
+        in the broker or in the worker's hands still arrive). A worker or store that is down keeps the state unbuilt."""
+        assert self._store is not None
+        reader = StoreReader(self._store)
+        await self._barrier(reader, token)
+        since = datetime.now(UTC) - timedelta(seconds=IDEMPOTENCY_SECONDS)
+        quiet_since: float | None = None
+        last: int | None = None
         while True:
-            try:
-                depth = await self._broker.queue_depth(INGEST_QUEUE)
-            except NotDeclaredError:
-                depth = 0
-            except BrokerUnavailable:
-                depth = -1
+            depth = await self._queue_depth()
+            stored = await reader.stored_since(since)
             now = time.monotonic()
-            if depth == 0:
-                if empty_since is None:
-                    empty_since = now
-                elif now - empty_since >= self._settle_seconds:
+            if depth == 0 and stored == last:
+                if quiet_since is None:
+                    quiet_since = now
+                if now - quiet_since >= self._settle_seconds:
                     return
             else:
-                empty_since = None
-                log.info("waiting for the ingest queue to drain (%d messages) before rebuilding", depth)
+                quiet_since = None
+                log.info(
+                    "waiting for the store to take what is in flight (%d queued, %d stored) before rebuilding",
+                    depth,
+                    stored,
+                )
+            last = stored
             await self._renew(token)
-            await asyncio.sleep(max(self._settle_seconds / 2, 0.05))
+            await asyncio.sleep(max(self._settle_seconds / 4, 0.05))
+
+    async def _barrier(self, reader: StoreReader, token: bytes) -> None:
+        """A decision on no record, sent through the ingest queue behind every check-in confirmed before the loss: once
+        the worker stored it (it waits in `pending_decisions` for a record that never comes, until retention purges
+        it), the worker has taken what was queued before it. One worker takes a queue in order; a sharded store's node
+        that is down holds its messages, which the quiet count after this covers."""
+        if self._publisher is None:
+            return
+        # Every instance looks for the epoch this often: by then each knows the state lost and publishes nothing it
+        # claimed before (`RedisState.lost`), so the barrier comes after all of it.
+        await asyncio.sleep(self._poll_seconds + 0.2)
+        now = datetime.now(UTC)
+        probe = CheckinDecided(
+            record_id=uuid.uuid4(),
+            city_code=BARRIER_CITY,
+            checked_at=now,
+            status=RecordStatus.passed,
+            decided_by=uuid.UUID(int=0),
+            decided_at=now,
+            reason="rebuild barrier",
+        )
+        body = probe.__pydantic_serializer__.to_json(probe)
+        await self._publisher.publish(
+            [OutgoingMessage(decided_routing_key(BARRIER_CITY), body, message_id=str(probe.record_id))]
+        )
+        while not await reader.has_decision(BARRIER_CITY, probe.record_id):
+            await self._renew(token)
+            await asyncio.sleep(0.05)
+
+    async def _queue_depth(self) -> int:
+        if self._broker is None:
+            return 0
+        try:
+            return await self._broker.queue_depth(INGEST_QUEUE)
+        except NotDeclaredError:
+            return 0
+        except BrokerUnavailable:
+            return -1
 
     async def _clear(self) -> None:
         """What is left of the projection goes: the store says what the gate's state is."""

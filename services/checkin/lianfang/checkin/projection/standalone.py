@@ -6,6 +6,7 @@ import httpx
 
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.projection.service import Projection, Rebuilt
+from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.state import RedisState, runner_for
 from lianfang.common.cache import connect_cache
@@ -36,6 +37,7 @@ async def rebuild_state(
             state,
             store=store,
             broker=broker,
+            publisher=EventPublisher(broker, events_per_message=1),
             configs=CheckpointConfigs(state, registry, cache_seconds=settings.config_cache_seconds),
             pii=PiiCipher(settings.pii_keys),
             poll_seconds=settings.projection_poll_seconds,

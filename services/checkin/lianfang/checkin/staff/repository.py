@@ -34,6 +34,11 @@ class StaffRepository:
     def __init__(self, state: RedisState) -> None:
         self._state = state
 
+    def ensure_kept(self) -> None:
+        """As `CheckinRepository.ensure_kept`: no decision is published while this instance knows the state lost."""
+        if self._state.lost:
+            raise StateRebuilding()
+
     async def pending(self, checkpoint_id: int) -> list[CheckinRecord]:
         (stored,) = await self._state.read([("HGETALL", pending_key(checkpoint_id))])
         records = [record for raw in as_mapping(stored).values() if (record := parse_record(raw)) is not None]
@@ -69,6 +74,7 @@ class StaffRepository:
         if not kept:
             if held is None:
                 await self.release_decision(record_id, token)
+            self._state.lost = True
             self._state.on_lost()
             raise StateRebuilding()
         return parse_record(raw), held is None

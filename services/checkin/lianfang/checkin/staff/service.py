@@ -152,6 +152,7 @@ class StaffService:
                 decided_at=now,
                 reason=body.reason,
             )
+            self._repository.ensure_kept()
             await self._publisher.publish(
                 [
                     OutgoingMessage(

@@ -5,8 +5,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal, ensure_in_scope, in_scope
+from lianfang.common.contracts.regions import ROOT_REGION_PATH
 from lianfang.common.db import Page, utcnow
-from lianfang.common.errors import Conflict, FieldError, NotFound, ValidationFailed
+from lianfang.common.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from lianfang.common.pii import mask_phone
 from lianfang.gateway.accounts.repository import AccountRepository
 from lianfang.gateway.accounts.schemas import AccountCreate, AccountUpdate, PasswordReset
@@ -15,6 +16,7 @@ from lianfang.gateway.errors import UsernameTaken
 from lianfang.gateway.models import Account, AccountRole
 from lianfang.gateway.passwords import hash_password
 from lianfang.gateway.registry_client import RegionRef
+from lianfang.gateway.sessions.lockout import unlock
 from lianfang.gateway.sessions.repository import RefreshTokenRepository
 
 __all__ = ["AccountService"]
@@ -62,6 +64,23 @@ class AccountService:
         ensure_in_scope(self.caller, account.region_path)
         return account
 
+    async def _managed(self, account_id: uuid.UUID) -> Account:
+        """An account the caller may change: staff of its subtree; an admin only from strictly above (or by the root
+        admin), so peers in one region cannot disable or reset each other, nor the one who made them."""
+        account = await self._get_in_scope(account_id)
+        if account.role is AccountRole.admin and account.id != self.caller.id:
+            strictly_below = account.region_path != self.caller.region_path
+            if not strictly_below and not await self._caller_is_root():
+                raise Forbidden("只有上级地区的管理员可以管理同级或上级的管理员账号")
+        return account
+
+    async def _caller_is_root(self) -> bool:
+        """The root admin: the root region's admin made at start-up (by nobody), not one a root admin added."""
+        if self.caller.region_path != ROOT_REGION_PATH:
+            return False
+        caller = await self.accounts.get(self.caller.id)
+        return caller is not None and caller.created_by is None
+
     async def create(self, body: AccountCreate) -> Account:
         region = await self._region(body.region_id)
         checkpoint_ids = await self._check_checkpoints(region, body.checkpoint_ids, body.role)
@@ -95,29 +114,34 @@ class AccountService:
         return await self._get_in_scope(account_id)
 
     async def update(self, account_id: uuid.UUID, body: AccountUpdate) -> Account:
-        account = await self._get_in_scope(account_id)
+        account = await self._managed(account_id)
         if body.name is not None:
             account.name = body.name
         if "phone" in body.model_fields_set:
             self._set_phone(account, body.phone)
         if body.checkpoint_ids is not None:
             region = await self._region(account.region_id)
-            account.checkpoint_ids = await self._check_checkpoints(region, body.checkpoint_ids, account.role)
+            checkpoint_ids = await self._check_checkpoints(region, body.checkpoint_ids, account.role)
+            if set(checkpoint_ids) != set(account.checkpoint_ids):
+                # Its tokens name the checkpoints it may see: they go, the next refresh names the new ones.
+                self.parts.revoke_tokens(self.accounts.session, account.id)
+            account.checkpoint_ids = checkpoint_ids
         if body.disabled is not None and body.disabled != account.disabled:
             if account.id == self.caller.id:
                 raise Conflict("不能停用自己的账号")
             account.disabled = body.disabled
             if body.disabled:
                 await self.refresh_tokens.revoke_subject(account.id, utcnow())
+                self.parts.revoke_tokens(self.accounts.session, account.id)
         await self.accounts.session.flush()
         return account
 
     async def reset_password(self, account_id: uuid.UUID, body: PasswordReset) -> None:
-        account = await self._get_in_scope(account_id)
+        account = await self._managed(account_id)
         account.password_hash = await hash_password(body.password)
-        account.failed_logins = 0
-        account.locked_until = None
+        await unlock(self.parts.cache, account.username)
         await self.refresh_tokens.revoke_subject(account.id, utcnow())
+        self.parts.revoke_tokens(self.accounts.session, account.id)
 
     def _set_phone(self, account: Account, phone: str | None) -> None:
         account.phone_encrypted = self.parts.pii.encrypt(phone) if phone else None

@@ -46,16 +46,3 @@ class AccountLoginRepository(Repository[Account]):
 
     async def by_username(self, username: str) -> Account | None:
         return await self.first(select(Account).where(Account.username == username))
-
-    async def record_failure(self, account: Account, *, max_failures: int, lock_until: datetime) -> bool:
-        """Counts a wrong password in the database (atomic under concurrent attempts); True when it locked the account."""
-        await self.session.execute(
-            update(Account).where(Account.id == account.id).values(failed_logins=Account.failed_logins + 1)
-        )
-        await self.session.refresh(account, ["failed_logins"])
-        if account.failed_logins < max_failures:
-            return False
-        account.failed_logins = 0
-        account.locked_until = lock_until
-        await self.session.flush()
-        return True

@@ -6,11 +6,12 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.auth import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal
 from lianfang.common.db import utcnow
-from lianfang.common.errors import NotFound, ValidationFailed
+from lianfang.common.errors import NotFound, ServiceUnavailable, ValidationFailed
 from lianfang.gateway.deps import GatewayParts
 from lianfang.gateway.errors import (
     AccountDisabled,
@@ -23,6 +24,7 @@ from lianfang.gateway.metrics import gateway_metrics
 from lianfang.gateway.models import Account, AccountRole, RefreshToken, Resident, TokenSubject
 from lianfang.gateway.passwords import hash_password, needs_rehash, verify_password
 from lianfang.gateway.schemas import AccountOut, AdminSession, ResidentOut, ResidentSession, TokenPair
+from lianfang.gateway.sessions.lockout import LoginTries
 from lianfang.gateway.sessions.repository import AccountLoginRepository, RefreshTokenRepository
 from lianfang.gateway.sessions.schemas import AdminLogin, PasswordChange
 
@@ -79,34 +81,38 @@ class SessionService:
         pair = await self.issue(TokenSubject.resident, ResidentPrincipal(resident.id), family_id=family_id)
         return ResidentSession(**pair.model_dump(), resident=ResidentOut.of(resident))
 
-    async def login_admin(self, body: AdminLogin) -> AdminSession:
+    async def login_admin(self, body: AdminLogin, address: str) -> AdminSession:
+        """Counts the try before verifying it (see `lockout`): an unknown username costs and answers the same."""
         settings = self.parts.settings
-        now = utcnow()
-        account = await self.accounts.by_username(body.username.strip())
-        if account is not None and account.locked_until is not None and account.locked_until > now:
-            seconds = _retry_after(account.locked_until, now)
-            raise AccountLocked(f"密码错误次数过多，请 {math.ceil(seconds / 60)} 分钟后再试", retry_after=seconds)
-        if not await verify_password(account.password_hash if account else None, body.password):
-            if account is None:
-                raise InvalidCredentials()
-            lock_until = now + timedelta(minutes=settings.login_lock_minutes)
-            if await self.accounts.record_failure(
-                account, max_failures=settings.login_max_failures, lock_until=lock_until
-            ):
+        username = body.username.strip()
+        tries = LoginTries(
+            self.parts.cache, limit=settings.login_max_failures, lock_seconds=settings.login_lock_minutes * 60
+        )
+        try:
+            reserved = await tries.reserve(username, address)
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable("登录暂不可用，请稍后重试", retry_after=5) from error
+        if reserved.over:
+            raise AccountLocked(
+                f"密码错误次数过多，请 {math.ceil(reserved.locked_for / 60)} 分钟后再试",
+                retry_after=reserved.locked_for,
+            )
+        account = await self.accounts.by_username(username)
+        if not await verify_password(account.password_hash if account else None, body.password) or account is None:
+            if reserved.left == 0:
+                await tries.locked_now(username, address)
                 gateway_metrics().lockouts.inc()
                 raise AccountLocked(
                     f"密码连续错误 {settings.login_max_failures} 次，账号锁定 {settings.login_lock_minutes} 分钟",
-                    retry_after=_retry_after(lock_until, now),
+                    retry_after=settings.login_lock_minutes * 60,
                 )
-            left = settings.login_max_failures - account.failed_logins
-            raise InvalidCredentials(f"用户名或密码错误，再错 {left} 次将锁定 {settings.login_lock_minutes} 分钟")
-        if account is None:  # verify_password never accepts a missing hash; this narrows the type
-            raise InvalidCredentials()
+            raise InvalidCredentials(
+                f"用户名或密码错误，再错 {reserved.left} 次将锁定 {settings.login_lock_minutes} 分钟"
+            )
+        await tries.succeeded(username, address)
         if account.disabled:
             raise AccountDisabled("账号已停用，请联系上级管理员")
-        account.failed_logins = 0
-        account.locked_until = None
-        account.last_login_at = now
+        account.last_login_at = utcnow()
         if needs_rehash(account.password_hash):
             account.password_hash = await hash_password(body.password)
         return await self.account_session(account)
@@ -119,8 +125,10 @@ class SessionService:
         if token.revoked_at is not None:
             raise RefreshTokenInvalid()
         if not await self.tokens.mark_used(token, now):
-            # A used token presented again means it was copied: end every session of that chain.
+            # A used token presented again means it was copied: end every session of that chain, and the access tokens
+            # of the account (whoever copied it may hold one of them).
             await self.tokens.revoke_family(token.family_id, now)
+            self.parts.revoke_tokens(self.session, token.subject_id)
             raise RefreshTokenReused()
         if token.subject is TokenSubject.resident:
             resident = await self.session.get(Resident, token.subject_id)
@@ -138,6 +146,8 @@ class SessionService:
         token = await self.tokens.by_hash(_digest(refresh_token))
         if token is not None:
             await self.tokens.revoke_family(token.family_id, utcnow())
+            # The chain's access token goes too; the account's other logins get new ones at their next refresh.
+            self.parts.revoke_tokens(self.session, token.subject_id)
 
     async def me(self, principal: Principal) -> AccountOut | ResidentOut:
         if isinstance(principal, ResidentPrincipal):
@@ -158,3 +168,4 @@ class SessionService:
             raise ValidationFailed.field("old_password", "原密码不正确")
         account.password_hash = await hash_password(body.new_password)
         await self.tokens.revoke_subject(account.id, utcnow())
+        self.parts.revoke_tokens(self.session, account.id)

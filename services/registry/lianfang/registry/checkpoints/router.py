@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from lianfang.common.auth import CurrentAdmin, CurrentStaffOrAdmin
+from lianfang.common.auth.service import require_service
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.paths import REGISTRY
 from lianfang.common.db import DbSession
-from lianfang.common.errors import Forbidden, PayloadTooLarge, ValidationFailed, error_responses
+from lianfang.common.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed, error_responses
 from lianfang.registry.checkpoints.schemas import (
     CheckpointBulk,
     CheckpointBulkResult,
@@ -130,17 +131,20 @@ async def checkpoint_names(
     return CheckpointNames(items=await CheckpointService(session, parts, admin).names(ids))
 
 
-# For the check-in service on a Redis miss. Public data (the check-in page shows it to anyone), so no token; nginx keeps
-# `/api/*/internal/` off the internet all the same.
-internal_router = APIRouter(prefix=f"{REGISTRY}/internal", tags=["内部接口"])
+# For the check-in service on a Redis miss: no user's token, the service credential (`auth.service`). nginx keeps
+# `/api/*/internal/` off the internet as well; the all-in-one server has no nginx, and the credential keeps every tenant's
+# checkpoints from being listed by anyone who asks.
+internal_router = APIRouter(prefix=f"{REGISTRY}/internal", tags=["内部接口"], dependencies=[Depends(require_service)])
 
 
-@internal_router.get("/checkpoints/{code}/config", responses=error_responses(CheckpointNotFound))
+@internal_router.get("/checkpoints/{code}/config", responses=error_responses(CheckpointNotFound, Unauthorized))
 async def checkpoint_config(code: str, session: DbSession, parts: Registry) -> CheckpointConfig:
     return await CheckpointConfigs(session, parts).by_code(code)
 
 
-@internal_router.get("/checkpoints/by-id/{checkpoint_id}/config", responses=error_responses(CheckpointNotFound))
+@internal_router.get(
+    "/checkpoints/by-id/{checkpoint_id}/config", responses=error_responses(CheckpointNotFound, Unauthorized)
+)
 async def checkpoint_config_by_id(checkpoint_id: int, session: DbSession, parts: Registry) -> CheckpointConfig:
     """For the check-in service's staff views, which know their checkpoints by id (from the staff token)."""
     return await CheckpointConfigs(session, parts).by_id(checkpoint_id)
