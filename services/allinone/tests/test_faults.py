@@ -90,13 +90,16 @@ async def _embedded(url: str) -> AsyncIterator[_Embedded]:
 
 
 async def cut_database(records_url: str, seconds: float) -> None:
-    """Kills every connection to the records database, again and again for `seconds`: the store is unreachable."""
+    """Kills every connection to the records database, again and again for `seconds`, and holds its tables locked
+    meanwhile (a write squeezed in between two kills waits for the lock, then fails): the store is unreachable."""
     url = make_url(records_url)
     admin = create_async_engine(url.set(database="information_schema"), poolclass=NullPool)
     loop = asyncio.get_running_loop()
     until = loop.time() + seconds
+    tables = ", ".join(f"`{url.database}`.{table} WRITE" for table in ("records", "checkin_keys", "pending_decisions"))
     try:
         async with admin.connect() as connection:
+            await connection.execute(text(f"LOCK TABLES {tables}"))
             while loop.time() < until:
                 rows = await connection.execute(
                     text("SELECT id FROM processlist WHERE db = :db AND id <> CONNECTION_ID()"), {"db": url.database}
@@ -105,6 +108,7 @@ async def cut_database(records_url: str, seconds: float) -> None:
                     with suppress(Exception):
                         await connection.execute(text(f"KILL {int(thread)}"))
                 await asyncio.sleep(0.1)
+            await connection.execute(text("UNLOCK TABLES"))
     finally:
         await admin.dispose()
 

@@ -53,6 +53,8 @@ async def test_a_disabled_admin_creates_nothing_with_the_token_it_still_holds(sy
     assert disabled.status_code == 200
     body = {"json": {"parent_id": login["city"], "name": "桥西区"}}
     assert await refused(system, "POST", "/api/registry/regions", city, **body) == 401
+    # Each service reads the revocations on its own: trace may learn of it a moment after the registry.
+    assert await refused(system, "GET", "/api/trace/records", city) == 401
     response = await system.client.get("/api/trace/records", headers=city)
     assert (response.status_code, response.json()["code"]) == (401, "token_revoked")
     refreshed = await system.client.post("/api/auth/refresh", json={"refresh_token": login["refresh_token"]})

@@ -9,6 +9,7 @@ from lianfang.checkin.projection.service import Projection, Rebuilt
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.checkin.state import RedisState, runner_for
+from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.db import create_database
 from lianfang.common.messaging import connect_broker
@@ -31,7 +32,12 @@ async def rebuild_state(
     )
     store = create_database(settings.records_database_url, pool_size=1, max_overflow=1)
     broker = connect_broker(settings.broker_url)
-    registry = httpx.AsyncClient(base_url=settings.registry_url, transport=registry_transport, timeout=5.0)
+    registry = httpx.AsyncClient(
+        base_url=settings.registry_url,
+        transport=registry_transport,
+        timeout=5.0,
+        headers={SERVICE_HEADER: service_credential(settings.pii_keys)},
+    )
     try:
         projection = Projection(
             state,
