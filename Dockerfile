@@ -9,6 +9,8 @@ COPY services services
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim
+# The Chinese font posters and 流调报告 embed (LIANFANG_CHINESE_FONT_PATH's default).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app lianfang
 WORKDIR /app
 COPY --from=build --chown=lianfang /app /app

@@ -7,8 +7,8 @@ DATA_DIR ?= .lianfang
 USERS ?= 1000
 DURATION ?= 2m
 SPAWN_RATE ?= 100
-LOCUST_WORKERS ?= 2
-LOCUST_PORT ?= 5557
+# pytest-xdist workers for `make test` (0: one process); each has its own Redis database and RabbitMQ virtual host.
+PYTEST_WORKERS ?= 2
 LIANFANG_NGINX_HTTPS_PORT ?= 8443
 # `make cluster SHARDS=2`: the records store on the shards of deploy/shards.toml behind Spider fronts.
 SHARDS ?= 0
@@ -41,7 +41,9 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
 	@deploy/install-packages.sh test
-	@$(UV) run pytest $(PYTEST_ARGS)
+	@$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS)
+	@# The end-to-end suite alone afterwards, as before: its cluster's timings are not shared with the other tests.
+	@$(UV) run pytest -m e2e tests/e2e $(PYTEST_ARGS)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
 	done
@@ -97,15 +99,13 @@ loadtest: sync ## Locust against the running cluster, headless: USERS=1000 DURAT
 	@$(UV) run python loadtests/fixture.py prepare
 	@rm -rf bench/results/loadtest-confirmed
 	@# Locust runs at a lower priority than the cluster (nice 10): on two shared cores the servers come first, and the
-	@# report holds nginx's timings beside Locust's, with each process's CPU and memory sampled throughout.
+	@# report holds nginx's timings beside Locust's, with each process's CPU and memory sampled throughout. One Locust
+	@# process, never a master with workers: a worker starved of CPU misses its heartbeats and the master hands its users
+	@# to the other worker, which starts them again (new logins) while the first still runs them.
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	.venv/bin/python loadtests/sampler.py bench/results/loadtest-$(USERS)_processes.csv & sampler=$$!; \
-	for n in $$(seq $(LOCUST_WORKERS)); do \
-	  nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --worker --master-port $(LOCUST_PORT) --loglevel WARNING & \
-	done; \
-	nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --master --master-bind-port $(LOCUST_PORT) --headless \
-	  --expect-workers $(LOCUST_WORKERS) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) --stop-timeout 45 \
-	  -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) --html bench/results/loadtest-$(USERS).html \
-	  --only-summary --exit-code-on-error 0; \
+	nice -n 10 .venv/bin/locust -f loadtests/locustfile.py --headless -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) \
+	  --stop-timeout 45 -H https://127.0.0.1:$(LIANFANG_NGINX_HTTPS_PORT) --csv bench/results/loadtest-$(USERS) \
+	  --html bench/results/loadtest-$(USERS).html --only-summary --exit-code-on-error 0; \
 	kill $$sampler; wait $$(jobs -p)
 	@$(UV) run python loadtests/fixture.py count --users $(USERS) --duration $(DURATION) --prefix bench/results/loadtest-$(USERS)

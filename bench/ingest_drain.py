@@ -55,7 +55,7 @@ from lianfang.common.messaging import (
     connect_broker,
 )
 from lianfang.ingest.main import MIGRATIONS
-from lianfang.ingest.repository import RECORDS
+from lianfang.ingest.rows import RECORDS
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.worker import IngestWorker
 

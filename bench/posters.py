@@ -17,6 +17,7 @@ from datetime import date
 
 from harness import write_results
 
+from lianfang.common.chinese_font import ChineseFontSettings, load_chinese_font
 from lianfang.registry.posters import PosterInfo, poster_pdf
 
 __all__ = ["main"]
@@ -45,7 +46,9 @@ def _peak_rss_mb() -> float:
 
 
 def _measure(count: int, per_page: int, traced: bool) -> dict[str, float]:
-    for _ in poster_pdf(_posters(1)):
+    settings = ChineseFontSettings()
+    font = load_chinese_font(settings.chinese_font_path, settings.chinese_font_index)
+    for _ in poster_pdf(_posters(1), font=font):
         pass  # fonts registered, modules imported: what a running server has already paid
     baseline = _peak_rss_mb()
     if traced:
@@ -53,7 +56,7 @@ def _measure(count: int, per_page: int, traced: bool) -> dict[str, float]:
     started = time.perf_counter()
     size = 0
     chunks = 0
-    for chunk in poster_pdf(_posters(count), per_page=1 if per_page == 1 else 4):
+    for chunk in poster_pdf(_posters(count), font=font, per_page=1 if per_page == 1 else 4):
         size += len(chunk)
         chunks += 1
     seconds = time.perf_counter() - started

@@ -45,11 +45,12 @@ from starlette.routing import Mount
 from lianfang.allinone.demo_records import generate_records
 from lianfang.common.auth import AdminPrincipal, TokenSigner
 from lianfang.common.contracts.regions import ROOT_REGION_ID
+from lianfang.common.contracts.rollups import DAYS, HOURS
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.pii import PiiCipher
 from lianfang.common.settings import SigningSettings
 from lianfang.ingest.main import MIGRATIONS as RECORDS_MIGRATIONS
-from lianfang.ingest.repository import DAYS, HOURS, RECORDS
+from lianfang.ingest.rows import RECORDS
 from lianfang.registry import main as registry
 from lianfang.registry.settings import RegistrySettings
 from lianfang.trace import main as trace

@@ -4,9 +4,13 @@
 # `make cluster` for `cluster`, and `shards` comes with a sharded records store. The machine's own services are left as
 # they are: the cluster and the tests run their own nginx, Redis and MariaDB servers with their own files and ports.
 #
-#   test     Chromium and a CJK font (the browser tests), poppler and zbar (posters read back), nginx (the suites
-#            that go through it), Prometheus (promtool checks the alert rules and the cluster's configuration)
-#   cluster  nginx, Redis and Prometheus (it scrapes every process)
+#   test     Chromium and a CJK font (the browser tests), the TrueType Chinese font PDFs embed (posters, 流调报告),
+#            poppler and zbar (posters read back), nginx (the suites
+#            that go through it), Prometheus (promtool checks the alert rules and the cluster's configuration),
+#            RabbitMQ (the fault suite restarts a node of its own), MariaDB and mariadb-backup (the backup drills start
+#            servers of their own and restore a physical backup into one)
+#   cluster  nginx, Redis, Prometheus (it scrapes every process) and its node exporter (the host's disks, memory, CPU),
+#            the Chinese font PDFs embed
 #   shards   MariaDB with the Spider engine
 #
 # Usage: deploy/install-packages.sh GROUP...
@@ -18,15 +22,22 @@ wanted() {
     test)
       echo "chromium [ -x /usr/bin/chromium ]"
       echo "fonts-noto-cjk fc-list :lang=zh | grep -q ."
+      echo "fonts-wqy-microhei [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]"
       echo "poppler-utils command -v pdftotext"
       echo "zbar-tools command -v zbarimg"
       echo "nginx command -v nginx || [ -x /usr/sbin/nginx ]"
       echo "prometheus command -v promtool"
+      echo "rabbitmq-server [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]"
+      echo "mariadb-server command -v mariadbd || [ -x /usr/sbin/mariadbd ]"
+      echo "mariadb-backup command -v mariadb-backup"
       ;;
     cluster)
       echo "nginx command -v nginx || [ -x /usr/sbin/nginx ]"
+      echo "libnginx-mod-http-brotli-static [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]"
       echo "redis-server command -v redis-server"
       echo "prometheus command -v prometheus"
+      echo "prometheus-node-exporter command -v prometheus-node-exporter"
+      echo "fonts-wqy-microhei [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]"
       ;;
     shards)
       echo "mariadb-server command -v mariadbd || [ -x /usr/sbin/mariadbd ]"

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import itertools
 import json
 import os
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from harness import RESULTS, write_results
 
 PASSWORD = "Load-test-2026"
+FIRST_PASSWORD = "Load-first-2026"  # what the root sets; each account changes it to PASSWORD, as a new account must
 # deploy/nginx.conf's `lianfang` log format: address [time] "request" status bytes request_time …
 _ACCESS_LINE = re.compile(
-    r'^\S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>[^ ?"]*)[^"]*" \d{3} \d+ (?P<seconds>[\d.]+) '
+    r'^\S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>[^ ?"]*)[^"]*" (?P<status>\d{3}) \d+ (?P<seconds>[\d.]+) '
 )
 # The load generator was the bottleneck when it took this share of the machine's CPU, or when Locust's median was this
 # many times nginx's (plus a margin for the network and TLS): its figures then describe its own queue.
@@ -59,6 +62,21 @@ def prepare(fixture: Path) -> None:
             created: dict[str, Any] = response.json()
             return created
 
+        accounts = itertools.count(1)
+
+        def add_account(body: dict[str, Any]) -> None:
+            create("/api/auth/admins", body | {"password": FIRST_PASSWORD})
+            # Each person logs in from their own phone: nginx allows an address ten password logins a minute.
+            first = client.post(
+                "/api/auth/admin/login",
+                json={"username": body["username"], "password": FIRST_PASSWORD},
+                headers={"X-Forwarded-For": f"10.250.0.{next(accounts)}"},
+            )
+            first.raise_for_status()
+            change = {"old_password": FIRST_PASSWORD, "new_password": PASSWORD}
+            headers = {"Authorization": f"Bearer {first.json()['access_token']}"}
+            client.post("/api/auth/me/password", json=change, headers=headers).raise_for_status()
+
         city = create("/api/registry/regions", {"parent_id": 1, "name": f"压测市{suffix}"})
         county = create("/api/registry/regions", {"parent_id": city["id"], "name": "压测区"})
         templates = client.get("/api/registry/templates", headers=root).json()["items"]
@@ -78,23 +96,18 @@ def prepare(fixture: Path) -> None:
             for number in range(GATES)
         ]
         admin = f"load_admin_{suffix}"
-        create(
-            "/api/auth/admins",
-            {"username": admin, "password": PASSWORD, "name": "压测管理员", "region_id": county["id"], "role": "admin"},
-        )
+        add_account({"username": admin, "name": "压测管理员", "region_id": county["id"], "role": "admin"})
         staff = []
         for gate in gates[:AUDITED]:
             username = f"load_gate_{suffix}_{gate['id']}"
-            create(
-                "/api/auth/admins",
+            add_account(
                 {
                     "username": username,
-                    "password": PASSWORD,
                     "name": "压测门岗",
                     "region_id": county["id"],
                     "role": "staff",
                     "checkpoint_ids": [gate["id"]],
-                },
+                }
             )
             staff.append({"username": username, "checkpoint_id": gate["id"]})
     fixture.write_text(
@@ -191,6 +204,7 @@ class _Request:
     at: datetime
     method: str
     path: str
+    status: int
     ms: float
 
 
@@ -212,7 +226,9 @@ def _served(settings: ClusterSettings, window: tuple[datetime, datetime]) -> lis
     for line in log.read_text(errors="replace").splitlines():
         match = _ACCESS_LINE.match(line)
         if match and start <= (at := datetime.fromisoformat(match["time"])) <= end:
-            found.append(_Request(at, match["method"], match["path"], float(match["seconds"]) * 1000))
+            found.append(
+                _Request(at, match["method"], match["path"], int(match["status"]), float(match["seconds"]) * 1000)
+            )
     return found
 
 
@@ -237,13 +253,15 @@ def _of_step(row: dict[str, str], served: list[_Request]) -> list[_Request]:
 
 def _steps_table(rows: list[dict[str, str]], served: list[_Request]) -> list[str]:
     """Each step as Locust saw it (its queue included) beside what nginx timed, and nginx's p99 in the run's first and
-    last quarter (a long run whose latency grows has a leak or a backlog)."""
+    last quarter (a long run whose latency grows has a leak or a backlog), and the statuses nginx answered (a 401 on the
+    form sends a phone back to log in)."""
     lines = [
         "Per step: Locust's figures include the time a request waited inside the load generator; nginx's are the "
         "server's own.",
         "",
-        "| step | requests | failed | Locust p50 / p99 (ms) | nginx p50 / p99 / max (ms) | nginx p99, first → last quarter |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| step | requests | failed | Locust p50 / p99 (ms) | nginx p50 / p99 / max (ms) | nginx p99, first → last quarter "
+        "| nginx statuses |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         mine = _of_step(row, served)
@@ -256,9 +274,14 @@ def _steps_table(rows: list[dict[str, str]], served: list[_Request]) -> list[str
             quarters = f"{_figures(early).split(' / ')[1]} → {_figures(late).split(' / ')[1]}"
         lines.append(
             f"| {row['Type']} {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
-            f"{row['50%']} / {row['99%']} | {_figures([one.ms for one in mine])} | {quarters} |"
+            f"{row['50%']} / {row['99%']} | {_figures([one.ms for one in mine])} | {quarters} | {_statuses(mine)} |"
         )
     return lines
+
+
+def _statuses(served: list[_Request]) -> str:
+    counts = Counter(one.status for one in served)
+    return ", ".join(f"{status} × {count}" for status, count in sorted(counts.items())) or "?"
 
 
 @dataclass

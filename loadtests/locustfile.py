@@ -18,13 +18,14 @@ import random
 import ssl
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from locust import FastHttpUser, between, events, task
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from lianfang.common.beijing import BEIJING
+
 FIXTURE: dict[str, Any] = json.loads(
     Path(os.environ.get("LOADTEST_FIXTURE", ".cluster/loadtest-fixture.json")).read_text()
 )
@@ -197,7 +198,7 @@ class Admin(_Person):
     @task(1)
     def statistics(self) -> None:
         """The dashboard's view: the last seven Beijing days by day."""
-        since = (datetime.now(SHANGHAI) - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = (datetime.now(BEIJING) - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
         self.client.get(
             "/api/trace/stats",
             params={"region_id": FIXTURE["region_id"], "from": since.isoformat(), "granularity": "day"},

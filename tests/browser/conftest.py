@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from lianfang.common.testing.plugin import TEST_HASHING
+
 from .support import REPOSITORY, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -73,6 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "LIANFANG_ROOT_PASSWORD": ROOT_PASSWORD,
         "LIANFANG_WECHAT_MODE": "dev",
         "LIANFANG_LOG_LEVEL": "WARNING",
+        **TEST_HASHING,
     }
     log = (data_dir / "server.log").open("w")
     command = [str(Path(sys.executable).with_name("lianfang")), "run", "--port", str(port), "--data-dir", str(data_dir)]

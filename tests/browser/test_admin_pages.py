@@ -4,9 +4,11 @@ screen an administrator uses, each saved as a screenshot to look at."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +21,10 @@ MARKET = "建北农贸市场"
 # Residents who check in at the market within minutes of each other (so they are each other's contacts); the last has a
 # fever.
 VISITORS = (("张伟", "13800138001", 36.5), ("李娜", "13800138002", 36.7), ("王强", "13800138003", 38.4))
+# A mother who checks in with her daughter's phone, the daughter, and a stranger, at a station of another city (its
+# administrator sees no one of the market).
+HOUSEHOLD_ADMIN, STATION, HOUSEHOLD_PHONE = "tangshan", "唐山站", "13700137007"
+HOUSEHOLD = (("赵敏", HOUSEHOLD_PHONE, 36.5), ("孙丽", HOUSEHOLD_PHONE, 36.6), ("周杰", "13700137008", 36.4))
 
 
 def _admin_token(client: httpx.Client, username: str) -> str:
@@ -28,15 +34,14 @@ def _admin_token(client: httpx.Client, username: str) -> str:
     return token
 
 
-@pytest.fixture(scope="module")
-def index_phone(server: Server) -> str:
-    """Check-ins made through the public API as residents would make them, waited for until trace lists them; answers
-    the phone of the first visitor."""
+def _check_in(server: Server, username: str, checkpoint: str, visitors: tuple[tuple[str, str, float], ...]) -> None:
+    """Check-ins at one checkpoint made through the public API as residents would make them (each with an account of
+    their own), waited for until trace lists them for the checkpoint's administrator."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
-        listing = client.get("/api/registry/checkpoints", params={"q": MARKET}, headers=admin).json()
+        admin = {"Authorization": f"Bearer {_admin_token(client, username)}"}
+        listing = client.get("/api/registry/checkpoints", params={"q": checkpoint}, headers=admin).json()
         code = listing["items"][0]["code"]
-        for number, (name, phone, temperature) in enumerate(VISITORS):
+        for number, (name, phone, temperature) in enumerate(visitors):
             login = client.post("/api/auth/dev/login", json={"openid": f"browser-{number}-{uuid.uuid4().hex[:8]}"})
             resident = {"Authorization": f"Bearer {login.json()['access_token']}"}
             body = {
@@ -47,9 +52,15 @@ def index_phone(server: Server) -> str:
             }
             client.post("/api/checkin/checkins", json=body, headers=resident).raise_for_status()
         deadline = time.monotonic() + 20
-        while len(client.get("/api/trace/records", headers=admin).json()["items"]) < len(VISITORS):
+        while len(client.get("/api/trace/records", headers=admin).json()["items"]) < len(visitors):
             assert time.monotonic() < deadline, "the check-ins never reached the records store"
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def index_phone(server: Server) -> str:
+    """The visitors' check-ins at the market; answers the phone of the first visitor."""
+    _check_in(server, CITY_ADMIN, MARKET, VISITORS)
     return VISITORS[0][1]
 
 
@@ -125,11 +136,52 @@ async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: P
     await snap(desktop, "admin-checkpoints")
 
 
+async def test_a_checkpoints_position_is_set_and_its_mini_program_code_shown(desktop: Page, server: Server) -> None:
+    await log_in(desktop, CITY_ADMIN)
+    await open_screen(desktop, "卡口管理")
+    await desktop.locator(".region-tree").get_by_text("建北街道", exact=True).click()
+    await desktop.get_by_role("button", name="新增卡口").click()
+    dialog = desktop.get_by_role("dialog", name="新增卡口")
+    await dialog.get_by_placeholder("如：育才小区北门").fill("建北街道便民服务站")
+    await dialog.get_by_label("纬度").fill("38.043")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(dialog.get_by_text("卡口位置的经度和纬度须同时填写（或都不填）")).to_be_visible()
+    await dialog.get_by_label("经度").fill("114.514")
+    await dialog.get_by_label("现场范围").fill("500")
+    await snap(desktop, "admin-checkpoint-position")
+    await dialog.get_by_role("button", name="保存").click()
+
+    qr = desktop.get_by_role("dialog", name="建北街道便民服务站")
+    await expect(qr.get_by_alt_text("卡口二维码")).to_be_visible()
+    await qr.get_by_text("小程序码", exact=True).click()
+    # The fake WeChat of the dev mode draws a badge of the scene, as a real PNG.
+    await expect(qr.get_by_alt_text("卡口小程序码")).to_be_visible()
+    assert await qr.get_by_alt_text("卡口小程序码").evaluate("(image) => image.naturalWidth") > 0
+    await snap(desktop, "admin-checkpoint-wxacode")
+    async with desktop.expect_download() as waiting:
+        await qr.get_by_role("button", name="下载小程序码海报（PDF）").click()
+    assert (await (await waiting.value).path()).read_bytes()[:5] == b"%PDF-"
+    (saved,) = (await asyncio.to_thread(_checkpoints_named, server, "建北街道便民服务站"))["items"]
+    assert (saved["latitude"], saved["longitude"], saved["radius_m"]) == (38.043, 114.514, 500)
+
+
 async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_phone: str) -> None:
     await log_in(desktop, CITY_ADMIN)
     await expect(desktop.locator(".header")).to_contain_text("河北省 › 石家庄市")
     await expect(desktop.locator(".card", has_text="今日登记")).to_contain_text(str(len(VISITORS)))
     await expect(desktop.locator(".card", has_text="体温异常")).to_contain_text("1")
+    # The city's counties on a map, coloured by the week's check-ins, then by its fevers; described in words (ECharts'
+    # aria) for screen readers, which is what is read here.
+    region_map = desktop.locator(".region-map")
+    await expect(region_map).to_contain_text("辖区地图（近 7 天）")
+    described = region_map.locator("[aria-label^='这是一个']")
+    await expect(described).to_have_attribute(
+        "aria-label", re.compile(r"表示登记人次。.*长安区的数据是[3-9]\d*，.*新华区的数据是0")
+    )
+    await region_map.get_by_text("体温异常", exact=True).click()
+    await expect(described).to_have_attribute(
+        "aria-label", re.compile(r"表示体温异常。.*长安区的数据是[1-9]\d*，.*新华区的数据是0")
+    )
     await desktop.wait_for_load_state("networkidle")
     await snap(desktop, "admin-dashboard")
 
@@ -285,7 +337,12 @@ async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabl
     await dialog.locator(".el-form-item", has_text="负责卡口").locator(".el-select").click()
     await desktop.locator(".el-select-dropdown__item:visible", has_text=MARKET).click()
     await dialog.locator(".el-dialog__title").click()  # a multiple choice stays open until one clicks elsewhere
+    await dialog.locator(".el-form-item", has_text="手机号").locator("input").fill("1380013")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(dialog.locator(".el-form-item", has_text="手机号")).to_contain_text("请输入 11 位中国大陆手机号")
+    await expect(dialog.locator(".dialog-alert")).to_have_count(0)
     await snap(desktop, "admin-account-dialog")
+    await dialog.locator(".el-form-item", has_text="手机号").locator("input").fill("13800138000")
     await dialog.get_by_role("button", name="保存").click()
 
     row = desktop.locator(".el-table__row", has_text="jianbei_gate")
@@ -411,6 +468,13 @@ async def test_every_confirm_box_comes_in_front_and_its_confirm_button_works(
     await expect(row).to_contain_text("已停用")
 
 
+def _checkpoints_named(server: Server, name: str) -> dict[str, Any]:
+    with httpx.Client(base_url=server.base_url) as client:
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        found: dict[str, Any] = client.get("/api/registry/checkpoints", params={"q": name}, headers=admin).json()
+    return found
+
+
 def _mistaken_checkpoints(server: Server, region_name: str, count: int) -> None:
     """A community with checkpoints imported by mistake."""
     with httpx.Client(base_url=server.base_url, timeout=10) as client:
@@ -508,8 +572,124 @@ async def test_records_are_searched_by_name_a_partial_phone_is_explained_and_a_t
     rows = desktop.locator(".el-table__body-wrapper .el-table__row")
     await expect(rows).to_have_count(1)
     await expect(rows).to_contain_text("138****8002")
+    await expect(desktop.locator(".page-size .total")).to_have_text("共 1 条")
+    await snap(desktop, "admin-records-search")
 
     await rows.get_by_role("button", name="轨迹").click()
     await desktop.wait_for_url("**/admin/trajectory?**")
     await expect(desktop.locator(".search-form input.el-input__inner[readonly]")).to_have_value("李* 138****8002")
     await expect(desktop.locator(".el-select", has_text="登记人员")).to_be_visible()
+
+
+async def test_one_of_two_people_sharing_a_phone_is_traced_and_screened_by_name(desktop: Page, server: Server) -> None:
+    _check_in(server, HOUSEHOLD_ADMIN, STATION, HOUSEHOLD)
+    await open_directly(desktop, "trajectory", HOUSEHOLD_ADMIN)
+    await expect(desktop.locator(".search-form + .hint")).to_have_text(
+        "填写姓名时只查该手机号下的这一人（共用手机号的家人各自分开）；只填手机号则查所有用该手机号登记的人。"
+    )
+    await desktop.get_by_placeholder("11 位手机号").fill(HOUSEHOLD_PHONE)
+    await desktop.get_by_role("button", name="查询").click()
+    await expect(desktop.locator(".person-head")).to_contain_text("共 2 次登记")
+
+    await desktop.get_by_placeholder("选填").fill("孙丽")
+    await desktop.get_by_role("button", name="查询").click()
+    await expect(desktop.locator(".person-head")).to_contain_text("共 1 次登记")
+    await expect(desktop.locator(".person-head .person")).to_have_text("孙*137****7007")
+    await snap(desktop, "admin-trajectory-by-name")
+
+    await desktop.get_by_role("button", name="对此人做密接筛查").click()
+    await expect(desktop.get_by_placeholder("选填")).to_have_value("孙丽")
+    contacts = desktop.locator(".contacts .el-table__body-wrapper .el-table__row")
+    await expect(contacts).to_have_count(2)
+    assert sorted(await contacts.locator(".person").all_text_contents()) == ["周*137****7008", "赵*137****7007"]
+    await snap(desktop, "admin-contacts-by-name")
+
+    await desktop.locator(".search-form .el-select").click()
+    await desktop.locator(".el-select-dropdown__item", has_text="身份证号").click()
+    await desktop.get_by_placeholder("18 位身份证号").fill("130203199001011234")
+    await desktop.get_by_role("button", name="查询").click()
+    name_box = desktop.locator(".el-form-item", has=desktop.get_by_placeholder("选填"))
+    await expect(name_box.locator(".el-form-item__error")).to_have_text("姓名只能与手机号一起提供")
+    await expect(desktop.locator(".el-message--error")).to_have_count(0)
+    await snap(desktop, "admin-contacts-name-without-phone")
+
+
+async def test_the_admin_pages_name_their_favicon_and_it_is_served(desktop: Page) -> None:
+    await desktop.goto("/admin/login")
+    href = await desktop.locator("link[rel=icon]").get_attribute("href")
+
+    response = await desktop.request.get(href or "")
+
+    assert href == "/admin/favicon.svg"
+    assert (response.status, response.headers["content-type"]) == (200, "image/svg+xml")
+
+
+def _remeasured_fever(server: Server, name: str, phone: str, first: float, again: float) -> None:
+    """A visitor with a fever entered by a gate keeper of 育才小区东门 and taken again (复测), waited for until the city's
+    administrator sees the re-measure in trace."""
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        keeper = {"Authorization": f"Bearer {_admin_token(client, 'yucai_gate')}"}
+        gates = client.get("/api/checkin/staff/checkpoints", headers=keeper).json()["items"]
+        gate = next(item["id"] for item in gates if item["name"] == "育才小区东门")
+        visitor = {"client_id": str(uuid.uuid4()), "name": name, "phone": phone, "temperature": first}
+        entered = client.post(f"/api/checkin/staff/checkpoints/{gate}/checkins", json=visitor, headers=keeper)
+        entered.raise_for_status()
+        record = entered.json()["id"]
+        client.post(
+            f"/api/checkin/staff/checkins/{record}/remeasure", json={"temperature": again}, headers=keeper
+        ).raise_for_status()
+        admin = {"Authorization": f"Bearer {_admin_token(client, CITY_ADMIN)}"}
+        deadline = time.monotonic() + 20
+        while not client.get(f"/api/trace/records/{record}", headers=admin).json().get("remeasure"):
+            assert time.monotonic() < deadline, "the re-measure never reached the records store"
+            time.sleep(0.2)
+
+
+async def test_a_fever_taken_again_at_the_gate_shows_both_readings_and_who_took_the_second(
+    desktop: Page, server: Server
+) -> None:
+    _remeasured_fever(server, "郑十二", "13500135012", 38.6, 36.8)
+
+    await open_directly(desktop, "records", CITY_ADMIN)
+    row = desktop.locator(".el-table__row", has_text="135****5012")
+    await expect(row).to_contain_text("38.6")
+    await expect(row.locator(".remeasure")).to_have_text("复测 36.8")
+    await expect(row).to_contain_text("准许通行")
+    await row.get_by_role("button", name="详情").click()
+    drawer = desktop.locator(".el-drawer", has_text="登记详情")
+
+    await expect(drawer).to_contain_text("38.6 ℃")
+    await expect(drawer).to_contain_text(re.compile(r"复测体温\s*36\.8 ℃\s*（\S+，.+；以复测为准）"))
+    await snap(desktop, "admin-record-remeasured")
+
+
+async def test_an_official_confirms_a_risk_notice_to_the_contacts_found(desktop: Page, index_phone: str) -> None:
+    await open_directly(desktop, f"contacts?phone={index_phone}", CITY_ADMIN)
+    rows = desktop.locator(".contacts .el-table__body-wrapper .el-table__row")
+    await expect(rows.first).to_contain_text("138****800")
+    notify = desktop.get_by_role("button", name="发送风险告知")
+    await expect(notify).to_be_disabled()
+    for row in range(2):
+        await rows.nth(row).locator(".el-checkbox").click()
+    await expect(notify).to_contain_text("（2 人）")
+
+    await notify.click()
+    dialog = desktop.get_by_role("dialog", name="发送风险告知")
+    await expect(dialog.locator(".chosen .el-table__row")).to_have_count(2)
+    send = dialog.get_by_role("button", name="确认发送")
+    await dialog.locator(".text input").fill("请联系建北街道 0311-8888")
+    # Nothing goes out before the official confirms the list.
+    await expect(send).to_be_disabled()
+    await dialog.get_by_text("我已核对以上名单和告知内容，确认发送").click()
+    await snap(desktop, "admin-risk-notice")
+    await send.click()
+
+    # The demo residents logged in with the dev login and subscribed to nothing.
+    await expect(dialog.locator(".counts")).to_have_text("微信已发送 0 人；未订阅 2 人；无微信账号 0 人")
+    await expect(dialog).to_contain_text("未收到微信消息的 2 人请电话或上门告知")
+    await snap(desktop, "admin-risk-notice-sent")
+    await dialog.get_by_role("button", name="完成").click()
+
+    await open_screen(desktop, "访问日志")
+    entry = desktop.locator(".el-table__row", has_text="风险告知").first
+    await expect(entry).to_contain_text("告知对象：2 人；告知内容：请联系建北街道 0311-8888")

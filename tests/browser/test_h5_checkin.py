@@ -66,6 +66,10 @@ class TestCheckin:
         await screenshot(phone, "h5-receipt-passed")
 
         await phone.reload()
+        # Back within the gate's assumed stay: leaving comes first, checking in again is one tap away.
+        await expect(phone.get_by_text(re.compile(r"^您于 \d\d:\d\d 在此登记进入$"))).to_be_visible()
+        await expect(phone.get_by_role("button", name="登记离开")).to_be_visible()
+        await phone.get_by_role("button", name="再次登记进入").click()
         # After 20:00 Beijing time the four hours of validity end tomorrow, and the note names the day.
         await expect(phone.get_by_text(re.compile(r"^您的体温在有效期内（至 (\S+ )?\d\d:\d\d）$"))).to_be_visible()
         name = phone.locator(".van-field", has=phone.get_by_text("姓名", exact=True)).locator("input")
@@ -80,6 +84,97 @@ class TestCheckin:
         await receipt.get_by_role("button", name="我的登记记录").click()
         await expect(phone.get_by_text("育才小区东门")).to_have_count(2)
         await screenshot(phone, "h5-history")
+
+    async def test_scanning_again_within_the_stay_offers_to_leave_with_the_same_companions(
+        self, phone: Page, server: Server
+    ) -> None:
+        code = await checkpoint_code(server, "东里菜市场")
+        await dev_login(phone, code)
+        await fill(phone, "姓名", "吴十")
+        await fill(phone, "手机号", "13600136000")
+        await fill(phone, "体温", "36.4")
+        await phone.get_by_role("button", name="添加同行人员（老人、儿童）").click()
+        # A child without a phone: reached through the resident's.
+        await phone.locator('input[name="companions.0.answers.name"]').fill("吴小十")
+        await expect(phone.locator('input[name="companions.0.answers.phone"]')).to_have_attribute(
+            "placeholder", "没有可不填，使用本人手机号"
+        )
+        await phone.locator('input[name="companions.0.temperature"]').fill("36.6")
+        await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
+
+        await phone.goto(f"/c/{code}")
+        await expect(phone.get_by_text(re.compile(r"^您于 \d\d:\d\d 在此登记进入（含同行 1 人）$"))).to_be_visible()
+        await expect(phone.get_by_role("button", name="提交登记")).to_have_count(0)
+        await screenshot(phone, "h5-stay-offers-leaving")
+        async with phone.expect_response(re.compile(r"/api/checkin/checkouts$")) as leaving:
+            await phone.get_by_role("button", name="登记离开").click()
+
+        left = await (await leaving.value).json()
+        assert (left["direction"], [companion["name_masked"] for companion in left["companions"]]) == ("out", ["吴**"])
+        receipt = phone.locator(".receipt")
+        await expect(receipt.get_by_role("heading", name="已登记离开")).to_be_visible()
+        await expect(receipt.locator("dd", has_text="离开")).to_be_visible()
+        await expect(receipt.locator(".companions li")).to_have_text("吴** · 36.6 ℃准许通行")
+        # Everyone on it has a badge of their own, readable on the white card (white on green), whatever the band says.
+        badges = receipt.locator(".badge")
+        await expect(badges).to_have_text(["准许通行", "准许通行"])
+        await expect(receipt.locator(".own-status .badge")).to_be_visible()
+        for index in range(2):
+            await expect(badges.nth(index)).to_have_css("background-color", "rgb(5, 128, 74)")
+            await expect(badges.nth(index)).to_have_css("color", "rgb(255, 255, 255)")
+        await screenshot(phone, "h5-receipt-left")
+        await receipt.get_by_role("button", name="再登记一次").click()
+        # Left: the next scan is a check-in again.
+        await expect(phone.get_by_role("button", name="提交登记")).to_be_visible()
+        await expect(phone.get_by_role("button", name="登记离开")).to_have_count(0)
+
+    async def test_the_position_goes_only_with_the_residents_consent_and_in_gcj02(
+        self, browser: Browser, server: Server
+    ) -> None:
+        code = await checkpoint_code(server, "石家庄站北广场")
+        # Where the browser says the phone is (WGS-84): the page sends it in GCJ-02, as WeChat would.
+        allowed = await browser.new_context(
+            base_url=server.base_url,
+            locale="zh-CN",
+            geolocation={"latitude": 39.911954, "longitude": 116.377817, "accuracy": 30},
+            permissions=["geolocation"],
+            **PHONE,  # type: ignore[arg-type]
+        )
+        phone = await allowed.new_page()
+        await dev_login(phone, code)
+        await fill(phone, "姓名", "钱二")
+        await fill(phone, "手机号", "13500135000")
+        await fill(phone, "体温", "36.5")
+        await expect(phone.get_by_text("仅用于核对是否在卡口现场，只保存与卡口的距离，不保存位置")).to_be_visible()
+        await phone.get_by_role("switch", name="附带我的位置").click()
+        await expect(phone.get_by_role("switch", name="附带我的位置")).to_have_attribute("aria-checked", "true")
+        await phone.wait_for_timeout(400)  # the switch's own transition, for the screenshot
+        await screenshot(phone, "h5-form-location")
+        async with phone.expect_request(re.compile(r"/api/checkin/checkins$")) as shared:
+            await phone.get_by_role("button", name="提交登记").click()
+
+        body = json.loads((await shared.value).post_data or "{}")
+        assert body["location_consent"] is True
+        assert body["location"] == {"latitude": 39.91334545536069, "longitude": 116.38404722455657, "accuracy": 30}
+        await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
+        await allowed.close()
+
+        # The browser's permission refused: said once, switched off, and the check-in goes on without a position.
+        refused = await browser.new_context(base_url=server.base_url, locale="zh-CN", **PHONE)  # type: ignore[arg-type]
+        phone = await refused.new_page()
+        await phone.add_init_script("localStorage.setItem('lf.location.share', 'yes')")
+        await dev_login(phone, code)
+        await fill(phone, "姓名", "孙三")
+        await fill(phone, "手机号", "13500135001")
+        await fill(phone, "体温", "36.5")
+        async with phone.expect_request(re.compile(r"/api/checkin/checkins$")) as unshared:
+            await phone.get_by_role("button", name="提交登记").click()
+        await expect(phone.get_by_text("未获得位置授权，本次登记不附带位置")).to_be_visible()
+        body = json.loads((await unshared.value).post_data or "{}")
+        assert (body["location"], body["location_consent"]) == (None, False)
+        await expect(phone.locator(".receipt").get_by_role("heading", name="准许通行")).to_be_visible()
+        await refused.close()
 
     async def test_large_type_and_the_result_spoken_aloud(self, phone: Page, server: Server) -> None:
         # Records what the page asks the browser to say (headless Chromium has no voice to hear).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import httpx
 from playwright.async_api import Page, expect
 
 from .h5 import checkpoint_code, dev_login, fill, staff_login
-from .support import Server, screenshot
+from .support import DEMO_PASSWORD, Server, screenshot
 
 YELLOW = "rgb(242, 169, 0)"
 GREEN = "rgb(7, 163, 90)"
@@ -67,6 +69,54 @@ class TestStaffView:
         await expect(row).to_have_class("arrival abnormal alarm")
         await expect(row).to_have_css("background-color", "rgb(253, 236, 238)")
         await screenshot(desktop, "staff-fever")
+
+    async def test_a_fever_is_sent_to_the_regions_alerts_with_what_the_gate_did(
+        self, desktop: Page, phone: Page, server: Server
+    ) -> None:
+        await staff_login(desktop, "yucai_gate")
+        await desktop.get_by_text("育才小区东门").click()
+        await desktop.get_by_role("button", name="手工登记").click()
+        entry = desktop.locator(".hand-entry")
+        await entry.get_by_placeholder("访客姓名").fill("周九")
+        await entry.get_by_placeholder("与身份证号至少填一项").fill("13500135009")
+        await entry.get_by_placeholder("现场测量，如 36.5").fill("38.9")
+        await entry.get_by_role("button", name="登记").click()
+        row = desktop.locator(".arrival", has_text="周*")
+        await expect(row.locator(".status")).to_have_text("体温异常")
+        record_id = await row.get_attribute("data-id")
+        assert record_id is not None
+        # The records store takes the check-in a moment after the board shows it.
+        admin = await admin_headers(server, "sjz")
+        await alert_stored(server, admin, record_id)
+
+        await row.get_by_role("button", name="处置").click()
+        dialog = desktop.locator(".van-dialog", has_text="处置体温异常")
+        await expect(dialog.get_by_role("button", name="报送辖区预警")).to_be_disabled()
+        await dialog.get_by_placeholder("如：已劝返，通知社区医生上门复测").fill("已劝返，通知社区医生上门复测")
+        await desktop.wait_for_timeout(400)  # the dialog's own fade-in, for the screenshot
+        await screenshot(desktop, "staff-fever-report")
+        await dialog.get_by_role("button", name="报送辖区预警").click()
+
+        await expect(desktop.get_by_text("已报送辖区预警（处置中）")).to_be_visible()
+        await expect(dialog).to_be_hidden()
+        await expect(row.locator(".reported")).to_have_text("已报送辖区预警：已劝返，通知社区医生上门复测")
+        await expect(row.get_by_role("button", name="处置")).to_have_count(0)
+        await screenshot(desktop, "staff-fever-reported")
+        async with httpx.AsyncClient(base_url=server.base_url, headers=admin) as client:
+            handling = (await client.get(f"/api/trace/alerts/{record_id}/handling")).json()
+        assert (handling["state_label"], handling["steps"][0]["note"]) == ("处置中", "已劝返，通知社区医生上门复测")
+
+        # The board never forgets: after a reload, and on another device, the card says so and offers no second 处置.
+        await desktop.reload()
+        await staff_login(phone, "yucai_gate")
+        await phone.get_by_text("育才小区东门").click()
+        for board in (desktop, phone):
+            again = board.locator(f'.arrival[data-id="{record_id}"]')
+            await expect(again.locator(".reported")).to_have_text("已报送辖区预警：已劝返，通知社区医生上门复测")
+            await expect(again.get_by_role("button", name="处置")).to_have_count(0)
+            await expect(again.get_by_role("button", name="复测")).to_be_visible()
+        await screenshot(desktop, "staff-fever-reported-after-reload")
+        await screenshot(phone, "staff-fever-reported-other-device")
 
     async def test_a_companion_rejected_at_the_gate_shows_on_the_residents_receipt_readably(
         self, desktop: Page, phone: Page, server: Server
@@ -170,3 +220,18 @@ class TestStaffView:
         await expect(desktop.locator(".arrival", has_text="吴**").locator(".status")).to_have_text("准许通行")
         await expect(receipt.get_by_role("heading", name="准许通行")).to_be_visible(timeout=15_000)
         await expect(receipt.locator(".badge")).to_have_text("准许通行", timeout=15_000)
+
+
+async def admin_headers(server: Server, username: str) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        login = await client.post("/api/auth/admin/login", json={"username": username, "password": DEMO_PASSWORD})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def alert_stored(server: Server, admin: dict[str, str], record_id: str) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url, headers=admin) as client:
+        for _ in range(100):
+            if (await client.get(f"/api/trace/alerts/{record_id}/handling")).status_code == 200:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the fever {record_id} was not stored within 10 s")

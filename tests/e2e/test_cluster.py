@@ -10,8 +10,11 @@ import re
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,8 +82,14 @@ class Gate:
                     "checkpoint_ids": [self.checkpoint["id"]],
                 },
             )
-            self.guard = bearer(
+            first = bearer(
                 client.post("/api/auth/admin/login", json={"username": f"guard_{suffix}", "password": "Guard-pass-1"})
+            )
+            # A new account changes the password its maker set before anything else.
+            change = {"old_password": "Guard-pass-1", "new_password": "Guard-own-1"}
+            client.post("/api/auth/me/password", json=change, headers=first).raise_for_status()
+            self.guard = bearer(
+                client.post("/api/auth/admin/login", json={"username": f"guard_{suffix}", "password": "Guard-own-1"})
             )
 
     def _create(self, client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -373,6 +382,25 @@ def test_every_process_answers_the_on_call_metrics(cluster: Cluster) -> None:
         dependencies = [line for line in text.splitlines() if line.startswith("lianfang_dependency_up{")]
         assert dependencies, name
         assert all(line.endswith(" 1.0") for line in dependencies), (name, dependencies)
+
+
+def test_lianfang_status_shows_every_process_ready_and_the_on_calls_figures(cluster: Cluster) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "lianfang"), "status", "--run-dir", str(cluster.run_dir), "--interval", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    listed = lines[lines.index("进程 processes") + 1 : lines.index("登记 check-ins") - 1]
+    # Every process that answers HTTP, and nothing else (the cluster's Redis has a --port too).
+    assert {line.split()[0]: line.split()[-1] for line in listed} == {name: "ready" for name in _processes(cluster)}
+    for heading in ("入库 ingest", "Redis", "登录与查询 logins and trace"):
+        assert heading in lines
+    assert any(line.startswith("  lag ") and "queues: ingest.checkins" in line for line in lines), done.stdout
+    assert "projection ready" in done.stdout
 
 
 def test_prometheus_scrapes_every_process_and_loads_the_alert_rules(cluster: Cluster) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
-from sqlalchemy import String, func, select
+from sqlalchemy import String, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.app import create_service_app
@@ -19,6 +22,7 @@ from lianfang.common.errors import Conflict, NotFound
 from lianfang.common.observability import ReadinessCheck
 from lianfang.common.settings import ServiceSettings
 from lianfang.common.testing import serve
+from lianfang.common.testing.plugin import Backend
 
 
 class NoteBase(DeclarativeBase):
@@ -103,6 +107,36 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         yield running
 
 
+@asynccontextmanager
+async def mariadb_database() -> AsyncIterator[str]:
+    """An empty database of its own on the test MariaDB, dropped afterwards."""
+    server_url = make_url(os.environ["LIANFANG_TEST_MYSQL_URL"])
+    name = f"lianfang_test_notes_{uuid.uuid4().hex[:12]}"
+    server = create_database(server_url.render_as_string(hide_password=False))
+    async with server.engine.begin() as connection:
+        await connection.execute(text(f"CREATE DATABASE `{name}`"))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with server.engine.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE `{name}`"))
+        await server.dispose()
+
+
+async def kill_connections_to(url: str) -> None:
+    """What a server restart does to the connections a pool holds."""
+    killer = create_database(url)
+    try:
+        async with killer.engine.connect() as connection:
+            ids = await connection.scalars(
+                text("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()")
+            )
+            for connection_id in ids.all():
+                await connection.execute(text(f"KILL {int(connection_id)}"))
+    finally:
+        await killer.dispose()
+
+
 async def count(client: httpx.AsyncClient) -> int:
     value: int = (await client.get("/api/notes/count")).json()
     return value
@@ -166,6 +200,24 @@ class TestTransactions:
 
 
 class TestProblems:
+    async def test_a_database_gone_under_a_request_is_a_503_to_retry(self, backend: Backend) -> None:
+        """The server closed a pooled connection moments after its last use (too soon for the idle ping): the request
+        meets it, answers 503 with Retry-After and stores nothing; the retry gets a new connection."""
+        if not backend.real:
+            pytest.skip("a connection the server closes is MariaDB's")
+        async with mariadb_database() as url, serve(build_app(url)) as client:
+            assert (await client.post("/api/notes", json={"text": "a", "count": 1})).status_code == 201
+            await kill_connections_to(url)
+
+            refused = await client.post("/api/notes", json={"text": "b", "count": 1})
+            retried = await client.post("/api/notes", json={"text": "c", "count": 1})
+
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"] == "2"
+            assert refused.json()["code"] == "service_unavailable"
+            assert retried.status_code == 201
+            assert await count(client) == 2
+
     async def test_field_errors_name_every_field(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/api/notes", json={"text": "", "count": 0})
 

@@ -8,7 +8,7 @@ import pytest
 from pamqp import commands, frame
 
 from lianfang.common.messaging import BrokerUnavailable
-from lianfang.common.messaging.confirms import ConfirmChannel, publish_frames
+from lianfang.common.messaging.confirms import ClosedByBroker, ConfirmChannel, ConfirmingPublisher, publish_frames
 
 
 class _Transport(asyncio.Transport):
@@ -103,6 +103,8 @@ async def test_the_broker_closing_the_channel_ends_the_link_with_its_reason() ->
     error = waiting.exception()
     assert isinstance(error, BrokerUnavailable)
     assert "404" in (error.detail or "")
+    assert isinstance(error, ClosedByBroker)
+    assert error.reply_code == 404
     assert lost == [link]
 
 
@@ -120,3 +122,32 @@ async def test_a_publish_left_unconfirmed_fails_alone_after_its_time() -> None:
     assert late.exception() is None
     assert lost == []
     assert not transport.closed
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [("heartbeat=10", "heartbeat"), ("cafile=/ca.pem&no_verify_ssl=1", "cafile, no_verify_ssl"), ("x", "x")],
+)
+def test_url_options_the_confirm_channel_would_ignore_are_refused(query: str, named: str) -> None:
+    with pytest.raises(ValueError, match=f"options are not supported by the confirm channel, remove: {named}$"):
+        ConfirmingPublisher(f"amqps://guest:secret@rabbitmq:5671/lianfang?{query}")
+
+
+def test_a_url_without_options_is_taken() -> None:
+    ConfirmingPublisher("amqps://guest:secret@rabbitmq:5671/lianfang")
+
+
+async def test_a_connection_name_goes_to_rabbitmq_in_the_handshake() -> None:
+    """`?name=` names the connection in RabbitMQ's lists, as aio-pika does for the consumers sharing the URL."""
+    ConfirmingPublisher("amqp://guest:guest@rabbitmq/lianfang?name=worker-7")  # taken, not refused
+    link, transport, _ = _link()
+    opening = asyncio.ensure_future(link.open("guest", "guest", "/", name="worker-7"))
+    await asyncio.sleep(0)
+    link.data_received(frame.marshal(commands.Connection.Start(), 0))
+    for _ in range(3):  # the reply to Start leaves at the end of a loop turn, after the protocol header
+        await asyncio.sleep(0)
+    start_ok = transport.written[1]
+    _, _, reply = frame.unmarshal(start_ok)
+    assert isinstance(reply, commands.Connection.StartOk)
+    assert reply.client_properties["connection_name"] == "worker-7"
+    opening.cancel()

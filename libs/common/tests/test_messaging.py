@@ -8,6 +8,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import aio_pika
 import pytest
@@ -59,10 +61,12 @@ class Names:
         )
 
 
-@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.real)])
-def messaging_url(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=["memory", "journaled", pytest.param("rabbitmq", marks=pytest.mark.real)])
+def messaging_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "memory":
         return f"memory://test-{uuid.uuid4().hex}"
+    if request.param == "journaled":
+        return journaled(tmp_path)
     if AMQP_URL is None:
         pytest.skip("LIANFANG_TEST_AMQP_URL is not set")
     return AMQP_URL
@@ -101,6 +105,11 @@ async def _delete_from_rabbitmq(url: str, topology: Topology) -> None:
         for exchange in topology.exchanges:
             await channel.exchange_delete(exchange.name)
         await channel.close()
+
+
+def journaled(folder: Path) -> str:
+    """An in-process broker of its own on the journal in `folder`: a new name is what a new process would make."""
+    return f"memory://test-{uuid.uuid4().hex}?journal={quote(str(folder / 'broker.db'))}"
 
 
 async def take(consumer: Consumer, count: int) -> list[Delivery]:
@@ -295,6 +304,24 @@ class TestDeadLetter:
             await delivery.ack()
 
 
+@pytest.mark.real
+async def test_an_exchange_deleted_behind_the_brokers_back_fails_a_publish_then_is_not_declared(names: Names) -> None:
+    if AMQP_URL is None:
+        pytest.skip("LIANFANG_TEST_AMQP_URL is not set")
+    broker = connect_broker(AMQP_URL, timeout=5)
+    try:
+        await broker.declare(names.topology)
+        await broker.publish(names.events, "checkin.created.130100", b"{}")
+        await _delete_from_rabbitmq(AMQP_URL, names.topology)
+
+        with pytest.raises(BrokerUnavailable):
+            await broker.publish(names.events, "checkin.created.130100", b"{}")
+        with pytest.raises(NotDeclaredError):
+            await broker.publish(names.events, "checkin.created.130100", b"{}")
+    finally:
+        await broker.close()
+
+
 class TestAvailability:
     async def test_a_closed_broker_is_unavailable(self, broker: Broker, names: Names) -> None:
         await broker.ping()
@@ -344,6 +371,57 @@ class TestAvailability:
         finally:
             await broker.close()
             server.close()
+
+
+class TestJournal:
+    """The all-in-one server's broker keeps what it confirmed on disk (`memory://…?journal=`): a process killed without
+    a word and started again delivers every message nobody settled, and nothing that was acked or dead-lettered."""
+
+    async def test_what_was_confirmed_and_not_settled_comes_back_in_the_next_process(
+        self, tmp_path: Path, names: Names
+    ) -> None:
+        killed = connect_broker(journaled(tmp_path))
+        await killed.declare(names.topology)
+        await killed.publish_many(
+            names.events,
+            [OutgoingMessage("checkin.created.130100", str(n).encode(), message_id=f"m-{n}") for n in range(5)],
+        )
+        async with killed.consume(names.queue, prefetch=10) as consumer:
+            first, second, third, _, _ = await take(consumer, 5)
+            await second.ack(multiple=True)
+            await third.dead_letter("unreadable")
+            # The process dies here: the two deliveries it holds were never settled.
+            again = connect_broker(journaled(tmp_path))
+            await again.declare(names.topology)
+        assert first.settled
+        assert await again.queue_depth(names.queue) == 2
+        async with again.consume(names.queue, prefetch=10) as consumer:
+            back = await take(consumer, 2)
+            await back[-1].ack(multiple=True)
+        assert [(delivery.message_id, delivery.body, delivery.redelivered) for delivery in back] == [
+            ("m-3", b"3", True),
+            ("m-4", b"4", True),
+        ]
+        async with again.consume(names.dead_queue) as consumer:
+            [dead] = await take(consumer, 1)
+            await dead.ack()
+        assert (dead.message_id, dead.headers[DEATH_REASON_HEADER]) == ("m-2", "unreadable")
+        third_life = connect_broker(journaled(tmp_path))
+        await third_life.declare(names.topology)
+        assert (await third_life.queue_depth(names.queue), await third_life.queue_depth(names.dead_queue)) == (0, 0)
+
+    async def test_a_message_without_a_durable_queue_is_not_kept(self, tmp_path: Path) -> None:
+        topology = Topology(
+            exchanges=(Exchange("passing", ExchangeType.fanout),),
+            queues=(Queue("passing.live", durable=False),),
+            bindings=(Binding("passing", "passing.live"),),
+        )
+        killed = connect_broker(journaled(tmp_path))
+        await killed.declare(topology)
+        await killed.publish("passing", "", b"live only")
+        again = connect_broker(journaled(tmp_path))
+        await again.declare(topology)
+        assert (await killed.queue_depth("passing.live"), await again.queue_depth("passing.live")) == (1, 0)
 
 
 class TestConnectBroker:

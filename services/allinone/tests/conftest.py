@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,19 +28,30 @@ from lianfang.trace.models import TraceBase
 from lianfang.trace.settings import TraceSettings
 
 ROOT_PASSWORD = "Root-pass-2026"
+FIRST_PASSWORD = "First-pass-2026"  # what a maker sets for a new account, which then changes it
 
 
 @dataclass
-class System:
-    """Lianfang in one process, as `lianfang run` serves it, on the backends of this test run."""
+class Session:
+    """A client of Lianfang's API, wherever it is served."""
 
     client: httpx.AsyncClient
-    app: AllInOne
 
     async def login(self, username: str = "admin", password: str = ROOT_PASSWORD) -> dict[str, str]:
         response = await self.client.post("/api/auth/admin/login", json={"username": username, "password": password})
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def add_account(self, headers: dict[str, str], body: dict[str, Any]) -> httpx.Response:
+        """`POST /api/auth/admins` as `headers`' admin, and a made account ready to use with `body["password"]`: it is
+        made with another password and changes it to that one, as a new account must before anything else."""
+        response = await self.client.post("/api/auth/admins", json=body | {"password": FIRST_PASSWORD}, headers=headers)
+        if response.status_code == 201:
+            first = await self.login(body["username"], FIRST_PASSWORD)
+            change = {"old_password": FIRST_PASSWORD, "new_password": body["password"]}
+            changed = await self.client.post("/api/auth/me/password", json=change, headers=first)
+            assert changed.status_code == 204, changed.text
+        return response
 
     async def region(self, headers: dict[str, str], parent_id: int, name: str, code: str | None = None) -> int:
         response = await self.client.post(
@@ -48,6 +60,13 @@ class System:
         assert response.status_code == 201, response.text
         region_id: int = response.json()["id"]
         return region_id
+
+
+@dataclass
+class System(Session):
+    """Lianfang in one process, as `lianfang run` serves it, on the backends of this test run."""
+
+    app: AllInOne
 
 
 async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AllInOneSettings:
@@ -81,6 +100,10 @@ async def system_settings(stores: Stores, redis_url: str, broker_url: str, data_
 
 @pytest.fixture
 async def system(stores: Stores, redis_url: str, broker_url: str, tmp_path: Path) -> AsyncIterator[System]:
-    app = AllInOne(await system_settings(stores, redis_url, broker_url, tmp_path))
+    settings = await system_settings(stores, redis_url, broker_url, tmp_path)
+    # Every start rebuilds the gate's state; its two barriers prove the store took what was in flight, and the quiet
+    # wait beside them (the product's 1.5 s, which the fault tests keep) would be most of each test's time.
+    quick = settings.checkin.model_copy(update={"rebuild_settle_seconds": 0.1, "projection_poll_seconds": 0.1})
+    app = AllInOne(dataclasses.replace(settings, checkin=quick))
     async with serve(app.root, asgi=app.asgi) as client:
         yield System(client, app)

@@ -36,7 +36,7 @@ def account(username: str, region_id: int, **extra: Any) -> dict[str, Any]:
 
 
 async def create(system: System, headers: dict[str, str], body: dict[str, Any]) -> Any:
-    return await system.client.post("/api/auth/admins", json=body, headers=headers)
+    return await system.add_account(headers, body)
 
 
 class TestCreate:
@@ -80,7 +80,7 @@ class TestCreate:
     async def test_every_bad_field_is_named_and_nothing_is_created(self, system: System, tree: Tree) -> None:
         body = account("x", tree.shijiazhuang, password="short", phone="12345")
 
-        response = await create(system, tree.root, body)
+        response = await system.client.post("/api/auth/admins", json=body, headers=tree.root)
 
         assert response.status_code == 422
         assert [error["field"] for error in response.json()["errors"]] == ["username", "password", "phone"]
@@ -320,3 +320,97 @@ async def test_staff_are_bound_to_checkpoints_of_their_region(system: System, tr
     assert made.status_code == 201
     me = (await system.client.get("/api/auth/me", headers=await system.login("guard", PASSWORD))).json()
     assert (me["role"], me["checkpoint_ids"]) == ("staff", ids[:1])
+
+
+class TestPasswordSetBySomeoneElse:
+    """A password a superior set (a new account, a reset) is known to them: the account must change it before anything
+    else, and every service refuses it until then."""
+
+    async def test_a_new_account_does_nothing_but_change_its_password_first(self, system: System, tree: Tree) -> None:
+        await system.client.post("/api/auth/admins", json=account("sjz", tree.shijiazhuang), headers=tree.root)
+
+        login = (
+            await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": PASSWORD})
+        ).json()
+        pending = {"Authorization": f"Bearer {login['access_token']}"}
+        me = await system.client.get("/api/auth/me", headers=pending)
+        refusals = [
+            await system.client.get("/api/registry/regions/tree", headers=pending),
+            await system.client.get("/api/trace/records", headers=pending),
+            await system.client.get("/api/auth/admins", headers=pending),
+            await system.client.post(
+                "/api/registry/regions", json={"parent_id": tree.shijiazhuang, "name": "新华区"}, headers=pending
+            ),
+        ]
+        same = await system.client.post(
+            "/api/auth/me/password", json={"old_password": PASSWORD, "new_password": PASSWORD}, headers=pending
+        )
+        changed = await system.client.post(
+            "/api/auth/me/password", json={"old_password": PASSWORD, "new_password": "Own-pass-2026"}, headers=pending
+        )
+
+        assert (login["must_change_password"], login["account"]["must_change_password"]) == (True, True)
+        assert (me.status_code, me.json()["must_change_password"]) == (200, True)
+        assert [(response.status_code, response.json()["code"]) for response in refusals] == [
+            (403, "password_change_required")
+        ] * 4
+        assert refusals[0].json()["title"] == "请先修改密码：账号由上级创建或重置了密码，修改后才能使用"
+        assert same.json()["errors"] == [
+            {"field": "new_password", "message": "新密码不能与原密码相同", "code": "unchanged"}
+        ]
+        assert changed.status_code == 204
+        again = (
+            await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": "Own-pass-2026"})
+        ).json()
+        assert again["must_change_password"] is False
+        tree_now = await system.client.get(
+            "/api/registry/regions/tree", headers={"Authorization": f"Bearer {again['access_token']}"}
+        )
+        assert tree_now.status_code == 200
+
+    async def test_a_reset_must_be_changed_again_even_after_a_refresh(self, system: System, tree: Tree) -> None:
+        created = (await create(system, tree.root, account("sjz", tree.shijiazhuang))).json()
+        assert (await system.client.get("/api/trace/records", headers=await system.login("sjz", PASSWORD))).is_success
+
+        await system.client.post(
+            f"/api/auth/admins/{created['id']}/password", json={"password": "Fresh-pass-1"}, headers=tree.root
+        )
+        login = (
+            await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": "Fresh-pass-1"})
+        ).json()
+        refreshed = (
+            await system.client.post("/api/auth/refresh", json={"refresh_token": login["refresh_token"]})
+        ).json()
+        records = await system.client.get(
+            "/api/trace/records", headers={"Authorization": f"Bearer {refreshed['access_token']}"}
+        )
+
+        assert (login["must_change_password"], refreshed["must_change_password"]) == (True, True)
+        assert (records.status_code, records.json()["code"]) == (403, "password_change_required")
+
+    async def test_resetting_one_s_own_password_asks_no_change(self, system: System, tree: Tree) -> None:
+        me = (await system.client.get("/api/auth/me", headers=tree.root)).json()
+
+        await system.client.post(
+            f"/api/auth/admins/{me['id']}/password", json={"password": "Root-new-2026"}, headers=tree.root
+        )
+
+        login = (
+            await system.client.post("/api/auth/admin/login", json={"username": "admin", "password": "Root-new-2026"})
+        ).json()
+        assert login["must_change_password"] is False
+
+    async def test_a_new_gate_keeper_sees_no_arrivals_before_changing_it(self, system: System, tree: Tree) -> None:
+        templates = (await system.client.get("/api/registry/templates", headers=tree.root)).json()["items"]
+        gate = await system.client.post(
+            "/api/registry/checkpoints",
+            json={"region_id": tree.changan, "name": "东门", "kind": "community", "template_id": templates[0]["id"]},
+            headers=tree.root,
+        )
+        body = account("guard", tree.changan, role="staff", checkpoint_ids=[gate.json()["id"]])
+        await system.client.post("/api/auth/admins", json=body, headers=tree.root)
+
+        guard = await system.login("guard", PASSWORD)
+        checkpoints = await system.client.get("/api/checkin/staff/checkpoints", headers=guard)
+
+        assert (checkpoints.status_code, checkpoints.json()["code"]) == (403, "password_change_required")

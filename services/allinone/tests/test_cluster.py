@@ -12,6 +12,7 @@ import pytest
 
 from lianfang.allinone.cluster import ClusterSettings, instances, nginx_values, parse_procfile, render_template
 from lianfang.allinone.cluster.environment import service_environment
+from lianfang.allinone.cluster.nginx import brotli_values
 from lianfang.allinone.cluster.prometheus import prometheus_config, write_prometheus_config
 
 CHECKOUT = Path(__file__).resolve().parents[3]
@@ -32,7 +33,7 @@ def settings(
     )
 
 
-def test_the_procfile_names_nginx_every_service_the_worker_redis_and_prometheus() -> None:
+def test_the_procfile_names_nginx_every_service_the_worker_redis_prometheus_and_the_node_exporter() -> None:
     assert [name for name, _ in parse_procfile(PROCFILE)] == [
         "nginx",
         "gateway",
@@ -42,6 +43,7 @@ def test_the_procfile_names_nginx_every_service_the_worker_redis_and_prometheus(
         "worker",
         "redis",
         "prometheus",
+        "node",
     ]
 
 
@@ -66,10 +68,11 @@ def test_each_instance_gets_its_own_port_and_command(tmp_path: Path) -> None:
         ("worker.1", 9151),
         ("redis.1", 9161),
         ("prometheus.1", 9171),
+        ("node.1", 9181),
     ]
     assert chosen[5].argv == ("lianfang", "serve", "checkin", "--host", "127.0.0.1", "--port", "9131")
     assert chosen[0].argv == ("nginx", "-e", "stderr", "-p", "/run/lf/nginx/", "-c", "nginx.conf", "-g", "daemon off;")
-    assert chosen[-2].argv == (
+    assert chosen[-3].argv == (
         "redis-server",
         *("--bind", "127.0.0.1", "--port", "9161", "--dir", "/run/lf/redis"),
         *("--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes"),
@@ -112,6 +115,25 @@ def test_the_template_fills_every_setting_and_leaves_nginx_variables_alone(tmp_p
     assert re.findall(r"\$\{?LIANFANG_[A-Z]", rendered) == []
     assert "listen 8443 ssl http2 default_server;" in rendered
     assert "return 301 https://$host:8443$request_uri;" in rendered
+
+
+def test_nginx_serves_the_brotli_copies_only_where_it_has_the_module(tmp_path: Path) -> None:
+    chosen = instances(settings(tmp_path), PROCFILE, {"LIANFANG_CLUSTER_DIR": "/x"})
+    module = tmp_path / "ngx_http_brotli_static_module.so"
+    values = nginx_values(settings(tmp_path), chosen)
+
+    without = directives(render_template(TEMPLATE, values | brotli_values(module)))
+    module.touch()
+    with_module = directives(render_template(TEMPLATE, values | brotli_values(module)))
+
+    assert [line for line in without if line.startswith(("brotli", "load_module"))] == []
+    assert with_module[0] == f"load_module {module};"
+    assert with_module.count("brotli_static on;") == 2  # the admin SPA's assets and the H5 pages'
+    assert without.count("gzip_static on;") == with_module.count("gzip_static on;") == 2
+
+
+def directives(rendered: str) -> list[str]:
+    return [line.strip() for line in rendered.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def test_a_missing_setting_is_named() -> None:
@@ -180,11 +202,14 @@ def test_prometheus_scrapes_every_process_of_the_formation_by_name(tmp_path: Pat
         "trace": [("trace.1", "127.0.0.1:9141"), ("trace.2", "127.0.0.1:9142")],
         "worker": [("worker.1", "127.0.0.1:9151")],
         "prometheus": [("prometheus.1", "127.0.0.1:9171")],
+        "node": [("node.1", "127.0.0.1:9181")],
     }
     assert config["rule_files"] == [str(CHECKOUT / "deploy" / "prometheus" / "alerts.yml")]
     (prometheus,) = [instance for instance in chosen if instance.kind == "prometheus"]
     assert prometheus.argv[:2] == ("prometheus", "--config.file=/x/prometheus/prometheus.yml")
     assert "--web.listen-address=127.0.0.1:9171" in prometheus.argv
+    (node,) = [instance for instance in chosen if instance.kind == "node"]
+    assert node.argv[:2] == ("prometheus-node-exporter", "--web.listen-address=127.0.0.1:9181")
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed (deploy/install-packages.sh test)")

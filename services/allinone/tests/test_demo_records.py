@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Row, func, select
 
+from lianfang.allinone.cli import main
 from lianfang.allinone.demo_records import generate_records
 from lianfang.allinone.demo_records.tree import CITIES
+from lianfang.common.beijing import BEIJING
 from lianfang.common.contracts.records import ROLLUP_COUNTS
+from lianfang.common.contracts.rollups import DAYS as DAILY
+from lianfang.common.contracts.rollups import HOURS as HOURLY
 from lianfang.common.db import create_database
-from lianfang.ingest.repository import DAYS as DAILY
-from lianfang.ingest.repository import HOURS as HOURLY
-from lianfang.ingest.repository import RECORDS
+from lianfang.ingest.rows import RECORDS
 
 from .conftest import System
 
-SHANGHAI = timezone(timedelta(hours=8))
 RECORDS_ASKED = 4000
 DAYS = 3
 
@@ -52,7 +55,7 @@ def _hour(at: datetime) -> datetime:
 
 
 def _day(at: datetime) -> Any:
-    return at.astimezone(SHANGHAI).date()
+    return at.astimezone(BEIJING).date()
 
 
 async def _rows(url: str) -> list[Row[Any]]:
@@ -80,38 +83,49 @@ async def generated(system: System) -> list[Row[Any]]:
     return await _rows(settings.ingest.records_database_url)
 
 
+# The shape tests only read what one generation made: the first of them on each backend generates it for the others.
+_SHAPES: dict[str, list[Row[Any]]] = {}
+
+
+@pytest.fixture
+def shape(backend_name: str, request: pytest.FixtureRequest) -> list[Row[Any]]:
+    if backend_name not in _SHAPES:
+        _SHAPES[backend_name] = request.getfixturevalue("generated")
+    return _SHAPES[backend_name]
+
+
 class TestShape:
-    async def test_the_count_asked_for_over_the_days_before_today(self, generated: list[Row[Any]]) -> None:
-        today = datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-        assert len(generated) == RECORDS_ASKED
-        days = {row.checked_at.astimezone(SHANGHAI).date() for row in generated if row.direction == "in"}
+    async def test_the_count_asked_for_over_the_days_before_today(self, shape: list[Row[Any]]) -> None:
+        today = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
+        assert len(shape) == RECORDS_ASKED
+        days = {row.checked_at.astimezone(BEIJING).date() for row in shape if row.direction == "in"}
         assert days == {(today - timedelta(days=offset)).date() for offset in range(1, DAYS + 1)}
 
-    async def test_the_morning_rush_is_busier_than_the_night(self, generated: list[Row[Any]]) -> None:
-        hours = Counter(row.checked_at.astimezone(SHANGHAI).hour for row in generated if row.direction == "in")
+    async def test_the_morning_rush_is_busier_than_the_night(self, shape: list[Row[Any]]) -> None:
+        hours = Counter(row.checked_at.astimezone(BEIJING).hour for row in shape if row.direction == "in")
         assert hours[8] > 10 * hours[3]
         assert hours[18] > 5 * hours[3]
 
-    async def test_some_fevers_pending_and_rejected_records_and_check_outs(self, generated: list[Row[Any]]) -> None:
-        statuses = Counter(row.status for row in generated)
+    async def test_some_fevers_pending_and_rejected_records_and_check_outs(self, shape: list[Row[Any]]) -> None:
+        statuses = Counter(row.status for row in shape)
         assert 0.005 < statuses["abnormal"] / RECORDS_ASKED < 0.05
         assert statuses["pending"] > 0
         assert statuses["rejected"] > 0
-        fevers = [row for row in generated if row.status == "abnormal"]
+        fevers = [row for row in shape if row.status == "abnormal"]
         assert all(row.temperature >= 37.3 for row in fevers)
-        assert sum(row.direction == "out" for row in generated) > 0
+        assert sum(row.direction == "out" for row in shape) > 0
 
-    async def test_people_come_back_and_bring_companions(self, generated: list[Row[Any]]) -> None:
-        visits = Counter(row.phone_hash for row in generated if row.phone_hash and row.direction == "in")
+    async def test_people_come_back_and_bring_companions(self, shape: list[Row[Any]]) -> None:
+        visits = Counter(row.phone_hash for row in shape if row.phone_hash and row.direction == "in")
         assert max(visits.values()) >= 5
         assert len(visits) < RECORDS_ASKED / 2
-        companions = [row for row in generated if row.companion_of is not None]
+        companions = [row for row in shape if row.companion_of is not None]
         assert companions
-        ids = {row.id for row in generated}
+        ids = {row.id for row in shape}
         assert all(row.companion_of in ids and row.resident_id is not None for row in companions)
 
-    async def test_personal_data_is_stored_as_the_worker_stores_it(self, generated: list[Row[Any]]) -> None:
-        row = next(row for row in generated if row.phone_masked and row.id_card_masked)
+    async def test_personal_data_is_stored_as_the_worker_stores_it(self, shape: list[Row[Any]]) -> None:
+        row = next(row for row in shape if row.phone_masked and row.id_card_masked)
         assert row.name_encrypted.startswith("dev.")
         assert len(row.phone_hash) == len(row.name_hash) == 64
         assert (row.phone_masked[3:7], row.id_card_masked[3:14]) == ("****", "*" * 11)
@@ -181,3 +195,21 @@ class TestReadByTrace:
                 assert await connection.scalar(select(func.count()).select_from(RECORDS)) == RECORDS_ASKED + 500
         finally:
             await database.dispose()
+
+
+def test_the_command_fills_the_stores_of_the_data_directory_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lianfang demo-records --data-dir D` writes where `lianfang run --data-dir D` reads, whatever the directory."""
+    for variable in ("LIANFANG_RECORDS_DATABASE_URL", "LIANFANG_REGISTRY_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    data_dir = tmp_path / "elsewhere"
+
+    main(["demo-records", "--records", "40", "--days", "1", "--cities", "1", "--data-dir", str(data_dir)])
+
+    assert "40 records at" in capsys.readouterr().out
+    with sqlite3.connect(data_dir / "records.db") as records, sqlite3.connect(data_dir / "registry.db") as registry:
+        assert records.execute("SELECT count(*) FROM records").fetchone() == (40,)
+        assert registry.execute("SELECT count(*) FROM checkpoints").fetchone()[0] > 0
+    assert not (tmp_path / ".lianfang").exists()

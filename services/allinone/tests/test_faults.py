@@ -5,34 +5,52 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, closing, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aio_pika
+import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import NullPool, text
+from sqlalchemy import NullPool, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from lianfang.allinone.app import AllInOne
 from lianfang.common.cache import connect_cache
+from lianfang.common.contracts.records import Record
+from lianfang.common.messaging.topology import INGEST_QUEUE
 from lianfang.common.testing import serve
 from lianfang.common.testing.plugin import Backend, Stores
 
-from .conftest import System, system_settings
-from .faults import Stream, check_the_promises, own_redis
-from .test_pipeline import setup_gate
+from .conftest import ROOT_PASSWORD, Session, System, system_settings
+from .faults import (
+    AllInOneProcess,
+    OwnRabbitMQ,
+    Stream,
+    check_the_promises,
+    clean_environment,
+    own_rabbitmq,
+    own_redis,
+)
+from .test_pipeline import resident, setup_gate
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 
 @asynccontextmanager
-async def running(stores: Stores, redis_url: str, broker_url: str, data_dir: Path) -> AsyncIterator[System]:
+async def running(
+    stores: Stores, redis_url: str, broker_url: str, data_dir: Path, ingest: dict[str, Any] | None = None
+) -> AsyncIterator[System]:
     settings = await system_settings(stores, redis_url, broker_url, data_dir)
     # The streams post one resident's check-ins far faster than a person's share, which the per-resident limit refuses.
     unlimited = settings.checkin.model_copy(update={"checkin_burst": 1000, "checkin_rate_per_second": 100.0})
-    app = AllInOne(dataclasses.replace(settings, checkin=unlimited))
+    worker = settings.ingest.model_copy(update=ingest or {})
+    app = AllInOne(dataclasses.replace(settings, checkin=unlimited, ingest=worker))
     async with serve(app.root, asgi=app.asgi) as client:
         yield System(client, app)
 
@@ -131,3 +149,130 @@ async def test_the_records_store_unreachable_for_20_seconds_in_the_middle_of_ing
     assert counts["confirmed"] == counts["stored"] == 600
     # The worker did meet the cut: its writes failed, were held and written again.
     assert failures > 0
+
+
+async def queued(broker_url: str) -> int:
+    """Messages ready in the ingest queue (besides those delivered to the worker and not yet acknowledged)."""
+    async with await aio_pika.connect(broker_url) as connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(INGEST_QUEUE, passive=True)
+        return queue.declaration_result.message_count or 0
+
+
+@dataclass
+class AtTheKill:
+    confirmed: int = 0
+    stored: int = 0
+    ready_messages: int = 0
+
+
+async def restart_with_messages_queued(
+    broker: OwnRabbitMQ, records_url: str, stream: Stream, until: int, seen: AtTheKill
+) -> None:
+    """Holds the records tables locked until `until` check-ins are confirmed (the worker's write waits for the lock, the
+    rest waits in the queue), kills the broker with SIGKILL, starts it on the same data, then lets the store go: the
+    worker's batch is written, its acks die with the connection, and its messages come again."""
+    admin = create_async_engine(records_url, poolclass=NullPool)
+    tables = ", ".join(f"{table} WRITE" for table in ("records", "checkin_keys", "pending_decisions"))
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"LOCK TABLES {tables}"))
+            for _ in range(300):
+                if len(stream.confirmed) >= until:
+                    break
+                await asyncio.sleep(0.1)
+            seen.confirmed = len(stream.confirmed)
+            stored = await connection.scalar(
+                select(func.count()).select_from(Record).where(Record.checkpoint_id == stream.gate["id"])
+            )
+            seen.stored = int(stored or 0)
+            seen.ready_messages = await queued(broker.url)
+            await broker.restart()
+            await connection.execute(text("UNLOCK TABLES"))
+    finally:
+        await admin.dispose()
+
+
+async def test_rabbitmq_restarted_with_messages_queued(
+    backend: Backend, stores: Stores, redis_url: str, tmp_path: Path
+) -> None:
+    """3. A RabbitMQ node of the test's own (the machine's on 5672 serves others) killed with SIGKILL and started again
+    while 1,000 check-ins stream in: the store is locked from the 200th on, and the kill comes at the 550th, with some
+    300 check-ins confirmed and unstored in the ingest queue and in a batch delivered to the worker that cannot write
+    it, and 450 still to come while the node is down."""
+    if backend.name != "real":
+        pytest.skip("starts a RabbitMQ node of its own and locks MariaDB tables: runs with the real servers")
+    seen = AtTheKill()
+    # A worker that takes 20 deliveries at a time, so the rest waits in the queue rather than in its hands.
+    small = {"ingest_prefetch": 20, "ingest_batch_size": 20}
+    async with own_rabbitmq(tmp_path) as broker, running(stores, redis_url, broker.url, tmp_path, small) as system:
+        _, gate, guard = await setup_gate(system)
+        records_url = system.app.settings.ingest.records_database_url
+        stream = Stream(system.client, gate, guard)
+        async with asyncio.timeout(240):
+            await stream.run(
+                1000, faults={200: lambda: restart_with_messages_queued(broker, records_url, stream, 550, seen)}
+            )
+            counts = await check_the_promises(stream, records_url, 1000)
+    print(f"at the kill: {seen}")
+    assert counts["confirmed"] == counts["stored"] == 1000
+    # The kill met at least 150 check-ins confirmed and not stored, some of them in messages no consumer held.
+    assert seen.confirmed - seen.stored >= 150
+    assert seen.ready_messages > 0
+    # Publishes met the dead broker and were refused, then sent again by the phones.
+    assert counts["refused_broker_unavailable"] > 0
+
+
+async def test_the_all_in_one_server_killed_and_started_again_in_the_middle_of_a_stream(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """5. `lianfang run`, a process of its own on its data directory, killed with SIGKILL after 300 of 600 check-ins
+    and started again: what its in-process broker confirmed is in its broker journal, then in its store, once."""
+    if backend.real:
+        pytest.skip("the all-in-one server keeps its own SQLite stores and broker: one run is enough")
+    environment = clean_environment() | {
+        "LIANFANG_ROOT_PASSWORD": ROOT_PASSWORD,
+        "LIANFANG_WECHAT_MODE": "dev",
+        "LIANFANG_CHECKIN_BURST": "1000",
+        "LIANFANG_CHECKIN_RATE_PER_SECOND": "100",
+        # The worker waits up to 5 s to fill a batch, so the kill finds check-ins confirmed and not yet stored.
+        "LIANFANG_INGEST_FLUSH_MS": "5000",
+    }
+    server = AllInOneProcess(tmp_path / "data", environment)
+    seen = AtTheKill()
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            _, gate, guard = await setup_gate(Session(client))
+            stream = Stream(client, gate, guard)
+            stream.tokens = [await resident(Session(client), f"fault-{number}") for number in range(stream.residents)]
+            async with asyncio.timeout(300):
+                await stream.run(600, faults={300: lambda: kill_and_start_again(server, stream, seen)})
+                counts = await check_the_promises(stream, f"sqlite+aiosqlite:///{server.directory / 'records.db'}", 600)
+    finally:
+        server.kill()
+    print(f"at the kill: {seen}")
+    assert counts["confirmed"] == counts["stored"] == 600
+    # The kill met confirmed check-ins the worker had not stored yet, in messages only the journal kept.
+    assert seen.confirmed - seen.stored >= 30
+    assert seen.ready_messages > 0
+
+
+def _count(database: Path, query: str) -> int:
+    with closing(sqlite3.connect(database)) as connection:
+        (count,) = connection.execute(query).fetchone()
+        return int(count)
+
+
+async def kill_and_start_again(server: AllInOneProcess, stream: Stream, seen: AtTheKill) -> None:
+    """The kill comes once at least 30 confirmed check-ins wait for the worker's next batch."""
+    records = server.directory / "records.db"
+    for _ in range(100):
+        if len(stream.confirmed) - await asyncio.to_thread(_count, records, "SELECT COUNT(*) FROM records") >= 30:
+            break
+        await asyncio.sleep(0.1)
+    seen.confirmed = len(stream.confirmed)
+    server.kill()
+    seen.stored = _count(records, "SELECT COUNT(*) FROM records")
+    seen.ready_messages = _count(server.directory / "broker.db", "SELECT COUNT(*) FROM messages")
+    await server.start()

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import System
+from .conftest import Session, System
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 ANSWERS = {"name": "李雷", "phone": "13812345678", "address": "3 号楼 2 单元", "is_resident": True}
 
 
-async def setup_gate(system: System) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+async def setup_gate(system: Session) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     root = await system.login()
     county = await system.region(root, await system.region(root, 1, "石家庄市", "130100"), "长安区", "130102")
     templates = (await system.client.get("/api/registry/templates", headers=root)).json()["items"]
@@ -35,9 +35,9 @@ async def setup_gate(system: System) -> tuple[dict[str, str], dict[str, Any], di
             headers=root,
         )
     ).json()
-    await system.client.post(
-        "/api/auth/admins",
-        json={
+    await system.add_account(
+        root,
+        {
             "username": "guard",
             "password": "Guard-pass-1",
             "name": "门岗",
@@ -45,12 +45,11 @@ async def setup_gate(system: System) -> tuple[dict[str, str], dict[str, Any], di
             "role": "staff",
             "checkpoint_ids": [gate["id"]],
         },
-        headers=root,
     )
     return root, gate, await system.login("guard", "Guard-pass-1")
 
 
-async def resident(system: System, openid: str) -> dict[str, str]:
+async def resident(system: Session, openid: str) -> dict[str, str]:
     token = (await system.client.post("/api/auth/dev/login", json={"openid": openid})).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 
@@ -162,3 +161,37 @@ async def test_the_temperature_is_reused_and_a_fever_shows(system: System) -> No
     assert fever.json()["status"] == "abnormal"
     records = await stored(system, root, 3)
     assert sorted(record["status"] for record in records) == ["abnormal", "pending", "pending"]
+
+
+async def test_a_check_out_on_a_rescan_ends_everyones_stay_in_contact_screening(system: System) -> None:
+    root, gate, _ = await setup_gate(system)
+    parent = await resident(system, "o-hanmeimei")
+    child = {**ANSWERS, "name": "李小明", "phone": ""}
+    household = {
+        "checkpoint_code": gate["code"],
+        "client_id": str(uuid.uuid4()),
+        "answers": ANSWERS,
+        "temperature": 36.5,
+        "companions": [{"answers": child, "temperature": 36.6}],
+    }
+    entry = (await system.client.post("/api/checkin/checkins", json=household, headers=parent)).json()
+    offered = (await system.client.get(f"/api/checkin/checkpoints/{gate['code']}", headers=parent)).json()["stay"]
+
+    left = await system.client.post(
+        "/api/checkin/checkouts", json={"checkpoint_code": gate["code"], "client_id": str(uuid.uuid4())}, headers=parent
+    )
+    await stored(system, root, 4)
+    screened = await system.client.post(
+        "/api/trace/contacts", json={"phone": "13812345678", "name": "李小明", "reason": "测试"}, headers=root
+    )
+
+    assert (offered["entry_id"], offered["names_masked"]) == (entry["id"], ["李*", "李**"])
+    assert left.status_code == 201, left.text
+    (stay,) = screened.json()["index"]["stays"]
+    # The child's stay runs from their check-in to their check-out: nothing assumed.
+    assert (stay["record_id"], stay["start_assumed"], stay["end_assumed"]) == (
+        entry["companions"][0]["id"],
+        False,
+        False,
+    )
+    assert datetime.fromisoformat(stay["end"]) == datetime.fromisoformat(left.json()["checked_at"])

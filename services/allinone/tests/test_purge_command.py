@@ -15,7 +15,7 @@ from lianfang.common.db import create_database
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.ids import new_id
 from lianfang.ingest.main import MIGRATIONS
-from lianfang.ingest.repository import RECORDS, record_row
+from lianfang.ingest.rows import RECORDS, record_row
 
 
 def _row(at: datetime) -> dict[str, object]:

@@ -30,10 +30,8 @@ async def refused(system: System, method: str, path: str, headers: dict[str, str
 
 async def city_admin(system: System, root: dict[str, str]) -> tuple[str, dict[str, str], dict[str, Any]]:
     city = await system.region(root, 1, "石家庄市", "130100")
-    created = await system.client.post(
-        "/api/auth/admins",
-        json={"username": "sjz", "password": PASSWORD, "name": "王科长", "region_id": city},
-        headers=root,
+    created = await system.add_account(
+        root, {"username": "sjz", "password": PASSWORD, "name": "王科长", "region_id": city}
     )
     login = (await system.client.post("/api/auth/admin/login", json={"username": "sjz", "password": PASSWORD})).json()
     return created.json()["id"], {"Authorization": f"Bearer {login['access_token']}"}, login | {"city": city}

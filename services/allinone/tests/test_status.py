@@ -80,6 +80,7 @@ class TestScreen:
         (tmp_path / "pids").mkdir()
         (tmp_path / "pids" / "checkin.2.pid").write_text("4242\nlianfang serve checkin --host 127.0.0.1 --port 9132\n")
         (tmp_path / "pids" / "nginx.1.pid").write_text("4243\nnginx -e stderr -p /x/nginx/ -c nginx.conf\n")
+        (tmp_path / "pids" / "redis.1.pid").write_text("4244\nredis-server --bind 127.0.0.1 --port 9161 --dir /x\n")
 
         assert cluster_processes(tmp_path) == [Process("checkin.2", "http://127.0.0.1:9132")]
 

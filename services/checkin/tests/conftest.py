@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from lianfang.checkin.main import create_app
 from lianfang.checkin.settings import CheckinSettings
+from lianfang.common.auth.service import SERVICE_HEADER
 from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.messaging import (
@@ -29,6 +30,7 @@ from lianfang.common.messaging import (
     connect_broker,
 )
 from lianfang.common.testing import serve
+from lianfang.common.testing.fake_redis import tcp_fake_redis
 from lianfang.common.testing.plugin import Backend
 
 from .support import GATE, HOSPITAL_GATE, MARKET, Json, Published, seed
@@ -66,18 +68,52 @@ class FakeRegistry:
 
 @dataclass
 class FakeGateway:
-    """The gateway's decision notices, as the check-in service sends them after a decision; `failures` answers the
-    next ones with that status."""
+    """The gateway as the check-in service asks it: decision notices after a decision (with the keeper's token),
+    check-out reminders when a stay is over (with the service credential); `failures` answers the next notices with
+    that status. Every staff member is 王卫 (`/api/auth/me`) unless `down`."""
 
     notices: list[tuple[Json, str]] = field(default_factory=list)
+    reminders: list[tuple[Json, str]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    down: bool = False
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        assert request.url.path == "/api/auth/internal/notifications/decision"
+        if self.down:
+            raise httpx.ConnectError("gateway unreachable", request=request)
+        if request.url.path == "/api/auth/me":
+            return httpx.Response(200, json={"name": "王卫", "role": "staff"})
         if self.failures:
             return httpx.Response(self.failures.pop(0), json={"code": "wechat_unavailable"})
-        self.notices.append((json.loads(request.content), request.headers["Authorization"]))
+        if request.url.path == "/api/auth/internal/notifications/checkout-reminder":
+            self.reminders.append((json.loads(request.content), request.headers.get(SERVICE_HEADER, "")))
+        else:
+            assert request.url.path == "/api/auth/internal/notifications/decision"
+            self.notices.append((json.loads(request.content), request.headers["Authorization"]))
         return httpx.Response(200, json={"sent": True, "reason": "sent"})
+
+
+@dataclass
+class FakeTrace:
+    """Trace as the check-in service asks it which fevers were sent to the alerts: `reports` by record id (each a
+    mark's JSON), the asks with their token; unreachable when `down`."""
+
+    reports: dict[str, Json] = field(default_factory=dict)
+    asked: list[tuple[list[str], str]] = field(default_factory=list)
+    down: bool = False
+
+    def report(self, record_id: str) -> Json:
+        """The record sent to the alerts from the board (处置中, 已劝返): its mark as trace answers it."""
+        mark = {"record_id": record_id, "state_label": "处置中", "note": "已劝返", "at": "2026-12-06T08:00:00+08:00"}
+        self.reports[record_id] = mark
+        return mark
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("trace unreachable", request=request)
+        assert request.url.path == "/api/trace/alerts/gate-reports/search"
+        record_ids: list[str] = json.loads(request.content)["record_ids"]
+        self.asked.append((record_ids, request.headers["Authorization"]))
+        return httpx.Response(200, json={"items": [self.reports[id] for id in record_ids if id in self.reports]})
 
 
 def checkin_settings(redis_url: str, broker_url: str, **overrides: Any) -> CheckinSettings:
@@ -86,8 +122,11 @@ def checkin_settings(redis_url: str, broker_url: str, **overrides: Any) -> Check
         "broker_url": broker_url,
         "registry_url": REGISTRY_URL,
         "gateway_url": "http://gateway.test",
+        "trace_url": "http://trace.test",
         "sse_heartbeat_seconds": 0.2,
-        "redis_timeout_seconds": 0.3,
+        # Without real servers Redis is served by the test's own event loop (`redis_url`): a step that holds the loop
+        # for a moment (a picture decoded) delays the replies as a Redis of its own would not.
+        "redis_timeout_seconds": 2.0,
         "redis_retry_seconds": 0.3,
         "duplicate_wait_seconds": 5.0,
     }
@@ -111,6 +150,17 @@ def registry() -> FakeRegistry:
 
 
 @pytest.fixture
+async def redis_url(redis_url: str) -> AsyncIterator[str]:
+    """Without real servers, a fresh fakeredis behind its TCP server: the service then runs the pipelined client it runs
+    in production (`memory://` would give it redis-py's, which the all-in-one tests run)."""
+    if not redis_url.startswith("memory://"):
+        yield redis_url
+        return
+    async with tcp_fake_redis() as url:
+        yield url
+
+
+@pytest.fixture
 def settings(redis_url: str, broker_url: str) -> CheckinSettings:
     return checkin_settings(redis_url, broker_url)
 
@@ -121,8 +171,13 @@ def gateway() -> FakeGateway:
 
 
 @pytest.fixture
-def start(registry: FakeRegistry, gateway: FakeGateway) -> Serve:
-    """Another instance of the service, on the given settings, the same fake registry and gateway behind it."""
+def trace() -> FakeTrace:
+    return FakeTrace()
+
+
+@pytest.fixture
+def start(registry: FakeRegistry, gateway: FakeGateway, trace: FakeTrace) -> Serve:
+    """Another instance of the service, on the given settings, the same fake registry, gateway and trace behind it."""
 
     @asynccontextmanager
     async def started(settings: CheckinSettings) -> AsyncIterator[Instance]:
@@ -130,6 +185,7 @@ def start(registry: FakeRegistry, gateway: FakeGateway) -> Serve:
             settings,
             registry_transport=httpx.MockTransport(registry.handle),
             gateway_transport=httpx.MockTransport(gateway.handle),
+            trace_transport=httpx.MockTransport(trace.handle),
         )
         async with serve(app) as client:
             yield Instance(app, client)
@@ -193,5 +249,8 @@ async def _leave_ingest_queue_empty(backend: Backend) -> AsyncIterator[None]:
     if backend.real:
         async with await aio_pika.connect(backend.broker_url) as connection:
             channel = await connection.channel()
-            queue = await channel.get_queue(INGEST_QUEUE, ensure=False)
+            try:
+                queue = await channel.declare_queue(INGEST_QUEUE, passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                return  # a run that never made the topology (a single file on a new virtual host) left nothing
             await queue.purge()

@@ -270,9 +270,11 @@ class EventStream:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.headers = {name.decode(): value.decode() for name, value in message["headers"]}
-            self._started.set()
         elif message["type"] == "http.response.body":
             self._chunks.put_nowait(message.get("body", b""))
+            # Open at its first bytes, not its headers: the service has subscribed to the checkpoint's events by then
+            # (on a Redis over TCP, the subscription may still be on its way when the headers go out).
+            self._started.set()
 
     async def comment(self) -> str:
         """The next comment (a heartbeat), within 5 seconds."""
@@ -304,6 +306,13 @@ class EventStream:
                     return ServerSentEvent(
                         fields.get("id", ""), fields.get("event", "message"), json.loads(fields["data"])
                     )
+
+    async def next_about(self, record_id: str) -> ServerSentEvent:
+        """The next event about one record: on the shared servers, other tests' records at the same checkpoint come
+        through the same channel (seen on CI)."""
+        while (event := await self.next()).data["id"] != record_id:
+            continue
+        return event
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,24 @@ def test_a_remembered_token_is_not_taken_past_its_expiry(monkeypatch: pytest.Mon
     checking = verifier()
 
     checking.verify(token)
-    time.sleep(1.0)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 1.0)  # a second later, past the token's expiry
     checking.verify(token)
 
     assert counting.calls == 2
+
+
+def test_verifications_past_their_time_are_forgotten_as_new_ones_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A morning's residents come and go: the tokens of those gone for longer than the remembering time are not kept."""
+    checking = verifier(remember_seconds=60)
+    for _ in range(3):
+        checking.verify(sign_token(ResidentPrincipal(uuid.uuid4())))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+
+    checking.verify(sign_token(ResidentPrincipal(uuid.uuid4())))
+
+    assert checking.remembered == 1
 
 
 def test_forgery_is_never_remembered() -> None:

@@ -391,6 +391,46 @@ class TestCompanions:
 
         assert [error["field"] for error in field_errors(response)] == ["companions.0.temperature"]
 
+    async def test_a_companion_without_a_phone_is_reached_through_the_residents_and_stays_their_own_person(
+        self, client: httpx.AsyncClient, published: Published
+    ) -> None:
+        parent = resident()
+        child = {k: v for k, v in gate_answers("李小明").items() if k != "phone"}
+
+        receipt = await check_in(client, parent, companions=[{"answers": child, "temperature": 36.6}])
+        # Another child of the same phone, without a temperature of their own: nothing of 李小明's is reused.
+        refused = await client.post(
+            CHECKINS,
+            json=body(companions=[{"answers": {**child, "name": "李小红", "phone": ""}}]),
+            headers=parent,
+        )
+
+        main, companion = await published.created(2)
+        assert (companion.person.phone_hash, companion.person.phone_masked) == (
+            main.person.phone_hash,
+            "138****5678",
+        )
+        assert (decrypted(companion.person.name_encrypted), companion.person.name_hash) == (
+            "李小明",
+            PII.search_hash("李小明"),
+        )
+        assert answers_of(companion)["phone"] == "13812345678"
+        assert receipt["companions"][0]["name_masked"] == "李**"
+        assert [error["field"] for error in field_errors(refused)] == ["companions.0.temperature"]
+
+    async def test_without_the_residents_phone_a_companions_is_still_asked_for(self, client: httpx.AsyncClient) -> None:
+        own = {k: v for k, v in gate_answers().items() if k != "phone"}
+        child = {k: v for k, v in gate_answers("李小明").items() if k != "phone"}
+
+        response = await client.post(
+            CHECKINS, json=body(answers=own, companions=[{"answers": child, "temperature": 36.6}]), headers=resident()
+        )
+
+        assert [(error["field"], error["message"]) for error in field_errors(response)] == [
+            ("answers.phone", "请填写手机号"),
+            ("companions.0.answers.phone", "请填写手机号"),
+        ]
+
 
 class TestIdempotency:
     async def test_the_same_client_id_answers_with_the_first_receipt_whatever_the_body(
@@ -509,7 +549,7 @@ class TestBrokerDown:
         await published.created(1)
 
     async def test_a_broker_lost_while_running_answers_503(self, instance: Instance, published: Published) -> None:
-        await instance.app.state.parts.checkins._publisher._broker.close()
+        await instance.app.state.checkins._publisher._broker.close()
 
         response = await instance.client.post(CHECKINS, json=body(), headers=resident())
 

@@ -70,7 +70,7 @@ class TestCheckinMetrics:
         self, instance: Instance, registry: FakeRegistry
     ) -> None:
         before = await scrape(instance.client)
-        await instance.app.state.parts.checkins._publisher._broker.close()
+        await instance.app.state.checkins._publisher._broker.close()
         refused = await instance.client.post(CHECKINS, json=body(), headers=resident())
         after = await scrape(instance.client)
         assert refused.status_code == 503

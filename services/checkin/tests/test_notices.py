@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from lianfang.checkin.deps import CheckinParts
+from lianfang.checkin.notifier import Notifier
 from lianfang.checkin.settings import CheckinSettings
 
 from .conftest import FakeGateway, Instance, Serve, checkin_settings
@@ -22,8 +22,8 @@ __all__ = ["audited"]
 async def decided(instance: Instance, record_id: str, decision: str = "approve", **more: object) -> httpx.Response:
     keeper = staff(AUDITED.id)
     response = await instance.client.post(decision_on(record_id), json={"decision": decision} | more, headers=keeper)
-    parts: CheckinParts = instance.app.state.parts
-    await parts.notifier.drain()
+    notifier: Notifier = instance.app.state.notifier
+    await notifier.drain()
     return response
 
 

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from lianfang.checkin.keys import checkpoint_code_key
 from lianfang.checkin.settings import CheckinSettings
 
-from .conftest import FakeRegistry, Instance, Serve, checkin_settings
+from .conftest import FakeRegistry, FakeTrace, Instance, Serve, checkin_settings
 from .support import (
     CHECKINS,
     GATE,
@@ -118,6 +118,39 @@ class TestTodaysArrivals:
         assert items[2]["temperature"]["value"] == 38.2
         assert elsewhere["id"] not in {item["id"] for item in items}
 
+    async def test_a_fever_sent_to_the_alerts_says_so_after_a_reload(
+        self, client: httpx.AsyncClient, trace: FakeTrace
+    ) -> None:
+        reported = await arrive(client, answers=gate_answers("王五", phone="13700000005"), temperature=38.2)
+        not_yet = await arrive(client, answers=gate_answers("李四", phone="13900000009"), temperature=38.0)
+        waiting = await arrive(client)
+        mark = trace.report(reported["id"])
+        keeper = staff(AUDITED.id)
+
+        items = (await client.get(arrivals_of(AUDITED.id), headers=keeper)).json()["items"]
+
+        assert [(item["id"], item["gate_report"]) for item in items] == [
+            (reported["id"], mark),
+            (not_yet["id"], None),
+            (waiting["id"], None),
+        ]
+        # Trace is asked about the fevers only, with the gate keeper's own token: it answers for their checkpoints.
+        assert trace.asked == [([reported["id"], not_yet["id"]], keeper["Authorization"])]
+
+    async def test_without_trace_the_arrivals_come_without_their_marks(
+        self, client: httpx.AsyncClient, trace: FakeTrace
+    ) -> None:
+        fever = await arrive(client, temperature=38.2)
+        trace.report(fever["id"])
+        trace.down = True
+
+        response = await client.get(arrivals_of(AUDITED.id), headers=staff(AUDITED.id))
+
+        assert response.status_code == 200
+        assert [(item["id"], item["status"], item["gate_report"]) for item in response.json()["items"]] == [
+            (fever["id"], "abnormal", None)
+        ]
+
     async def test_only_staff_on_duty_there_see_them(self, client: httpx.AsyncClient) -> None:
         await arrive(client)
 
@@ -161,6 +194,7 @@ class TestPending:
             "distance_m": None,
             "outside_radius": None,
             "remote_scan": False,
+            "remeasure": None,
         }
 
     async def test_passed_arrivals_do_not_wait(self, client: httpx.AsyncClient) -> None:
@@ -573,7 +607,7 @@ class TestLiveEvents:
             await arrive(other.client, person, HOSPITAL_GATE.code, temperature=38.0)
             async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
                 receipt = await arrive(other.client, person)
-                arrival = await stream.next()
+                arrival = await stream.next_about(receipt["id"])
 
         assert stream.status == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
@@ -584,18 +618,18 @@ class TestLiveEvents:
         client = instance.client
         async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
             receipt = await arrive(client)
-            await stream.next()
+            await stream.next_about(receipt["id"])
             await asyncio.sleep(0.5)
             await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(AUDITED.id))
-            decision = await stream.next()
+            decision = await stream.next_about(receipt["id"])
 
         assert (decision.event, decision.data["id"], decision.data["status"]) == ("decision", receipt["id"], "passed")
         assert "ping" in stream.comments
 
     async def test_a_fever_now_is_a_warning_of_its_own(self, instance: Instance) -> None:
         async with EventStream(instance.app, events_of(GATE.id), staff(GATE.id)) as stream:
-            await arrive(instance.client, code=GATE.code, temperature=37.5)
-            arrival = await stream.next()
+            receipt = await arrive(instance.client, code=GATE.code, temperature=37.5)
+            arrival = await stream.next_about(receipt["id"])
 
         assert arrival.data["status"] == "abnormal"
         assert arrival.data["warnings"] == [{"code": "fever_now", "message": "体温 37.5 ℃，达到发热标准（37.3 ℃）"}]
@@ -603,18 +637,19 @@ class TestLiveEvents:
     async def test_a_stream_resumes_after_the_last_event_it_saw(self, instance: Instance) -> None:
         client = instance.client
         async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
-            await arrive(client)
-            seen = await stream.next()
+            first = await arrive(client)
+            seen = await stream.next_about(first["id"])
         missed = [await arrive(client), await arrive(client)]
 
         headers = staff(AUDITED.id) | {"Last-Event-ID": seen.id}
         async with EventStream(instance.app, events_of(AUDITED.id), headers) as resumed:
-            replayed = [await resumed.next(), await resumed.next()]
+            # Each arrives within its 5 seconds, in this order, or the test fails.
+            replayed = [await resumed.next_about(receipt["id"]) for receipt in missed]
             live = await arrive(client)
-            after = await resumed.next()
+            after = await resumed.next_about(live["id"])
 
-        assert [event.data["id"] for event in replayed] == [receipt["id"] for receipt in missed]
-        assert after.data["id"] == live["id"]
+        assert [event.event for event in [*replayed, after]] == ["arrival"] * 3
+        assert len({seen.id, *(event.id for event in replayed), after.id}) == 4
 
     async def test_only_staff_of_the_checkpoint_may_listen(self, client: httpx.AsyncClient) -> None:
         assert (await client.get(events_of(AUDITED.id))).status_code == 401

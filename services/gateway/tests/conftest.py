@@ -14,7 +14,7 @@ from lianfang.common.testing.plugin import Stores
 from lianfang.gateway.main import MIGRATIONS, create_app
 from lianfang.gateway.models import AccountsBase
 from lianfang.gateway.settings import GatewaySettings
-from lianfang.gateway.wechat.fake import FakeWeChat, create_fake_wechat_app
+from lianfang.gateway.wechat.testing import FakeWeChat, create_fake_wechat_app
 
 ROOT_PASSWORD = "Root-pass-2026"
 APPID = "wx-test-appid"

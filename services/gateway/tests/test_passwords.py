@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lianfang.gateway.passwords import HASHING_NICENESS, hash_password, verify_password
+from lianfang.common.testing.plugin import TEST_HASHING
+from lianfang.gateway.passwords import HASHING_NICENESS, Passwords
+from lianfang.gateway.settings import GatewaySettings
 
 
 def _niceness_by_thread() -> dict[int, int]:
@@ -24,11 +26,29 @@ def _niceness_by_thread() -> dict[int, int]:
 async def test_hashes_run_below_the_event_loops_priority() -> None:
     loop_niceness = os.getpriority(os.PRIO_PROCESS, 0)
 
-    stored = await hash_password("Gate-keeper-2026")
-    assert await verify_password(stored, "Gate-keeper-2026")
-    assert not await verify_password(stored, "a wrong one")
+    passwords = Passwords(GatewaySettings())
+    stored = await passwords.hash("Gate-keeper-2026")
+    assert await passwords.verify(stored, "Gate-keeper-2026")
+    assert not await passwords.verify(stored, "a wrong one")
 
     threads = _niceness_by_thread()
     lowered = [thread for thread, nice in threads.items() if nice == min(19, loop_niceness + HASHING_NICENESS)]
     assert 1 <= len(lowered) <= 2  # the hashers, two at most
     assert threads[os.getpid()] == loop_niceness  # the event loop's thread is where it was
+
+
+async def test_production_hashes_at_rfc_9106s_cost_and_rehashes_what_was_stored_cheaper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cheap = Passwords(GatewaySettings())
+    for name in TEST_HASHING:
+        monkeypatch.delenv(name)
+    production = Passwords(GatewaySettings())
+
+    stored = await production.hash("Gate-keeper-2026")
+
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert await production.verify(stored, "Gate-keeper-2026")
+    assert not await production.verify(None, "Gate-keeper-2026")
+    assert not production.needs_rehash(stored)
+    assert production.needs_rehash(await cheap.hash("Gate-keeper-2026"))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from lianfang.common.settings import WeChatMode
 from lianfang.gateway.models import Resident
 from lianfang.gateway.privacy.notice import VERSION as NOTICE_VERSION
-from lianfang.gateway.wechat.fake import FakeEndpoint
+from lianfang.gateway.wechat.testing import FakeEndpoint
 
 from .conftest import APPID, Gateway, gateway_settings, start_gateway
 
@@ -263,6 +263,8 @@ class TestLoginConfig:
             "h5_appid": APPID,
             "privacy_notice_version": NOTICE_VERSION,
             "decision_template": None,
+            "checkout_reminder_template": None,
+            "risk_notice_template": None,
         }
 
     async def test_live_mode_names_the_official_accounts_appid_for_the_oauth_redirect(
@@ -277,4 +279,6 @@ class TestLoginConfig:
                 "h5_appid": "wx-h5",
                 "privacy_notice_version": NOTICE_VERSION,
                 "decision_template": None,
+                "checkout_reminder_template": None,
+                "risk_notice_template": None,
             }

@@ -10,7 +10,6 @@ from sqlalchemy import update
 
 from lianfang.common.cache import connect_cache
 from lianfang.gateway.models import Account, AccountRole
-from lianfang.gateway.passwords import hash_password
 from lianfang.gateway.sessions.lockout import unlock
 
 from .conftest import ROOT_PASSWORD, Gateway
@@ -27,7 +26,7 @@ async def add_staff(gateway: Gateway, username: str = "gatekeeper", *, disabled:
         session.add(
             Account(
                 username=username,
-                password_hash=await hash_password("Staff-pass-1"),
+                password_hash=await gateway.app.state.passwords.hash("Staff-pass-1"),
                 name="门岗执勤",
                 role=AccountRole.staff,
                 region_id=5,

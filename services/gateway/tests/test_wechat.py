@@ -26,8 +26,8 @@ from lianfang.gateway.wechat import (
     WeChatUnavailable,
     WeChatUserBlocked,
 )
-from lianfang.gateway.wechat.fake import FakeEndpoint, FakeWeChat, create_fake_wechat_app
-from lianfang.gateway.wechat.png import png_size
+from lianfang.gateway.wechat.testing import FakeEndpoint, FakeWeChat, create_fake_wechat_app
+from lianfang.gateway.wechat.testing.png import png_size
 
 APPID = "wx1111111111miniapp"
 SECRET = "mini-program-app-secret-0123456789"

@@ -8,8 +8,8 @@ import pytest
 from lianfang.common.settings import WeChatMode
 from lianfang.common.testing import serve
 from lianfang.gateway.main import create_app
-from lianfang.gateway.wechat.fake import FakeEndpoint
-from lianfang.gateway.wechat.png import png_size
+from lianfang.gateway.wechat.testing import FakeEndpoint
+from lianfang.gateway.wechat.testing.png import png_size
 
 from .conftest import ROOT_PASSWORD, Gateway, gateway_settings
 

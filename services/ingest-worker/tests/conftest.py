@@ -37,7 +37,7 @@ from lianfang.common.messaging import (
 )
 from lianfang.common.testing.plugin import Backend, Stores
 from lianfang.ingest.main import MIGRATIONS
-from lianfang.ingest.repository import KEYS, PENDING, RECORDS
+from lianfang.ingest.rows import KEYS, PENDING, RECORDS
 from lianfang.ingest.settings import IngestSettings
 from lianfang.ingest.worker import IngestWorker
 
@@ -229,9 +229,16 @@ async def store_locked(database: Database) -> AsyncIterator[None]:
     parsed = database.engine.url
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None
-        # Waits for a write of the worker in progress, however slow the machine.
-        holder = sqlite3.connect(parsed.database, isolation_level=None, timeout=30)
-        holder.execute("BEGIN EXCLUSIVE")
+        path = parsed.database
+
+        def lock() -> sqlite3.Connection:
+            holder = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            holder.execute("BEGIN EXCLUSIVE")
+            return holder
+
+        # Waits for a write of the worker in progress, however slow the machine, in a thread: the worker finishing
+        # that write needs this event loop.
+        holder = await asyncio.to_thread(lock)
         try:
             yield
         finally:

@@ -17,12 +17,13 @@ from sqlalchemy.engine import Connection
 
 from lianfang.common.contracts.events import Ancestry, CheckinCreated, RecordStatus
 from lianfang.common.contracts.records import RecordsBase
+from lianfang.common.contracts.rollups import DAYS
 from lianfang.common.db import Database, create_database
 from lianfang.common.db.migrate import alembic_config
 from lianfang.common.testing.plugin import Backend
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.partitions import ensure_partitions, month_partitions
-from lianfang.ingest.repository import DAYS, RECORDS, record_row
+from lianfang.ingest.rows import RECORDS, record_row
 
 from .conftest import Pipeline, created, handled
 from .test_rollups import days, hours
@@ -55,9 +56,11 @@ async def fresh_database(backend: Backend) -> AsyncIterator[Database]:
 
 
 def row_before_0004(event: CheckinCreated) -> dict[str, Any]:
-    """A record as the revisions before 0004 stored it: no distance, no scene."""
+    """A record as the revisions before 0004 stored it: no distance, no scene, no re-measure, no reminder."""
     row = record_row(event)
-    for column in ("distance_m", "outside_radius", "remote_scan"):
+    remeasure = ("remeasured_temperature", "remeasured_by", "remeasured_by_name", "remeasured_at")
+    later = ("distance_accuracy_m", "remind_checkout")
+    for column in ("distance_m", "outside_radius", "remote_scan", *remeasure, *later):
         del row[column]
     return row
 

@@ -17,8 +17,9 @@ from lianfang.common.db import Database, create_database
 from lianfang.common.testing.plugin import Backend
 from lianfang.ingest.main import MIGRATIONS
 from lianfang.ingest.partitions import month_partitions, partition_back
-from lianfang.ingest.repository import KEYS, PENDING, RECORDS, RecordsRepository, record_row
+from lianfang.ingest.repository import RecordsRepository
 from lianfang.ingest.retention import cutoff, purge
+from lianfang.ingest.rows import KEYS, PENDING, RECORDS, record_row
 from lianfang.ingest.settings import IngestSettings
 
 from .conftest import CITY, Pipeline, created, eventually

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from lianfang.common.contracts.events import Ancestry, CheckinCreated, RecordStatus
+from lianfang.common.contracts.rollups import DAYS, HOURS
 from lianfang.common.db import Database
-from lianfang.ingest.repository import DAYS, HOURS, PENDING, RecordsRepository, record_row
+from lianfang.ingest.repository import RecordsRepository
+from lianfang.ingest.rows import PENDING, record_row
 from lianfang.ingest.writer import write_batch
 
 from .conftest import Pipeline, created, decided, handled

@@ -17,7 +17,7 @@ from lianfang.trace.main import MIGRATIONS, create_app
 from lianfang.trace.models import AccessLogEntry, TraceBase
 from lianfang.trace.settings import TraceSettings
 
-from .support import FakeRegistry
+from .support import FakeGateway, FakeRegistry
 
 # The records store's history belongs to the ingest worker, whose code no other service imports.
 RECORDS_MIGRATIONS = Path(__file__).resolve().parents[2] / "ingest-worker" / "migrations"
@@ -84,8 +84,20 @@ def registry() -> FakeRegistry:
 
 
 @pytest.fixture
-async def client(settings: TraceSettings, registry: FakeRegistry) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(create_app(settings, registry_transport=httpx.MockTransport(registry.handle))) as running:
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+async def client(
+    settings: TraceSettings, registry: FakeRegistry, gateway: FakeGateway
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        settings,
+        registry_transport=httpx.MockTransport(registry.handle),
+        gateway_transport=httpx.MockTransport(gateway.handle),
+    )
+    async with serve(app) as running:
         yield running
 
 

@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +27,6 @@ __all__ = [
     "FORMS",
     "PII",
     "REGIONS",
-    "SHANGHAI",
     "FakeRegistry",
     "Json",
     "Person",
@@ -40,7 +39,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-SHANGHAI = timezone(timedelta(hours=8))
 PII = PiiCipher(DEV_PII_KEY)
 LEVELS = ("province", "city", "county", "township", "unit")
 CITY_CODES = {7: "1301", 8: "1302"}
@@ -329,3 +327,26 @@ class FakeRegistry:
             "created_at": _CREATED,
             "updated_at": _CREATED,
         }
+
+
+@dataclass
+class FakeGateway:
+    """The gateway's internal risk-notice call: the residents in `subscribed` are sent it, `accounts` are the others
+    it knows; `asked` keeps each body with its Authorization header; `down` answers 503."""
+
+    subscribed: set[uuid.UUID] = field(default_factory=set)
+    accounts: set[uuid.UUID] = field(default_factory=set)
+    asked: list[tuple[Json, str]] = field(default_factory=list)
+    down: bool = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/auth/internal/notifications/risk"
+        if self.down:
+            return httpx.Response(503, json={"code": "wechat_unavailable"})
+        body: Json = json.loads(request.content)
+        self.asked.append((body, request.headers["Authorization"]))
+        residents = [uuid.UUID(value) for value in body["resident_ids"]]
+        sent = sum(1 for resident in residents if resident in self.subscribed)
+        known = sum(1 for resident in residents if resident in self.accounts)
+        counts = {"sent": sent, "not_subscribed": known, "no_account": len(residents) - sent - known, "failed": 0}
+        return httpx.Response(200, json=counts)

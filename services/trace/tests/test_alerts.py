@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
+from lianfang.common.beijing import BEIJING
 from lianfang.common.contracts.records import Record
 from lianfang.common.testing import bearer
 
 from .conftest import AccessLogStore, RecordsStore
-from .support import PII, SHANGHAI, Json, Person, admin, field_errors, id_card, record, since
+from .support import PII, REGIONS, Json, Person, admin, field_errors, id_card, record, since
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -111,7 +112,7 @@ class TestVisits:
         url = (await alerts(client, admin(1), region_id=42))["items"][0]["visits_url"]
         everywhere = await visits(client, admin(1), url)
         assert [visit["checkpoint_id"] for visit in everywhere["visits"]] == [4201, 8001, 4301, 4203, 4202]
-        assert everywhere["from"] == (base - timedelta(days=14)).astimezone(SHANGHAI).isoformat()
+        assert everywhere["from"] == (base - timedelta(days=14)).astimezone(BEIJING).isoformat()
         in_city = await visits(client, admin(7), url)
         assert [visit["checkpoint_id"] for visit in in_city["visits"]] == [4201, 4301, 4203, 4202]
 
@@ -248,3 +249,96 @@ class TestHandling:
 
         assert [field for field, _ in field_errors(bad)] == ["state"]
         assert [field for field, _ in field_errors(long)] == ["note"]
+
+
+def gate_keeper(region_id: int, *checkpoint_ids: int) -> dict[str, str]:
+    return bearer(StaffPrincipal(uuid.uuid4(), region_id, REGIONS[region_id].path, checkpoint_ids))
+
+
+def gate_report_of(record_id: str) -> str:
+    return f"{ALERTS}/{record_id}/gate-report"
+
+
+class TestGateReport:
+    async def test_the_gate_keeper_sends_a_fever_to_the_regions_alerts_with_what_they_did(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        zhang = fever_week["zhang"]
+
+        response = await client.post(
+            gate_report_of(zhang), json={"note": "  已劝返，通知社区医生上门复测 "}, headers=gate_keeper(89, 4203)
+        )
+
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert (answer["state"], answer["state_label"]) == ("handling", "处置中")
+        assert [(step["state_label"], step["note"]) for step in answer["steps"]] == [
+            ("处置中", "已劝返，通知社区医生上门复测"),
+        ]
+        seen = (await client.get(handling_of(zhang), headers=admin(42))).json()
+        assert [(step["note"], step["by_region_name"]) for step in seen["steps"]] == [
+            ("已劝返，通知社区医生上门复测", "育才街道")
+        ]
+        listed = next(item for item in (await alerts(client, admin(42)))["items"] if item["id"] == zhang)
+        assert (listed["state_label"], listed["state_note"]) == ("处置中", "已劝返，通知社区医生上门复测")
+
+    @pytest.mark.parametrize(("checkpoints", "name"), [((4301,), "zhang"), ((4301,), "li_passed"), ((), "zhang")])
+    async def test_another_checkpoints_record_or_one_without_fever_is_not_found(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str], checkpoints: tuple[int, ...], name: str
+    ) -> None:
+        response = await client.post(
+            gate_report_of(fever_week[name]), json={"note": "已劝返"}, headers=gate_keeper(43, *checkpoints)
+        )
+
+        assert response.status_code == 404
+        assert response.json()["detail"] == "未找到您执勤卡口的这条体温异常记录；刚登记的记录需几秒入库，请稍后再试"
+
+    async def test_a_note_is_required_and_at_most_500_characters(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        for note in ("", "长" * 501):
+            response = await client.post(
+                gate_report_of(fever_week["zhang"]), json={"note": note}, headers=gate_keeper(89, 4203)
+            )
+            assert [field for field, _ in field_errors(response)] == ["note"]
+
+    async def test_only_gate_keepers_report_and_only_with_a_token(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        path = gate_report_of(fever_week["zhang"])
+        for headers in (admin(42), bearer(ResidentPrincipal(uuid.uuid4()))):
+            assert (await client.post(path, json={"note": "已劝返"}, headers=headers)).status_code == 403
+        assert (await client.post(path, json={"note": "已劝返"})).status_code == 401
+
+
+GATE_REPORTS = f"{ALERTS}/gate-reports/search"
+
+
+class TestGateReportSearch:
+    async def test_the_board_learns_which_fevers_were_reported_and_how_they_stand(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        zhang, li = fever_week["zhang"], fever_week["li"]
+        await client.post(gate_report_of(zhang), json={"note": "已劝返"}, headers=gate_keeper(89, 4203))
+
+        response = await client.post(GATE_REPORTS, json={"record_ids": [zhang, li]}, headers=gate_keeper(89, 4203))
+
+        assert response.status_code == 200, response.text
+        assert [(item["record_id"], item["state_label"], item["note"]) for item in response.json()["items"]] == [
+            (zhang, "处置中", "已劝返")
+        ]
+
+    async def test_another_checkpoints_report_is_left_out(
+        self, client: httpx.AsyncClient, fever_week: dict[str, str]
+    ) -> None:
+        zhang = fever_week["zhang"]
+        await client.post(gate_report_of(zhang), json={"note": "已劝返"}, headers=gate_keeper(89, 4203))
+
+        for keeper in (gate_keeper(43, 4301), gate_keeper(43)):
+            response = await client.post(GATE_REPORTS, json={"record_ids": [zhang]}, headers=keeper)
+            assert response.json() == {"items": []}
+
+    async def test_only_gate_keepers_ask(self, client: httpx.AsyncClient, fever_week: dict[str, str]) -> None:
+        body = {"record_ids": [fever_week["zhang"]]}
+        assert (await client.post(GATE_REPORTS, json=body, headers=admin(42))).status_code == 403
+        assert (await client.post(GATE_REPORTS, json=body)).status_code == 401

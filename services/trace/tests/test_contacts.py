@@ -6,8 +6,10 @@ from datetime import datetime
 import httpx
 import pytest
 
+from lianfang.common.beijing import BEIJING
+
 from .conftest import AccessLogStore, RecordsStore
-from .support import SHANGHAI, Json, Person, admin, field_errors, id_card, record, since
+from .support import Json, Person, admin, field_errors, id_card, record, since
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -66,7 +68,7 @@ async def screened(client: httpx.AsyncClient, headers: dict[str, str], base: dat
 
 
 def shanghai(base: datetime, minutes: int) -> str:
-    return since(base, minutes).astimezone(SHANGHAI).isoformat()
+    return since(base, minutes).astimezone(BEIJING).isoformat()
 
 
 def names(contacts: list[Json]) -> list[str]:
@@ -173,7 +175,7 @@ class TestFirstDegree:
     async def test_an_unknown_person_is_an_empty_answer(self, client: httpx.AsyncClient, base: datetime) -> None:
         answer = await screened(client, admin(1), base, phone="13700000000", second_degree=True)
         assert (answer["index"], answer["contacts"], answer["second_degree"]) == (
-            {"person": None, "stays": []},
+            {"person": None, "unmasked": None, "stays": []},
             [],
             [],
         )
@@ -291,6 +293,23 @@ class TestChildrenSharingAPhone:
             ("钱**", 10.0),
         ]
         assert len({contact["id"] for contact in household}) == 3
+
+    async def test_one_child_screened_by_the_shared_phone_and_their_name_meets_the_other_and_the_parent(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        await self.add_household(store, base, check_outs=False)
+
+        answer = await screened(client, admin(1), base, phone=MING.phone, name=MING.name)
+
+        assert answer["index"]["person"]["name_masked"] == "小*"
+        assert [(stay["start"], stay["end"]) for stay in answer["index"]["stays"]] == [
+            (shanghai(base, 1), shanghai(base, 11))
+        ]
+        household = [contact for contact in answer["contacts"] if contact["person"]["phone_masked"] == "139****0009"]
+        assert sorted((contact["person"]["name_masked"], contact["minutes_together"]) for contact in household) == [
+            ("小*", 10.0),
+            ("钱**", 10.0),
+        ]
 
     async def test_with_check_outs_each_childs_stay_ends_at_their_own(
         self, client: httpx.AsyncClient, store: RecordsStore, base: datetime

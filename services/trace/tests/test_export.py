@@ -11,12 +11,13 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.beijing import BEIJING
 from lianfang.common.testing import bearer, serve
 from lianfang.trace.main import create_app
 from lianfang.trace.settings import TraceSettings
 
 from .conftest import AccessLogStore, RecordsStore
-from .support import SHANGHAI, FakeRegistry, Person, admin, field_errors, id_card, record, since
+from .support import FakeRegistry, Person, admin, field_errors, id_card, record, since
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -60,7 +61,7 @@ def xlsx_rows(response: httpx.Response) -> list[list[object]]:
 
 
 def shown(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ class TestXlsx:
         assert header == HEADERS
         assert [row[-1] for row in rows] == [stored[0], stored[2]]
         assert rows[0][:4] == [
-            since(base, 60).astimezone(SHANGHAI).replace(tzinfo=None),
+            since(base, 60).astimezone(BEIJING).replace(tzinfo=None),
             "张**",
             "138****5678",
             f"130{'*' * 11}{ZHANG_ID[-4:]}",
@@ -238,8 +239,8 @@ class TestAccessLog:
         assert (entry.action, entry.actor_region_id, entry.reason, entry.subject) == ("export", 7, None, None)
         assert entry.query == {
             "region_id": 7,
-            "from": since(base, -60).astimezone(SHANGHAI).isoformat(),
-            "to": since(base, 60).astimezone(SHANGHAI).isoformat(),
+            "from": since(base, -60).astimezone(BEIJING).isoformat(),
+            "to": since(base, 60).astimezone(BEIJING).isoformat(),
             "checkpoint_id": 4203,
             "status": "abnormal",
             "format": "xlsx",

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.beijing import BEIJING
 from lianfang.common.testing import bearer
 
 from .conftest import AccessLogStore, RecordsStore
-from .support import SHANGHAI, FakeRegistry, Json, Person, admin, field_errors, id_card, principal, record, since
+from .support import FakeRegistry, Json, Person, admin, field_errors, id_card, principal, record, since
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -57,7 +58,7 @@ class TestAnswers:
         ]
         assert (body["template_id"], body["template_version"], body["template_name"]) == (2, 1, "医院")
         assert body["checkpoint_name"] == "桥西区人民医院"
-        assert body["checked_at"] == base.astimezone(SHANGHAI).isoformat()
+        assert body["checked_at"] == base.astimezone(BEIJING).isoformat()
         assert body["unmasked"] is None
         assert body["person"]["phone_masked"] == "138****5678"
 
@@ -88,6 +89,37 @@ class TestAnswers:
         body = await detail(client, stored.id, admin(43))
         assert ("purpose", "复诊，取化验单", False) in answers_of(body)
         assert (body["template_name"], body["checkpoint_name"]) == (None, None)
+
+
+class TestRemeasure:
+    async def test_both_temperatures_show_with_who_took_the_second_and_when(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        """复测 after a fever: the list and the detail show the first reading and the later one that decided."""
+        fever = record(ZHANG, 4301, base, temperature=38.2)
+        fever.remeasured_temperature = 36.6
+        fever.remeasured_by = uuid.uuid4()
+        fever.remeasured_by_name = "王卫"
+        fever.remeasured_at = base + timedelta(minutes=3)
+        (stored,) = await store.add(fever)
+
+        body = await detail(client, stored.id, admin(43))
+        listed = await client.get("/api/trace/records", headers=admin(43))
+
+        remeasure = {
+            "temperature": 36.6,
+            "measured_by_name": "王卫",
+            "measured_at": (base + timedelta(minutes=3)).astimezone(BEIJING).isoformat(),
+        }
+        assert (body["status"], body["temperature"], body["remeasure"]) == ("passed", 38.2, remeasure)
+        (item,) = listed.json()["items"]
+        assert (item["temperature"], item["remeasure"]) == (38.2, remeasure)
+
+    async def test_a_record_measured_once_has_no_remeasure(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        (stored,) = await store.add(record(ZHANG, 4301, base))
+        assert (await detail(client, stored.id, admin(43)))["remeasure"] is None
 
 
 class TestUnmask:

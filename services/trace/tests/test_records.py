@@ -7,13 +7,13 @@ import httpx
 import pytest
 
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.beijing import BEIJING
 from lianfang.common.db import encode_cursor
 from lianfang.common.testing import bearer
 
 from .conftest import AccessLogStore, RecordsStore
 from .support import (
     CHECKPOINTS,
-    SHANGHAI,
     FakeRegistry,
     Json,
     Person,
@@ -114,7 +114,7 @@ class TestPage:
         (item,) = (await listed(client, admin(7)))["items"]
         assert item == {
             "id": str(stored.id),
-            "checked_at": base.astimezone(SHANGHAI).isoformat(),
+            "checked_at": base.astimezone(BEIJING).isoformat(),
             "checkpoint_id": 4201,
             "checkpoint_name": "建明社区北门",
             "checkpoint_kind": "community",
@@ -136,6 +136,7 @@ class TestPage:
             "distance_m": None,
             "outside_radius": None,
             "remote_scan": False,
+            "remeasure": None,
         }
         assert item["checked_at"].endswith("+08:00")
 
@@ -158,6 +159,34 @@ class TestPage:
         assert len({item["id"] for item in seen}) == 9
         times = [datetime.fromisoformat(item["checked_at"]) for item in seen]
         assert times == sorted(times, reverse=True)
+
+    async def test_the_first_page_counts_the_search_and_later_pages_do_not(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime
+    ) -> None:
+        await store.add(*(record(LI, 4201, since(base, minutes)) for minutes in range(5)))
+        await store.add(*(record(ZHANG, 4301, since(base, minutes)) for minutes in range(4)))
+
+        first = await listed(client, admin(1), limit=2)
+        second = await listed(client, admin(1), limit=2, cursor=first["next_cursor"])
+        at_gate = await listed(client, admin(1), checkpoint_id=4201)
+        by_phone = await listed(client, admin(1), phone="13812345678")
+        beside = await listed(client, admin(8))
+
+        assert first["total"] == {"count": 9, "more": False}
+        assert second["total"] is None
+        assert at_gate["total"] == {"count": 5, "more": False}
+        assert by_phone["total"] == {"count": 4, "more": False}
+        assert beside["total"] == {"count": 0, "more": False}
+
+    async def test_a_total_past_the_cap_says_there_are_more(
+        self, client: httpx.AsyncClient, store: RecordsStore, base: datetime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("lianfang.trace.records.service.TOTAL_CAP", 3)
+        await store.add(*(record(LI, 4201, since(base, minutes)) for minutes in range(4)))
+
+        page = await listed(client, admin(1), limit=2)
+
+        assert page["total"] == {"count": 3, "more": True}
 
     async def test_the_last_page_says_there_is_no_next(
         self, client: httpx.AsyncClient, store: RecordsStore, base: datetime

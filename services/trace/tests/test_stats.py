@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.beijing import BEIJING
 from lianfang.common.contracts.records import Record
 from lianfang.common.testing import bearer
 
 from .conftest import RecordsStore
-from .support import CHECKPOINTS, REGIONS, SHANGHAI, FakeRegistry, Json, Person, admin, field_errors, record
+from .support import CHECKPOINTS, REGIONS, FakeRegistry, Json, Person, admin, field_errors, record
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -24,7 +25,7 @@ WEEK_AGO = (datetime.now(UTC) - timedelta(days=7)).isoformat()
 @pytest.fixture
 def day0() -> datetime:
     """Midnight in Shanghai five days ago: 16:00 UTC the day before."""
-    return datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=5)
+    return datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=5)
 
 
 def at(day0: datetime, days: int, hours: float) -> datetime:
@@ -353,7 +354,7 @@ def expected_stats(records: list[Record], caller: int, start: datetime, end: dat
         for item in records
         if start <= item.checked_at < end and CHECKPOINTS[item.checkpoint_id].region.path.startswith(scope.path)
     ]
-    first = start.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+    first = start.astimezone(BEIJING).replace(minute=0, second=0, microsecond=0)
     if not hourly:
         first = first.replace(hour=0)
     step = timedelta(hours=1) if hourly else timedelta(days=1)

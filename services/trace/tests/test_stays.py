@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from lianfang.common.contracts.checkpoints import DEFAULT_STAY_MINUTES
 from lianfang.common.ids import new_id
 from lianfang.trace.contacts.stays import Stay, overlap, person_keys, stays
 from lianfang.trace.records.repository import RecordRow
-from lianfang.trace.settings import DEFAULT_STAY_MINUTES
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 MAX_STAY = timedelta(hours=12)

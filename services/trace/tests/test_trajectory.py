@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from lianfang.common.beijing import BEIJING
 from lianfang.common.ids import new_id
 from lianfang.common.testing import serve
 from lianfang.trace.main import create_app
 from lianfang.trace.settings import TraceSettings
 
 from .conftest import AccessLogStore, RecordsStore
-from .support import PII, SHANGHAI, FakeRegistry, Json, Person, admin, field_errors, id_card, record, since
+from .support import PII, FakeRegistry, Json, Person, admin, field_errors, id_card, record, since
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -77,7 +78,19 @@ class TestFinding:
             38.2,
             "abnormal",
         )
-        assert fever["checked_at"] == since(base, 180).astimezone(SHANGHAI).isoformat()
+        assert fever["checked_at"] == since(base, 180).astimezone(BEIJING).isoformat()
+
+    async def test_by_phone_and_name_one_person_of_those_who_share_the_phone(
+        self, client: httpx.AsyncClient, base: datetime
+    ) -> None:
+        child = await traced(client, admin(1), phone="13812345678", name="张小宝")
+        zhang = await traced(client, admin(1), phone="１３８１２３４５６７８", name=" 张三丰 ")
+        assert [(visit["checkpoint_id"], visit["companion"]) for visit in child["visits"]] == [(4201, True)]
+        assert child["visits"][0]["checked_at"] == base.astimezone(BEIJING).isoformat()
+        assert places(zhang) == [4201, 4301, 8001, 4203]
+        assert {visit["person"]["name_masked"] for visit in child["visits"] + zhang["visits"]} == {"张**"}
+        nobody = await traced(client, admin(1), phone="13812345678", name="张三")
+        assert (nobody["person"], nobody["visits"]) == (None, [])
 
     async def test_by_id_number_and_by_account_only_the_persons_own_visits(self, client: httpx.AsyncClient) -> None:
         by_id = await traced(client, admin(1), id_card=ZHANG_ID)
@@ -119,8 +132,8 @@ class TestFinding:
         )
         assert places(answer) == [4301, 8001]
         assert (answer["from"], answer["to"]) == (
-            since(base, 30).astimezone(SHANGHAI).isoformat(),
-            since(base, 180).astimezone(SHANGHAI).isoformat(),
+            since(base, 30).astimezone(BEIJING).isoformat(),
+            since(base, 180).astimezone(BEIJING).isoformat(),
         )
 
 
@@ -143,7 +156,7 @@ class TestDefaults:
         async with serve(app) as client:
             answer = await traced(client, admin(1), phone="13900001111")
         assert (len(answer["visits"]), answer["truncated"]) == (10, True)
-        assert answer["visits"][0]["checked_at"] == base.astimezone(SHANGHAI).isoformat()
+        assert answer["visits"][0]["checked_at"] == base.astimezone(BEIJING).isoformat()
 
 
 class TestAccessLog:
@@ -155,12 +168,13 @@ class TestAccessLog:
         period = {"from": since(base, -60).isoformat(), "to": since(base, 60).isoformat()}
         await traced(client, caller, phone="13812345678", reason="密接排查：病例 2026-17", **period)
         await traced(client, caller, person_id=str(ZHANG.resident_id), **period)
-        first, second = await access_log.entries()
+        await traced(client, caller, phone="13812345678", name="张小宝", **period)
+        first, second, third = await access_log.entries()
         assert (first.action, first.actor_region_id, first.actor_region_path) == ("trajectory", 42, "/1/7/42/")
         assert first.query == {
             "phone": "138****5678",
-            "from": since(base, -60).astimezone(SHANGHAI).isoformat(),
-            "to": since(base, 60).astimezone(SHANGHAI).isoformat(),
+            "from": since(base, -60).astimezone(BEIJING).isoformat(),
+            "to": since(base, 60).astimezone(BEIJING).isoformat(),
         }
         assert (first.reason, first.subject) == ("密接排查：病例 2026-17", f"phone:{PII.search_hash('13812345678')}")
         assert (second.query["person_id"], second.reason, second.subject) == (
@@ -168,9 +182,11 @@ class TestAccessLog:
             None,
             f"person_id:{ZHANG.resident_id}",
         )
-        logged = f"{first.query} {second.query} {first.subject} {second.subject}"
+        assert (third.query["person"], third.subject) == ("张** 138****5678", f"phone:{PII.search_hash('13812345678')}")
+        logged = f"{first.query} {second.query} {third.query} {first.subject} {second.subject}"
         assert str(visit.id) not in logged
         assert "13812345678" not in logged
+        assert "小宝" not in logged
 
     async def test_a_refused_query_is_not_logged(self, client: httpx.AsyncClient, access_log: AccessLogStore) -> None:
         await client.get(TRAJECTORY, params={"phone": "12345"}, headers=admin(1))
@@ -188,6 +204,9 @@ class TestBadInput:
             ({"phone": "1381234567"}, [("phone", "invalid")]),
             ({"id_card": "13010219900307"}, [("id_card", "invalid")]),
             ({"person_id": "someone"}, [("person_id", "uuid_parsing")]),
+            ({"name": "张三丰"}, [("phone", "missing")]),
+            ({"id_card": ZHANG_ID, "name": "张三丰"}, [("name", "phone_required")]),
+            ({"phone": "13812345678", "name": "张" * 51}, [("name", "string_too_long")]),
             (
                 {"phone": "13812345678", "from": "2026-11-20T08:00:00+08:00", "to": "2026-11-20T07:00:00+08:00"},
                 [("to", "period_order")],

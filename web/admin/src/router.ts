@@ -1,5 +1,5 @@
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { whenSessionLost } from '@/api'
+import { createRouter, createWebHistory, type RouteLocationRaw, type RouteRecordRaw } from 'vue-router'
+import { whenPasswordChangeRequired, whenSessionLost } from '@/api'
 import { useAuth } from '@/stores/auth'
 
 export interface MenuEntry {
@@ -18,6 +18,12 @@ const pages: (RouteRecordRaw & { meta: { title: string; icon: string } })[] = [
   { path: 'contacts', component: () => import('@/views/ContactsView.vue'), meta: { title: '密接筛查', icon: 'Connection' } },
   { path: 'alerts', component: () => import('@/views/AlertsView.vue'), meta: { title: '异常预警', icon: 'Warning' } },
   { path: 'audit-log', component: () => import('@/views/AuditLogView.vue'), meta: { title: '访问日志', icon: 'Memo' } },
+  { path: 'login-log', component: () => import('@/views/LoginLogView.vue'), meta: { title: '登录日志', icon: 'Key' } },
+  {
+    path: 'operation-log',
+    component: () => import('@/views/OperationLogView.vue'),
+    meta: { title: '操作日志', icon: 'Operation' },
+  },
 ]
 
 export const menu: MenuEntry[] = pages.map((page) => ({ path: `/${page.path}`, ...page.meta }))
@@ -26,12 +32,14 @@ export const router = createRouter({
   history: createWebHistory('/admin/'),
   routes: [
     { path: '/login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: '登录' } },
+    { path: '/password', component: () => import('@/views/PasswordView.vue'), meta: { title: '修改初始密码' } },
     {
       path: '/',
       component: () => import('@/layout/AdminLayout.vue'),
       redirect: '/dashboard',
       children: [
         ...pages,
+        { path: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: '个人中心' } },
         { path: ':missing(.*)*', component: () => import('@/views/NotFoundView.vue'), meta: { title: '页面不存在' } },
       ],
     },
@@ -42,7 +50,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   const auth = useAuth()
   try {
-    if (await auth.restore()) return true
+    if (await auth.restore()) return passwordFirst(to.path, to.fullPath)
   } catch (error) {
     const reason = error instanceof Error ? error.message : '登录状态无法确认，请重新登录'
     auth.forget()
@@ -50,6 +58,14 @@ router.beforeEach(async (to) => {
   }
   return { path: '/login', query: { redirect: to.fullPath } }
 })
+
+/** An account whose password a superior set changes it before anything else (the API refuses everything else). */
+function passwordFirst(path: string, fullPath: string): true | RouteLocationRaw {
+  const pending = useAuth().account?.must_change_password === true
+  if (pending && path !== '/password') return { path: '/password', query: { redirect: fullPath } }
+  if (!pending && path === '/password') return '/profile'
+  return true
+}
 
 router.afterEach((to) => {
   const title = typeof to.meta.title === 'string' ? to.meta.title : ''
@@ -63,4 +79,10 @@ whenSessionLost((message) => {
   if (current.matched.length > 0 && current.path !== '/login') {
     void router.replace({ path: '/login', query: { redirect: current.fullPath, reason: message } })
   }
+})
+
+whenPasswordChangeRequired(() => {
+  useAuth().passwordChangeRequired()
+  const current = router.currentRoute.value
+  if (current.path !== '/password') void router.replace({ path: '/password', query: { redirect: current.fullPath } })
 })

@@ -1,5 +1,5 @@
-import { mount } from '@vue/test-utils'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import CheckinForm from '../src/checkin/CheckinForm.vue'
 import type { CheckinSummary, CheckpointPage, Receipt } from '@lianfang/shared'
@@ -51,13 +51,19 @@ describe('the check-in form', () => {
   })
 
   it('asks for no temperature while the last one is valid', () => {
-    const validUntil = new Date(Date.now() + 3600_000).toISOString()
-    const last = { value: 36.4, measured_at: new Date().toISOString(), valid_until: validUntil }
+    // 10:00 in Beijing: valid until 11:00 the same day, shown without a date (a validity past midnight shows its day).
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-12-06T02:00:00Z'))
+    try {
+      const last = { value: 36.4, measured_at: '2026-12-06T02:00:00Z', valid_until: '2026-12-06T03:00:00Z' }
 
-    const form = mount(CheckinForm, { props: { page: page({ required: false, last }), sending: false, errors: {} } })
+      const form = mount(CheckinForm, { props: { page: page({ required: false, last }), sending: false, errors: {} } })
 
-    expect(form.text()).toMatch(/您的体温在有效期内（至 \d\d:\d\d）/)
-    expect(form.find('input[name="temperature"]').exists()).toBe(false)
+      expect(form.text()).toContain('您的体温在有效期内（至 11:00）')
+      expect(form.find('input[name="temperature"]').exists()).toBe(false)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('fills what the server remembers and sends the answers as it will store them', async () => {
@@ -78,9 +84,61 @@ describe('the check-in form', () => {
           temperature: 36.6,
           direction: 'in',
           companions: [],
+          location: null,
+          location_consent: false,
         },
       ],
     ])
+  })
+
+  it("lets a companion's own phone be left out, saying whose number is used", async () => {
+    const form = mount(CheckinForm, {
+      props: { page: page({ required: true }, { name: '张三', phone: '13800138000' }), sending: false, errors: {} },
+    })
+    await form.find('input[name="temperature"]').setValue('36.5')
+    const add = form.findAll('button').find((button) => button.text().includes('添加同行人员'))
+    await add?.trigger('click')
+
+    await form.find('input[name="companions.0.answers.name"]').setValue('李小明')
+    await form.find('input[name="companions.0.temperature"]').setValue('36.6')
+    await form.find('form').trigger('submit')
+    await flushPromises()
+
+    expect(form.find('input[name="companions.0.answers.phone"]').attributes('placeholder')).toBe('没有可不填，使用本人手机号')
+    const [[sent]] = form.emitted('submit') as [Record<string, unknown>][]
+    expect(sent.companions).toEqual([{ answers: { name: '李小明' }, temperature: 36.6 }])
+  })
+
+  it('adds the position only when the resident turned 附带我的位置 on, and goes on without it when refused', async () => {
+    const answer: { found: boolean } = { found: true }
+    Object.defineProperty(navigator, 'geolocation', {
+      configurable: true,
+      value: {
+        getCurrentPosition: (success: PositionCallback, failure: PositionErrorCallback) =>
+          answer.found
+            ? success({ coords: { latitude: 39.911954, longitude: 116.377817, accuracy: 20 } } as GeolocationPosition)
+            : failure({ code: 1 } as GeolocationPositionError),
+      },
+    })
+    const form = mount(CheckinForm, {
+      props: { page: page({ required: true }, { name: '张三', phone: '13800138000' }), sending: false, errors: {} },
+    })
+    await form.find('input[name="temperature"]').setValue('36.5')
+
+    await form.find('.share-location .van-switch').trigger('click')
+    await form.find('form').trigger('submit')
+    await flushPromises()
+    answer.found = false
+    await form.find('form').trigger('submit')
+    await flushPromises()
+
+    const [[shared], [refused]] = form.emitted('submit') as [Record<string, unknown>][]
+    expect(shared.location_consent).toBe(true)
+    expect(shared.location).toEqual({ latitude: expect.closeTo(39.913345, 6), longitude: expect.closeTo(116.384047, 6), accuracy: 20 })
+    expect([refused.location, refused.location_consent]).toEqual([null, false])
+    // Refused once, the choice is off until the resident turns it on again.
+    expect(localStorage.getItem('lf.location.share')).toBe('no')
+    expect(form.find('.share-location .van-switch--on').exists()).toBe(false)
   })
 
   it('shows each problem on its field and sends nothing', async () => {

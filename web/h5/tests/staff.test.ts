@@ -1,7 +1,16 @@
-import type { Arrival } from '@lianfang/shared'
+import type { AlertHandling, Arrival } from '@lianfang/shared'
 import { describe, expect, it } from 'vitest'
 
-import { alarming, groupOf, ordered, pendingGroup, withArrival, withDecision } from '../src/staff/arrivals'
+import {
+  alarming,
+  groupOf,
+  ordered,
+  pendingGroup,
+  withArrival,
+  withDecision,
+  withReport,
+  withUpdate,
+} from '../src/staff/arrivals'
 import { parseEvents } from '../src/staff/stream'
 
 function arrival(id: string, status: Arrival['status'], at: string, warnings: Arrival['warnings'] = []): Arrival {
@@ -42,6 +51,32 @@ describe('the arrivals list', () => {
     list = withDecision(list, { id: 'a', checkpoint_id: 1, status: 'passed', status_label: '准许通行', decided_by: 'u1', decided_at: '', reason: null })
 
     expect(list.map((item) => [item.id, item.status])).toEqual([['a', 'passed']])
+  })
+
+  it('replaces a known card with its re-measured arrival and adds no unknown one', () => {
+    const list = [arrival('a', 'abnormal', '08:00'), arrival('b', 'passed', '08:01')]
+    const cleared = { ...arrival('a', 'passed', '08:00'), remeasure: { value: 36.6 } } as Arrival
+
+    expect(withUpdate(list, cleared).map((item) => [item.id, item.status])).toEqual([['a', 'passed'], ['b', 'passed']])
+    expect(withUpdate(list, arrival('c', 'passed', '08:02')).map((item) => item.id)).toEqual(['a', 'b'])
+  })
+
+  it('marks a reported fever with what was sent, and keeps the mark when the card comes again without it', () => {
+    const handling = {
+      record_id: 'a',
+      state: 'handling',
+      state_label: '处置中',
+      steps: [{ state: 'handling', state_label: '处置中', note: '已劝返', at: '2026-03-01T08:05:00+08:00', by_id: 'u1', by_region_name: null }],
+    } as AlertHandling
+    const mark = { record_id: 'a', state_label: '处置中', note: '已劝返', at: '2026-03-01T08:05:00+08:00' }
+
+    let list = withReport([arrival('a', 'abnormal', '08:00'), arrival('b', 'abnormal', '08:01')], handling)
+    expect(list.map((item) => item.gate_report ?? null)).toEqual([mark, null])
+
+    // A replayed arrival event, a load while trace did not answer, a re-measure streamed from another board.
+    list = withArrival(list, { ...arrival('a', 'abnormal', '08:00'), gate_report: null })
+    list = withUpdate(list, arrival('a', 'abnormal', '08:00'))
+    expect(list.find((item) => item.id === 'a')?.gate_report).toEqual(mark)
   })
 
   it('marks a fever and a recent abnormal record elsewhere', () => {

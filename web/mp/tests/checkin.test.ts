@@ -115,6 +115,73 @@ describe('opening from a scan', () => {
   })
 })
 
+describe('leaving (离开) on a rescan', () => {
+  const STAY = {
+    entry_id: '0193a5c0-0000-7000-8000-000000000001',
+    checked_at: '2026-12-06T10:05:09+08:00',
+    until: '2026-12-06T10:15:09+08:00',
+    names_masked: ['张*', '张*明'],
+  }
+  const LEFT = receipt({
+    id: '0193a5c0-0000-7000-8000-000000000009',
+    direction: 'out',
+    temperature: { value: 36.5, source: 'reused', measured_at: '2026-12-06T02:05:00Z' },
+  })
+
+  beforeEach(() => {
+    server
+      .on('GET', `/api/checkin/checkpoints/${CODE}`, { status: 200, body: checkpointPage({ stay: STAY }) })
+      .on('POST', '/api/checkin/checkouts', { status: 201, body: LEFT })
+  })
+
+  it('offers 登记离开 first, and one tap records the stay’s people leaving', async () => {
+    await open({ scene: CODE })
+    expect(text(page.querySelector('.stay'))).toBe('您于 10:05 在此登记进入（含同行 1 人） 离开时请点击下方按钮登记离开，无需再次填写。 登记离开 再次登记进入')
+    expect(page.querySelector('.submit-button')).toBeUndefined()
+
+    await tap('.leave-button')
+
+    const [sent] = server.sent('POST', '/api/checkin/checkouts')
+    expect(Object.keys(sent.body as object).sort()).toEqual(['checkpoint_code', 'client_id'])
+    expect((sent.body as { checkpoint_code: string }).checkpoint_code).toBe(CODE)
+    expect(server.sent('POST', '/api/checkin/checkins')).toHaveLength(0)
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('已登记离开')
+    expect(wx.titles.at(-1)).toBe('已登记离开')
+  })
+
+  it('a check-out that meets request:fail goes out again with the same client_id', async () => {
+    await open({ scene: CODE })
+    server.once('POST', '/api/checkin/checkouts', 'network-error')
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    page.querySelector('.leave-button')?.dispatchEvent('click')
+    await vi.advanceTimersByTimeAsync(10)
+    expect(text(page.querySelector('.retrying'))).toBe('网络不佳，1 秒后自动重试（第 1 次），请勿退出')
+    await vi.advanceTimersByTimeAsync(1000)
+
+    const sent = server.sent('POST', '/api/checkin/checkouts')
+    expect(sent).toHaveLength(2)
+    expect((sent[0].body as { client_id: string }).client_id).toBe((sent[1].body as { client_id: string }).client_id)
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('已登记离开')
+  })
+
+  it('再次登记进入 shows the form instead', async () => {
+    await open({ scene: CODE })
+
+    await tap('.enter-again')
+
+    expect(page.querySelector('.stay')).toBeUndefined()
+    expect(text(page.querySelector('.submit-button'))).toBe('提交登记')
+  })
+
+  it('without a stay there is nothing to leave: the form as always', async () => {
+    server.on('GET', `/api/checkin/checkpoints/${CODE}`, { status: 200, body: checkpointPage() })
+    await open({ scene: CODE })
+
+    expect(page.querySelector('.stay')).toBeUndefined()
+    expect(page.querySelector('.leave-button')).toBeUndefined()
+  })
+})
+
 describe('the form', () => {
   it('starts from the server’s prefill, then from this phone’s last answers', async () => {
     wx.storage.set('lf.checkin.answers', JSON.stringify({ name: '旧名字', phone: '13900000000', plate: '冀A12345' }))
@@ -253,6 +320,24 @@ describe('submitting', () => {
     await fillAndSubmit()
     expect(text(field('name'))).toContain('姓名只能包含汉字或字母')
     expect(wx.toasts).toContain('填写的信息有误')
+  })
+
+  it('a companion’s own phone may be left out: the server reaches them through the resident’s', async () => {
+    await open({ scene: CODE })
+    await tap('.add-companion')
+    // The companion's phone field, drawn from these views, is neither required nor silent about whose number is used.
+    expect((page.instance.data.theirFields as { key: string }[]).find((view) => view.key === 'phone')).toMatchObject({
+      required: false,
+      placeholder: '没有可不填，使用本人手机号',
+    })
+    expect((page.instance.data.fields as { key: string }[]).find((view) => view.key === 'phone')).toMatchObject({ required: true })
+    page.querySelectorAll('.companion .field-name')[0].dispatchEvent('change', { detail: '张小明' })
+    page.querySelector('.field-companion-temperature')?.dispatchEvent('change', { detail: '36.6' })
+
+    await fillAndSubmit()
+
+    const [sent] = server.sent('POST', '/api/checkin/checkins')
+    expect((sent.body as { companions: unknown }).companions).toEqual([{ answers: { name: '张小明' }, temperature: 36.6 }])
   })
 
   it('checks in companions, each with their own status, updated live as staff decide', async () => {
@@ -402,6 +487,77 @@ describe('hearing back when staff decide', () => {
     expect(wx.subscribeRequests).toEqual([])
     page.detach()
     audited(null)
+    wx = installWx(server)
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+  })
+})
+
+describe('the reminder to check out', () => {
+  function templates(decision: string | null, reminder: string | null, requiresAudit = false, risk: string | null = null): void {
+    server
+      .on('GET', '/api/auth/config', {
+        status: 200,
+        body: {
+          wechat_mode: 'live',
+          h5_appid: null,
+          decision_template: decision,
+          checkout_reminder_template: reminder,
+          risk_notice_template: risk,
+        },
+      })
+      .on('GET', `/api/checkin/checkpoints/${CODE}`, {
+        status: 200,
+        body: checkpointPage({ checkpoint: { ...checkpointPage().checkpoint, requires_audit: requiresAudit } }),
+      })
+  }
+
+  function sentBody(): Record<string, unknown> {
+    const [sent] = server.sent('POST', '/api/checkin/checkins')
+    return sent.body as Record<string, unknown>
+  }
+
+  it('asks for it in the submit tap and tells the server the resident accepted', async () => {
+    templates(null, 'tmpl-reminder')
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-reminder']])
+    expect(sentBody()).toMatchObject({ direction: 'in', remind_checkout: true })
+  })
+
+  it('asks for it alongside the approval result, in one dialog', async () => {
+    templates('tmpl-decision', 'tmpl-reminder', true)
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-decision', 'tmpl-reminder']])
+    expect(sentBody()).toMatchObject({ remind_checkout: true })
+  })
+
+  it('asks for the risk notice too, at most three templates in the one dialog', async () => {
+    templates('tmpl-decision', 'tmpl-reminder', true, 'tmpl-risk')
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([['tmpl-decision', 'tmpl-reminder', 'tmpl-risk']])
+  })
+
+  it('a resident who turns the reminder down is not reminded, and still checks in', async () => {
+    templates('tmpl-decision', 'tmpl-reminder', true)
+    wx.subscribeRefused = ['tmpl-reminder']
+    await open({ scene: CODE })
+    await fillAndSubmit()
+    expect(sentBody()).toMatchObject({ remind_checkout: false })
+    expect(text(receiptOf(page)?.querySelector('.headline'))).toBe('准许通行')
+  })
+
+  it('is not asked for when leaving, nor when no reminder is set up', async () => {
+    templates(null, 'tmpl-reminder')
+    await open({ scene: CODE, direction: 'out' })
+    await fillAndSubmit()
+    expect(wx.subscribeRequests).toEqual([])
+    expect(sentBody()).toMatchObject({ direction: 'out', remind_checkout: false })
+    page.detach()
+    templates(null, null)
     wx = installWx(server)
     await open({ scene: CODE })
     await fillAndSubmit()

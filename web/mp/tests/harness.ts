@@ -104,6 +104,8 @@ export interface FakeWx {
   /** The templates each wx.requestSubscribeMessage asked for, and what the resident answers. */
   subscribeRequests: string[][]
   subscribeAnswer: 'accept' | 'reject'
+  /** Templates the resident turns down even when they accept the others. */
+  subscribeRefused: string[]
   storage: Map<string, string>
   toasts: string[]
   navigations: string[]
@@ -127,6 +129,7 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
     locationAsked: 0,
     subscribeRequests: [],
     subscribeAnswer: 'accept',
+    subscribeRefused: [],
     storage: options.storage ?? new Map(), toasts: [], navigations: [], titles: [], logins: 0, scene, loginCode: 'wx-login-code' }
   const origin = 'https://lianfang.example.cn'
   const wx = {
@@ -188,7 +191,9 @@ export function installWx(server: FakeServer, options: { scene?: number; storage
     }) {
       state.subscribeRequests.push(option.tmplIds)
       setTimeout(() => {
-        const answers = Object.fromEntries(option.tmplIds.map((id) => [id, state.subscribeAnswer]))
+        const answers = Object.fromEntries(
+          option.tmplIds.map((id) => [id, state.subscribeRefused.includes(id) ? 'reject' : state.subscribeAnswer]),
+        )
         option.success?.({ ...answers, errMsg: 'requestSubscribeMessage:ok' })
         option.complete?.()
       }, 0)

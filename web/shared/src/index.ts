@@ -4,16 +4,17 @@
 export type * from './api'
 export { ApiClient, type ClientOptions, type Query, queryString, REFRESH_PATH, type RequestOptions } from './client'
 export { AnswerMemory, asksDirection, companionName, knownCompanions, MAX_COMPANIONS, onlyFields, startingAnswers } from './prefill'
+export { wgs84ToGcj02 } from './geo'
 export { ApiError, type FieldProblem, NetworkError, type ProblemDetails, problemOf, retryAfterSeconds } from './problem'
-export { type OnRetry, QUEUE_KEY, type QueueOptions, type Queued, type Send, SubmitQueue, type Wait } from './queue'
-export { STATUS_HEADLINES, STATUS_TAG_TYPES } from './status'
+export { type OnRetry, QUEUE_KEY, type QueueOptions, type Queued, type Send, SubmitQueue, submitPath, type Unsent, type Wait } from './queue'
+export { receiptHeadline, STATUS_HEADLINES, STATUS_TAG_TYPES } from './status'
 export { type KeyValueStorage, readJson, writeJson } from './storage'
 export { temperatureLine, temperatureProblem, temperatureValue, TEMPERATURE_MAX, TEMPERATURE_MIN, validityNote } from './temperature'
 export { type TokenPair, TokenStore } from './tokens'
 export { beijingToday, clockTime, dateOf, hourMinute, shortTime } from './time'
 export type { CancelSignal, Transport, TransportRequest, TransportResponse } from './transport'
 export { uuid4 } from './uuid'
-export { answerProblem, answersProblems, answersToSend, isBlank, normalized } from './validation'
+export { answerProblem, answersProblems, companionFields, answersToSend, isBlank, normalized } from './validation'
 export {
   type WxMethod,
   type WxRequest,

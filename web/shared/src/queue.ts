@@ -1,10 +1,10 @@
-/** Check-ins on their way to the server, kept in the device's storage until it answers.
+/** Check-ins (and check-outs) on their way to the server, kept in the device's storage until it answers.
  *
  * A check-in gets its `client_id` once, when it is queued. Every retry sends the very same body, after a network error,
  * a 5xx or a 503's Retry-After, and after a reload of the page; the server answers a `client_id` it has seen with its
  * first receipt, so a check-in is neither lost nor stored twice. Only one send is under way at a time per check-in. */
 
-import type { CheckinBody, Receipt } from './api'
+import type { CheckinBody, CheckoutBody, QueuedBody, Receipt } from './api'
 import { ApiError, NetworkError } from './problem'
 import { type KeyValueStorage, readJson, writeJson } from './storage'
 import { uuid4 } from './uuid'
@@ -15,11 +15,19 @@ const MAX_AGE_MS = 23 * 3600_000
 const MAX_BACKOFF_MS = 30_000
 
 export interface Queued {
-  body: CheckinBody
+  body: QueuedBody
   queued_at: number
 }
 
-export type Send = (body: CheckinBody) => Promise<Receipt>
+/** A body as the page makes it; the queue gives it its `client_id`. */
+export type Unsent = Omit<CheckinBody, 'client_id'> | Omit<CheckoutBody, 'client_id'>
+
+/** Where a queued body is posted: a check-in carries answers, a check-out only the checkpoint. */
+export function submitPath(body: QueuedBody): string {
+  return 'answers' in body ? '/api/checkin/checkins' : '/api/checkin/checkouts'
+}
+
+export type Send = (body: QueuedBody) => Promise<Receipt>
 export type Wait = (milliseconds: number) => Promise<void>
 /** Told before each retry: what went wrong and how long the queue waits. */
 export type OnRetry = (reason: Error, attempt: number, waitMs: number) => void
@@ -27,7 +35,7 @@ export type OnRetry = (reason: Error, attempt: number, waitMs: number) => void
 const sleep: Wait = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))
 
 export interface QueueOptions {
-  /** Sends one check-in: `POST /api/checkin/checkins`. */
+  /** Sends one check-in or check-out: `POST` to `submitPath(body)`. */
   send: Send
   storage: KeyValueStorage
   /** How the queue waits before a retry (tests pass one that does not). */
@@ -65,7 +73,7 @@ export class SubmitQueue {
 
   /** Queues a check-in with a new `client_id`, unless one for the same checkpoint still waits: that one goes first and
    * its answer is the receipt (a second tap, or a form sent again after a reload, never makes a second check-in). */
-  submit(body: Omit<CheckinBody, 'client_id'>, onRetry?: OnRetry): Promise<Receipt> {
+  submit(body: Unsent, onRetry?: OnRetry): Promise<Receipt> {
     if (!this.pending(body.checkpoint_code)) {
       this.store(body.checkpoint_code, { body: { ...body, client_id: uuid4() }, queued_at: Date.now() })
     }

@@ -1,4 +1,4 @@
-import type { RecordStatus } from './api'
+import type { Receipt, RecordStatus } from './api'
 
 /** What a receipt says in big letters; a rejection reads 已拒绝 at the gate. */
 export const STATUS_HEADLINES: Record<RecordStatus, string> = {
@@ -13,4 +13,9 @@ export const STATUS_TAG_TYPES: Record<RecordStatus, 'success' | 'warning' | 'dan
   pending: 'warning',
   abnormal: 'danger',
   rejected: 'danger',
+}
+
+/** A receipt's big letters: a check-out (离开) has nothing to pass, it says it was recorded. */
+export function receiptHeadline(receipt: Pick<Receipt, 'direction' | 'status'>): string {
+  return receipt.direction === 'out' ? '已登记离开' : STATUS_HEADLINES[receipt.status]
 }

@@ -188,3 +188,12 @@ export function answersToSend(fields: FormField[], answers: Answers): Answers {
   }
   return sent
 }
+
+/** A companion's form: their own phone may be left out (a child, an elder without one), and the server then reaches them
+ * through the resident's, as long as the resident gives one. */
+export function companionFields(fields: FormField[]): FormField[] {
+  const phone = fields.find((field) => field.type === 'phone')
+  return fields.map((field) =>
+    field === phone ? { ...field, required: false, placeholder: '没有可不填，使用本人手机号' } : field,
+  )
+}

@@ -1,20 +1,20 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 
-import type { CheckinBody, Receipt } from '../src/api'
+import type { QueuedBody, Receipt } from '../src/api'
 import { ApiError, NetworkError } from '../src/problem'
-import { type QueueOptions, QUEUE_KEY, SubmitQueue } from '../src/queue'
+import { type QueueOptions, QUEUE_KEY, SubmitQueue, submitPath } from '../src/queue'
 import { memoryStorage } from './fakes'
 
 const form = { checkpoint_code: 'ABCD2345', answers: { name: '张三' }, temperature: 36.5, direction: 'in' as const, companions: [] }
 
-function receiptFor(body: CheckinBody): Receipt {
+function receiptFor(body: QueuedBody): Receipt {
   return { id: `record-of-${body.client_id}` } as Receipt
 }
 
 /** A server reached through a flaky network: `failures` are thrown in turn before it answers. */
 function server(failures: Error[] = []) {
-  const sent: CheckinBody[] = []
-  const send = async (body: CheckinBody): Promise<Receipt> => {
+  const sent: QueuedBody[] = []
+  const send = async (body: QueuedBody): Promise<Receipt> => {
     sent.push(structuredClone(body))
     const failure = failures.shift()
     if (failure) throw failure
@@ -44,6 +44,18 @@ function refused(status: number, body: Record<string, unknown>, retryAfter: numb
 }
 
 describe('the submit queue', () => {
+  it('sends a check-out (离开) like a check-in, to its own path', async () => {
+    const { sent, send } = server([new NetworkError()])
+
+    await queue(send).submit({ checkpoint_code: 'ABCD2345' })
+
+    expect(sent).toHaveLength(2)
+    expect(sent[0]).toEqual(sent[1])
+    expect(Object.keys(sent[0]).sort()).toEqual(['checkpoint_code', 'client_id'])
+    expect(submitPath(sent[0])).toBe('/api/checkin/checkouts')
+    expect(submitPath({ ...form, client_id: 'x' })).toBe('/api/checkin/checkins')
+  })
+
   it('retries a network error with the same client_id', async () => {
     const { sent, send } = server([new NetworkError(), new NetworkError()])
 
@@ -86,7 +98,7 @@ describe('the submit queue', () => {
 
   it('sends once when submitted twice before the answer', async () => {
     let answer: (receipt: Receipt) => void = () => {}
-    const sent: CheckinBody[] = []
+    const sent: QueuedBody[] = []
     const waiting = queue((body) => {
       sent.push(body)
       return new Promise((resolve) => (answer = resolve))
@@ -99,7 +111,7 @@ describe('the submit queue', () => {
     expect(await first).toEqual({ id: 'the-record' })
     expect(await second).toEqual({ id: 'the-record' })
     expect(sent).toHaveLength(1)
-    expect(sent[0].temperature).toBe(36.5)
+    expect(sent[0]).toMatchObject({ temperature: 36.5 })
   })
 
   it('gives a refused check-in back and forgets it, so the corrected form gets a new client_id', async () => {

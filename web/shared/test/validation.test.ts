@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { answerProblem, answersProblems, answersToSend } from '../src/validation'
+import { answerProblem, answersProblems, answersToSend, companionFields } from '../src/validation'
 import type { FormField } from '../src/api'
 
 const field = (type: FormField['type'], extra: Partial<FormField> = {}): FormField => ({
@@ -68,5 +68,19 @@ describe('the form checks', () => {
       name: '请填写姓名',
       phone: '请输入 11 位中国大陆手机号',
     })
+  })
+})
+
+describe("a companion's form", () => {
+  const fields: FormField[] = [
+    { key: 'name', label: '姓名', type: 'name', required: true },
+    { key: 'phone', label: '手机号', type: 'phone', required: true },
+    { key: 'contact', label: '紧急联系人电话', type: 'phone', required: true },
+  ]
+
+  it('lets their own phone be left out, and nothing else', () => {
+    expect(answersProblems(companionFields(fields), { name: '李小明' })).toEqual({ contact: '请填写紧急联系人电话' })
+    expect(answersProblems(fields, { name: '李小明' })).toEqual({ phone: '请填写手机号', contact: '请填写紧急联系人电话' })
+    expect(companionFields(fields)[1].placeholder).toBe('没有可不填，使用本人手机号')
   })
 })

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.types import ASGIApp
 
 from lianfang.common.auth import TokenVerifier
@@ -34,11 +35,17 @@ class ServiceApp(FastAPI):
         self._max_body_bytes = max_body_bytes
         self._body_limits = dict(body_limits or {})
         self._direct: dict[tuple[str, str], DirectEndpoint] = {}
+        self.direct_bodies: list[type[BaseModel]] = []
 
-    def add_direct_route(self, method: str, path: str, endpoint: DirectEndpoint) -> None:
+    def add_direct_route(
+        self, method: str, path: str, endpoint: DirectEndpoint, *, body: type[BaseModel] | None = None
+    ) -> None:
         """Answers `method path` (a path without parameters) with `endpoint` ahead of FastAPI's own handling (see
-        `lianfang.common.direct`). Declare the same route on a router too, for the OpenAPI document."""
+        `lianfang.common.direct`). Declare the same endpoint on a router too, for the OpenAPI document, with
+        `openapi_extra=documented_body(body)` when it reads a body."""
         self._direct[(method, path)] = endpoint
+        if body is not None:
+            self.direct_bodies.append(body)
 
     def build_middleware_stack(self) -> ASGIApp:
         app = super().build_middleware_stack()
@@ -64,10 +71,10 @@ def _with_revocations(lifespan: Lifespan, settings: ServiceSettings, revocations
     return run
 
 
-def _documented_problems(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def _documented_problems(app: ServiceApp) -> Callable[[], dict[str, Any]]:
     """`app.openapi`, with errors as they are served: `application/problem+json` problems (FastAPI writes
     `application/json` and its own validation error shape), and the 400 of a malformed body and the 401 of a missing or
-    invalid token on every operation that can answer them."""
+    invalid token on every operation that can answer them; and the bodies direct routes read by hand."""
     plain = app.openapi
 
     def document() -> dict[str, Any]:
@@ -94,6 +101,10 @@ def _documented_problems(app: FastAPI) -> Callable[[], dict[str, Any]]:
             if name == "$defs":
                 components.update(definition)
         components.setdefault("Problem", _problem_schema())
+        for model in app.direct_bodies:
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(body.pop("$defs", {}))
+            components[model.__name__] = body
         app.openapi_schema = schema
         return schema
 

@@ -12,19 +12,37 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["DirectEndpoint", "DirectRoutes"]
+__all__ = ["DirectEndpoint", "DirectRoutes", "documented_body", "parse_body"]
 
 DirectEndpoint = Callable[[Request], Awaitable[Response]]
+BodyT = TypeVar("BodyT", bound=BaseModel)
 # FastAPI's type of its exception handlers.
 _Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 log = logging.getLogger("lianfang.errors")
+
+
+def documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The `openapi_extra` that documents the body a direct route reads by hand; `ServiceApp.add_direct_route(body=)`
+    adds the model's schema to the document's components."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def parse_body(model: type[BodyT], raw: bytes) -> BodyT:
+    """The body parsed and validated in one pass by pydantic-core; its problems answered as any route's are."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as invalid:
+        raise RequestValidationError(invalid.errors(include_url=False)) from None
 
 
 @dataclass(frozen=True, slots=True)

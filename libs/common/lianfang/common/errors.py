@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -130,6 +131,9 @@ class ValidationFailed(AppError):
     @classmethod
     def field(cls, field: str, message: str, code: str = "invalid") -> ValidationFailed:
         return cls(errors=[FieldError(field=field, message=message, code=code)])
+
+
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 
 class _RetryLater(AppError):
@@ -250,6 +254,16 @@ async def _overflow_handler(request: Request, exc: Exception) -> Response:
     return problem_response(problem)
 
 
+async def _database_error_handler(request: Request, exc: Exception) -> Response:
+    """A database that went away (a restart, a cut): the request changed nothing, and the pool has already dropped the
+    dead connections, so trying again shortly works. Any other database error is a bug, answered as one."""
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        error = ServiceUnavailable("数据库暂不可用，请稍后重试", retry_after=DATABASE_RETRY_AFTER_SECONDS)
+        return problem_response(error.to_problem(), error.headers)
+    return await _unexpected_error_handler(request, exc)
+
+
 async def _unexpected_error_handler(request: Request, exc: Exception) -> Response:
     return problem_response(AppError().to_problem())
 
@@ -260,3 +274,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(OverflowError, _overflow_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)

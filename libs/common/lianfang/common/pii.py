@@ -9,7 +9,7 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["PiiCipher", "PiiKeyError", "mask_id_card", "mask_name", "mask_phone"]
+__all__ = ["PiiCipher", "PiiKeyError", "mask_id_card", "mask_name", "mask_phone", "parse_pii_keys"]
 
 _NONCE_BYTES = 12
 
@@ -18,7 +18,8 @@ class PiiKeyError(ValueError):
     pass
 
 
-def _parse_keys(spec: str) -> list[tuple[str, bytes]]:
+def parse_pii_keys(spec: str) -> list[tuple[str, bytes]]:
+    """`LIANFANG_PII_KEY`: `kid:<base64 key>` pairs, the current key first."""
     keys = []
     for pair in filter(None, (part.strip() for part in spec.split(","))):
         kid, sep, encoded = pair.partition(":")
@@ -41,7 +42,7 @@ class PiiCipher:
     """
 
     def __init__(self, spec: str) -> None:
-        keys = _parse_keys(spec)
+        keys = parse_pii_keys(spec)
         current_kid, current = keys[0]
         self._ciphers = {kid: AESGCM(key) for kid, key in keys}
         self._hash_key = hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest()

@@ -59,9 +59,14 @@ class AllInOne:
             registry.PREFIX: registry.create_app(settings.registry, gateway_transport=self.internal),
             gateway.PREFIX: gateway.create_app(settings.gateway, registry_transport=self.internal),
             checkin.PREFIX: checkin.create_app(
-                settings.checkin, registry_transport=self.internal, gateway_transport=self.internal
+                settings.checkin,
+                registry_transport=self.internal,
+                gateway_transport=self.internal,
+                trace_transport=self.internal,
             ),
-            trace.PREFIX: trace.create_app(settings.trace, registry_transport=self.internal),
+            trace.PREFIX: trace.create_app(
+                settings.trace, registry_transport=self.internal, gateway_transport=self.internal
+            ),
         }
         # The ingest worker has no API: only its lifespan (the worker, on the in-process broker) and its readiness.
         self.worker = ingest.create_app(settings.ingest)

@@ -3,7 +3,8 @@
 A MariaDB store is dumped with `mariadb-dump --single-transaction` (a consistent snapshot without locking the tables
 writers use); where the server writes a binary log the dump records its position at the snapshot, from which
 `replay_binlog` brings a restored store up to the moment of a loss. A SQLite file (the all-in-one server) is copied
-with SQLite's online backup, a consistent page-by-page copy while the server writes. Redis is not backed up: it is a
+with SQLite's online backup, a consistent page-by-page copy while the server writes; its in-process broker's journal
+(`broker.db`: check-ins confirmed and not yet stored) is copied first, before the stores. Redis is not backed up: it is a
 projection of the records store and rebuilds by itself. RabbitMQ's definitions (users, vhosts, permissions, policies,
 queues) are exported with `rabbitmqctl export_definitions` on its host and imported into a new server with
 `import_definitions`; Lianfang's own exchanges and queues are declared again by the services at start anyway.
@@ -13,15 +14,18 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 
@@ -86,8 +90,14 @@ class Manifest:
 
 def stores_from_environment(environ: Mapping[str, str], data_dir: Path) -> list[Store]:
     """The stores the services use: `LIANFANG_*_DATABASE_URL`, else the all-in-one server's files in `data_dir`; a
-    sharded records store (`LIANFANG_RECORDS_SHARD_MAP`) is each node's database on its shard's primary."""
-    stores = []
+    sharded records store (`LIANFANG_RECORDS_SHARD_MAP`) is each node's database on its shard's primary.
+
+    The in-process broker's journal comes first. A check-in leaves it only once the records store committed it, so
+    with the journal copied before the records store every check-in confirmed before that copy is in one of the two
+    (one stored between the copies is in both; the worker's keys store it once after a restore). The other order loses
+    what is stored and acked between the copies."""
+    journal = _broker_journal(environ.get("LIANFANG_BROKER_URL"), data_dir)
+    stores = [] if journal is None else [Store("broker", f"sqlite+aiosqlite:///{journal}")]
     for name in ("accounts", "registry", "records", "trace"):
         url = environ.get(f"LIANFANG_{name.upper()}_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}"
         shard_map = environ.get("LIANFANG_RECORDS_SHARD_MAP")
@@ -99,7 +109,18 @@ def stores_from_environment(environ: Mapping[str, str], data_dir: Path) -> list[
     return stores
 
 
+def _broker_journal(broker_url: str | None, data_dir: Path) -> Path | None:
+    """The journal of the in-process broker: the all-in-one server's `broker.db` unless `LIANFANG_BROKER_URL` names
+    another broker (RabbitMQ keeps its messages itself; a `memory://` URL without `journal` keeps none)."""
+    if not broker_url:
+        return data_dir / "broker.db"
+    parts = urlsplit(broker_url)
+    journal = parse_qs(parts.query).get("journal") if parts.scheme == "memory" else None
+    return Path(journal[0]) if journal else None
+
+
 def backup(stores: Sequence[Store], folder: Path) -> Manifest:
+    """Each store in the order given (`stores_from_environment` says why the broker's journal is first)."""
     folder.mkdir(parents=True, exist_ok=True)
     taken_at = datetime.now(UTC).isoformat(timespec="seconds")
     dumped = [_backup_one(store, folder) for store in stores]
@@ -108,15 +129,22 @@ def backup(stores: Sequence[Store], folder: Path) -> Manifest:
     return manifest
 
 
-def restore(folder: Path, stores: Sequence[Store]) -> None:
-    """Each store of the backup into the store of the same name (its database made when missing, its tables replaced).
-    A SQLite file is written in place: stop the server first."""
+def restore(folder: Path, stores: Sequence[Store], *, only: Collection[str] = ()) -> list[str]:
+    """Each store of the backup (or those `only` names) into the store of the same name (its database made when
+    missing, its tables replaced); the names restored. A SQLite file is written in place: stop the server first.
+
+    `only` is for one lost server (a shard's primary, say): restoring every store would put the others back to the
+    night too, losing what they stored since."""
     manifest = Manifest.read(folder)
+    unknown = sorted(set(only) - {dumped.name for dumped in manifest.stores})
+    if unknown:
+        raise BackupError(f"the backup holds no {', '.join(unknown)}")
+    chosen = [dumped for dumped in manifest.stores if not only or dumped.name in only]
     targets = {store.name: store for store in stores}
-    missing = sorted({dumped.name for dumped in manifest.stores} - set(targets))
+    missing = sorted({dumped.name for dumped in chosen} - set(targets))
     if missing:
         raise BackupError(f"the backup holds {', '.join(missing)}, which the settings do not name")
-    for dumped in manifest.stores:
+    for dumped in chosen:
         target = make_url(targets[dumped.name].url)
         if dumped.kind == "sqlite":
             assert target.database is not None
@@ -130,6 +158,7 @@ def restore(folder: Path, stores: Sequence[Store]) -> None:
         )
         with (folder / dumped.file).open("rb") as dump:
             _run([*_client("mariadb", target), database], f"restoring {dumped.name}", target, stdin=dump)
+    return [dumped.name for dumped in chosen]
 
 
 def replay_binlog(binlogs: Sequence[Path], start: tuple[str, int], url: str, *, database: str) -> None:
@@ -166,13 +195,26 @@ def export_rabbitmq(folder: Path) -> Path:
 
 
 def import_rabbitmq(folder: Path) -> None:
-    definitions = (folder / RABBITMQ_DEFINITIONS).read_bytes()
-    _run(
-        [_tool("rabbitmqctl"), "-q", "import_definitions", "-"],
-        "importing RabbitMQ's definitions",
-        None,
-        stdin=definitions,
-    )
+    """RabbitMQ's definitions into the broker of this host. rabbitmqctl 3.10 reads them only from a file ("-" is refused
+    as a file that does not exist), as the `rabbitmq` user Debian's wrapper switches to: a private copy is handed to
+    that user (the definitions hold password hashes) for the import."""
+    with tempfile.TemporaryDirectory(prefix="lianfang-definitions-") as scratch:
+        copy = Path(scratch) / RABBITMQ_DEFINITIONS
+        shutil.copyfile(folder / RABBITMQ_DEFINITIONS, copy)
+        copy.chmod(0o600)
+        _hand_to_rabbitmq_user(Path(scratch), copy)
+        _run([_tool("rabbitmqctl"), "-q", "import_definitions", str(copy)], "importing RabbitMQ's definitions", None)
+
+
+def _hand_to_rabbitmq_user(*paths: Path) -> None:
+    if os.geteuid() != 0:
+        return  # rabbitmqctl runs as the caller, who owns the copy
+    try:
+        user = pwd.getpwnam("rabbitmq")
+    except KeyError:
+        return
+    for path in paths:
+        os.chown(path, user.pw_uid, user.pw_gid)
 
 
 def _backup_one(store: Store, folder: Path) -> Dumped:

@@ -7,6 +7,7 @@ services answer in-process.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,6 +15,7 @@ import httpx
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "load_demo"]
 
 DEMO_PASSWORD = "Demo-2026"  # noqa: S105 (printed at every start: the demo is for trying Lianfang)
+_FIRST_PASSWORD = "Demo-first-2026"  # noqa: S105 (what the demo's maker sets; each account changes it at once)
 GENERAL = "通用登记"  # a template the demo makes at the province, for places no built-in fits
 
 
@@ -109,7 +111,7 @@ class _Loader:
             "/api/auth/admins",
             {
                 "username": username,
-                "password": DEMO_PASSWORD,
+                "password": _FIRST_PASSWORD,
                 "name": f"{region_name}{title}",
                 "region_id": region_id,
                 "role": role,
@@ -117,6 +119,23 @@ class _Loader:
             },
         )
         self.logins.append(DemoLogin(username, role, region_name))
+
+    async def change_first_passwords(self) -> None:
+        """A new account must change the password its maker set before anything else; the demo's accounts are ready to
+        try, so each does that here, to the password the banner prints (together: the hashing runs in a pool)."""
+        await asyncio.gather(*(self.change_first_password(login.username) for login in self.logins))
+
+    async def change_first_password(self, username: str) -> None:
+        login = await self.client.post(
+            "/api/auth/admin/login", json={"username": username, "password": _FIRST_PASSWORD}
+        )
+        login.raise_for_status()
+        change = await self.client.post(
+            "/api/auth/me/password",
+            json={"old_password": _FIRST_PASSWORD, "new_password": DEMO_PASSWORD},
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        )
+        change.raise_for_status()
 
 
 GATE, BUS, HOSPITAL, OFFICE = "小区门岗", "通勤班车", "医院", "办公楼访客"
@@ -243,4 +262,5 @@ async def load_demo(
     await loader.load_templates()
     for city in DEMO_TREE:
         await loader.region(root_region_id, city)
+    await loader.change_first_passwords()
     return loader.logins

@@ -15,14 +15,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from lianfang.allinone.cluster.procfile import serves_http
+from lianfang.common.beijing import in_beijing
+
 __all__ = ["Process", "Reading", "cluster_processes", "read_all", "render"]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Our own refusals, not the resident's (the alert CheckinErrors counts the same).
 SERVER_REASONS = (
     "broker_unavailable",
@@ -54,11 +55,12 @@ class Reading:
 
 
 def cluster_processes(run_dir: Path) -> list[Process]:
-    """The local cluster's processes that answer HTTP, from the pid files its supervisor writes."""
+    """The local cluster's processes that answer HTTP, from the pid files its supervisor writes (its Redis has a
+    `--port` too, but answers no /metrics)."""
     found = []
     for pid_file in sorted((run_dir / "pids").glob("*.pid")):
         port = re.search(r"--port (\d+)", pid_file.read_text().partition("\n")[2])
-        if port is not None:
+        if port is not None and serves_http(pid_file.stem.partition(".")[0]):
             found.append(Process(pid_file.stem, f"http://127.0.0.1:{port.group(1)}"))
     return found
 
@@ -198,12 +200,16 @@ def _listing(values: Mapping[str, float], fmt: str = "{:,.0f}", limit: int = 8) 
 def render(readings: Sequence[Reading], *, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     figures = _Figures(readings)
-    lines = [
-        f"Lianfang 联防联控 — status at {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S} (北京时间), "
+    heading = [
+        f"Lianfang 联防联控 — status at {in_beijing(now):%Y-%m-%d %H:%M:%S} (北京时间), "
         f"rates over {figures.seconds:.0f} s",
-        "",
-        "进程 processes",
     ]
+    sections = (heading, _processes(readings), _checkins(figures), _ingest(figures), _redis_logins_trace(figures))
+    return "\n\n".join("\n".join(section) for section in sections)
+
+
+def _processes(readings: Sequence[Reading]) -> list[str]:
+    lines = ["进程 processes"]
     width = max((len(reading.process.name) for reading in readings), default=8)
     for reading in readings:
         down = [
@@ -213,12 +219,15 @@ def render(readings: Sequence[Reading], *, now: datetime | None = None) -> str:
         ]
         state = reading.ready + (f"; 依赖不可达 down: {', '.join(sorted(down))}" if down else "")
         lines.append(f"  {reading.process.name:<{width}}  {reading.process.url:<24}  {state}")
+    return lines
+
+
+def _checkins(figures: _Figures) -> list[str]:
     confirmed = figures.rate("lianfang_checkins_confirmed_total", "city")
     refused = figures.rate("lianfang_checkins_refused_total", "reason")
     ours = sum(refused.get(reason, 0.0) for reason in SERVER_REASONS)
     all_checkins = sum(figures.rate("lianfang_checkin_duration_seconds_count").values())
-    lines += [
-        "",
+    return [
         "登记 check-ins",
         f"  confirmed   {_per_second(sum(confirmed.values()))}   by city: "
         + _listing({city: value for city, value in confirmed.items() if value > 0}, "{:,.1f}/s"),
@@ -231,14 +240,16 @@ def render(readings: Sequence[Reading], *, now: datetime | None = None) -> str:
         + "   RabbitMQ confirm p99 "
         + _ms(figures.quantile("lianfang_broker_confirm_seconds", 0.99).get("", math.nan)),
     ]
+
+
+def _ingest(figures: _Figures) -> list[str]:
     lag = figures.level("lianfang_ingest_lag_seconds").get("")
     queues = figures.level("lianfang_ingest_queue_messages", "queue")
     nodes = figures.level("lianfang_ingest_node_up", "node", "min")
     replicas = figures.level("lianfang_records_replica_up", "shard", "min")
     replica_lag = figures.level("lianfang_records_replica_lag_seconds", "shard")
     store_p99 = figures.quantile("lianfang_ingest_node_store_seconds", 0.99, "node")
-    lines += [
-        "",
+    lines = [
         "入库 ingest",
         f"  lag         {'—' if lag is None else f'{lag:,.1f} s'}   queues: {_listing(queues)}",
         f"  stored      {_per_second(sum(figures.rate('lianfang_ingest_records_stored_total').values()))}"
@@ -260,12 +271,15 @@ def render(readings: Sequence[Reading], *, now: datetime | None = None) -> str:
                 for shard, up in sorted(replicas.items())
             )
         )
+    return lines
+
+
+def _redis_logins_trace(figures: _Figures) -> list[str]:
     available = figures.level("lianfang_redis_available", how="min").get("")
     rebuilding = figures.level("lianfang_projection_rebuilding").get("")
     logins = figures.rate("lianfang_logins_total", "outcome")
     queries = figures.quantile("lianfang_trace_query_seconds", 0.95, "kind")
-    lines += [
-        "",
+    return [
         "Redis",
         f"  {'—' if available is None else ('available' if available else 'UNAVAILABLE (check-ins go on without it)')}"
         f"   round trip p99 {_ms(figures.quantile('lianfang_redis_roundtrip_seconds', 0.99).get('', math.nan))}"
@@ -277,4 +291,3 @@ def render(readings: Sequence[Reading], *, now: datetime | None = None) -> str:
         f"  queries p95 {_listing({kind: value * 1000 for kind, value in queries.items() if not math.isnan(value)}, '{:,.0f} ms')}"
         f"   exports running {figures.level('lianfang_trace_exports_running', how='sum').get('', 0):,.0f}",
     ]
-    return "\n".join(lines)

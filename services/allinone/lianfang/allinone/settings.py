@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from lianfang.allinone.keys import key_settings, stored_root_password
 from lianfang.allinone.wechat_verify import WeChatVerifySettings
@@ -14,13 +15,13 @@ from lianfang.ingest.settings import IngestSettings
 from lianfang.registry.settings import RegistrySettings
 from lianfang.trace.settings import TraceSettings
 
-__all__ = ["AllInOneSettings"]
+__all__ = ["AllInOneSettings", "sqlite_unless_set"]
 
 # In-process transports reach the other services at this made-up origin; nothing listens on it.
 IN_PROCESS_ORIGIN = "http://lianfang.internal"
 
 
-def _sqlite(variable: str, path: Path) -> dict[str, Any]:
+def sqlite_unless_set(variable: str, path: Path) -> dict[str, Any]:
     """The store's SQLite file in the data directory, unless the environment names another database."""
     return (
         {} if os.environ.get(variable) else {variable.removeprefix("LIANFANG_").lower(): f"sqlite+aiosqlite:///{path}"}
@@ -47,6 +48,7 @@ def checkin_settings(records_database_url: str, **values: Any) -> CheckinSetting
     return CheckinSettings(
         registry_url=IN_PROCESS_ORIGIN,
         gateway_url=IN_PROCESS_ORIGIN,
+        trace_url=IN_PROCESS_ORIGIN,
         records_database_url=records_database_url,
         rebuild_settle_seconds=1.5,
         **values,
@@ -74,19 +76,22 @@ class AllInOneSettings:
         shared: dict[str, Any] = {name: value for name, value in keys.items() if name != "jwt_private_key"}
         if not os.environ.get("LIANFANG_PUBLIC_URL"):
             shared["public_url"] = base_url
+        if not os.environ.get("LIANFANG_BROKER_URL"):
+            # The in-process broker with a journal in the data directory: a check-in it confirmed outlives a SIGKILL.
+            shared["broker_url"] = f"memory://lianfang?journal={quote(str(data_dir / 'broker.db'))}"
         gateway = GatewaySettings(
-            **_sqlite("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
+            **sqlite_unless_set("LIANFANG_ACCOUNTS_DATABASE_URL", data_dir / "accounts.db"),
             **_root_password(data_dir),
             **signing,
             **shared,
             registry_url=IN_PROCESS_ORIGIN,
         )
         registry = RegistrySettings(
-            **_sqlite("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"),
+            **sqlite_unless_set("LIANFANG_REGISTRY_DATABASE_URL", data_dir / "registry.db"),
             **shared,
             gateway_url=IN_PROCESS_ORIGIN,
         )
-        records = _sqlite("LIANFANG_RECORDS_DATABASE_URL", data_dir / "records.db")
+        records = sqlite_unless_set("LIANFANG_RECORDS_DATABASE_URL", data_dir / "records.db")
         ingest = IngestSettings(**records, **shared)
         settings = cls(
             data_dir=data_dir,
@@ -96,9 +101,10 @@ class AllInOneSettings:
             ingest=ingest,
             trace=TraceSettings(
                 **records,
-                **_sqlite("LIANFANG_TRACE_DATABASE_URL", data_dir / "trace.db"),
+                **sqlite_unless_set("LIANFANG_TRACE_DATABASE_URL", data_dir / "trace.db"),
                 **shared,
                 registry_url=IN_PROCESS_ORIGIN,
+                gateway_url=IN_PROCESS_ORIGIN,
             ),
         )
         settings.refuse_development_keys()

@@ -98,6 +98,16 @@ def _page(dist: Path, name: str, label: str) -> Response:
     return FileResponse(page, media_type="text/html", headers={"Cache-Control": REVALIDATE})
 
 
+def _html(request: Request, html: str) -> Response:
+    """A page made for this request: revalidated, and compressed when it is large and the browser takes gzip."""
+    body = html.encode()
+    headers = {"Cache-Control": REVALIDATE, "Vary": "Accept-Encoding"}
+    if len(body) >= _COMPRESS_AT and "gzip" in _accepted(request):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
 def web_router(web_dir: Path, include: Include | None = None) -> APIRouter:
     admin = web_dir / "admin" / "dist"
     h5 = web_dir / "h5" / "dist"
@@ -138,12 +148,7 @@ def web_router(web_dir: Path, include: Include | None = None) -> APIRouter:
         segment = path.split("/", 1)[0]
         code = quote(segment) if _CODE.fullmatch(segment) else "-"
         html = await fill_includes(page.read_text(encoding="utf-8"), {"lf_checkpoint_code": code}, fill)
-        body = html.encode()
-        headers = {"Cache-Control": REVALIDATE, "Vary": "Accept-Encoding"}
-        if len(body) >= _COMPRESS_AT and "gzip" in _accepted(request):
-            body = gzip.compress(body, compresslevel=5)
-            headers["Content-Encoding"] = "gzip"
-        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+        return _html(request, html)
 
     @router.get("/staff")
     @router.get("/staff/{path:path}")

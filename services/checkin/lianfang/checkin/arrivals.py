@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from lianfang.checkin.keys import ARRIVALS_SECONDS, arrivals_key
-from lianfang.checkin.resp import Command
+from lianfang.checkin.redis_pipeline import Command
 
 __all__ = ["arrival_commands", "arrival_score"]
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from lianfang.common.auth import Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier
+from lianfang.common.auth import Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier, refuse_pending_password
 from lianfang.common.auth.revocation import Revocations
 from lianfang.common.errors import Forbidden, Unauthorized
 
@@ -49,6 +49,7 @@ class CachingTokenVerifier(TokenVerifier):
             del self._verified[token]
         principal = super().verify(token)
         if self._remember_seconds > 0:
+            self._forget_past(now)
             if len(self._verified) >= _MAX_REMEMBERED:
                 self._verified.clear()
             claims = _claims(token)
@@ -58,6 +59,20 @@ class CachingTokenVerifier(TokenVerifier):
                 min(now + self._remember_seconds, float(claims["exp"])),
             )
         return principal
+
+    @property
+    def remembered(self) -> int:
+        return len(self._verified)
+
+    def _forget_past(self, now: float) -> None:
+        """Drops the verifications remembered longest while they are past their time: they were remembered in about the
+        order they lapse, so memory follows the tokens in use, not every token seen since the start."""
+        verified = self._verified
+        while verified:
+            oldest = next(iter(verified))
+            if verified[oldest][2] > now:
+                return
+            del verified[oldest]
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -112,6 +127,7 @@ async def _staff(request: Request, credentials: _Credentials) -> StaffPrincipal:
     principal = _verify(request, credentials)
     if not isinstance(principal, StaffPrincipal):
         raise Forbidden("仅卡口执勤人员可以执行此操作")
+    refuse_pending_password(principal)
     return principal
 
 

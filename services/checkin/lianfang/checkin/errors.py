@@ -10,6 +10,8 @@ __all__ = [
     "CheckpointClosed",
     "CheckpointNotFound",
     "ClientIdTaken",
+    "NotAbnormal",
+    "NotCheckedIn",
     "NotOnDuty",
     "RecordNotFound",
     "RegistryUnavailable",
@@ -36,6 +38,18 @@ class RecordNotFound(NotFound):
 class AlreadyDecided(Conflict):
     code = "already_decided"
     title = "该登记已审核"
+
+
+class NotAbnormal(Conflict):
+    code = "not_abnormal"
+    title = "只有体温异常的登记可以复测"
+
+
+class NotCheckedIn(Conflict):
+    """A check-out without a check-in of the caller's there within the checkpoint kind's assumed stay."""
+
+    code = "not_checked_in"
+    title = "您未在此卡口登记进入，或已超过停留时间，无需登记离开"
 
 
 class NotOnDuty(Forbidden):

@@ -8,9 +8,11 @@ from typing import Final
 
 __all__ = [
     "ARRIVALS_SECONDS",
+    "CHECKOUT_REMINDERS_KEY",
     "CLAIM_SECONDS",
     "CODE_SECONDS",
     "EPOCH_KEY",
+    "FEVER_DAYS",
     "FEVER_SECONDS",
     "HISTORY_LENGTH",
     "HISTORY_SECONDS",
@@ -25,16 +27,20 @@ __all__ = [
     "TEMPERATURE_SECONDS",
     "answers_key",
     "arrivals_key",
+    "checkout_reminder_key",
+    "checkout_reminder_member",
     "checkpoint_code_key",
     "client_key",
     "decision_key",
     "fever_key",
     "history_key",
+    "identities_key",
     "live_channel",
     "pending_key",
     "prefill_key",
     "recent_events_key",
     "record_key",
+    "stay_key",
     "temperature_key",
 ]
 
@@ -49,7 +55,8 @@ CLAIM_SECONDS: Final = 30
 # The longest `temp_valid_minutes` a checkpoint may set (7 days).
 TEMPERATURE_SECONDS: Final = 7 * _DAY
 # A fever marks the person for 14 days (DESIGN.md, Rules of the domain).
-FEVER_SECONDS: Final = 14 * _DAY
+FEVER_DAYS: Final = 14
+FEVER_SECONDS: Final = FEVER_DAYS * _DAY
 PREFILL_SECONDS: Final = 30 * _DAY
 # Residents see their check-ins of the last 30 days, at most this many.
 HISTORY_SECONDS: Final = 30 * _DAY
@@ -73,6 +80,20 @@ EPOCH_KEY: Final = f"{_PREFIX}epoch"
 REBUILD_LOCK_KEY: Final = f"{_PREFIX}rebuild-lock"
 # Every key of the projection, which a rebuild clears before it writes.
 PROJECTION_PATTERN: Final = f"{_PREFIX}*"
+# The 离开提醒 residents subscribed to: rebuilt with the open stays (the store keeps who subscribed), and kept outside the
+# projection's prefix, so a rebuild on demand, which clears that prefix, never drops one that came due meanwhile. A
+# sorted set of `checkout_reminder_member`s scored by when each is due (Unix milliseconds).
+CHECKOUT_REMINDERS_KEY: Final = "lianfang:reminders:checkout"
+
+
+def checkout_reminder_member(resident_id: uuid.UUID, checkpoint_id: int) -> str:
+    """One reminder per resident and checkpoint, like their open stay: a new check-in there moves it."""
+    return f"{resident_id}:{checkpoint_id}"
+
+
+def checkout_reminder_key(member: str) -> str:
+    """The reminder's `CheckoutReminderDue`, for as long as its stay and a day more."""
+    return f"{CHECKOUT_REMINDERS_KEY}:{member}"
 
 
 def client_key(client_id: uuid.UUID) -> str:
@@ -93,6 +114,12 @@ def fever_key(identity: str) -> str:
 def prefill_key(resident_id: uuid.UUID) -> str:
     """A hash: per form template, `<ms>|<the answers, encrypted>`; the newest answer per field key wins."""
     return f"{_PREFIX}prefill:{resident_id}"
+
+
+def identities_key(record_id: uuid.UUID) -> str:
+    """A fever's person as `|`-joined identities, strongest first (`checkins.people.identities`), for 14 days: whom a
+    gate keeper's re-measure marks or clears (the record as staff see it carries no keyed hashes)."""
+    return f"{_PREFIX}identities:{record_id}"
 
 
 def record_key(record_id: uuid.UUID) -> str:
@@ -140,3 +167,9 @@ def recent_events_key(checkpoint_id: int) -> str:
 def checkpoint_code_key(checkpoint_id: int) -> str:
     """A checkpoint's code by its id: staff name checkpoints by id, configs are kept by code."""
     return f"{_PREFIX}checkpoint-code:{checkpoint_id}"
+
+
+def stay_key(resident_id: uuid.UUID, checkpoint_id: int) -> str:
+    """The resident's open stay at the checkpoint (`checkins.schemas.OpenStay`), until the kind's assumed stay is over or
+    they check out: what the page offers 离开 for, and what the check-out repeats."""
+    return f"{_PREFIX}stay:{resident_id}:{checkpoint_id}"

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from lianfang.common.contracts.checkpoints import stay_minutes_by_kind
 from lianfang.common.settings import ServiceSettings
 
 __all__ = ["CheckinSettings"]
@@ -12,9 +13,13 @@ class CheckinSettings(ServiceSettings):
     registry_url: str = "http://127.0.0.1:8000"
     # Asked to tell a resident of a staff decision (their subscribe message), after the decision and never in its way.
     gateway_url: str = "http://127.0.0.1:8000"
+    # Asked which fevers of the staff board were sent to the region's alerts (处置), when the board loads.
+    trace_url: str = "http://127.0.0.1:8000"
     # Tries of such a message while WeChat or the gateway fails (1, 2, 4 … seconds apart); 0 sends none.
     notify_attempts: int = Field(default=4, ge=0, le=10)
     notify_retry_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Every instance looks for 离开提醒 that have come due this often: a reminder arrives at most this late.
+    reminder_poll_seconds: float = Field(default=15.0, gt=0, le=300)
     # How long a parsed checkpoint config is used without looking again: a registry change reaches check-ins this late.
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Redis answers in well under a millisecond; one that does not answer in this long counts as down, and check-ins go
@@ -48,6 +53,18 @@ class CheckinSettings(ServiceSettings):
     # queue must stay empty before the rebuild reads the store (the worker commits what it holds meanwhile).
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     rebuild_settle_seconds: float = Field(default=2.0, ge=0, le=60)
+    # `LIANFANG_STAY_MINUTES`, read by trace too: a resident who scans a checkpoint again within their kind's assumed
+    # stay is offered to check out.
+    stay_minutes: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("stay_minutes")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        stay_minutes_by_kind(value)
+        return value
+
+    def stay_for_kind(self) -> dict[str, int]:
+        return stay_minutes_by_kind(self.stay_minutes)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

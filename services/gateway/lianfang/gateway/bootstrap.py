@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from lianfang.common.contracts.regions import ROOT_REGION_ID, ROOT_REGION_PATH
 from lianfang.common.db import Database
 from lianfang.gateway.models import Account, AccountRole
-from lianfang.gateway.passwords import hash_password
+from lianfang.gateway.passwords import Passwords
 from lianfang.gateway.settings import GatewaySettings
 
 __all__ = ["ensure_root_admin"]
@@ -26,7 +26,7 @@ async def ensure_root_admin(database: Database, settings: GatewaySettings) -> bo
         session.add(
             Account(
                 username=settings.root_username,
-                password_hash=await hash_password(settings.root_password),
+                password_hash=await Passwords(settings).hash(settings.root_password),
                 name="系统管理员",
                 role=AccountRole.admin,
                 region_id=ROOT_REGION_ID,

@@ -28,6 +28,7 @@ class AccountLocked(TooManyRequests):
 class AccountDisabled(Forbidden):
     code = "account_disabled"
     title = "账号已停用"
+    commit_session = True  # the login log keeps the refused try
 
 
 class RefreshTokenInvalid(Unauthorized):

@@ -4,13 +4,24 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Enum, Index, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Enum, Index, Integer, String, Uuid, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
 from lianfang.common.ids import new_id
+from lianfang.common.oplog import OperationEntryColumns
 
-__all__ = ["Account", "AccountRole", "AccountsBase", "RefreshToken", "Resident", "TokenSubject"]
+__all__ = [
+    "Account",
+    "AccountRole",
+    "AccountsBase",
+    "LoginEvent",
+    "LoginOutcome",
+    "OperationEntry",
+    "RefreshToken",
+    "Resident",
+    "TokenSubject",
+]
 
 
 class AccountsBase(DeclarativeBase):
@@ -44,6 +55,8 @@ class Account(AccountsBase):
     region_path: Mapped[str] = mapped_column(String(255))
     checkpoint_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A password a superior set (a new account, a reset) is known to them: the account may only change it until then.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -92,3 +105,35 @@ class PrivacyConsent(AccountsBase):
     resident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     notice_version: Mapped[str] = mapped_column(String(32))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginOutcome(StrEnum):
+    succeeded = "succeeded"
+    failed = "failed"  # a wrong password, or a username no account has (the entry then names no account)
+    lockout = "lockout"  # the wrong password that locked the username at this address
+    locked = "locked"  # refused unverified while locked
+    disabled = "disabled"
+
+
+class LoginEvent(AccountsBase):
+    """One password login to the admin SPA or the staff view (登录日志): who (as typed, and the account it names, if
+    any, with its region then), from where, and how it ended."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (Index("ix_login_events_region_path_at", "region_path", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    name: Mapped[str | None] = mapped_column(String(64))
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    # NULL for a username no account has: only the root region's admins read those.
+    region_path: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[LoginOutcome] = mapped_column(Enum(LoginOutcome, native_enum=False, length=16))
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class OperationEntry(OperationEntryColumns, AccountsBase):
+    """操作日志 of the accounts: who created, changed, switched off or reset the password of which admin or staff."""

@@ -13,21 +13,20 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from functools import cached_property
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["HASHING_NICENESS", "hash_password", "needs_rehash", "verify_password"]
+from lianfang.gateway.settings import GatewaySettings
+
+__all__ = ["HASHING_NICENESS", "Passwords"]
 
 T = TypeVar("T")
 
 # How much lower than the event loop the hashing threads run: added to the process's `nice` value (19 at most).
 HASHING_NICENESS = 10
-
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("lianfang-timing-equaliser")
 
 
 def _lower_priority() -> None:
@@ -44,19 +43,32 @@ async def _hashed(work: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(_hashing, work)
 
 
-async def hash_password(password: str) -> str:
-    return await _hashed(lambda: _hasher.hash(password))
+class Passwords:
+    """Argon2id at the cost the settings give (`LIANFANG_PASSWORD_*`)."""
 
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_kib,
+            parallelism=settings.password_parallelism,
+        )
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the username is unknown, so a wrong username costs as long as a wrong password."""
+        return self._hasher.hash("lianfang-timing-equaliser")
 
-    return await _hashed(verify)
+    async def hash(self, password: str) -> str:
+        return await _hashed(lambda: self._hasher.hash(password))
 
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        def verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+            except (VerificationError, InvalidHashError):
+                return False
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+        return await _hashed(verify)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)

@@ -30,6 +30,7 @@ class AccountOut(BaseModel):
     region_path: str
     checkpoint_ids: list[int]
     disabled: bool
+    must_change_password: bool
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
@@ -51,6 +52,8 @@ class ResidentOut(BaseModel):
 
 class AdminSession(TokenPair):
     account: AccountOut
+    # Also on the account; said here too because a client must act on it before anything else (issue 16's contract).
+    must_change_password: bool
 
 
 class ResidentSession(TokenPair):

@@ -25,15 +25,27 @@ class GatewaySettings(SigningSettings):
     # The subscribe message "审核结果通知" picked in the mini-program's console (its keywords: thing1 地点, phrase2
     # 审核结果, time3 审核时间, thing4 备注); empty sends none. `wechat_mp_state` is which version a message opens.
     wechat_template_decision: str = ""
+    # "离开提醒" (thing1 地点, time2 登记时间, thing3 温馨提示), sent when a check-in's assumed stay ends without a check-out;
+    # "风险告知" (thing1 告知内容, thing2 发布单位, time3 发布时间), the notice an official confirms for screened contacts.
+    wechat_template_checkout_reminder: str = ""
+    wechat_template_risk_notice: str = ""
     wechat_mp_state: Literal["developer", "trial", "formal"] = "formal"
     wechat_mp_page: str = "pages/mine/index"
     root_username: str = "admin"
     root_password: str | None = None
+    # Argon2id's cost: RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes). Tests lower it.
+    password_time_cost: int = Field(default=3, ge=1, le=20)
+    password_memory_kib: int = Field(default=65_536, ge=8, le=1_048_576)
+    password_parallelism: int = Field(default=4, ge=1, le=16)
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     # The records' retention as the ingest worker applies it (the same LIANFANG_RETENTION_DAYS): the privacy notice
-    # tells residents how long their check-ins are kept.
+    # tells residents how long their check-ins are kept. The login log, with its addresses, is kept as long.
     retention_days: int = Field(default=30, ge=1, le=3650)
+    # The operation log (操作日志) outlives the records: who changed an account or a checkpoint stays answerable for
+    # half a year (`LIANFANG_OPERATION_LOG_RETENTION_DAYS`); older entries are purged every `log_purge_interval_seconds`.
+    operation_log_retention_days: int = Field(default=180, ge=30, le=3650)
+    log_purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
     durable_urls: ClassVar[tuple[str, ...]] = (*SigningSettings.durable_urls, "accounts_database_url")
 

@@ -12,8 +12,8 @@ writer locks records before rollup rows and rollup rows in key order.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,11 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Delete,
-    Dialect,
     Row,
-    String,
     Table,
     bindparam,
     delete,
+    func,
     insert,
     literal_column,
     or_,
@@ -35,120 +34,31 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert
 
-from lianfang.common.contracts.events import CheckinCreated, CheckinDecided
-from lianfang.common.contracts.records import ROLLUP_COUNTS, RecordsBase
-from lianfang.common.contracts.rollups import ANCESTRY, DAYS, HOURS, day_of, hour_of, recount, recount_days
+from lianfang.common.contracts.events import CheckinDecided
+from lianfang.common.contracts.rollups import ANCESTRY, DAYS, HOURS, recount, recount_days
+from lianfang.ingest.compiled import compiled_insert, compiled_upsert
+from lianfang.ingest.decisions import Decision, newest_decisions
+from lianfang.ingest.rows import (
+    KEYS,
+    NOT_NULL,
+    PENDING,
+    RECORD_COLUMNS,
+    RECORDS,
+    REMEASURE_COLUMNS,
+    RecordKey,
+    RecordRow,
+)
+from lianfang.ingest.tally import NULLABLE, Tally
 
-__all__ = [
-    "DAYS",
-    "HOURS",
-    "BatchOutcome",
-    "Decision",
-    "KeysTaken",
-    "Raced",
-    "RecordRow",
-    "RecordsRepository",
-    "Tally",
-    "oversized",
-    "record_row",
-]
-
-RECORDS: Table = RecordsBase.metadata.tables["records"]
-KEYS: Table = RecordsBase.metadata.tables["checkin_keys"]
-PENDING: Table = RecordsBase.metadata.tables["pending_decisions"]
-
-# A `records` row as Core inserts it; every row of a batch has every column, as one multi-row INSERT needs.
-RecordRow = dict[str, Any]
-RecordKey = tuple[str, uuid.UUID]  # (city_code, record id)
+__all__ = ["BatchOutcome", "KeysTaken", "Raced", "RecordsRepository"]
 
 # Keys per `IN (…)`: well under SQLite's limit on bound parameters, and a statement MySQL plans as ranges.
 _CHUNK = 1000
 # Up to this many waiting decisions, the whole table is read instead of looking up the batch's keys.
 _PENDING_READ_WHOLE = 100
-_RECORD_COLUMNS = [column.name for column in RECORDS.columns]
-_NOT_NULL = {column.name for column in RECORDS.columns if not column.nullable}
-_LIMITED_COLUMNS = [
-    (column.name, column.type.length)
-    for column in RECORDS.columns
-    if isinstance(column.type, String) and column.type.length is not None
-]
-
-
-def record_row(event: CheckinCreated) -> RecordRow:
-    ancestry, person = event.ancestry, event.person
-    return {
-        "id": event.id,
-        "city_code": event.city_code,
-        "checked_at": event.checked_at,
-        "client_key": event.client_key,
-        "province_id": ancestry.province_id,
-        "city_id": ancestry.city_id,
-        "county_id": ancestry.county_id,
-        "township_id": ancestry.township_id,
-        "unit_id": ancestry.unit_id,
-        "region_id": event.region_id,
-        "checkpoint_id": event.checkpoint_id,
-        "checkpoint_kind": event.checkpoint_kind,
-        "resident_id": event.resident_id,
-        "companion_of": event.companion_of,
-        "entered_by": event.entered_by,
-        "name_encrypted": person.name_encrypted,
-        "name_hash": person.name_hash,
-        "name_masked": person.name_masked,
-        "phone_encrypted": person.phone_encrypted,
-        "phone_hash": person.phone_hash,
-        "phone_masked": person.phone_masked,
-        "id_card_encrypted": person.id_card_encrypted,
-        "id_card_hash": person.id_card_hash,
-        "id_card_masked": person.id_card_masked,
-        "answers_encrypted": event.answers_encrypted,
-        "template_id": event.template_id,
-        "template_version": event.template_version,
-        # One decimal, as the column keeps it on MariaDB; SQLite would keep whatever float it is given.
-        "temperature": None if event.temperature is None else round(event.temperature, 1),
-        "temperature_source": None if event.temperature_source is None else event.temperature_source.value,
-        "temperature_measured_at": event.temperature_measured_at,
-        "direction": event.direction.value,
-        "status": event.status.value,
-        "distance_m": event.distance_m,
-        "outside_radius": event.outside_radius,
-        "remote_scan": event.remote_scan,
-        "decided_by": None,
-        "decided_at": None,
-        "decision_reason": None,
-        "stored_at": None,
-    }
-
-
-def oversized(row: Mapping[str, Any]) -> list[str]:
-    """The columns whose value is longer than the column: MySQL refuses them and SQLite would keep them, so the worker
-    refuses them on both."""
-    return [
-        f"{name} is longer than {length}"
-        for name, length in _LIMITED_COLUMNS
-        if (value := row.get(name)) is not None and len(value) > length
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    status: str
-    decided_by: uuid.UUID
-    decided_at: datetime
-    reason: str | None
-
-    @classmethod
-    def of(cls, event: CheckinDecided) -> Decision:
-        return cls(event.status.value, event.decided_by, event.decided_at, event.reason)
-
-    def supersedes(self, decided_at: datetime | None) -> bool:
-        """Staff may change their mind: the latest decision wins, whatever order the events arrive in."""
-        return decided_at is None or self.decided_at > decided_at
 
 
 @dataclass(slots=True)
@@ -167,167 +77,6 @@ class BatchOutcome:
         self.decisions_deferred += other.decisions_deferred
         self.decisions_stale += other.decisions_stale
         return self
-
-
-# A rollup row's key: city, UTC hour (or Shanghai day), checkpoint, kind.
-HourKey = tuple[str, datetime, int, str]
-DayKey = tuple[str, date, int, str]
-# A rollup row as the tally hands it over: the key, the ancestry, the counts (`_rollup_columns`' order).
-RollupRow = tuple[Any, ...]
-_STATUS_INDEX = {status: index for index, status in enumerate(ROLLUP_COUNTS)}
-_NULLABLE = frozenset(range(5, 9))  # city_id … unit_id: NULL above the checkpoint's level
-
-
-def _rollup_columns(time: str) -> tuple[str, ...]:
-    return ("city_code", time, "checkpoint_id", "checkpoint_kind", *ANCESTRY, *ROLLUP_COUNTS)
-
-
-@dataclass(slots=True)
-class Tally:
-    """What a transaction changes in the rollups, per (city, hour, checkpoint, kind): the counts to add, negative for
-    the status a decision moved a record out of, and the checkpoint's ancestry for rows not there yet."""
-
-    counts: dict[HourKey, list[int]] = field(default_factory=dict)
-    places: dict[HourKey, tuple[int | None, ...]] = field(default_factory=dict)
-
-    def _cell(self, record: Mapping[Any, Any]) -> list[int]:
-        key = (record["city_code"], hour_of(record["checked_at"]), record["checkpoint_id"], record["checkpoint_kind"])
-        cell = self.counts.get(key)
-        if cell is None:
-            cell = self.counts[key] = [0] * len(ROLLUP_COUNTS)
-            self.places[key] = tuple(record[name] for name in ANCESTRY)
-        return cell
-
-    def stored(self, record: Mapping[Any, Any]) -> None:
-        cell = self._cell(record)
-        cell[0] += 1
-        cell[_STATUS_INDEX[record["status"]]] += 1
-
-    def moved(self, record: Mapping[Any, Any], status: str) -> None:
-        """A decision changed a stored record's status from the one in `record` to `status`."""
-        if status == record["status"]:
-            return
-        cell = self._cell(record)
-        cell[_STATUS_INDEX[record["status"]]] -= 1
-        cell[_STATUS_INDEX[status]] += 1
-
-    def hours(self) -> list[RollupRow]:
-        """The rows of `record_hours` to add, in key order (so that two writers lock shared rows in the same order)."""
-        places = self.places
-        return [(*key, *places[key], *counts) for key, counts in sorted(self.counts.items()) if any(counts)]
-
-    def days(self) -> list[RollupRow]:
-        summed: dict[DayKey, list[int]] = {}
-        places: dict[DayKey, tuple[int | None, ...]] = {}
-        for (city_code, hour, checkpoint_id, kind), counts in self.counts.items():
-            key = (city_code, day_of(hour), checkpoint_id, kind)
-            cell = summed.get(key)
-            if cell is None:
-                summed[key] = list(counts)
-                places[key] = self.places[city_code, hour, checkpoint_id, kind]
-            else:
-                for index, count in enumerate(counts):
-                    cell[index] += count
-        return [(*key, *places[key], *counts) for key, counts in sorted(summed.items()) if any(counts)]
-
-
-def _compile(dialect: Dialect, statement: Insert, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    """An INSERT's SQL for the driver, and the columns in the order it binds them."""
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    order = tuple(compiled.positiontup or ())
-    if sorted(order) != sorted(columns):
-        raise RuntimeError(f"{compiled.string!r} binds {order}, not {columns}")
-    return compiled.string, order
-
-
-@dataclass(frozen=True, slots=True)
-class _Insert:
-    """An INSERT compiled once per dialect and set of columns and run with plain lists, each value through its column
-    type's processor for the dialect (a UUID to its stored text, a time to naive UTC): SQLAlchemy's own handling of
-    each row of a 500-row batch (a dict per row, then each value) costs the writer more than the database's work."""
-
-    sql: str
-    order: tuple[str, ...]
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-
-    @classmethod
-    def of(cls, dialect: Dialect, table: Table, statement: Insert, columns: Sequence[str]) -> _Insert:
-        sql, order = _compile(dialect, statement, columns)
-        processors = tuple(
-            (position, process)
-            for position, name in enumerate(order)
-            if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        )
-        return cls(sql, order, processors)
-
-    def values(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        order, processors = self.order, self.processors
-        converted = []
-        for row in rows:
-            values = [row[name] for name in order]
-            for position, process in processors:
-                if (value := values[position]) is not None:
-                    values[position] = process(value)
-            converted.append(tuple(values))
-        return converted
-
-
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], _Insert] = {}
-
-
-def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Insert:
-    key = (dialect.name, table.name, columns)
-    if (found := _INSERTS.get(key)) is None:
-        found = _INSERTS[key] = _Insert.of(dialect, table, insert(table), columns)
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class _Upsert:
-    """A rollup INSERT that adds its counts to a row already there (its ancestry stays as it is), compiled once per
-    dialect and set of columns like `_Insert`, for the tally's tuples."""
-
-    sql: str
-    # Where each bound parameter is in a `RollupRow`, and how the time (column 1) becomes what the driver takes.
-    picks: tuple[int, ...]
-    time: Callable[[Any], Any] | None
-
-    def rows(self, rows: Sequence[RollupRow]) -> list[tuple[Any, ...]]:
-        picks, time = self.picks, self.time
-        if time is not None:
-            rows = [(row[0], time(row[1]), *row[2:]) for row in rows]
-        return [tuple(row[index] for index in picks) for row in rows]
-
-
-_UPSERTS: dict[tuple[str, str, tuple[int, ...]], _Upsert] = {}
-
-
-def _upsert(dialect: Dialect, table: Table, kept: tuple[int, ...]) -> _Upsert:
-    """The upsert of `table` binding the columns at `kept` of its `RollupRow`."""
-    key = (dialect.name, table.name, kept)
-    if (found := _UPSERTS.get(key)) is not None:
-        return found
-    statement: Insert
-    if dialect.name == "mysql":
-        on_mysql = mysql.insert(table)
-        statement = on_mysql.on_duplicate_key_update(
-            {name: table.c[name] + on_mysql.inserted[name] for name in ROLLUP_COUNTS}
-        )
-    else:
-        on_sqlite = sqlite.insert(table)
-        statement = on_sqlite.on_conflict_do_update(
-            index_elements=[column.name for column in table.primary_key.columns],
-            set_={name: table.c[name] + on_sqlite.excluded[name] for name in ROLLUP_COUNTS},
-        )
-    names = _rollup_columns("hour" if table is HOURS else "day")
-    sql, order = _compile(dialect, statement, [names[index] for index in kept])
-    found = _UPSERTS[key] = _Upsert(
-        sql,
-        tuple(names.index(name) for name in order),
-        # The dialect's own form: SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text, which its comparisons rely on.
-        table.c[names[1]].type.dialect_impl(dialect).bind_processor(dialect),
-    )
-    return found
 
 
 class KeysTaken(Exception):
@@ -360,56 +109,42 @@ class RecordsRepository:
         fresh = await self._claim_keys(records, check_first=check_first)
         outcome.duplicates = len(records) - len(fresh)
         arriving = {(row["city_code"], row["id"]): row for row in fresh}
-
         # A decision waiting for one of these records, or in this very batch, goes into its INSERT: no UPDATE after.
         waiting = await self._pending(arriving)
-        known: dict[RecordKey, Decision] = dict(waiting)
-        considered = len(waiting)
-        later: list[CheckinDecided] = []
-        for event in decisions:
-            key = (event.city_code, event.record_id)
-            if key not in arriving:
-                later.append(event)
-                continue
-            considered += 1
-            decision = Decision.of(event)
-            current = known.get(key)
-            if current is None or decision.supersedes(current.decided_at):
-                known[key] = decision
-        outcome.decisions_applied = len(known)
-        outcome.decisions_stale = considered - len(known)
-        for key, decision in known.items():
-            arriving[key] |= {
-                "status": decision.status,
-                "decided_by": decision.decided_by,
-                "decided_at": decision.decided_at,
-                "decision_reason": decision.reason,
-            }
-
-        if fresh:
-            # Columns NULL in every row are left out: MariaDB's bulk protocol wants a type for each column it is sent.
-            columns = tuple(
-                name for name in _RECORD_COLUMNS if name in _NOT_NULL or any(row[name] is not None for row in fresh)
-            )
-            for row in fresh:
-                row["stored_at"] = now
-            stored = _insert(self.connection.dialect, RECORDS, columns)
-            await self.connection.exec_driver_sql(stored.sql, stored.values(fresh))
-            outcome.stored = len(fresh)
-            for row in fresh:
-                tally.stored(row)
+        later = _decide_arriving(arriving, waiting, decisions, outcome)
+        await self._insert_records(fresh, now=now, tally=tally)
+        outcome.stored = len(fresh)
         if waiting:
             await self._delete_pending(waiting)
+        await self._decide_stored(later, tally, outcome, now=now)
+        await self.add_to_rollups(tally)
+        return outcome
 
-        newest = _newest(later)
-        outcome.decisions_stale += len(later) - len(newest)
+    async def _insert_records(self, rows: Sequence[RecordRow], *, now: datetime, tally: Tally) -> None:
+        if not rows:
+            return
+        # Columns NULL in every row are left out: MariaDB's bulk protocol wants a type for each column it is sent.
+        columns = tuple(
+            name for name in RECORD_COLUMNS if name in NOT_NULL or any(row[name] is not None for row in rows)
+        )
+        for row in rows:
+            row["stored_at"] = now
+        stored = compiled_insert(self.connection.dialect, RECORDS, columns)
+        await self.connection.exec_driver_sql(stored.sql, stored.values(rows))
+        for row in rows:
+            tally.stored(row)
+
+    async def _decide_stored(
+        self, events: Sequence[CheckinDecided], tally: Tally, outcome: BatchOutcome, *, now: datetime
+    ) -> None:
+        """Apply decisions on records not in the batch to the stored ones, and keep the others for their record."""
+        newest = newest_decisions(events)
+        outcome.decisions_stale += len(events) - len(newest)
         applied, stale, missing = await self._apply_to_stored(newest, tally)
         outcome.decisions_applied += applied
         outcome.decisions_stale += stale
         outcome.decisions_deferred, stale = await self._defer(missing, now=now)
         outcome.decisions_stale += stale
-        await self.add_to_rollups(tally)
-        return outcome
 
     async def apply_pending(self, *, received_before: datetime, limit: int = 500) -> int:
         """Apply the decisions kept waiting whose record has been stored since: the record and its decision may reach
@@ -422,10 +157,7 @@ class RecordsRepository:
                 .limit(limit)
             )
         ).all()
-        waiting = {
-            (row.city_code, row.record_id): Decision(row.status, row.decided_by, row.decided_at, row.reason)
-            for row in rows
-        }
+        waiting = {(row.city_code, row.record_id): Decision.waiting(row) for row in rows}
         tally = Tally()
         applied, _, missing = await self._apply_to_stored(waiting, tally)
         found = {key: decision for key, decision in waiting.items() if key not in missing}
@@ -443,9 +175,9 @@ class RecordsRepository:
             kept = tuple(
                 index
                 for index in range(len(rows[0]))
-                if index not in _NULLABLE or any(row[index] is not None for row in rows)
+                if index not in NULLABLE or any(row[index] is not None for row in rows)
             )
-            upsert = _upsert(self.connection.dialect, table, kept)
+            upsert = compiled_upsert(self.connection.dialect, table, kept)
             await self.connection.exec_driver_sql(upsert.sql, upsert.rows(rows))
 
     async def provinces(self) -> list[int]:
@@ -528,7 +260,7 @@ class RecordsRepository:
             }
             for row in unique.values()
         ]
-        claim = _insert(self.connection.dialect, KEYS, _KEY_COLUMNS)
+        claim = compiled_insert(self.connection.dialect, KEYS, _KEY_COLUMNS)
         try:
             await self.connection.exec_driver_sql(claim.sql, claim.values(keys))
         except IntegrityError as error:
@@ -543,7 +275,8 @@ class RecordsRepository:
         if not keys:
             return {}
         columns = [
-            PENDING.c[name] for name in ("city_code", "record_id", "status", "decided_by", "decided_at", "reason")
+            PENDING.c[name]
+            for name in ("city_code", "record_id", "status", "decided_by", "decided_at", "reason", *REMEASURE_COLUMNS)
         ]
         cities = sorted({city_code for city_code, _ in keys})
         rows = list(
@@ -557,7 +290,7 @@ class RecordsRepository:
                 async for row in self._select_by_keys(columns, (PENDING.c.city_code, PENDING.c.record_id), list(keys))
             ]
         return {
-            (row.city_code, row.record_id): Decision(row.status, row.decided_by, row.decided_at, row.reason)
+            (row.city_code, row.record_id): Decision.waiting(row)
             for row in rows
             if (row.city_code, row.record_id) in keys
         }
@@ -602,10 +335,7 @@ class RecordsRepository:
                     "b_city_code": city_code,
                     "b_checked_at": record["checked_at"],
                     "b_old_status": record["status"],
-                    "b_status": decision.status,
-                    "b_decided_by": decision.decided_by,
-                    "b_decided_at": decision.decided_at,
-                    "b_reason": decision.reason,
+                    **decision.columns("b_"),
                 }
             )
         if updates:
@@ -632,10 +362,7 @@ class RecordsRepository:
             {
                 "city_code": city_code,
                 "record_id": record_id,
-                "status": decision.status,
-                "decided_by": decision.decided_by,
-                "decided_at": decision.decided_at,
-                "reason": decision.reason,
+                **decision.columns(),
                 "received_at": now,
             }
             for (city_code, record_id), decision in decisions.items()
@@ -645,10 +372,7 @@ class RecordsRepository:
             {
                 "b_city_code": city_code,
                 "b_record_id": record_id,
-                "b_status": decision.status,
-                "b_decided_by": decision.decided_by,
-                "b_decided_at": decision.decided_at,
-                "b_reason": decision.reason,
+                **decision.columns("b_"),
             }
             for (city_code, record_id), decision in decisions.items()
             if (city_code, record_id) in kept and decision.supersedes(kept[city_code, record_id])
@@ -676,15 +400,29 @@ class RecordsRepository:
                 yield row
 
 
-def _newest(events: Iterable[CheckinDecided]) -> dict[RecordKey, Decision]:
-    newest: dict[RecordKey, Decision] = {}
-    for event in events:
+def _decide_arriving(
+    arriving: Mapping[RecordKey, RecordRow],
+    waiting: Mapping[RecordKey, Decision],
+    decisions: Sequence[CheckinDecided],
+    outcome: BatchOutcome,
+) -> list[CheckinDecided]:
+    """Write into the arriving rows the decisions known for them (kept waiting, or in the batch); answers the batch's
+    decisions on other records."""
+    known: dict[RecordKey, Decision] = dict(waiting)
+    considered = len(waiting)
+    later: list[CheckinDecided] = []
+    for event in decisions:
         key = (event.city_code, event.record_id)
-        decision = Decision.of(event)
-        current = newest.get(key)
-        if current is None or decision.supersedes(current.decided_at):
-            newest[key] = decision
-    return newest
+        if key not in arriving:
+            later.append(event)
+            continue
+        considered += 1
+        known[key] = Decision.of(event).with_earlier(known.get(key))
+    outcome.decisions_applied = len(known)
+    outcome.decisions_stale = considered - len(known)
+    for key, decision in known.items():
+        arriving[key].update(decision.columns(reason="decision_reason"))
+    return later
 
 
 def _cities(key: Sequence[ColumnElement[Any]], values: Sequence[tuple[Any, ...]]) -> ColumnElement[bool]:
@@ -721,6 +459,14 @@ def _newer_than_stored(column: ColumnElement[Any]) -> ColumnElement[bool]:
     return or_(column.is_(None), column < bindparam("b_decided_at"))
 
 
+def _remeasure_kept(table: Table) -> dict[str, ColumnElement[Any]]:
+    """A decision without a re-measure (an approval after one) keeps the row's."""
+    return {
+        name: func.coalesce(bindparam(f"b_{name}", type_=table.c[name].type), table.c[name])
+        for name in REMEASURE_COLUMNS
+    }
+
+
 _UPDATE_DECISION = (
     update(RECORDS)
     .where(
@@ -737,6 +483,7 @@ _UPDATE_DECISION = (
         decided_by=bindparam("b_decided_by"),
         decided_at=bindparam("b_decided_at"),
         decision_reason=bindparam("b_reason"),
+        **_remeasure_kept(RECORDS),
     )
 )
 _UPDATE_PENDING = (
@@ -751,5 +498,6 @@ _UPDATE_PENDING = (
         decided_by=bindparam("b_decided_by"),
         decided_at=bindparam("b_decided_at"),
         reason=bindparam("b_reason"),
+        **_remeasure_kept(PENDING),
     )
 )

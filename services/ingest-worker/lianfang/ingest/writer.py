@@ -36,15 +36,8 @@ from lianfang.common.db import Database, create_database, utcnow
 from lianfang.common.observability import configure_logging
 from lianfang.ingest.failures import describe, is_message_problem
 from lianfang.ingest.messages import Rejected, RejectionKind, UnreadablePart, read
-from lianfang.ingest.repository import (
-    BatchOutcome,
-    KeysTaken,
-    Raced,
-    RecordRow,
-    RecordsRepository,
-    oversized,
-    record_row,
-)
+from lianfang.ingest.repository import BatchOutcome, KeysTaken, Raced, RecordsRepository
+from lianfang.ingest.rows import RecordRow, oversized, record_row
 from lianfang.ingest.settings import IngestSettings
 
 __all__ = [

@@ -1,30 +1,25 @@
-"""What the registry's routes get injected besides the request's session: the parts built at start-up."""
+"""What the registry built at start-up, each one a typed dependency for the providers of its services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from redis.asyncio import Redis
 
+from lianfang.common.cards import PersonalCards
+from lianfang.common.chinese_font import ChineseFont
+from lianfang.common.state import app_state
 from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.settings import RegistrySettings
 
-__all__ = ["Registry", "RegistryParts"]
+__all__ = ["Accounts", "Cards", "ConfigCache", "Font", "Settings"]
 
-
-@dataclass(frozen=True)
-class RegistryParts:
-    settings: RegistrySettings
-    # Where checkpoint configs are published for the check-in service.
-    cache: Redis
-    accounts: AccountsClient
-
-
-async def _parts(request: Request) -> RegistryParts:
-    parts: RegistryParts = request.app.state.parts
-    return parts
-
-
-Registry = Annotated[RegistryParts, Depends(_parts)]
+Settings = Annotated[RegistrySettings, Depends(app_state("settings"))]
+# Where checkpoint configs are published for the check-in service.
+ConfigCache = Annotated[Redis, Depends(app_state("cache"))]
+Accounts = Annotated[AccountsClient, Depends(app_state("accounts"))]
+# What posters are drawn in, loaded at start-up.
+Font = Annotated[ChineseFont, Depends(app_state("font"))]
+# Seals personal codes (个人码) with a key derived from `LIANFANG_PII_KEY`, as the check-in service reads them.
+Cards = Annotated[PersonalCards, Depends(app_state("cards"))]

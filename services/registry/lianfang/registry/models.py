@@ -8,11 +8,13 @@ from sqlalchemy import JSON, Boolean, Double, Enum, Float, ForeignKey, Integer, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lianfang.common.db import UTCDateTime, new_metadata, utcnow
+from lianfang.common.oplog import OperationEntryColumns
 
 __all__ = [
     "LEVELS",
     "Checkpoint",
     "CheckpointKind",
+    "OperationEntry",
     "Region",
     "RegionLevel",
     "RegistryBase",
@@ -160,3 +162,8 @@ class RemovedCheckpoint(RegistryBase):
     kind: Mapped[CheckpointKind] = mapped_column(Enum(CheckpointKind, native_enum=False, length=16))
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_by: Mapped[str] = mapped_column(String(36))
+
+
+class OperationEntry(OperationEntryColumns, RegistryBase):
+    """操作日志 of the registry: who created, changed, switched off or deleted which region, checkpoint or template, and
+    which checkpoint import ran."""

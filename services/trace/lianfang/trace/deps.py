@@ -1,46 +1,40 @@
-"""What the trace routes get injected: the parts built at start-up, and a read session on the records store."""
+"""What the trace service built at start-up, each one a typed dependency for the providers of its services, and a read
+session on the records store."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lianfang.common.chinese_font import ChineseFont
 from lianfang.common.db import Database
 from lianfang.common.pii import PiiCipher
+from lianfang.common.state import app_state
 from lianfang.trace.directory import NameDirectory
+from lianfang.trace.notices.gateway import GatewayNotices
 from lianfang.trace.settings import TraceSettings
 from lianfang.trace.shards import shard_unavailable
 
-__all__ = ["RecordsSession", "Trace", "TraceParts"]
+__all__ = ["Directory", "Font", "Notices", "Pii", "RecordsSession", "RecordsStore", "Settings"]
+
+Settings = Annotated[TraceSettings, Depends(app_state("settings"))]
+Pii = Annotated[PiiCipher, Depends(app_state("pii"))]
+Directory = Annotated[NameDirectory, Depends(app_state("directory"))]
+# The records store's read side (`LIANFANG_RECORDS_READ_DATABASE_URL`); the access log's own store is `DbSession`'s.
+RecordsStore = Annotated[Database, Depends(app_state("records"))]
+# What reports are printed in, loaded at start-up.
+Font = Annotated[ChineseFont, Depends(app_state("font"))]
+Notices = Annotated[GatewayNotices, Depends(app_state("gateway"))]
 
 
-@dataclass(frozen=True)
-class TraceParts:
-    settings: TraceSettings
-    pii: PiiCipher
-    directory: NameDirectory
-    records: Database
-    # The access log's own store; `app.state.database` too, so `DbSession` reads it.
-    audit: Database
-
-
-async def _parts(request: Request) -> TraceParts:
-    parts: TraceParts = request.app.state.parts
-    return parts
-
-
-Trace = Annotated[TraceParts, Depends(_parts)]
-
-
-async def _records_session(parts: Trace) -> AsyncIterator[AsyncSession]:
+async def _records_session(records: RecordsStore) -> AsyncIterator[AsyncSession]:
     """Trace only reads the records store: one transaction per request (one consistent snapshot on MySQL), rolled back
     when the session closes. A shard out of reach answers 503 naming it."""
-    async with parts.records.sessionmaker() as session:
+    async with records.sessionmaker() as session:
         try:
             yield session
         except DBAPIError as error:

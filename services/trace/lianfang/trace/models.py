@@ -26,6 +26,8 @@ class AccessAction(StrEnum):
     contacts = "contacts"
     export = "export"
     unmask = "unmask"
+    # An official confirmed a risk notice to the contacts screening found: who, when, to whom, with what text.
+    risk_notice = "risk_notice"
 
 
 class AccessLogEntry(TraceBase):

@@ -55,15 +55,30 @@ def normalised(field: FormField, value: str) -> str:
     return cleaned
 
 
-def identify(pii: PiiCipher, *, phone: str | None, id_card: str | None, person_id: uuid.UUID | None) -> Identity:
-    """Exactly one of the three: none is a 422 on `phone`, more than one a 422 on the second given."""
-    given = [name for name, value in (("phone", phone), ("id_card", id_card), ("person_id", person_id)) if value]
+def identify(
+    pii: PiiCipher,
+    *,
+    phone: str | None,
+    id_card: str | None,
+    person_id: uuid.UUID | None,
+    name: str | None = None,
+) -> Identity:
+    """Exactly one of the three: none is a 422 on `phone`, more than one a 422 on the second given. A phone with a name
+    is one person (the identity rule: people who share a phone stay apart); a phone alone is everyone who gave it (a
+    household); a name goes only with a phone (422 on `name`)."""
+    given = [key for key, value in (("phone", phone), ("id_card", id_card), ("person_id", person_id)) if value]
     if not given:
         raise ValidationFailed.field("phone", "请提供手机号、身份证号或人员编号（任选其一）", "missing")
     if len(given) > 1:
         raise ValidationFailed.field(given[1], "手机号、身份证号、人员编号只能提供一项", "one_of")
+    if name and not phone:
+        raise ValidationFailed.field("name", "姓名只能与手机号一起提供", "phone_required")
     if phone:
         number = normalised(_PHONE, phone)
+        if name:
+            cleaned = normalised(_NAME, name)
+            value = f"{pii.search_hash(number)}:{pii.search_hash(cleaned)}"
+            return Identity(IdentityKind.person, value, f"{mask_name(cleaned)} {mask_phone(number)}")
         return Identity(IdentityKind.phone, pii.search_hash(number), mask_phone(number))
     if id_card:
         number = normalised(_ID_CARD, id_card)

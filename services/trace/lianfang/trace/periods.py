@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Final
+from datetime import UTC, date, datetime, timedelta
 
 from lianfang.common.contracts.rollups import day_of, day_start, hour_of
 from lianfang.common.errors import ValidationFailed
 
-__all__ = ["CHINA", "Period", "Split", "resolve_period", "shown", "split"]
-
-# Mainland China has kept UTC+8 without daylight saving since 1991, so a fixed offset needs no tz database.
-CHINA: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
+__all__ = ["Period", "Split", "resolve_period", "split"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +36,6 @@ def resolve_period(
     if end - start > timedelta(days=max_days):
         raise ValidationFailed.field("from", f"查询时段最长 {max_days} 天，请缩短时段", "period_too_long")
     return Period(start, end)
-
-
-def shown(moment: datetime) -> datetime:
-    return moment.astimezone(CHINA)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,27 +4,14 @@ from typing import ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from lianfang.common.contracts.checkpoints import KIND_LABELS
-from lianfang.common.settings import ServiceSettings, SettingsError
+from lianfang.common.chinese_font import ChineseFontSettings
+from lianfang.common.contracts.checkpoints import stay_minutes_by_kind
+from lianfang.common.settings import SettingsError
 
-__all__ = ["DEFAULT_STAY_MINUTES", "TraceSettings"]
-
-# How long a visit lasts when nobody checked out: a gate is passed in minutes, a market browsed for half an hour, a
-# hospital visit takes hours, a commuter bus the length of a trip, a school or office day most of a day.
-DEFAULT_STAY_MINUTES: dict[str, int] = {
-    "community": 10,
-    "market": 30,
-    "hospital": 120,
-    "vehicle": 60,
-    "school": 480,
-    "office": 240,
-    "station": 30,
-    "village": 10,
-    "other": 15,
-}
+__all__ = ["TraceSettings"]
 
 
-class TraceSettings(ServiceSettings):
+class TraceSettings(ChineseFontSettings):
     records_database_url: str = "sqlite+aiosqlite:///.lianfang/records.db"
     # Where trace reads the records: a replica, or the read front of a sharded store. Unset: the store itself.
     records_read_database_url: str | None = None
@@ -32,6 +19,8 @@ class TraceSettings(ServiceSettings):
     trace_database_url: str = "sqlite+aiosqlite:///.lianfang/trace.db"
     # Asked for region paths and for the names of checkpoints and regions, with the caller's own token.
     registry_url: str = "http://127.0.0.1:8000"
+    # Asked to send an official's confirmed risk notice to the residents it names, with the official's own token.
+    gateway_url: str = "http://127.0.0.1:8000"
     # Names and paths change rarely (a rename), so a page of records asks the registry only for what it has not seen
     # for this long.
     names_cache_seconds: float = Field(default=300.0, ge=0, le=3600)
@@ -69,11 +58,7 @@ class TraceSettings(ServiceSettings):
     @field_validator("stay_minutes")
     @classmethod
     def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(value) - set(KIND_LABELS))
-        if unknown:
-            raise ValueError(f"unknown checkpoint kinds {unknown}; known: {sorted(KIND_LABELS)}")
-        if any(minutes < 1 or minutes > 1440 for minutes in value.values()):
-            raise ValueError("stay minutes must lie between 1 and 1440")
+        stay_minutes_by_kind(value)
         return value
 
     @model_validator(mode="after")
@@ -91,4 +76,4 @@ class TraceSettings(ServiceSettings):
         return self.records_read_database_url or self.records_database_url
 
     def stay_for_kind(self) -> dict[str, int]:
-        return DEFAULT_STAY_MINUTES | self.stay_minutes
+        return stay_minutes_by_kind(self.stay_minutes)

@@ -1,6 +1,6 @@
 // The admin SPA's API client: the shared one over fetch, its tokens in localStorage (a reload or a second tab keeps the
 // login), files downloaded with the name the server gave them.
-import { ApiClient, problemOf, type RequestOptions, TokenStore } from '@lianfang/shared'
+import { ApiClient, ApiError, problemOf, type RequestOptions, TokenStore } from '@lianfang/shared'
 import { type FetchResponse, fetchTransport } from '@lianfang/shared/fetch'
 
 export interface Download {
@@ -16,11 +16,31 @@ function filenameOf(response: Response, fallback: string): string {
   return plain ? plain[1] : fallback
 }
 
+let passwordChangeRequired: () => void = () => undefined
+
+/** The router sets this: an account whose password a superior set is sent to change it, whatever it was doing. */
+export function whenPasswordChangeRequired(handler: () => void): void {
+  passwordChangeRequired = handler
+}
+
+function noticed(error: unknown): unknown {
+  if (error instanceof ApiError && error.code === 'password_change_required') passwordChangeRequired()
+  return error
+}
+
 export class AdminApi extends ApiClient<FetchResponse> {
+  override async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    try {
+      return await super.request<T>(method, path, options)
+    } catch (error) {
+      throw noticed(error)
+    }
+  }
+
   /** A file answer (PDF, PNG, spreadsheet) with the name the server gave it. */
   async download(method: string, path: string, options: RequestOptions = {}, fallback = 'download'): Promise<Download> {
     const response = await this.send(method, path, options)
-    if (response.status >= 400) throw await problemOf(response)
+    if (response.status >= 400) throw noticed(await problemOf(response))
     return { blob: await response.raw.blob(), filename: filenameOf(response.raw, fallback) }
   }
 }

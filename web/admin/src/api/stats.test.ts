@@ -10,8 +10,20 @@ const week = {
   total: { records: 5, abnormal: 1, pending: 0 },
   series: [point('25', 2), point('26', 3)],
   children: [
-    { region_id: 3, region_name: '长安区', own: false, series: [point('25', 2), point('26', 1)] },
-    { region_id: 2, region_name: '石家庄市', own: true, series: [point('26', 2)] },
+    {
+      region_id: 3,
+      region_name: '长安区',
+      own: false,
+      total: { records: 3, abnormal: 1, pending: 0 },
+      series: [point('25', 2), point('26', 1)],
+    },
+    {
+      region_id: 2,
+      region_name: '石家庄市',
+      own: true,
+      total: { records: 2, abnormal: 0, pending: 0 },
+      series: [point('26', 2)],
+    },
   ],
   busiest_checkpoints: [],
 }
@@ -36,6 +48,8 @@ describe('the dashboard from the statistics call', () => {
       { name: '长安区', values: [2, 1] },
       { name: '本级直属卡口', values: [0, 2] },
     ])
+    // The map colours sub-regions only: the city's own checkpoints lie in none.
+    expect(dashboard.subRegions).toEqual([{ regionId: 3, name: '长安区', checkins: 3, abnormal: 1 }])
     expect(dashboard.hours[7]).toBe(2)
     expect(dashboard.hours[18]).toBe(1)
     expect(dashboard.today).toEqual({ checkins: 3, abnormal: 1, pending: 1, activeCheckpoints: '1' })

@@ -6,6 +6,8 @@ export interface Dashboard {
   today: { checkins: number; abnormal: number; pending: number; activeCheckpoints: string }
   days: string[]
   byRegion: { name: string; values: number[] }[]
+  // The sub-regions' totals over the week (the region's own checkpoints left out).
+  subRegions: { regionId: number; name: string; checkins: number; abnormal: number }[]
   hours: number[]
   busiest: { name: string; region: string | null; kind: string; checkins: number; abnormal: number }[]
 }
@@ -39,6 +41,14 @@ export async function loadDashboard(regionId: number, todayStart: string, weekSt
       const name = child.own ? '本级直属卡口' : (child.region_name ?? `地区 #${child.region_id}`)
       return { name, values: days.map((day) => counts.get(day) ?? 0) }
     }),
+    subRegions: week.children
+      .filter((child) => !child.own)
+      .map((child) => ({
+        regionId: child.region_id,
+        name: child.region_name ?? `地区 #${child.region_id}`,
+        checkins: child.total.records,
+        abnormal: child.total.abnormal,
+      })),
     hours,
     busiest: today.busiest_checkpoints.slice(0, 10).map((checkpoint) => ({
       name: checkpoint.checkpoint_name ?? `卡口 #${checkpoint.checkpoint_id}`,

@@ -1,5 +1,7 @@
 import { reactive } from 'vue'
 import type { LocationQuery } from 'vue-router'
+import { ApiError } from '@/api'
+import { notifyError } from '@/utils/feedback'
 import { lastDays, pickerToIso } from '@/utils/format'
 
 export type PersonKey = 'phone' | 'id_card' | 'person_id'
@@ -15,8 +17,13 @@ export function personLabel(person: { name_masked: string | null; phone_masked: 
   return [person.name_masked, person.phone_masked].filter(Boolean).join(' ') || '登记人员'
 }
 
-/** Who to look for (by phone, ID number or resident account), over which period, and why: the trajectory's and the
- * contact screening's form, prefilled from the address (`?phone=…`, `?person_id=…`) when another page links here. */
+// The form's boxes by the API fields a 422 names: the lookup box stands for whichever of phone, ID number or account.
+type Box = 'lookup' | 'name' | 'period' | 'reason'
+const BOX_OF: Record<string, Box> = { phone: 'lookup', id_card: 'lookup', person_id: 'lookup', name: 'name', from: 'period', to: 'period', reason: 'reason' }
+
+/** Who to look for (by phone, ID number or resident account; a name beside a phone narrows it to that one person of the
+ * household), over which period, and why: the trajectory's and the contact screening's form, prefilled from the address
+ * (`?phone=…&name=…`, `?person_id=…`) when another page links here. */
 export function usePersonQuery(route: LocationQuery, days = 14) {
   const initial = PERSON_KEYS.find((key) => typeof route[key.value] === 'string')
   const form = reactive({
@@ -24,6 +31,7 @@ export function usePersonQuery(route: LocationQuery, days = 14) {
     value: initial ? String(route[initial.value]) : '',
     // A resident's account is found by its id, shown by who it is (`?who=王* 138****8003`), never as the id itself.
     who: typeof route.who === 'string' && initial?.value === 'person_id' ? route.who : '',
+    name: typeof route.name === 'string' ? route.name : '',
     period: lastDays(days),
     reason: '',
   })
@@ -31,11 +39,35 @@ export function usePersonQuery(route: LocationQuery, days = 14) {
   function params(): Record<string, string | undefined> {
     return {
       [form.key]: form.value.trim(),
+      name: form.name.trim() || undefined,
       from: pickerToIso(form.period?.[0]),
       to: pickerToIso(form.period?.[1]),
       reason: form.reason.trim() || undefined,
     }
   }
 
-  return { form, params, ready: () => form.value.trim().length > 0 }
+  // What the server said is wrong, under the box it is about (the API's 422), as the records page shows its checks.
+  const problems = reactive<Record<Box, string>>({ lookup: '', name: '', period: '', reason: '' })
+
+  function placed(error: unknown): boolean {
+    if (!(error instanceof ApiError) || error.status !== 422 || !error.errors.length) return false
+    for (const problem of error.errors) {
+      const box: Box | undefined = BOX_OF[problem.field]
+      if (box) problems[box] = problem.message
+    }
+    return error.errors.every((problem) => problem.field in BOX_OF)
+  }
+
+  /** Sends the form's request; a 422 about the form's boxes is shown under them, anything else as a message. */
+  async function send<T>(request: () => Promise<T>): Promise<T | undefined> {
+    Object.assign(problems, { lookup: '', name: '', period: '', reason: '' })
+    try {
+      return await request()
+    } catch (error) {
+      if (!placed(error)) notifyError(error)
+      return undefined
+    }
+  }
+
+  return { form, problems, params, send, ready: () => form.value.trim().length > 0 }
 }

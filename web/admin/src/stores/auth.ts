@@ -30,8 +30,22 @@ export const useAuth = defineStore('auth', () => {
     return true
   }
 
+  /** Every session of the account ends with the change, this one too: it logs in again with the new password. */
+  async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    const username = account.value?.username
+    await api.post('/api/auth/me/password', { old_password: oldPassword, new_password: newPassword })
+    tokens.clear()
+    if (username) await login(username, newPassword)
+  }
+
+  /** Any call answered 403 `password_change_required` (a superior reset the password meanwhile) says so. */
+  function passwordChangeRequired(): void {
+    if (account.value) account.value = { ...account.value, must_change_password: true }
+  }
+
+  /** Not for an account that must change its password first: the registry refuses it anything else. */
   async function loadRegion(): Promise<void> {
-    if (account.value) region.value = await api.get<RegionDetail>(`/api/registry/regions/${account.value.region_id}`)
+    if (account.value && !account.value.must_change_password) region.value = await api.get<RegionDetail>(`/api/registry/regions/${account.value.region_id}`)
   }
 
   async function logout(): Promise<void> {
@@ -48,5 +62,5 @@ export const useAuth = defineStore('auth', () => {
     region.value = null
   }
 
-  return { account, region, regionTrail, loggedIn, login, restore, logout, forget }
+  return { account, region, regionTrail, loggedIn, login, restore, logout, forget, changePassword, passwordChangeRequired }
 })

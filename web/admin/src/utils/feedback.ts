@@ -11,6 +11,18 @@ export function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** A 422's field problems by the form field they belong to (`checkpoint_ids.1` → `checkpoint_ids`), each shown under
+ * its input; null when the error names none of `fields` (the caller shows it whole). */
+export function fieldMessages(error: unknown, fields: readonly string[]): Record<string, string> | null {
+  if (!(error instanceof ApiError)) return null
+  const messages: Record<string, string> = {}
+  for (const entry of error.errors) {
+    const field = entry.field.split('.')[0]
+    if (fields.includes(field)) messages[field] ??= entry.message
+  }
+  return Object.keys(messages).length ? messages : null
+}
+
 export function notifyError(error: unknown): void {
   ElMessage({ type: 'error', message: explain(error), showClose: true, duration: 6000, grouping: true })
 }

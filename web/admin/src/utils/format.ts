@@ -63,11 +63,12 @@ export const LEVEL_LABELS: Record<string, string> = {
   unit: '社区/单位',
 }
 
-/** A date-time range picker's value for the last `days` Beijing days up to now. */
+/** A date-time range picker's value for the last `days` Beijing days, today whole: the range ends at tomorrow's
+ * midnight (the end is exclusive), so what happens after the page opened is found by 查询 without re-picking. */
 export function lastDays(days: number, now = new Date()): [string, string] {
-  return [beijingDayStart(days - 1, now).slice(0, 19).replace('T', ' '), beijingPicker(now)]
+  return [beijingPicker(beijingDayStart(days - 1, now)), beijingPicker(beijingDayStart(-1, now))]
 }
 
-function beijingPicker(moment: Date): string {
-  return new Date(moment.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')
+function beijingPicker(dayStart: string): string {
+  return dayStart.slice(0, 19).replace('T', ' ')
 }

@@ -1,4 +1,4 @@
-import type { Arrival, Decision } from '@lianfang/shared'
+import type { AlertHandling, Arrival, Decision } from '@lianfang/shared'
 
 const KEPT = 200
 
@@ -7,9 +7,28 @@ export function alarming(arrival: Arrival): boolean {
   return arrival.status === 'abnormal' || (arrival.warnings ?? []).length > 0
 }
 
+/** A fever once reported (处置) stays so on its card: a replayed arrival event, or a load while trace did not answer,
+ * carries no report. */
+function keepingReport(updated: Arrival, known: Arrival | undefined): Arrival {
+  return updated.gate_report || !known?.gate_report ? updated : { ...updated, gate_report: known.gate_report }
+}
+
 /** The list with this arrival added, or replaced when the stream sends it again (a replay after a reconnect). */
 export function withArrival(list: Arrival[], arrival: Arrival): Arrival[] {
-  return [arrival, ...list.filter((known) => known.id !== arrival.id)].slice(0, KEPT)
+  const known = list.find((item) => item.id === arrival.id)
+  return [keepingReport(arrival, known), ...list.filter((item) => item.id !== arrival.id)].slice(0, KEPT)
+}
+
+/** The list with a known arrival as it now stands (a re-measure answered here, or streamed from another board). */
+export function withUpdate(list: Arrival[], updated: Arrival): Arrival[] {
+  return list.map((arrival) => (arrival.id === updated.id ? keepingReport(updated, arrival) : arrival))
+}
+
+/** The list with a fever marked as sent to the region's alerts, as trace answered the report. */
+export function withReport(list: Arrival[], handling: AlertHandling): Arrival[] {
+  const last = handling.steps[handling.steps.length - 1]
+  const gate_report = { record_id: handling.record_id, state_label: handling.state_label, note: last?.note ?? null, at: last?.at ?? '' }
+  return list.map((arrival) => (arrival.id === handling.record_id ? { ...arrival, gate_report } : arrival))
 }
 
 export function withDecision(list: Arrival[], decision: Decision): Arrival[] {

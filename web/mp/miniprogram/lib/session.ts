@@ -8,6 +8,7 @@ import {
   type LoginConfig,
   type ResidentSession,
   SubmitQueue,
+  submitPath,
   type Receipt,
   TokenStore,
   uuid4,
@@ -37,7 +38,7 @@ export const api = new ApiClient({
   baseUrl: API_ORIGIN,
 })
 export const memory = new AnswerMemory(storage)
-export const queue = new SubmitQueue({ send: (body) => api.post<Receipt>('/api/checkin/checkins', body), storage })
+export const queue = new SubmitQueue({ send: (body) => api.post<Receipt>(submitPath(body), body), storage })
 
 let pending: Promise<void> | null = null
 let config: Promise<LoginConfig> | null = null

@@ -23,6 +23,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/checkin/checkouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Checkout
+         * @description 离开: the caller leaves the checkpoint where they checked in within its kind's assumed stay (the page's `stay`),
+         *     with the same companions; a receipt with `direction: out`. The same `client_id` answers with the first receipt.
+         */
+        post: operations["create_checkout_api_checkin_checkouts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/checkin/me/checkins": {
         parameters: {
             query?: never;
@@ -114,12 +135,34 @@ export interface paths {
         };
         /**
          * Todays Arrivals
-         * @description Everyone checked in here today (Beijing time), oldest first, each with their current status: what the board
-         *     shows again after a reload, a reconnect or a switch of device.
+         * @description Everyone checked in here today (Beijing time), oldest first, each with their current status and, for a fever,
+         *     whether it was sent to the region's alerts (处置): what the board shows again after a reload, a reconnect or a
+         *     switch of device.
          */
         get: operations["todays_arrivals_api_checkin_staff_checkpoints__checkpoint_id__arrivals_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/staff/checkpoints/{checkpoint_id}/cards/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Card
+         * @description Who a scanned personal code (个人码) names, masked: the keeper measures the temperature and registers the
+         *     visitor with `POST …/checkins` and the card. Anything else the camera read is a 422 on `card`.
+         */
+        post: operations["resolve_card_api_checkin_staff_checkpoints__checkpoint_id__cards_resolve_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -188,6 +231,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/checkin/staff/checkins/{record_id}/remeasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remeasure
+         * @description 复测: a fever taken again at one of the caller's checkpoints. The record keeps both readings and the later one
+         *     decides: below the checkpoint's fever threshold it passes (waits for approval where the checkpoint audits) and the
+         *     fever mark it set is lifted; at or above, it stays 体温异常, confirmed by staff, and marks the person everywhere.
+         *     Answers the arrival as the boards now show it; the checkpoint's boards get it as a `remeasure` event.
+         */
+        post: operations["remeasure_api_checkin_staff_checkins__record_id__remeasure_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/checkin/staff/checkpoints/{checkpoint_id}/checkins": {
         parameters: {
             query?: never;
@@ -213,6 +279,74 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Arrival
+         * @description A record as the staff board shows it: with whether the fever was already sent to the alerts.
+         */
+        Arrival: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Checkpoint Id */
+            checkpoint_id: number;
+            /** Checkpoint Code */
+            checkpoint_code: string;
+            /** Checkpoint Name */
+            checkpoint_name: string;
+            /** Checkpoint Kind Label */
+            checkpoint_kind_label: string;
+            /** City Code */
+            city_code: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            status: components["schemas"]["RecordStatus"];
+            /** Status Label */
+            status_label: string;
+            temperature: components["schemas"]["TemperatureOut"];
+            direction: components["schemas"]["Direction"];
+            /** Resident Id */
+            resident_id?: string | null;
+            /** Companion Of */
+            companion_of?: string | null;
+            /** Entered By */
+            entered_by?: string | null;
+            /** Name Masked */
+            name_masked?: string | null;
+            /** Phone Masked */
+            phone_masked?: string | null;
+            /** Id Card Masked */
+            id_card_masked?: string | null;
+            /** Warnings */
+            warnings?: components["schemas"]["ArrivalWarning"][];
+            /** Decided By */
+            decided_by?: string | null;
+            /** Decided At */
+            decided_at?: string | null;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Distance M
+             * @description 与卡口的距离（米），居民同意共享位置时才有
+             */
+            distance_m?: number | null;
+            /** Outside Radius */
+            outside_radius?: boolean | null;
+            /**
+             * Remote Scan
+             * @description 非现场扫码：从相册或聊天图片识别的二维码进入
+             * @default false
+             */
+            remote_scan: boolean;
+            /** @description 执勤人员复测的体温：以复测为准 */
+            remeasure?: components["schemas"]["RemeasureOut"] | null;
+            /** @description 已报送辖区预警（处置）时有；体温异常且未报送、或查询不到时为空 */
+            gate_report?: components["schemas"]["GateReportMark"] | null;
+        };
         /** ArrivalAnswer */
         ArrivalAnswer: {
             /** Key */
@@ -261,6 +395,26 @@ export interface components {
             code: "fever_now" | "recent_fever" | "outside_radius" | "remote_scan";
             /** Message */
             message: string;
+        };
+        /**
+         * CardHolder
+         * @description The person on a personal code as the gate keeper's screen shows them; the check-in sends the card itself.
+         */
+        CardHolder: {
+            /** Name Masked */
+            name_masked: string | null;
+            /** Phone Masked */
+            phone_masked: string | null;
+            /** Id Card Masked */
+            id_card_masked: string | null;
+        };
+        /** CardScan */
+        CardScan: {
+            /**
+             * Card
+             * @description 相机读到的二维码内容
+             */
+            card: string;
         };
         /** CheckinHistory */
         CheckinHistory: {
@@ -358,6 +512,8 @@ export interface components {
              * @default false
              */
             remote_scan: boolean;
+            /** @description 执勤人员复测的体温：以复测为准 */
+            remeasure?: components["schemas"]["RemeasureOut"] | null;
         };
         /** CheckinSummary */
         CheckinSummary: {
@@ -385,6 +541,17 @@ export interface components {
             decided_at: string | null;
             /** Reason */
             reason: string | null;
+        };
+        /** CheckoutCreate */
+        CheckoutCreate: {
+            /** Checkpoint Code */
+            checkpoint_code: string;
+            /**
+             * Client Id
+             * Format: uuid
+             * @description 客户端为这次离开登记生成的编号：重试时原样再发，24 小时内只登记一次
+             */
+            client_id: string;
         };
         /** CheckpointInfo */
         CheckpointInfo: {
@@ -426,6 +593,7 @@ export interface components {
             temperature: components["schemas"]["TemperatureState"];
             /** Notices */
             notices: components["schemas"]["Notice"][];
+            stay?: components["schemas"]["CurrentStay"] | null;
         };
         /** CheckpointRef */
         CheckpointRef: {
@@ -449,6 +617,29 @@ export interface components {
             temperature: components["schemas"]["TemperatureOut"];
             /** Name Masked */
             name_masked: string | null;
+        };
+        /**
+         * CurrentStay
+         * @description The caller checked in here within the checkpoint kind's assumed stay: the page offers 离开 first.
+         */
+        CurrentStay: {
+            /**
+             * Entry Id
+             * Format: uuid
+             */
+            entry_id: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+            /** Names Masked */
+            names_masked: (string | null)[];
         };
         /** DecisionCreate */
         DecisionCreate: {
@@ -549,6 +740,33 @@ export interface components {
             fields: components["schemas"]["FormField"][];
         };
         /**
+         * GateReportMark
+         * @description A fever sent to the region's alerts from the board (处置), as its handling stands (trace keeps it).
+         */
+        GateReportMark: {
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            /**
+             * State Label
+             * @description 处置状态：处置中、已处置
+             */
+            state_label: string;
+            /**
+             * Note
+             * @description 最近一次处置的说明
+             */
+            note: string | null;
+            /**
+             * At
+             * Format: date-time
+             * @description 最近一次处置的时间（北京时间）
+             */
+            at: string;
+        };
+        /**
          * HandEntryCreate
          * @description A visitor without a smartphone, registered by the staff member at the gate.
          */
@@ -559,12 +777,20 @@ export interface components {
              * @description 重试时原样再发，24 小时内只登记一次
              */
             client_id: string;
-            /** Name */
-            name: string;
+            /**
+             * Name
+             * @description 有身份证号时可不填
+             */
+            name?: string | null;
             /** Phone */
             phone?: string | null;
             /** Id Card */
             id_card?: string | null;
+            /**
+             * Card
+             * @description 扫到的个人码内容：登记其上的人，此时不填姓名、手机号和身份证号
+             */
+            card?: string | null;
             /** Temperature */
             temperature: number;
             /** @default in */
@@ -634,6 +860,37 @@ export interface components {
          * @enum {string}
          */
         RecordStatus: "passed" | "pending" | "rejected" | "abnormal";
+        /** RemeasureCreate */
+        RemeasureCreate: {
+            /**
+             * Temperature
+             * @description 复测体温（℃）
+             */
+            temperature: number;
+        };
+        /**
+         * RemeasureOut
+         * @description The fever taken again by a gate keeper; it decided the record's status (its first reading is `temperature`).
+         */
+        RemeasureOut: {
+            /** Value */
+            value: number;
+            /**
+             * Measured By
+             * Format: uuid
+             */
+            measured_by: string;
+            /**
+             * Measured By Name
+             * @description 复测的执勤人员；网关不可用时为空
+             */
+            measured_by_name: string | null;
+            /**
+             * Measured At
+             * Format: date-time
+             */
+            measured_at: string;
+        };
         /** StaffCheckpoints */
         StaffCheckpoints: {
             /** Items */
@@ -670,7 +927,7 @@ export interface components {
          */
         TodaysArrivals: {
             /** Items */
-            items: components["schemas"]["CheckinRecord"][];
+            items: components["schemas"]["Arrival"][];
         };
         /** CompanionCreate */
         CompanionCreate: {
@@ -742,6 +999,12 @@ export interface components {
              * @default null
              */
             scan_scene: number | null;
+            /**
+             * Remind Checkout
+             * @description 居民在小程序中同意了离开提醒的订阅消息：停留时长结束仍未登记离开时提醒一次
+             * @default false
+             */
+            remind_checkout: boolean;
         };
     };
     responses: never;
@@ -830,6 +1093,93 @@ export interface operations {
             };
             /** @description 请求过于频繁 */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 消息服务暂不可用，请稍后重试；卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_checkout_api_checkin_checkouts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinReceipt"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 您未在此卡口登记进入，或已超过停留时间，无需登记离开；该登记正在提交，请稍后再试；该登记编号已被他人使用 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1121,6 +1471,86 @@ export interface operations {
             };
         };
     };
+    resolve_card_api_checkin_staff_checkpoints__checkpoint_id__cards_resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardScan"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardHolder"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问；您不是该卡口的执勤人员 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口信息暂时无法获取，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     pending_arrivals_api_checkin_staff_checkpoints__checkpoint_id__pending_get: {
         parameters: {
             query?: never;
@@ -1325,6 +1755,95 @@ export interface operations {
                 };
             };
             /** @description 实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remeasure_api_checkin_staff_checkins__record_id__remeasure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemeasureCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arrival"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 登记记录不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 只有体温异常的登记可以复测；该登记已审核 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 卡口信息暂时无法获取，请稍后重试；实时数据暂不可用，请稍后重试；系统正在恢复实时数据，请稍后重试；消息服务暂不可用，请稍后重试 */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -87,7 +87,8 @@ export interface paths {
         put?: never;
         /**
          * Change Password
-         * @description Change one's own password; every other session of the account ends.
+         * @description Change one's own password (the one call, with `/me`, open to an account that must change it first); every
+         *     session of the account ends, this one too: the pages log in again with the new password.
          */
         post: operations["change_password_api_auth_me_password_post"];
         delete?: never;
@@ -155,6 +156,48 @@ export interface paths {
          * @description Set a new password; this also lifts a lockout and ends the account's sessions.
          */
         post: operations["reset_password_api_auth_admins__account_id__password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login Log
+         * @description Password logins to accounts of the caller's subtree (the caller's own included), successes and failures, with
+         *     the address and browser they came from, newest first; the root region's admins also see tries at usernames no
+         *     account has.
+         */
+        get: operations["login_log_api_auth_login_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/operation-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作日志
+         * @description Who changed admin and staff accounts in the caller's subtree (the caller's own region included), newest first: entries whose target lies in the subtree, whoever made them. `username` is the operator's, in full.
+         */
+        get: operations["operation_log_api_auth_operation_log_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -344,6 +387,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/internal/notifications/checkout-reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkout Reminder
+         * @description 离开提醒 when a stay's assumed length is over without a check-out; `sent: false` when they did not subscribe.
+         */
+        post: operations["checkout_reminder_api_auth_internal_notifications_checkout_reminder_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/internal/notifications/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Risk Notice
+         * @description The confirmed risk notice to each resident; a WeChat failure for one is counted, never the whole answer.
+         */
+        post: operations["risk_notice_api_auth_internal_notifications_risk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/dev/login": {
         parameters: {
             query?: never;
@@ -427,6 +510,8 @@ export interface components {
             checkpoint_ids: number[];
             /** Disabled */
             disabled: boolean;
+            /** Must Change Password */
+            must_change_password: boolean;
             /** Locked Until */
             locked_until: string | null;
             /**
@@ -482,6 +567,26 @@ export interface components {
             /** Expires In */
             expires_in: number;
             account: components["schemas"]["AccountOut"];
+            /** Must Change Password */
+            must_change_password: boolean;
+        };
+        /**
+         * CheckoutReminder
+         * @description A resident's stay whose assumed length is over without a check-out, for the 离开提醒 they subscribed to.
+         */
+        CheckoutReminder: {
+            /**
+             * Resident Id
+             * Format: uuid
+             */
+            resident_id: string;
+            /** Checkpoint Name */
+            checkpoint_name: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
         };
         /** ConsentGiven */
         ConsentGiven: {
@@ -532,11 +637,6 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
-        /** DevLogin */
-        DevLogin: {
-            /** Openid */
-            openid: string;
-        };
         /** DevPhone */
         DevPhone: {
             /** Phone */
@@ -574,7 +674,51 @@ export interface components {
             privacy_notice_version: string;
             /** Decision Template */
             decision_template?: string | null;
+            /** Checkout Reminder Template */
+            checkout_reminder_template?: string | null;
+            /** Risk Notice Template */
+            risk_notice_template?: string | null;
         };
+        /** LoginEventOut */
+        LoginEventOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Username */
+            username: string;
+            /** Account Id */
+            account_id: string | null;
+            /** Name */
+            name: string | null;
+            /** Region Id */
+            region_id: number | null;
+            outcome: components["schemas"]["LoginOutcome"];
+            /** Outcome Label */
+            outcome_label: string;
+            /** Address */
+            address: string;
+            /** User Agent */
+            user_agent: string | null;
+        };
+        /** LoginEventPage */
+        LoginEventPage: {
+            /** Items */
+            items: components["schemas"]["LoginEventOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * LoginOutcome
+         * @enum {string}
+         */
+        LoginOutcome: "succeeded" | "failed" | "lockout" | "locked" | "disabled";
         /** NoticeOutcome */
         NoticeOutcome: {
             /** Sent */
@@ -591,6 +735,69 @@ export interface components {
             heading: string;
             /** Text */
             text: string;
+        };
+        /**
+         * OperationAction
+         * @description Stable codes, `<target kind>.<verb>`: clients filter by them and the labels may be reworded.
+         * @enum {string}
+         */
+        OperationAction: "account.create" | "account.update" | "account.disable" | "account.enable" | "account.password_reset" | "region.create" | "region.update" | "region.delete" | "checkpoint.create" | "checkpoint.update" | "checkpoint.disable" | "checkpoint.enable" | "checkpoint.delete" | "template.create" | "template.update" | "template.delete" | "import.run" | "import.dry_run";
+        /** OperationEntryOut */
+        OperationEntryOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Operator Id
+             * Format: uuid
+             */
+            operator_id: string;
+            /** Operator Username */
+            operator_username: string;
+            /** Operator Name */
+            operator_name: string;
+            /** Operator Region Id */
+            operator_region_id: number;
+            action: components["schemas"]["OperationAction"];
+            /** Action Label */
+            action_label: string;
+            target_kind: components["schemas"]["TargetKind"];
+            /** Target Kind Label */
+            target_kind_label: string;
+            /**
+             * Target Id
+             * @description 账号的 UUID、地区或卡口等的编号；导入为空
+             */
+            target_id: string | null;
+            /**
+             * Target Name
+             * @description 对象的名称；导入为上传的文件名
+             */
+            target_name: string;
+            /**
+             * Region Id
+             * @description 对象所在的地区（已删除的：删除时所在的地区）
+             */
+            region_id: number;
+            /**
+             * Summary
+             * @description 改了什么，字段用中文名；不含密码和明文个人信息
+             */
+            summary: string;
+        };
+        /** OperationEntryPage */
+        OperationEntryPage: {
+            /** Items */
+            items: components["schemas"]["OperationEntryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -713,14 +920,51 @@ export interface components {
             expires_in: number;
             resident: components["schemas"]["ResidentOut"];
         };
-        /** WeChatCode */
-        WeChatCode: {
+        /**
+         * RiskNotice
+         * @description An official's confirmed notice to the residents contact screening found.
+         */
+        RiskNotice: {
+            /** Resident Ids */
+            resident_ids: string[];
+            /** Text */
+            text: string;
+            /** Region Name */
+            region_name: string;
             /**
-             * Code
-             * @description wx.login / OAuth / getPhoneNumber 返回的 code
+             * Confirmed At
+             * Format: date-time
              */
-            code: string;
+            confirmed_at: string;
         };
+        /**
+         * RiskNoticeOutcome
+         * @description How many of the residents the notice reached, and why the others were not.
+         */
+        RiskNoticeOutcome: {
+            /** Sent */
+            sent: number;
+            /**
+             * Not Subscribed
+             * @description 未订阅（或已用完订阅次数）
+             */
+            not_subscribed: number;
+            /**
+             * No Account
+             * @description 没有该居民账号
+             */
+            no_account: number;
+            /**
+             * Failed
+             * @description 微信接口出错，未发送
+             */
+            failed: number;
+        };
+        /**
+         * TargetKind
+         * @enum {string}
+         */
+        TargetKind: "account" | "region" | "checkpoint" | "template" | "import";
         /**
          * WeChatMode
          * @enum {string}
@@ -757,6 +1001,19 @@ export interface components {
              * @default true
              */
             check_path: boolean;
+        };
+        /** WeChatCode */
+        WeChatCode: {
+            /**
+             * Code
+             * @description wx.login / OAuth / getPhoneNumber 返回的 code
+             */
+            code: string;
+        };
+        /** DevLogin */
+        DevLogin: {
+            /** Openid */
+            openid: string;
         };
     };
     responses: never;
@@ -1352,6 +1609,115 @@ export interface operations {
             };
         };
     };
+    login_log_api_auth_login_log_get: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                outcome?: components["schemas"]["LoginOutcome"] | null;
+                from?: string | null;
+                to?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginEventPage"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operation_log_api_auth_operation_log_get: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                action?: components["schemas"]["OperationAction"] | null;
+                target_kind?: components["schemas"]["TargetKind"] | null;
+                from?: string | null;
+                to?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationEntryPage"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login_config_api_auth_config_get: {
         parameters: {
             query?: never;
@@ -1421,7 +1787,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 提交的内容有误 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1508,7 +1874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 提交的内容有误 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,6 +2286,126 @@ export interface operations {
             };
         };
     };
+    checkout_reminder_api_auth_internal_notifications_checkout_reminder_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutReminder"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeOutcome"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 微信接口调用失败，请稍后重试或联系管理员 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    risk_notice_api_auth_internal_notifications_risk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskNotice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskNoticeOutcome"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     dev_login_api_auth_dev_login_post: {
         parameters: {
             query?: never;
@@ -1951,7 +2437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description 提交的内容有误 */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -21,6 +21,12 @@ export interface Page<T> {
 // Accounts and logins (/api/auth)
 export type Account = GatewaySchemas['AccountOut']
 export type Role = GatewaySchemas['AccountRole']
+export type LoginEvent = GatewaySchemas['LoginEventOut']
+export type LoginOutcome = GatewaySchemas['LoginOutcome']
+// The operation log: the gateway's (accounts) and the registry's entries have one shape (lianfang.common.oplog).
+export type OperationEntry = GatewaySchemas['OperationEntryOut']
+export type OperationAction = GatewaySchemas['OperationAction']
+export type TargetKind = GatewaySchemas['TargetKind']
 export type AdminSession = GatewaySchemas['AdminSession']
 export type ResidentSession = GatewaySchemas['ResidentSession']
 export type LoginConfig = GatewaySchemas['LoginConfig']
@@ -40,6 +46,8 @@ export type FieldType = RegistrySchemas['FieldType']
 export type FormField = RegistrySchemas['FormField']
 export type Template = RegistrySchemas['TemplateOut']
 export type ImportResult = RegistrySchemas['ImportResult']
+/** Whom a printed personal code (个人码) is for (`POST /api/registry/cards` answers its print page). */
+export type CardBody = RegistrySchemas['CardCreate']
 
 // Check-in (/api/checkin)
 export type Answer = string | number | boolean | string[] | null
@@ -57,25 +65,33 @@ export type CheckpointPage = Omit<CheckinSchemas['CheckpointPage'], 'prefill' | 
 }
 export type CompanionBody = { answers: Answers; temperature: number | null }
 export type Location = CheckinSchemas['Location']
-/** Where the check-in was made is never required: the position only with the resident's consent, the scene only in
- * the mini-program. */
+/** Where the check-in was made is never required: the position only with the resident's consent, the scene and the
+ * check-out reminder only in the mini-program. */
 export type CheckinBody = Omit<
   CheckinSchemas['CheckinCreate'],
-  'answers' | 'companions' | 'location' | 'location_consent' | 'scan_scene'
+  'answers' | 'companions' | 'location' | 'location_consent' | 'scan_scene' | 'remind_checkout'
 > & {
   answers: Answers
   companions: CompanionBody[]
   location?: Location | null
   location_consent?: boolean
   scan_scene?: number | null
+  remind_checkout?: boolean
 }
+/** 离开: leaving the checkpoint where the page's `stay` says the resident checked in, with the same companions. */
+export type CheckoutBody = CheckinSchemas['CheckoutCreate']
+/** What the submit queue keeps until the server answers it: a check-in or a check-out. */
+export type QueuedBody = CheckinBody | CheckoutBody
+export type CurrentStay = CheckinSchemas['CurrentStay']
 export type HandEntryBody = CheckinSchemas['HandEntryCreate']
+/** Who a scanned personal code (个人码) names, masked (`POST …/staff/checkpoints/{id}/cards/resolve`). */
+export type CardHolder = CheckinSchemas['CardHolder']
 export type CheckpointRef = CheckinSchemas['CheckpointRef']
 export type CompanionReceipt = CheckinSchemas['CompanionReceipt']
 export type Receipt = CheckinSchemas['CheckinReceipt']
 export type CheckinSummary = CheckinSchemas['CheckinSummary']
-/** An arrival at a gate as staff see it (the check-in service's CheckinRecord). */
-export type Arrival = CheckinSchemas['CheckinRecord']
+/** An arrival at a gate as staff see it, with whether its fever was sent to the region's alerts (处置). */
+export type Arrival = CheckinSchemas['Arrival']
 export type ArrivalWarning = CheckinSchemas['ArrivalWarning']
 export type Decision = CheckinSchemas['DecisionOut']
 /** What a pending arrival filled in, for the approval card (`GET /api/checkin/staff/checkins/{id}/answers`). */
@@ -94,8 +110,11 @@ export type Stay = TraceSchemas['StayOut']
 export type Overlap = TraceSchemas['OverlapOut']
 export type Contact = TraceSchemas['ContactOut']
 export type ContactsResult = TraceSchemas['ContactsOut']
+export type RiskNoticeResult = TraceSchemas['RiskNoticeOut']
 export type Alert = TraceSchemas['AlertOut']
 export type AlertState = TraceSchemas['AlertState']
 export type AlertHandling = TraceSchemas['AlertHandling']
 export type AccessLogEntry = TraceSchemas['AccessLogOut']
+export type RecordPage = TraceSchemas['RecordPage']
+export type RecordTotal = TraceSchemas['RecordTotal']
 export type Stats = TraceSchemas['StatsOut']

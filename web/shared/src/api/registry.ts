@@ -466,6 +466,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/registry/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue Card
+         * @description A personal code (个人码) for someone without a smartphone, printed by gate staff or an administrator: the
+         *     check-in service reads it back at any gate. Each call seals the same person anew, so a lost card is replaced by
+         *     printing another; nothing is stored.
+         */
+        post: operations["issue_card_api_registry_cards_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registry/operation-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 操作日志
+         * @description Who changed regions, checkpoints and templates, and which imports ran in the caller's subtree (the caller's own region included), newest first: entries whose target lies in the subtree, whoever made them. `username` is the operator's, in full.
+         */
+        get: operations["operation_log_api_registry_operation_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -483,6 +525,18 @@ export interface components {
          * @enum {string}
          */
         BulkAction: "activate" | "deactivate" | "delete";
+        /**
+         * CardCreate
+         * @description Who the card is for: the name, and a phone or an ID number (both is best: either finds the person).
+         */
+        CardCreate: {
+            /** Name */
+            name: string;
+            /** Phone */
+            phone?: string | null;
+            /** Id Card */
+            id_card?: string | null;
+        };
         /** CheckpointBulk */
         CheckpointBulk: {
             /**
@@ -841,6 +895,69 @@ export interface components {
             rows: number;
         };
         /**
+         * OperationAction
+         * @description Stable codes, `<target kind>.<verb>`: clients filter by them and the labels may be reworded.
+         * @enum {string}
+         */
+        OperationAction: "account.create" | "account.update" | "account.disable" | "account.enable" | "account.password_reset" | "region.create" | "region.update" | "region.delete" | "checkpoint.create" | "checkpoint.update" | "checkpoint.disable" | "checkpoint.enable" | "checkpoint.delete" | "template.create" | "template.update" | "template.delete" | "import.run" | "import.dry_run";
+        /** OperationEntryOut */
+        OperationEntryOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Operator Id
+             * Format: uuid
+             */
+            operator_id: string;
+            /** Operator Username */
+            operator_username: string;
+            /** Operator Name */
+            operator_name: string;
+            /** Operator Region Id */
+            operator_region_id: number;
+            action: components["schemas"]["OperationAction"];
+            /** Action Label */
+            action_label: string;
+            target_kind: components["schemas"]["TargetKind"];
+            /** Target Kind Label */
+            target_kind_label: string;
+            /**
+             * Target Id
+             * @description 账号的 UUID、地区或卡口等的编号；导入为空
+             */
+            target_id: string | null;
+            /**
+             * Target Name
+             * @description 对象的名称；导入为上传的文件名
+             */
+            target_name: string;
+            /**
+             * Region Id
+             * @description 对象所在的地区（已删除的：删除时所在的地区）
+             */
+            region_id: number;
+            /**
+             * Summary
+             * @description 改了什么，字段用中文名；不含密码和明文个人信息
+             */
+            summary: string;
+        };
+        /** OperationEntryPage */
+        OperationEntryPage: {
+            /** Items */
+            items: components["schemas"]["OperationEntryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * PerPage
          * @enum {integer}
          */
@@ -978,6 +1095,11 @@ export interface components {
             /** Code */
             code?: string | null;
         };
+        /**
+         * TargetKind
+         * @enum {string}
+         */
+        TargetKind: "account" | "region" | "checkpoint" | "template" | "import";
         /** TemplateCreate */
         TemplateCreate: {
             /** Name */
@@ -2837,6 +2959,13 @@ export interface operations {
                     "application/pdf": unknown;
                 };
             };
+            /** @description 该地区下没有启用的卡口 */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未登录或登录已过期 */
             401: {
                 headers: {
@@ -2920,6 +3049,121 @@ export interface operations {
             };
             /** @description 卡口不存在 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issue_card_api_registry_cards_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardCreate"];
+            };
+        };
+        responses: {
+            /** @description 可打印的个人码卡片（A6），含二维码与脱敏姓名 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operation_log_api_registry_operation_log_get: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                action?: components["schemas"]["OperationAction"] | null;
+                target_kind?: components["schemas"]["TargetKind"] | null;
+                from?: string | null;
+                to?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationEntryPage"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

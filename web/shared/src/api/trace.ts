@@ -54,9 +54,11 @@ export interface paths {
         };
         /**
          * Trajectory
-         * @description A person's visits in the caller's subtree in time order, found by one of phone, ID number or resident account
-         *     (by keyed hash: nothing is decrypted to search). The period defaults to the last 14 days
-         *     (`LIANFANG_LOOKBACK_DAYS`). Every query is written to the access log with its reason, never with its result.
+         * @description A person's visits in the caller's subtree in time order, with their stays, found by one of phone, ID number or
+         *     resident account (by keyed hash: nothing is decrypted to search); a phone with a name is that one person, a phone
+         *     alone everyone who gave it. The period defaults to the last 14 days (`LIANFANG_LOOKBACK_DAYS`). The person is
+         *     masked unless `unmask=true` with a `reason`. Every query is written to the access log with its reason, never with
+         *     its result.
          */
         get: operations["trajectory_api_trace_people_trajectory_get"];
         put?: never;
@@ -84,6 +86,29 @@ export interface paths {
          *     from check-in to check-out, or lasts the checkpoint kind's assumed duration. Written to the access log.
          */
         post: operations["screen_contacts_api_trace_contacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trace/contacts/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Risk Notice
+         * @description 风险告知: the "请联系 …" text an official wrote and confirmed (`confirmed: true`, else 422), sent as a subscribe
+         *     message to the people of the chosen contact records (every one in the caller's scope, else 403) who have a WeChat
+         *     account and subscribed; the answer counts who was sent it, who did not subscribe, and who has no account (to be
+         *     told another way). Written to the access log with the official and the time.
+         */
+        post: operations["send_risk_notice_api_trace_contacts_notices_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -160,6 +185,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/trace/alerts/{record_id}/gate-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report From The Gate
+         * @description 处置 from the staff board: the gate keeper on duty where a fever was checked in tells the region's alerts what
+         *     they did; the alert becomes 处置中 with their note, by them. Another checkpoint's record, one without a fever, or one
+         *     the records store has not taken yet: 404.
+         */
+        post: operations["report_from_the_gate_api_trace_alerts__record_id__gate_report_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trace/alerts/gate-reports/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search Gate Reports
+         * @description Which of these fevers of the caller's checkpoints were sent to the region's alerts (处置), each with its
+         *     handling as it stands; records of other checkpoints and those never sent are left out. The check-in service asks
+         *     for the staff board's fevers of the day.
+         */
+        post: operations["search_gate_reports_api_trace_alerts_gate_reports_search_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trace/alerts/{record_id}/visits": {
         parameters: {
             query?: never;
@@ -225,6 +294,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/trace/people/trajectory.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trajectory Report
+         * @description The trajectory (`GET /api/trace/people/trajectory`, the same parameters) printed as a 流调报告: who (masked
+         *     unless `unmask=true` with a `reason`), the period, who printed it and when, every visit with its stay. Logged like
+         *     the trajectory, with `format: pdf`.
+         */
+        get: operations["trajectory_report_api_trace_people_trajectory_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trace/contacts.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Contacts Report
+         * @description Contact screening (`POST /api/trace/contacts`, the same body) printed as a 流调报告: the index person's stays,
+         *     then the contacts (and second-degree contacts) closest first, masked. Logged like the screening, with
+         *     `format: pdf`.
+         */
+        post: operations["contacts_report_api_trace_contacts_pdf_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trace/audit-log": {
         parameters: {
             query?: never;
@@ -254,7 +367,7 @@ export interface components {
          * AccessAction
          * @enum {string}
          */
-        AccessAction: "person_search" | "trajectory" | "contacts" | "export" | "unmask";
+        AccessAction: "person_search" | "trajectory" | "contacts" | "export" | "unmask" | "risk_notice";
         /** AccessLogOut */
         AccessLogOut: {
             /**
@@ -383,6 +496,8 @@ export interface components {
              * @default false
              */
             remote_scan: boolean;
+            /** @description 执勤人员复测的体温（以复测为准）；temperature 为首次测量 */
+            remeasure?: components["schemas"]["RemeasureOut"] | null;
             /**
              * Visits Url
              * @description 此人近 14 天的到访记录（轨迹查询，记入访问日志）
@@ -559,6 +674,11 @@ export interface components {
              */
             phone?: string | null;
             /**
+             * Name
+             * @description 被筛查人的姓名（与手机号一起：共用手机号的人各自分开）
+             */
+            name?: string | null;
+            /**
              * Id Card
              * @description 被筛查人的身份证号
              */
@@ -590,6 +710,12 @@ export interface components {
              * @default false
              */
             second_degree: boolean;
+            /**
+             * Unmask
+             * @description 显示被筛查人完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）
+             * @default false
+             */
+            unmask: boolean;
             /**
              * Reason
              * @description 筛查事由，记入访问日志
@@ -637,6 +763,61 @@ export interface components {
             row: number | null;
         };
         /**
+         * GateReport
+         * @description What the gate keeper did with a fever at the gate, for the region's alerts.
+         */
+        GateReport: {
+            /**
+             * Note
+             * @description 处置说明，如：已劝返，通知社区医生上门复测
+             */
+            note: string;
+        };
+        /** GateReportList */
+        GateReportList: {
+            /**
+             * Items
+             * @description 已报送的登记；未报送的不在其中
+             */
+            items: components["schemas"]["GateReported"][];
+        };
+        /**
+         * GateReportSearch
+         * @description The staff board's fevers of the day, asked again after a reload: which of them were sent to the alerts.
+         */
+        GateReportSearch: {
+            /**
+             * Record Ids
+             * @description 体温异常的登记
+             */
+            record_ids: string[];
+        };
+        /**
+         * GateReported
+         * @description A fever that was sent to the region's alerts (处置), as its handling stands now.
+         */
+        GateReported: {
+            /**
+             * Record Id
+             * Format: uuid
+             */
+            record_id: string;
+            state: components["schemas"]["AlertState"];
+            /** State Label */
+            state_label: string;
+            /**
+             * Note
+             * @description 最近一次处置的说明
+             */
+            note: string | null;
+            /**
+             * At
+             * Format: date-time
+             * @description 最近一次处置的时间（北京时间）
+             */
+            at: string;
+        };
+        /**
          * Granularity
          * @enum {string}
          */
@@ -654,6 +835,8 @@ export interface components {
         IndexOut: {
             /** @description 查无此人（或其记录不在您的管辖范围内）时为空 */
             person: components["schemas"]["PersonOut"] | null;
+            /** @description 完整个人信息，仅在 unmask=true 并填写事由时给出 */
+            unmasked?: components["schemas"]["PersonFull"] | null;
             /** Stays */
             stays: components["schemas"]["StayOut"][];
         };
@@ -839,6 +1022,8 @@ export interface components {
              * @default false
              */
             remote_scan: boolean;
+            /** @description 执勤人员复测的体温（以复测为准）；temperature 为首次测量 */
+            remeasure?: components["schemas"]["RemeasureOut"] | null;
             /** Template Id */
             template_id: number;
             /** Template Version */
@@ -928,6 +1113,8 @@ export interface components {
              * @default false
              */
             remote_scan: boolean;
+            /** @description 执勤人员复测的体温（以复测为准）；temperature 为首次测量 */
+            remeasure?: components["schemas"]["RemeasureOut"] | null;
         };
         /** RecordPage */
         RecordPage: {
@@ -935,12 +1122,20 @@ export interface components {
             items: components["schemas"]["RecordOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+            total: components["schemas"]["RecordTotal"] | null;
         };
         /**
          * RecordStatus
          * @enum {string}
          */
         RecordStatus: "passed" | "pending" | "rejected" | "abnormal";
+        /** RecordTotal */
+        RecordTotal: {
+            /** Count */
+            count: number;
+            /** More */
+            more: boolean;
+        };
         /** RegionStatsOut */
         RegionStatsOut: {
             /** Region Id */
@@ -958,6 +1153,87 @@ export interface components {
             total: components["schemas"]["CountsOut"];
             /** Series */
             series: components["schemas"]["PointOut"][];
+        };
+        /**
+         * RemeasureOut
+         * @description 复测: the fever taken again at the gate; this later reading decided the record's status.
+         */
+        RemeasureOut: {
+            /** Temperature */
+            temperature: number;
+            /**
+             * Measured By Name
+             * @description 复测的执勤人员
+             */
+            measured_by_name: string | null;
+            /**
+             * Measured At
+             * Format: date-time
+             * @description 北京时间（+08:00）
+             */
+            measured_at: string;
+        };
+        /** RiskNoticeCreate */
+        RiskNoticeCreate: {
+            /**
+             * Record Ids
+             * @description 所选密接人员的停留记录（筛查结果中的 their_stay.record_id）
+             */
+            record_ids: string[];
+            /**
+             * Text
+             * @description 告知内容，如“请联系社区 0311-8888”，至多 20 字
+             */
+            text: string;
+            /**
+             * Confirmed
+             * @description 经办人已核对名单并确认发送；未确认的告知不予发送
+             * @default false
+             */
+            confirmed: boolean;
+            /**
+             * Reason
+             * @description 事由，记入访问日志
+             */
+            reason?: string | null;
+        };
+        /** RiskNoticeOut */
+        RiskNoticeOut: {
+            /**
+             * Recipients
+             * @description 所选人数
+             */
+            recipients: number;
+            /**
+             * Sent
+             * @description 已通过微信发送
+             */
+            sent: number;
+            /**
+             * Not Subscribed
+             * @description 有微信账号但未订阅（或已用完订阅次数）
+             */
+            not_subscribed: number;
+            /**
+             * No Account
+             * @description 没有微信账号（同行人员、人工登记），需电话或上门告知
+             */
+            no_account: number;
+            /**
+             * Failed
+             * @description 微信接口出错，未发送
+             */
+            failed: number;
+            /**
+             * Confirmed By
+             * Format: uuid
+             */
+            confirmed_by: string;
+            /**
+             * Confirmed At
+             * Format: date-time
+             */
+            confirmed_at: string;
         };
         /** SpanOut */
         SpanOut: {
@@ -1072,11 +1348,18 @@ export interface components {
         TrajectoryOut: {
             /** @description 查无此人（或其记录不在您的管辖范围内）时为空 */
             person: components["schemas"]["PersonOut"] | null;
+            /** @description 完整个人信息，仅在 unmask=true 并填写事由时给出 */
+            unmasked?: components["schemas"]["PersonFull"] | null;
             /**
              * Visits
              * @description 按时间先后
              */
             visits: components["schemas"]["RecordOut"][];
+            /**
+             * Stays
+             * @description 每次停留：从进入到离开登记，没有离开登记时按该类卡口的停留时长推算；record_id 为进入登记
+             */
+            stays: components["schemas"]["SpanOut"][];
             /**
              * From
              * Format: date-time
@@ -1245,6 +1528,8 @@ export interface operations {
             query?: {
                 /** @description 手机号 */
                 phone?: string | null;
+                /** @description 姓名（与手机号一起：共用手机号的人各自分开） */
+                name?: string | null;
                 /** @description 身份证号 */
                 id_card?: string | null;
                 /** @description 居民账号（本人登记的记录） */
@@ -1253,6 +1538,8 @@ export interface operations {
                 from?: string | null;
                 /** @description 结束时间（不含），默认为现在 */
                 to?: string | null;
+                /** @description 显示完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志） */
+                unmask?: boolean;
                 /** @description 查询事由，记入访问日志 */
                 reason?: string | null;
             };
@@ -1329,6 +1616,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactsOut"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_risk_notice_api_trace_contacts_notices_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskNoticeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskNoticeOut"];
                 };
             };
             /** @description 请求格式错误 */
@@ -1642,6 +1998,155 @@ export interface operations {
             };
         };
     };
+    report_from_the_gate_api_trace_alerts__record_id__gate_report_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GateReport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertHandling"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_gate_reports_api_trace_alerts_gate_reports_search_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GateReportSearch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateReportList"];
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     alert_visits_api_trace_alerts__record_id__visits_get: {
         parameters: {
             query?: {
@@ -1817,6 +2322,148 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trajectory_report_api_trace_people_trajectory_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description 手机号 */
+                phone?: string | null;
+                /** @description 姓名（与手机号一起：共用手机号的人各自分开） */
+                name?: string | null;
+                /** @description 身份证号 */
+                id_card?: string | null;
+                /** @description 居民账号（本人登记的记录） */
+                person_id?: string | null;
+                /** @description 开始时间（含），ISO 8601 带时区，如 2026-11-20T00:00:00+08:00 */
+                from?: string | null;
+                /** @description 结束时间（不含），默认为现在 */
+                to?: string | null;
+                /** @description 显示完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志） */
+                unmask?: boolean;
+                /** @description 查询事由，记入访问日志 */
+                reason?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 流调报告（A4 PDF） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description 未登录或登录已过期 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权访问 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contacts_report_api_trace_contacts_pdf_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactsQuery"];
+            };
+        };
+        responses: {
+            /** @description 流调报告（A4 PDF） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description 请求格式错误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description 未登录或登录已过期 */

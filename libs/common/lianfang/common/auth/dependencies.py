@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from lianfang.common.auth.tokens import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal, TokenVerifier
+from lianfang.common.auth.tokens import (
+    AdminPrincipal,
+    PasswordChangeRequired,
+    Principal,
+    ResidentPrincipal,
+    StaffPrincipal,
+    TokenVerifier,
+)
 from lianfang.common.errors import Forbidden, Unauthorized
 
 __all__ = [
@@ -15,10 +22,13 @@ __all__ = [
     "CurrentAdmin",
     "CurrentPrincipal",
     "CurrentResident",
+    "CurrentSignedIn",
     "CurrentStaff",
     "CurrentStaffOrAdmin",
+    "CurrentStaffOrAdminSignedIn",
     "ensure_in_scope",
     "in_scope",
+    "refuse_pending_password",
 ]
 
 # Dependencies are coroutines: FastAPI runs plain functions in its thread pool, a costly hop on every request.
@@ -35,9 +45,24 @@ async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | Non
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-async def current_principal(request: Request, token: BearerToken) -> Principal:
+async def current_signed_in(request: Request, token: BearerToken) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify(token)
+
+
+# Any valid token, even one whose account must change a password a superior set: only for reading who one is and
+# changing that password. Every other route takes `CurrentPrincipal` or narrower.
+CurrentSignedIn = Annotated[Principal, Depends(current_signed_in)]
+
+
+def refuse_pending_password(principal: Principal) -> None:
+    if isinstance(principal, AdminPrincipal | StaffPrincipal) and principal.must_change_password:
+        raise PasswordChangeRequired()
+
+
+async def current_principal(principal: CurrentSignedIn) -> Principal:
+    refuse_pending_password(principal)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -71,6 +96,15 @@ CurrentAdmin = Annotated[AdminPrincipal, Depends(current_admin)]
 CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
 CurrentStaffOrAdmin = Annotated[AdminPrincipal | StaffPrincipal, Depends(current_staff_or_admin)]
 CurrentResident = Annotated[ResidentPrincipal, Depends(current_resident)]
+
+
+async def current_staff_or_admin_signed_in(principal: CurrentSignedIn) -> AdminPrincipal | StaffPrincipal:
+    if isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅工作人员可以执行此操作")
+    return principal
+
+
+CurrentStaffOrAdminSignedIn = Annotated[AdminPrincipal | StaffPrincipal, Depends(current_staff_or_admin_signed_in)]
 
 
 def in_scope(scope_path: str, region_path: str) -> bool:

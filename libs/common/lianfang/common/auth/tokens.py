@@ -9,14 +9,15 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 from lianfang.common.auth.revocation import Revocations, to_millisecond
-from lianfang.common.errors import Unauthorized
+from lianfang.common.errors import Forbidden, Unauthorized
 
 __all__ = [
     "AdminPrincipal",
+    "PasswordChangeRequired",
     "Principal",
     "ResidentPrincipal",
     "Role",
@@ -35,6 +36,11 @@ class TokenRevoked(Unauthorized):
     title = "登录已失效（已退出登录、账号停用、密码或权限变更），请重新登录"
 
 
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
+    title = "请先修改密码：账号由上级创建或重置了密码，修改后才能使用"
+
+
 class Role(StrEnum):
     admin = "admin"
     staff = "staff"
@@ -47,6 +53,11 @@ class AdminPrincipal:
     region_id: int
     region_path: str
     role: Role = Role.admin
+    # Set by a superior (a new account, a reset): nothing but changing it is allowed until then.
+    must_change_password: bool = False
+    # Who the admin is, as the operation log (操作日志) of every service names them without asking the gateway.
+    username: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class StaffPrincipal:
     region_path: str
     checkpoint_ids: tuple[int, ...]
     role: Role = Role.staff
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,11 @@ def _claims(principal: Principal) -> dict[str, Any]:
     if isinstance(principal, AdminPrincipal | StaffPrincipal):
         claims["region_id"] = principal.region_id
         claims["region_path"] = principal.region_path
+        if principal.must_change_password:
+            claims["must_change_password"] = True
+    if isinstance(principal, AdminPrincipal) and principal.username:
+        claims["username"] = principal.username
+        claims["name"] = principal.name
     if isinstance(principal, StaffPrincipal):
         claims["checkpoint_ids"] = list(principal.checkpoint_ids)
     return claims
@@ -80,17 +97,35 @@ def _claims(principal: Principal) -> dict[str, Any]:
 def _principal(claims: dict[str, Any]) -> Principal:
     subject = uuid.UUID(claims["sub"])
     role = Role(claims["role"])
+    must_change_password = claims.get("must_change_password") is True
     if role is Role.admin:
-        return AdminPrincipal(subject, int(claims["region_id"]), str(claims["region_path"]))
+        return AdminPrincipal(
+            subject,
+            int(claims["region_id"]),
+            str(claims["region_path"]),
+            must_change_password=must_change_password,
+            username=str(claims.get("username", "")),
+            name=str(claims.get("name", "")),
+        )
     if role is Role.staff:
         checkpoints = tuple(int(checkpoint) for checkpoint in claims["checkpoint_ids"])
-        return StaffPrincipal(subject, int(claims["region_id"]), str(claims["region_path"]), checkpoints)
+        return StaffPrincipal(
+            subject,
+            int(claims["region_id"]),
+            str(claims["region_path"]),
+            checkpoints,
+            must_change_password=must_change_password,
+        )
     return ResidentPrincipal(subject)
 
 
 class TokenSigner:
     def __init__(self, private_key_pem: str, *, issuer: str, lifetime: timedelta) -> None:
-        self._key = private_key_pem
+        # Parsed once: PyJWT would parse a PEM string again on every signature.
+        key = load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("LIANFANG_JWT_PRIVATE_KEY must be an Ed25519 private key (see `lianfang keygen`)")
+        self._key = key
         self._issuer = issuer
         self.lifetime = lifetime
 

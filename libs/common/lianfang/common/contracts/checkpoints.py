@@ -6,7 +6,15 @@ from pydantic import BaseModel
 
 from lianfang.common.forms import FormDefinition
 
-__all__ = ["KIND_LABELS", "CheckpointConfig", "CheckpointPosition", "RegionStep", "config_key"]
+__all__ = [
+    "DEFAULT_STAY_MINUTES",
+    "KIND_LABELS",
+    "CheckpointConfig",
+    "CheckpointPosition",
+    "RegionStep",
+    "config_key",
+    "stay_minutes_by_kind",
+]
 
 KIND_LABELS = {
     "community": "小区/社区",
@@ -19,6 +27,32 @@ KIND_LABELS = {
     "village": "村庄",
     "other": "其他",
 }
+
+# How long a visit lasts when nobody checked out: a gate is passed in minutes, a market browsed for half an hour, a
+# hospital visit takes hours, a commuter bus the length of a trip, a school or office day most of a day. Contact
+# screening assumes it for stays without a check-out; the check-in page offers 离开 within it.
+DEFAULT_STAY_MINUTES: dict[str, int] = {
+    "community": 10,
+    "market": 30,
+    "hospital": 120,
+    "vehicle": 60,
+    "school": 480,
+    "office": 240,
+    "station": 30,
+    "village": 10,
+    "other": 15,
+}
+
+
+def stay_minutes_by_kind(overrides: dict[str, int]) -> dict[str, int]:
+    """The assumed stay of every kind, `LIANFANG_STAY_MINUTES` (JSON, kinds left out keep their defaults) applied;
+    raises ValueError on an unknown kind or a stay outside 1–1440 minutes."""
+    unknown = sorted(set(overrides) - set(KIND_LABELS))
+    if unknown:
+        raise ValueError(f"unknown checkpoint kinds {unknown}; known: {sorted(KIND_LABELS)}")
+    if any(minutes < 1 or minutes > 1440 for minutes in overrides.values()):
+        raise ValueError("stay minutes must lie between 1 and 1440")
+    return DEFAULT_STAY_MINUTES | overrides
 
 
 class RegionStep(BaseModel):

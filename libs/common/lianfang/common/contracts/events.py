@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 __all__ = [
     "STATUS_LABELS",
@@ -23,6 +23,7 @@ __all__ = [
     "CheckinEvent",
     "Direction",
     "RecordStatus",
+    "Remeasure",
     "TemperatureSource",
     "batch_body",
     "created_routing_key",
@@ -110,21 +111,52 @@ class CheckinCreated(BaseModel):
     # shared their position; and whether the code was read from a picture (an album, a chat) instead of at the gate.
     distance_m: int | None = Field(default=None, ge=0)
     outside_radius: bool | None = None
+    # How sure that distance is (the position's accuracy): staff are shown both.
+    distance_accuracy_m: int | None = Field(default=None, ge=0)
     remote_scan: bool = False
+    # The resident asked for a 离开提醒 at the end of their stay (on their own entry's record): the gate's state in Redis,
+    # which schedules it, is rebuilt from the store with it.
+    remind_checkout: bool = False
+
+
+class Remeasure(BaseModel):
+    """A fever taken again by a gate keeper: the record keeps its first reading and this one, and this one decides."""
+
+    temperature: float = Field(ge=35.0, le=42.5, allow_inf_nan=False)
+    measured_by: uuid.UUID
+    measured_by_name: str | None = Field(default=None, max_length=64, description="the staff member's account name")
+    measured_at: AwareDatetime
 
 
 class CheckinDecided(BaseModel):
-    """Staff approved or rejected a pending record; it may reach the worker before the record does."""
+    """Staff approved or rejected a pending record, or took a fever again (`remeasure`, schema version 2); it may
+    reach the worker before the record does.
+
+    A re-measure below the fever threshold makes the record passed (pending where the checkpoint audits); at or above
+    it, the record stays abnormal, now confirmed by staff. Plain decisions stay version 1, so a worker that knows only
+    version 1 still stores them and dead-letters (never misreads) a re-measure."""
 
     event: Literal["checkin.decided"] = "checkin.decided"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 1
     record_id: uuid.UUID
     city_code: str = Field(pattern=r"^\d{4}$")
     checked_at: AwareDatetime = Field(description="the record's, so the store finds its partition")
-    status: Literal[RecordStatus.passed, RecordStatus.rejected]
+    status: RecordStatus
     decided_by: uuid.UUID
     decided_at: AwareDatetime
     reason: str | None = Field(default=None, max_length=200)
+    remeasure: Remeasure | None = None
+
+    @model_validator(mode="after")
+    def _versioned(self) -> CheckinDecided:
+        if (self.remeasure is not None) != (self.schema_version == 2):
+            raise ValueError("a re-measure is schema version 2, and version 2 carries one")
+        decided = (RecordStatus.passed, RecordStatus.rejected)
+        if self.remeasure is None and self.status not in decided:
+            raise ValueError("a decision without a re-measure approves or rejects")
+        if self.remeasure is not None and self.status is RecordStatus.rejected:
+            raise ValueError("a re-measure passes, keeps pending or confirms a fever; it rejects nobody")
+        return self
 
 
 CheckinEvent = Annotated[CheckinCreated | CheckinDecided, Field(discriminator="event")]

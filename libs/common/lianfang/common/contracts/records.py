@@ -82,11 +82,20 @@ class Record(RecordsBase):
     # How far from the checkpoint the resident was, when they shared their position (never the position itself).
     distance_m: Mapped[int | None] = mapped_column(Integer)
     outside_radius: Mapped[bool | None] = mapped_column(Boolean)
+    distance_accuracy_m: Mapped[int | None] = mapped_column(Integer)
     # The code was read from a picture (an album, a chat), not scanned at the gate.
     remote_scan: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The resident subscribed to a 离开提醒 when checking in (`events.CheckinCreated.remind_checkout`).
+    remind_checkout: Mapped[bool] = mapped_column(Boolean, server_default=false())
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(String(200))
+    # The fever taken again by a gate keeper (`events.Remeasure`): `temperature` stays the first reading, this one decided
+    # the status. The latest re-measure is kept.
+    remeasured_temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    remeasured_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    remeasured_by_name: Mapped[str | None] = mapped_column(String(64))
+    remeasured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -113,6 +122,10 @@ class PendingDecision(RecordsBase):
     decided_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(200))
+    remeasured_temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    remeasured_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    remeasured_by_name: Mapped[str | None] = mapped_column(String(64))
+    remeasured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

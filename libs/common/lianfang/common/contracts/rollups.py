@@ -2,7 +2,7 @@
 
 A row of `record_hours` counts the records of one checkpoint (under one kind) whose `checked_at` falls in one UTC hour,
 by their status now; a row of `record_days` is the sum of the 24 hours of one Asia/Shanghai day, which starts at 16:00
-UTC the day before (UTC+8 without daylight saving since 1991: a fixed shift, no time-zone tables). A row exists only
+UTC the day before (`lianfang.common.beijing`: a fixed shift, no time-zone tables). A row exists only
 where there are records, so its `records` is never 0.
 
 The ingest worker keeps them in the transaction that stores or decides records. What counts them again from the records
@@ -22,6 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date, DateTime
 
+from lianfang.common.beijing import BEIJING_HOURS, BEIJING_OFFSET
 from lianfang.common.contracts.records import ROLLUP_COUNTS, RecordsBase
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "DAYS",
     "HOURS",
     "RECORDS",
-    "SHANGHAI_OFFSET",
     "day_of",
     "day_start",
     "hour_of",
@@ -42,7 +42,6 @@ __all__ = [
 RECORDS: Final[Table] = RecordsBase.metadata.tables["records"]
 HOURS: Final[Table] = RecordsBase.metadata.tables["record_hours"]
 DAYS: Final[Table] = RecordsBase.metadata.tables["record_days"]
-SHANGHAI_OFFSET: Final = timedelta(hours=8)
 # The region columns a rollup row carries from its checkpoint's records, root first.
 ANCESTRY: Final = ("province_id", "city_id", "county_id", "township_id", "unit_id", "region_id")
 _KEY: Final = ("city_code", "checkpoint_id", "checkpoint_kind")
@@ -55,12 +54,12 @@ def hour_of(moment: datetime) -> datetime:
 
 def day_of(moment: datetime) -> date:
     """The Asia/Shanghai day a moment falls in."""
-    return (moment.astimezone(UTC) + SHANGHAI_OFFSET).date()
+    return (moment.astimezone(UTC) + BEIJING_OFFSET).date()
 
 
 def day_start(day: date) -> datetime:
     """The UTC instant a Shanghai day starts."""
-    return datetime.combine(day, time(), UTC) - SHANGHAI_OFFSET
+    return datetime.combine(day, time(), UTC) - BEIJING_OFFSET
 
 
 class utc_hour(FunctionElement[datetime]):  # noqa: N801 (named like the SQL functions it stands for)
@@ -100,13 +99,13 @@ def _utc_hour_mysql(element: utc_hour, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(shanghai_date, "sqlite")
 def _shanghai_date_sqlite(element: shanghai_date, compiler: SQLCompiler, **kw: Any) -> str:
     (column,) = element.clauses
-    return f"date(substr({compiler.process(column, **kw)}, 1, 19), '+8 hours')"
+    return f"date(substr({compiler.process(column, **kw)}, 1, 19), '+{BEIJING_HOURS} hours')"
 
 
 @compiles(shanghai_date, "mysql")
 def _shanghai_date_mysql(element: shanghai_date, compiler: SQLCompiler, **kw: Any) -> str:
     (column,) = element.clauses
-    return f"DATE({compiler.process(column, **kw)} + INTERVAL 8 HOUR)"
+    return f"DATE({compiler.process(column, **kw)} + INTERVAL {BEIJING_HOURS} HOUR)"
 
 
 def _status_counts() -> list[ColumnElement[Any]]:

@@ -1,13 +1,14 @@
 from lianfang.common.db.base import UTCDateTime, new_metadata, utcnow
 from lianfang.common.db.engine import Database, create_database
-from lianfang.common.db.repository import Page, Repository, decode_cursor, encode_cursor
-from lianfang.common.db.session import DbSession, after_commit, request_session
+from lianfang.common.db.repository import Page, Repository, RowId, decode_cursor, encode_cursor, table_of
+from lianfang.common.db.session import DbSession, after_commit, request_session, transaction
 
 __all__ = [
     "Database",
     "DbSession",
     "Page",
     "Repository",
+    "RowId",
     "UTCDateTime",
     "after_commit",
     "create_database",
@@ -15,5 +16,7 @@ __all__ = [
     "encode_cursor",
     "new_metadata",
     "request_session",
+    "table_of",
+    "transaction",
     "utcnow",
 ]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
@@ -47,6 +48,26 @@ def _roll_back_open_transaction(dbapi_connection: Any, record: ConnectionPoolEnt
         dbapi_connection.rollback()
 
 
+# A connection back from a request moments ago is alive; one that sat in the pool longer may have been closed by a
+# server restart or a network cut, and is pinged before use (a ping on every checkout would cost a round trip per request).
+IDLE_PING_SECONDS = 5.0
+
+
+def _note_return(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["returned_at"] = time.monotonic()
+
+
+def _ping_after_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    returned_at = record.info.get("returned_at")
+    if returned_at is None or time.monotonic() - returned_at < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool drops this connection and checks out another (a new one if it must).
+        raise exc.DisconnectionError(f"the pooled connection is gone: {error!r}") from error
+
+
 def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Database:
     """An engine and session factory for `sqlite+aiosqlite://…` or `mysql+asyncmy://…`."""
     parsed = make_url(url)
@@ -61,11 +82,12 @@ def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 20, ec
             echo=echo,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
             pool_recycle=1800,  # under MySQL's wait_timeout, so no connection dies idle in the pool
             pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "reset", _roll_back_open_transaction)
+        event.listen(engine.sync_engine, "checkin", _note_return)
+        event.listen(engine.sync_engine, "checkout", _ping_after_idle)
     else:
         raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lianfang.common.db.engine import Database
 from lianfang.common.errors import AppError
 
-__all__ = ["DbSession", "after_commit", "request_session"]
+__all__ = ["DbSession", "after_commit", "request_session", "transaction"]
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
@@ -32,11 +33,10 @@ async def _run_after_commit(session: AsyncSession) -> None:
             log.exception("an after-commit step failed")
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request on the service's database (`app.state.database`): commit when the route returned, roll
-    back when it raised. Services never commit. An `AppError` that records state before refusing (`commit_session`) is
-    committed, then raised."""
-    database: Database = request.app.state.database
+@asynccontextmanager
+async def transaction(database: Database) -> AsyncIterator[AsyncSession]:
+    """One request's session: commit when the block ends, roll back when it raises. Services never commit. An
+    `AppError` that records state before refusing (`commit_session`) is committed, then raised."""
     async with database.sessionmaker() as session:
         try:
             yield session
@@ -53,6 +53,12 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         else:
             await session.commit()
             await _run_after_commit(session)
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's `transaction` on the service's database (`app.state.database`)."""
+    async with transaction(request.app.state.database) as session:
+        yield session
 
 
 # `scope="function"`: the commit runs before the response is sent, so a commit that fails answers with an error instead

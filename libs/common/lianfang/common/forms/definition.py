@@ -10,6 +10,7 @@ from typing import Final, Self
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from lianfang.common.beijing import beijing_today
 from lianfang.common.errors import FieldError, ValidationFailed
 from lianfang.common.forms.answers import InvalidAnswer, clean_answer, is_blank
 from lianfang.common.forms.fields import MAX_FIELDS, OPTION_TYPES, PERSONAL_TYPES, FieldType, FormField, field_problems
@@ -17,7 +18,6 @@ from lianfang.common.forms.fields import MAX_FIELDS, OPTION_TYPES, PERSONAL_TYPE
 __all__ = ["FormDefinition", "PersonalData"]
 
 # Mainland China has kept UTC+8 without daylight saving since 1991, so a fixed offset needs no tz database.
-_CHINA: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 _PYDANTIC_MESSAGES: Final = {
     "missing": "必填",
@@ -105,7 +105,7 @@ class FormDefinition(BaseModel):
         rather than dropped: they mean the page shows another version of the form, and silently losing what a person typed
         would hide that. Entries are named `<location>.<key>`; `today` (in China) bounds birth dates.
         """
-        today = today or dt.datetime.now(_CHINA).date()
+        today = today or beijing_today()
         cleaned: dict[str, object] = {}
         errors: list[FieldError] = []
         labels: list[str] = []

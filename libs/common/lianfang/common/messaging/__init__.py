@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import parse_qs
+
 from lianfang.common.messaging.memory import MemoryBroker, memory_broker
 from lianfang.common.messaging.protocol import (
     DEATH_REASON_HEADER,
@@ -60,11 +63,14 @@ __all__ = [
 def connect_broker(url: str, *, timeout: float = 5.0) -> Broker:
     """Pick the broker by URL without connecting: RabbitMQ connects on first use, within `timeout` seconds.
 
-    Every `memory://<name>` URL of one process reaches the same broker; `memory://` is `memory://default`.
+    Every `memory://<name>` URL of one process reaches the same broker; `memory://` is `memory://default`;
+    `memory://<name>?journal=<path>` keeps what its durable queues hold in a SQLite file (`messaging.memory`).
     """
     scheme, _, rest = url.partition("://")
     if scheme == "memory":
-        return memory_broker(rest.strip("/") or "default")
+        name, _, query = rest.partition("?")
+        journal = parse_qs(query).get("journal")
+        return memory_broker(name.strip("/") or "default", journal=Path(journal[0]) if journal else None)
     if scheme in ("amqp", "amqps"):
         return RabbitMQBroker(url, timeout=timeout)
     raise ValueError(f"unsupported broker URL {url!r}: expected memory://, amqp:// or amqps://")

@@ -19,14 +19,16 @@ import struct
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TypeVar, cast
-from urllib.parse import unquote, urlsplit
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pamqp import base, commands, encode, frame, heartbeat
 
+from lianfang.common.loopbatch import LoopBatch
 from lianfang.common.messaging.protocol import BrokerUnavailable, Headers
 
-__all__ = ["ConfirmChannel", "ConfirmingPublisher", "publish_frames"]
+__all__ = ["ClosedByBroker", "ConfirmChannel", "ConfirmingPublisher", "publish_frames"]
 
 _Reply = TypeVar("_Reply", bound=base.Frame)
 
@@ -76,43 +78,69 @@ def publish_frames(
     return b"".join(parts)
 
 
+@dataclass(slots=True)
+class _Unconfirmed:
+    future: asyncio.Future[None]
+    deadline: float
+
+
+class ClosedByBroker(BrokerUnavailable):
+    """RabbitMQ closed the channel or the connection; `reply_code` says why (pamqp.exceptions.CLASS_MAPPING names each
+    code: `AMQPNotFound`, 404, for a publish to an exchange that is gone)."""
+
+    def __init__(self, reply_code: int | None, reply_text: str | None) -> None:
+        super().__init__(f"消息服务关闭了连接：{reply_code} {reply_text}")
+        self.reply_code = reply_code
+
+
+def _unconfirmed_in_time() -> BrokerUnavailable:
+    return BrokerUnavailable("消息服务未及时确认")
+
+
 class ConfirmChannel(asyncio.Protocol):
     """One AMQP connection with one confirm channel: the handshake, the write buffer and the confirms awaited.
 
-    A publish not confirmed within `confirm_seconds` fails alone (the connection stays). One watchdog timer, set for the
-    oldest unconfirmed publish, keeps that time: a timer per publish cost more than the rest of the publish."""
+    A publish not confirmed within `confirm_seconds` fails alone (the connection stays). The writes of a loop turn and
+    the confirms' deadlines are kept by a `LoopBatch`, its waiters by delivery tag."""
 
     def __init__(self, on_lost: Callable[[ConfirmChannel], None], *, confirm_seconds: float = 5.0) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_lost = on_lost
-        self._confirm_seconds = confirm_seconds
-        self._transport: asyncio.Transport | None = None
+        self._batch: LoopBatch[_Unconfirmed, BrokerUnavailable] = LoopBatch(
+            self._loop,
+            timeout=confirm_seconds,
+            late=_unconfirmed_in_time,
+            late_breaks_connection=False,
+        )
         self._buffer = bytearray()
-        self._outgoing: list[bytes] = []
-        self._flush_scheduled = False
         self._replies: asyncio.Queue[base.Frame | BrokerUnavailable] = asyncio.Queue()
-        # By delivery tag, so also by deadline: the future and the loop time by which it must be confirmed.
-        self._unconfirmed: dict[int, tuple[asyncio.Future[None], float]] = {}
-        self._watchdog: asyncio.TimerHandle | None = None
         self._tag = 0
         self._heartbeat: asyncio.Task[None] | None = None
         self._last_heard = time.monotonic()
         self.frame_max = 131_072
         self.blocked: str | None = None
-        self.failure: BrokerUnavailable | None = None
+
+    @property
+    def failure(self) -> BrokerUnavailable | None:
+        """Why the connection is done, once it is."""
+        return self._batch.failure
 
     # The connection: handshake, close, loss.
 
-    async def open(self, user: str, password: str, vhost: str) -> None:
-        self._write(_PROTOCOL_HEADER)
+    async def open(self, user: str, password: str, vhost: str, *, name: str | None = None) -> None:
+        """`name` is shown as the connection's name by RabbitMQ (as aio-pika's `?name=` option does)."""
+        self._batch.write(_PROTOCOL_HEADER)
         await self._expect(commands.Connection.Start)
+        properties: dict[str, Any] = {
+            "product": "lianfang",
+            "capabilities": {"publisher_confirms": True, "connection.blocked": True},
+        }
+        if name:
+            properties["connection_name"] = name
         self._send(
             0,
             commands.Connection.StartOk(
-                client_properties={
-                    "product": "lianfang",
-                    "capabilities": {"publisher_confirms": True, "connection.blocked": True},
-                },
+                client_properties=properties,
                 mechanism="PLAIN",
                 response=f"\0{user}\0{password}",
             ),
@@ -133,7 +161,7 @@ class ConfirmChannel(asyncio.Protocol):
 
     async def close(self) -> None:
         """Closes the connection politely; the caller bounds the wait for the broker's CloseOk."""
-        if self._transport is None or self.failure is not None:
+        if self._batch.transport is None or self.failure is not None:
             return
         try:
             self._send(0, commands.Connection.Close(reply_code=200, reply_text="closing", class_id=0, method_id=0))
@@ -143,26 +171,16 @@ class ConfirmChannel(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without deriving from it.
-        self._transport = cast(asyncio.Transport, transport)
+        self._batch.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(BrokerUnavailable("与消息服务的连接已断开"))
 
     def _fail(self, failure: BrokerUnavailable) -> None:
-        if self.failure is not None:
+        if not self._batch.fail(failure):
             return
-        self.failure = failure
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        if self._transport is not None:
-            self._transport.close()
-        unconfirmed, self._unconfirmed = self._unconfirmed, {}
-        for waiting, _ in unconfirmed.values():
-            if not waiting.done():
-                waiting.set_exception(failure)
         self._replies.put_nowait(failure)
         self._on_lost(self)
 
@@ -173,7 +191,7 @@ class ConfirmChannel(asyncio.Protocol):
             if time.monotonic() - self._last_heard > 2 * seconds:
                 self._fail(BrokerUnavailable("消息服务无响应"))
                 return
-            self._write(frame.marshal(heartbeat.Heartbeat(), 0))
+            self._batch.write(frame.marshal(heartbeat.Heartbeat(), 0))
 
     # Publishing.
 
@@ -184,40 +202,13 @@ class ConfirmChannel(asyncio.Protocol):
             # RabbitMQ holds the publishes of a blocked connection until it has room again: answer now instead.
             raise BrokerUnavailable(f"消息服务暂停接收（{self.blocked}）")
         self._tag += 1
-        confirmed: asyncio.Future[None] = self._loop.create_future()
-        deadline = self._loop.time() + self._confirm_seconds
-        self._unconfirmed[self._tag] = confirmed, deadline
-        if self._watchdog is None:
-            self._watchdog = self._loop.call_at(deadline, self._expire)
-        self._write(frames)
-        return confirmed
-
-    def _expire(self) -> None:
-        """Fails the publishes past their deadline, then waits for the next oldest."""
-        self._watchdog = None
-        now = self._loop.time()
-        for tag, (waiting, deadline) in list(self._unconfirmed.items()):
-            if deadline > now:
-                self._watchdog = self._loop.call_at(deadline, self._expire)
-                return
-            del self._unconfirmed[tag]
-            if not waiting.done():
-                waiting.set_exception(BrokerUnavailable("消息服务未及时确认"))
-
-    def _write(self, data: bytes) -> None:
-        self._outgoing.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        outgoing, self._outgoing = self._outgoing, []
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(b"".join(outgoing))
+        batch = self._batch
+        confirmed = _Unconfirmed(self._loop.create_future(), batch.deadline())
+        batch.submit(self._tag, confirmed, frames)
+        return confirmed.future
 
     def _send(self, channel: int, method: base.Frame) -> None:
-        self._write(frame.marshal(method, channel))
+        self._batch.write(frame.marshal(method, channel))
 
     # Reading.
 
@@ -245,9 +236,9 @@ class ConfirmChannel(asyncio.Protocol):
         _, _, method = frame.unmarshal(bytes(buffer[start:stop]))
         if isinstance(method, commands.Connection.Close | commands.Channel.Close):
             # An error of ours (a missing exchange) or the broker going away: either way this link is done.
-            self._write(frame.marshal(commands.Connection.CloseOk(), 0))
-            self._flush()
-            self._fail(BrokerUnavailable(f"消息服务关闭了连接：{method.reply_code} {method.reply_text}"))
+            self._batch.write(frame.marshal(commands.Connection.CloseOk(), 0))
+            self._batch.flush()
+            self._fail(ClosedByBroker(method.reply_code, method.reply_text))
         elif isinstance(method, commands.Connection.Blocked):
             self.blocked = method.reason or "资源不足"
         elif isinstance(method, commands.Connection.Unblocked):
@@ -256,18 +247,19 @@ class ConfirmChannel(asyncio.Protocol):
             self._replies.put_nowait(method)
 
     def _confirm(self, tag: int, *, multiple: bool, accepted: bool) -> None:
+        unconfirmed = self._batch.waiting
         tags = [tag]
         if multiple:
             # Tags are in the order they were given: those up to this one lead.
-            tags = list(itertools.takewhile(lambda waiting: waiting <= tag, self._unconfirmed))
+            tags = list(itertools.takewhile(lambda waiting: waiting <= tag, unconfirmed))
         for confirmed_tag in tags:
-            confirmed, _ = self._unconfirmed.pop(confirmed_tag, (None, 0.0))
-            if confirmed is None or confirmed.done():
+            publish = unconfirmed.pop(confirmed_tag, None)
+            if publish is None or publish.future.done():
                 continue
             if accepted:
-                confirmed.set_result(None)
+                publish.future.set_result(None)
             else:
-                confirmed.set_exception(BrokerUnavailable("消息服务未能保存该消息"))
+                publish.future.set_exception(BrokerUnavailable("消息服务未能保存该消息"))
 
     async def _expect(self, kind: type[_Reply]) -> _Reply:
         reply = await self._replies.get()
@@ -283,6 +275,13 @@ class ConfirmingPublisher:
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         parts = urlsplit(url)
+        options = dict(parse_qsl(parts.query, keep_blank_values=True))
+        # The connection's name, as aio-pika's consumers take it; the rest of aio-pika's options (heartbeat, TLS
+        # files) this connection would ignore silently.
+        self._name = options.pop("name", None)
+        if options:
+            ignored = ", ".join(name for name, _ in parse_qsl(parts.query, keep_blank_values=True) if name in options)
+            raise ValueError(f"the RabbitMQ URL's options are not supported by the confirm channel, remove: {ignored}")
         self._host = parts.hostname or "localhost"
         self._tls = parts.scheme == "amqps"
         self._port = parts.port or (5671 if self._tls else 5672)
@@ -323,7 +322,7 @@ class ConfirmingPublisher:
                     await asyncio.get_running_loop().create_connection(
                         lambda: link, self._host, self._port, ssl=ssl.create_default_context() if self._tls else None
                     )
-                    await link.open(self._user, self._password, self._vhost)
+                    await link.open(self._user, self._password, self._vhost, name=self._name)
             except (OSError, BrokerUnavailable) as error:
                 self._retry_at = time.monotonic() + _RECONNECT_PAUSE
                 link.connection_lost(None)

@@ -2,16 +2,25 @@
 
 Brokers are shared by name within the process, so services started side by side with the same `memory://<name>` URL
 talk to each other; a test takes a fresh one with a unique name.
+
+With `?journal=<path>` (the all-in-one server's `broker.db` in its data directory) every message routed to a durable
+queue is written to a SQLite journal before the publish returns, and leaves it when acked or dead-lettered: a publish
+confirmed to a client survives the process killed with SIGKILL, and the queues are filled again from the journal when the
+next process declares them (redelivered, as RabbitMQ marks what was unacked). Like the server's stores it runs WAL with
+`synchronous=NORMAL`: a killed process loses nothing committed, a power cut may lose the last commits.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import sqlite3
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from lianfang.common.messaging.protocol import (
     BrokerUnavailable,
@@ -28,8 +37,12 @@ __all__ = ["MemoryBroker", "memory_broker"]
 _servers: dict[str, _Server] = {}
 
 
-def memory_broker(name: str = "default") -> MemoryBroker:
-    return MemoryBroker(_servers.setdefault(name, _Server()))
+def memory_broker(name: str = "default", *, journal: Path | None = None) -> MemoryBroker:
+    """The broker named `name` in this process; its journal is the one given when it was first asked for."""
+    server = _servers.get(name)
+    if server is None:
+        server = _servers[name] = _Server(_Journal(journal) if journal is not None else None)
+    return MemoryBroker(server)
 
 
 class MemoryBroker:
@@ -55,6 +68,7 @@ class MemoryBroker:
     ) -> None:
         self._check_open()
         self._server.route(exchange, _message(exchange, routing_key, body, headers, message_id))
+        self._server.commit()
 
     async def publish_many(self, exchange: str, messages: Iterable[OutgoingMessage]) -> None:
         self._check_open()
@@ -62,6 +76,7 @@ class MemoryBroker:
             self._server.route(
                 exchange, _message(exchange, message.routing_key, message.body, message.headers, message.message_id)
             )
+        self._server.commit()
 
     @asynccontextmanager
     async def consume(self, queue: str, *, prefetch: int = 100) -> AsyncIterator[Consumer]:
@@ -103,11 +118,68 @@ class _Message:
     headers: dict[str, object]
     message_id: str | None
     redelivered: bool = False
+    # Its row in the journal, for a message of a durable queue of a journaled broker.
+    entry: int | None = None
 
 
 def _message(exchange: str, routing_key: str, body: bytes, headers: Headers | None, message_id: str | None) -> _Message:
     # aiormq gives every message an id; so does the memory broker, so consumers see the same on both.
     return _Message(exchange, routing_key, bytes(body), dict(headers or {}), message_id or uuid.uuid4().hex)
+
+
+class _Journal:
+    """The messages of durable queues, on disk until settled (see the module's docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self._database = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._database.execute("PRAGMA journal_mode=WAL")
+        self._database.execute("PRAGMA synchronous=NORMAL")
+        self._database.execute(
+            "CREATE TABLE IF NOT EXISTS messages (entry INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, "
+            "exchange TEXT NOT NULL, routing_key TEXT NOT NULL, body BLOB NOT NULL, headers TEXT NOT NULL, "
+            "message_id TEXT)"
+        )
+        self._open = False
+
+    def _begin(self) -> None:
+        if not self._open:
+            self._database.execute("BEGIN")
+            self._open = True
+
+    def add(self, queue: str, message: _Message) -> int:
+        self._begin()
+        cursor = self._database.execute(
+            "INSERT INTO messages (queue, exchange, routing_key, body, headers, message_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                queue,
+                message.exchange,
+                message.routing_key,
+                message.body,
+                json.dumps(message.headers),
+                message.message_id,
+            ),
+        )
+        entry: int = cursor.lastrowid  # type: ignore[assignment]  # an INSERT always has one
+        return entry
+
+    def remove(self, entries: Iterable[int]) -> None:
+        self._begin()
+        self._database.executemany("DELETE FROM messages WHERE entry = ?", [(entry,) for entry in entries])
+
+    def commit(self) -> None:
+        if self._open:
+            self._database.execute("COMMIT")
+            self._open = False
+
+    def load(self, queue: str) -> list[_Message]:
+        rows = self._database.execute(
+            "SELECT entry, exchange, routing_key, body, headers, message_id FROM messages WHERE queue = ? ORDER BY entry",
+            (queue,),
+        )
+        return [
+            _Message(exchange, routing_key, bytes(body), json.loads(headers), message_id, True, entry)
+            for entry, exchange, routing_key, body, headers, message_id in rows
+        ]
 
 
 class _QueueState:
@@ -128,7 +200,8 @@ class _QueueState:
 
 
 class _Server:
-    def __init__(self) -> None:
+    def __init__(self, journal: _Journal | None = None) -> None:
+        self.journal = journal
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, _QueueState] = {}
         self.bindings: dict[str, set[Binding]] = {}
@@ -138,7 +211,12 @@ class _Server:
             if self.exchanges.setdefault(exchange.name, exchange) != exchange:
                 raise ValueError(f"exchange {exchange.name!r} is already declared differently")
         for queue in topology.queues:
-            state = self.queues.setdefault(queue.name, _QueueState(queue))
+            state = self.queues.get(queue.name)
+            if state is None:
+                state = self.queues[queue.name] = _QueueState(queue)
+                if self.journal is not None and queue.durable:
+                    # What an earlier process confirmed and nobody settled: delivered again, as after a broker restart.
+                    state.ready.extend(self.journal.load(queue.name))
             if state.spec != queue:
                 raise ValueError(f"queue {queue.name!r} is already declared differently")
         for binding in topology.bindings:
@@ -164,8 +242,20 @@ class _Server:
         }
         for name in targets:
             state = self.queues[name]
-            state.ready.append(replace(message, headers=dict(message.headers)))
+            copy = replace(message, headers=dict(message.headers))
+            if self.journal is not None and state.spec.durable:
+                copy.entry = self.journal.add(name, copy)
+            state.ready.append(copy)
             self.dispatch(state)
+
+    def settle(self, messages: Iterable[_Message]) -> None:
+        """Acked or dead-lettered: out of the journal (a loss of this before the commit only delivers them again)."""
+        if self.journal is not None:
+            self.journal.remove(message.entry for message in messages if message.entry is not None)
+
+    def commit(self) -> None:
+        if self.journal is not None:
+            self.journal.commit()
 
     def dispatch(self, state: _QueueState) -> None:
         while state.ready and (consumer := state.next_consumer()) is not None:
@@ -178,6 +268,11 @@ class _Server:
         self.dispatch(state)
 
     def reject(self, state: _QueueState, message: _Message) -> None:
+        self.settle([message])
+        self._dead_letter(state, message)
+        self.commit()
+
+    def _dead_letter(self, state: _QueueState, message: _Message) -> None:
         dead_letter_exchange = state.spec.dead_letter_exchange
         if dead_letter_exchange is None or dead_letter_exchange not in self.exchanges:
             return  # RabbitMQ drops it as well
@@ -239,8 +334,10 @@ class _MemoryDelivery(Delivery):
         self._memory_consumer = consumer
         self._message = message
 
-    async def _ack(self, *, multiple: bool) -> None:
+    async def _ack(self, settled: list[Delivery], *, multiple: bool) -> None:
         consumer = self._memory_consumer
+        consumer.server.settle(delivery._message for delivery in settled if isinstance(delivery, _MemoryDelivery))
+        consumer.server.commit()
         consumer.server.dispatch(consumer.state)
 
     async def _nack(self, *, requeue: bool) -> None:

@@ -233,8 +233,8 @@ class Delivery(ABC):
 
     async def ack(self, *, multiple: bool = False) -> None:
         """With `multiple=True` every earlier unsettled delivery of this consumer is acked too: one ack per batch."""
-        self._consumer._settle(self, multiple=multiple)
-        await self._ack(multiple=multiple)
+        settled = self._consumer._settle(self, multiple=multiple)
+        await self._ack(settled, multiple=multiple)
 
     async def nack(self, *, requeue: bool) -> None:
         """`requeue=True` puts the message back at the head of the queue, marked redelivered.
@@ -265,7 +265,8 @@ class Delivery(ABC):
         await self._consumer._broker.publish(exchange, routing_key, body, headers=headers, message_id=self.message_id)
 
     @abstractmethod
-    async def _ack(self, *, multiple: bool) -> None: ...
+    async def _ack(self, settled: list[Delivery], *, multiple: bool) -> None:
+        """`settled`: this delivery and, with `multiple`, the earlier ones it settles too."""
 
     @abstractmethod
     async def _nack(self, *, requeue: bool) -> None: ...

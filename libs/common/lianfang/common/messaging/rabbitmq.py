@@ -26,8 +26,9 @@ from aio_pika.exceptions import (
     ChannelNotFoundEntity,
     ChannelPreconditionFailed,
 )
+from pamqp.exceptions import AMQPNotFound
 
-from lianfang.common.messaging.confirms import ConfirmingPublisher
+from lianfang.common.messaging.confirms import ClosedByBroker, ConfirmingPublisher
 from lianfang.common.messaging.protocol import (
     BrokerUnavailable,
     Consumer,
@@ -203,8 +204,8 @@ class RabbitMQBroker:
             await self._publisher.publish(
                 exchange, message.routing_key, message.body, headers=message.headers, message_id=message.message_id
             )
-        except BrokerUnavailable as exc:
-            if exc.detail and "404" in exc.detail:
+        except ClosedByBroker as exc:
+            if exc.reply_code == AMQPNotFound.value:
                 # Deleted behind our back: the next publish checks again and raises `NotDeclaredError`.
                 self._exchanges.discard(exchange)
             raise
@@ -270,7 +271,7 @@ class _RabbitDelivery(Delivery):
         )
         self._message = message
 
-    async def _ack(self, *, multiple: bool) -> None:
+    async def _ack(self, settled: list[Delivery], *, multiple: bool) -> None:
         try:
             await self._message.ack(multiple=multiple)
         except _UNAVAILABLE as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Final
 
 import httpx
 from fastapi import FastAPI
@@ -30,11 +31,16 @@ async def serve(
         yield client
 
 
-def sign_token(principal: Principal, *, minutes: int = 15) -> str:
+# Tests often sign their tokens at import, and a slow run reaches the last of them many minutes later: a day outlasts
+# any run. Tests of expiry give their own lifetime.
+_TEST_TOKEN_MINUTES: Final = 24 * 60
+
+
+def sign_token(principal: Principal, *, minutes: int = _TEST_TOKEN_MINUTES) -> str:
     return TokenSigner(DEV_JWT_PRIVATE_KEY, issuer="lianfang", lifetime=timedelta(minutes=minutes)).sign(principal)
 
 
-def bearer(principal: Principal, *, minutes: int = 15) -> dict[str, str]:
+def bearer(principal: Principal, *, minutes: int = _TEST_TOKEN_MINUTES) -> dict[str, str]:
     return {"Authorization": f"Bearer {sign_token(principal, minutes=minutes)}"}
 
 

@@ -7,14 +7,25 @@ run exists; with only some of them set the session stops, so CI can never skip t
 With `LIANFANG_TEST_SHARDS_URL` and `LIANFANG_TEST_SHARDS_READ_URL` too (the write and read fronts of a sharded records
 store, `lianfang shards up`; the map is `LIANFANG_TEST_SHARD_MAP`, by default deploy/shards.toml), a third run, `sharded`,
 keeps the records store on the shards behind those fronts and everything else on the real servers.
+
+Under pytest-xdist (`make test` runs `-n 2`) each worker has a Redis database and a RabbitMQ virtual host of its own,
+derived from the given URLs: worker `gwN` adds N to the Redis database's number and uses the virtual host
+`<vhost>-gwN` (`default-gwN` for `/`), which it makes with `rabbitmqctl` (RabbitMQ makes virtual hosts only through its
+management tools) and drops at the end. The databases are unique per run already. Tests on fixed ports (`e2e`) and the
+browser tests, which share one server, each run on one worker (`--dist loadgroup`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from sqlalchemy import MetaData, delete, text
@@ -27,10 +38,17 @@ from lianfang.common.db.migrate import upgrade
 from lianfang.common.shards import ShardedStore, ShardMap
 from lianfang.common.shards.migrate import migrate_sharded
 
-__all__ = ["Backend", "Stores"]
+__all__ = ["TEST_HASHING", "Backend", "Servers", "Stores"]
 
 _REAL_VARIABLES = ("LIANFANG_TEST_MYSQL_URL", "LIANFANG_TEST_AMQP_URL", "LIANFANG_TEST_REDIS_URL")
 _SHARDED_VARIABLES = ("LIANFANG_TEST_SHARDS_URL", "LIANFANG_TEST_SHARDS_READ_URL")
+# Argon2 at the cheapest cost it takes: at production's (the gateway's defaults, tested once) every login of the suite
+# would cost most of a second of CPU.
+TEST_HASHING = {
+    "LIANFANG_PASSWORD_TIME_COST": "1",
+    "LIANFANG_PASSWORD_MEMORY_KIB": "8",
+    "LIANFANG_PASSWORD_PARALLELISM": "1",
+}
 # The store kept on the shards in the sharded run.
 _SHARDED_STORE = "records"
 
@@ -42,7 +60,54 @@ def _real_urls() -> dict[str, str] | None:
     missing = [name for name in _REAL_VARIABLES if name not in present]
     if missing:
         raise pytest.UsageError(f"set all of {', '.join(_REAL_VARIABLES)} or none; missing: {', '.join(missing)}")
+    worker = _worker()
+    if worker is not None:
+        present["LIANFANG_TEST_REDIS_URL"] = _worker_redis_url(present["LIANFANG_TEST_REDIS_URL"], worker)
+        present["LIANFANG_TEST_AMQP_URL"] = _worker_amqp_url(present["LIANFANG_TEST_AMQP_URL"], worker)
     return present
+
+
+def _worker() -> int | None:
+    """The pytest-xdist worker's number (`PYTEST_XDIST_WORKER=gw3` is 3); None outside xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER")
+    return int(name.removeprefix("gw")) if name else None
+
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + worker
+    return parts._replace(path=f"/{database}").geturl()
+
+
+def _worker_amqp_url(url: str, worker: int) -> str:
+    parts = urlsplit(url)
+    vhost = unquote(parts.path[1:]) or "/"
+    own = f"{'default' if vhost == '/' else vhost}-gw{worker}"
+    return parts._replace(path="/" + quote(own, safe="")).geturl()
+
+
+def _rabbitmqctl(*arguments: str) -> subprocess.CompletedProcess[str]:
+    command = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    if not Path(command).exists():
+        raise pytest.UsageError("pytest-xdist on the real RabbitMQ makes a virtual host per worker with rabbitmqctl")
+    return subprocess.run([command, "-q", *arguments], capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def _add_vhost(amqp_url: str) -> None:
+    parts = urlsplit(amqp_url)
+    vhost = unquote(parts.path[1:])
+    _rabbitmqctl("add_vhost", vhost)  # fails harmlessly when it exists from an interrupted run
+    granted = _rabbitmqctl("set_permissions", "-p", vhost, unquote(parts.username or "guest"), ".*", ".*", ".*")
+    if granted.returncode != 0:
+        raise pytest.UsageError(f"could not make the virtual host {vhost!r}: {granted.stderr.strip()}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("fixed-ports"))
+        elif item.path.parent.name == "browser":
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _sharded_urls() -> dict[str, str] | None:
@@ -186,8 +251,13 @@ class Stores:
 @pytest.fixture(scope="session")
 async def backend(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
     chosen = Backend(backend_name, tmp_path_factory.mktemp(f"stores-{backend_name}"))
+    own_vhost = chosen.real and _worker() is not None
+    if own_vhost:
+        _add_vhost(chosen.broker_url)
     yield chosen
     await chosen.drop_databases()
+    if own_vhost:
+        _rabbitmqctl("delete_vhost", unquote(urlsplit(chosen.broker_url).path[1:]))
 
 
 @pytest.fixture(scope="session")
@@ -203,9 +273,8 @@ async def stores(backend: Backend, _stores_by_backend: dict[str, Stores]) -> Asy
     await chosen.empty_all()
 
 
-@pytest.fixture
-async def redis_url(backend: Backend) -> AsyncIterator[str]:
-    """An empty Redis for each test: a fresh in-process one, or the real server's test database, flushed after."""
+@asynccontextmanager
+async def _empty_redis(backend: Backend) -> AsyncIterator[str]:
     if not backend.real:
         yield f"memory://test-{uuid.uuid4().hex}"
         return
@@ -215,15 +284,54 @@ async def redis_url(backend: Backend) -> AsyncIterator[str]:
     await cache.aclose()
 
 
+def _fresh_broker_url(backend: Backend) -> str:
+    return backend.broker_url if backend.real else f"memory://test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def redis_url(backend: Backend) -> AsyncIterator[str]:
+    """An empty Redis for each test: a fresh in-process one, or the real server's test database, flushed after."""
+    async with _empty_redis(backend) as url:
+        yield url
+
+
 @pytest.fixture
 def broker_url(backend: Backend) -> str:
     """A fresh in-process broker for each test, or the real RabbitMQ."""
-    return backend.broker_url if backend.real else f"memory://test-{uuid.uuid4().hex}"
+    return _fresh_broker_url(backend)
+
+
+@dataclass
+class Servers:
+    stores: Stores
+    redis_url: str
+    broker_url: str
+
+
+@pytest.fixture(scope="class")
+async def class_servers(backend: Backend, _stores_by_backend: dict[str, Stores]) -> AsyncIterator[Servers]:
+    """What `stores`, `redis_url` and `broker_url` give a test, shared by the tests of a class that build on one system
+    (the fuzz run's, one per service), with the environment kept as `_no_env_leaks` keeps it: the class's fixture is
+    made before the first test's function-scoped ones."""
+    chosen = _stores_by_backend.setdefault(backend.name, Stores(backend))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _guard_environment(monkeypatch)
+        async with _empty_redis(backend) as redis:
+            try:
+                yield Servers(chosen, redis, _fresh_broker_url(backend))
+            finally:
+                await chosen.empty_all()
 
 
 @pytest.fixture(autouse=True)
 def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings come from what a test passes, never from the developer's shell."""
+    """Settings come from what a test passes, never from the developer's shell; passwords hash at the test cost."""
+    _guard_environment(monkeypatch)
+
+
+def _guard_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("LIANFANG_") and not name.startswith("LIANFANG_TEST_"):
             monkeypatch.delenv(name)
+    for name, value in TEST_HASHING.items():
+        monkeypatch.setenv(name, value)

@@ -16,8 +16,8 @@ from lianfang.allinone.cluster.databases import create_databases
 from lianfang.allinone.cluster.environment import service_environment
 from lianfang.allinone.cluster.nginx import nginx_test_command, nginx_values, render_template
 from lianfang.allinone.cluster.processes import alive, read_pid, running_supervisor, stop_group, supervisor_marker
-from lianfang.allinone.cluster.procfile import instances
-from lianfang.allinone.cluster.prometheus import PROMETHEUS, prometheus_available, write_prometheus_config
+from lianfang.allinone.cluster.procfile import Instance, instances
+from lianfang.allinone.cluster.prometheus import OPTIONAL_PROGRAMS, missing_programs, write_prometheus_config
 from lianfang.allinone.cluster.settings import ClusterSettings
 from lianfang.allinone.cluster.status import summary, tail, wait_until_ready
 from lianfang.allinone.cluster.supervisor import STOP_SECONDS
@@ -31,16 +31,18 @@ def _lianfang() -> str:
 
 
 def _formation(settings: ClusterSettings) -> str:
-    """The formation the supervisor runs: no Redis of its own when the caller names one, no Prometheus when it is not
-    installed."""
+    """The formation the supervisor runs: no Redis of its own when the caller names one, no Prometheus or node exporter
+    when it is not installed."""
     formation = settings.cluster_formation
     if os.environ.get("LIANFANG_REDIS_URL") and "redis" not in settings.formation():
         formation += ",redis=0"
-    if PROMETHEUS not in settings.formation() and not prometheus_available():
-        print(
-            "cluster: prometheus is not installed (deploy/install-packages.sh cluster installs it); running without it"
-        )
-        formation += f",{PROMETHEUS}=0"
+    for kind in missing_programs():
+        if kind not in settings.formation():
+            print(
+                f"cluster: {OPTIONAL_PROGRAMS[kind]} is not installed (deploy/install-packages.sh cluster installs it);"
+                " running without it"
+            )
+            formation += f",{kind}=0"
     return formation
 
 
@@ -62,6 +64,23 @@ def cluster_up(settings: ClusterSettings) -> int:
     nginx_conf = run_dir / "nginx" / "nginx.conf"
     nginx_conf.write_text(render_template(settings.cluster_nginx_template.read_text(), nginx_values(settings, chosen)))
     write_prometheus_config(settings, chosen)
+    if not _set_up(run_dir, chosen, env):
+        return 1
+    supervisor = _start_supervisor(run_dir, env)
+    print(f"cluster: starting {len(chosen)} processes, logs in {run_dir / 'logs'}", flush=True)
+    waiting = wait_until_ready(settings, chosen, supervisor)
+    if waiting:
+        print(f"cluster: not ready in {settings.cluster_ready_seconds:.0f} s: {', '.join(waiting)}", file=sys.stderr)
+        for name in waiting:
+            print(f"--- {name}\n{tail(run_dir / 'logs' / f'{name}.log', 15)}", file=sys.stderr)
+        cluster_down(settings)
+        return 1
+    print(summary(settings, env))
+    return 0
+
+
+def _set_up(run_dir: Path, chosen: list[Instance], env: dict[str, str]) -> bool:
+    """Check nginx's configuration, then create and migrate the databases; False (the log's tail shown) on a failure."""
     setup_log = run_dir / "logs" / "setup.log"
     for step, command in (
         ("nginx configuration", nginx_test_command(chosen)),
@@ -75,8 +94,12 @@ def cluster_up(settings: ClusterSettings) -> int:
         if done.returncode != 0:
             print(tail(setup_log, 30), file=sys.stderr)
             print(f"cluster: the {step} failed; the log is {setup_log}", file=sys.stderr)
-            return 1
+            return False
+    return True
 
+
+def _start_supervisor(run_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The supervisor, in its own session so that it outlives this command, its pid written where down finds it."""
     with (run_dir / "logs" / "supervisor.log").open("a") as log:
         supervisor = subprocess.Popen(  # noqa: S603
             [_lianfang(), "cluster", "supervise", "--run-dir", str(run_dir)],
@@ -87,16 +110,7 @@ def cluster_up(settings: ClusterSettings) -> int:
             start_new_session=True,
         )
     (run_dir / "supervisor.pid").write_text(f"{supervisor.pid}\n")
-    print(f"cluster: starting {len(chosen)} processes, logs in {run_dir / 'logs'}", flush=True)
-    waiting = wait_until_ready(settings, chosen, supervisor)
-    if waiting:
-        print(f"cluster: not ready in {settings.cluster_ready_seconds:.0f} s: {', '.join(waiting)}", file=sys.stderr)
-        for name in waiting:
-            print(f"--- {name}\n{tail(run_dir / 'logs' / f'{name}.log', 15)}", file=sys.stderr)
-        cluster_down(settings)
-        return 1
-    print(summary(settings, env))
-    return 0
+    return supervisor
 
 
 def cluster_down(settings: ClusterSettings) -> int:

@@ -40,6 +40,7 @@ def service_environment(settings: ClusterSettings) -> dict[str, str]:
         "LIANFANG_PUBLIC_URL": settings.https_url,
         "LIANFANG_REGISTRY_URL": settings.internal_url,
         "LIANFANG_GATEWAY_URL": settings.internal_url,
+        "LIANFANG_TRACE_URL": settings.internal_url,
         **{
             f"LIANFANG_{store.upper()}_DATABASE_URL": server.set(
                 database=f"{settings.cluster_database_prefix}{store}"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 from lianfang.allinone.cluster.certificates import certificate
 from lianfang.allinone.cluster.procfile import Instance
 from lianfang.allinone.cluster.settings import POOLS, ClusterSettings
 from lianfang.allinone.wechat_verify import WeChatVerifySettings
 
-__all__ = ["nginx_test_command", "nginx_values", "render_template"]
+__all__ = ["BROTLI_STATIC_MODULE", "brotli_values", "nginx_test_command", "nginx_values", "render_template"]
+
+# Debian's libnginx-mod-http-brotli-static (`deploy/install-packages.sh cluster` installs it): with it nginx serves the
+# .br copies the build made beside the scripts and styles; without it, the .gz ones as before.
+BROTLI_STATIC_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 _TEMPLATE_VARIABLE = re.compile(r"\$\{(LIANFANG_[A-Z0-9_]+)\}")
 
@@ -34,6 +39,7 @@ def nginx_values(settings: ClusterSettings, chosen: list[Instance]) -> dict[str,
         "LIANFANG_TLS_CERTIFICATE_KEY": str(key_path),
         "LIANFANG_WEB_ROOT": str(settings.cluster_web_root.resolve()),
         **WeChatVerifySettings().nginx_values(),
+        **brotli_values(BROTLI_STATIC_MODULE),
     }
     for pool in POOLS:
         servers = [
@@ -45,6 +51,16 @@ def nginx_values(settings: ClusterSettings, chosen: list[Instance]) -> dict[str,
             raise ValueError(f"LIANFANG_CLUSTER_FORMATION must run at least one {pool}")
         values[f"LIANFANG_NGINX_{pool.upper()}_SERVERS"] = " ".join(servers)
     return values
+
+
+def brotli_values(module: Path) -> dict[str, str]:
+    """The template's lines that load and use the Brotli module, empty where this nginx has none."""
+    if not module.exists():
+        return {"LIANFANG_NGINX_LOAD_MODULES": "", "LIANFANG_NGINX_BROTLI_STATIC": ""}
+    return {
+        "LIANFANG_NGINX_LOAD_MODULES": f"load_module {module};",
+        "LIANFANG_NGINX_BROTLI_STATIC": "brotli_static on;",
+    }
 
 
 def nginx_test_command(chosen: list[Instance]) -> list[str]:

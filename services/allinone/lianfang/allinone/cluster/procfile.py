@@ -9,9 +9,15 @@ from dataclasses import dataclass
 
 from lianfang.allinone.cluster.settings import ClusterSettings
 
-__all__ = ["Instance", "first_port", "instances", "parse_procfile"]
+__all__ = ["Instance", "first_port", "instances", "parse_procfile", "serves_http"]
 
 _COMMAND_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def serves_http(kind: str) -> bool:
+    """Whether the Procfile type answers /readyz and /metrics on its port (every process but nginx, checked from the
+    outside, Redis, Prometheus and the node exporter)."""
+    return kind not in ("nginx", "redis", "prometheus", "node")
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,7 @@ class Instance:
 
     @property
     def serves_http(self) -> bool:
-        """Answers /readyz and /metrics on its port (every process but nginx, checked from the outside, Redis and
-        Prometheus)."""
-        return self.kind not in ("nginx", "redis", "prometheus")
+        return serves_http(self.kind)
 
     def marker(self) -> str:
         """What its command line shows once running, whatever the program made of argv[0] (nginx retitles itself)."""

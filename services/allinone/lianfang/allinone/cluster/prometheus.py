@@ -1,6 +1,6 @@
 """Prometheus's configuration for the local cluster, rendered from the same instances as nginx's pools: a job per
-Procfile type that answers `/metrics`, a target per instance named after it (`checkin.2`), and the alert rules of
-`deploy/prometheus/alerts.yml`. JSON is YAML, so Prometheus reads the file as it is written."""
+Procfile type that answers `/metrics`, a target per instance named after it (`checkin.2`), Prometheus itself and the
+node exporter, and the alert rules of `deploy/prometheus/alerts.yml`. JSON is YAML, so Prometheus reads the file as it is written."""
 
 from __future__ import annotations
 
@@ -12,15 +12,25 @@ from typing import Any, Final
 from lianfang.allinone.cluster.procfile import Instance
 from lianfang.allinone.cluster.settings import ClusterSettings
 
-__all__ = ["PROMETHEUS", "prometheus_available", "prometheus_config", "write_prometheus_config"]
+__all__ = [
+    "NODE",
+    "OPTIONAL_PROGRAMS",
+    "PROMETHEUS",
+    "missing_programs",
+    "prometheus_config",
+    "write_prometheus_config",
+]
 
 PROMETHEUS: Final = "prometheus"
+NODE: Final = "node"
+# Procfile types the cluster runs only when Debian's package is installed (`deploy/install-packages.sh cluster`).
+OPTIONAL_PROGRAMS: Final = {PROMETHEUS: "prometheus", NODE: "prometheus-node-exporter"}
 SCRAPE_SECONDS: Final = 15
 
 
-def prometheus_available() -> bool:
-    """Debian's `prometheus` package (`deploy/install-packages.sh cluster` installs it): without it the cluster runs none."""
-    return shutil.which(PROMETHEUS) is not None
+def missing_programs() -> list[str]:
+    """The optional Procfile types whose program is not installed: the cluster runs without them."""
+    return [kind for kind, program in OPTIONAL_PROGRAMS.items() if shutil.which(program) is None]
 
 
 def prometheus_config(settings: ClusterSettings, chosen: list[Instance]) -> dict[str, Any]:
@@ -44,7 +54,7 @@ def prometheus_config(settings: ClusterSettings, chosen: list[Instance]) -> dict
             "static_configs": [{"targets": [f"127.0.0.1:{instance.port}"], "labels": {"instance": instance.name}}],
         }
         for instance in chosen
-        if instance.kind == PROMETHEUS
+        if instance.kind in OPTIONAL_PROGRAMS
     ]
     return {
         "global": {

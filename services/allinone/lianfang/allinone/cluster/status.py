@@ -43,6 +43,8 @@ def _ready(settings: ClusterSettings, instance: Instance, client: httpx.Client) 
             return False
     if instance.kind == "prometheus":
         url = f"http://127.0.0.1:{instance.port}/-/ready"
+    elif instance.kind == "node":
+        url = f"http://127.0.0.1:{instance.port}/metrics"
     else:
         url = (
             f"http://127.0.0.1:{instance.port}/readyz"

@@ -31,12 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lianfang.allinone.demo_records.people import Person
 from lianfang.allinone.demo_records.tree import Site
 from lianfang.allinone.demo_records.visits import COLUMNS, PERSON_COLUMNS, SITE_COLUMNS, Row
+from lianfang.common.beijing import BEIJING_OFFSET
 from lianfang.common.contracts.records import ROLLUP_COUNTS
-from lianfang.common.contracts.rollups import ANCESTRY, SHANGHAI_OFFSET
+from lianfang.common.contracts.rollups import ANCESTRY
 from lianfang.ingest.partitions import partition_back
-from lianfang.ingest.repository import RECORDS
+from lianfang.ingest.rows import RECORDS
 
-__all__ = ["write_rows"]
+__all__ = ["indexes_built_after", "write_rows"]
 
 _INSERT = f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608
 # Where a row's status is among the columns after its person's (resident_id … temperature_measured_at come first).
@@ -59,7 +60,7 @@ def _upsert(table: str, time: str, dialect: str) -> str:
 @cache
 def _shanghai_day(hour: str) -> str:
     """The Shanghai date of a UTC hour written `YYYY-MM-DD HH`."""
-    return f"{(datetime.strptime(hour, '%Y-%m-%d %H') + SHANGHAI_OFFSET).date():%Y-%m-%d}"
+    return f"{(datetime.strptime(hour, '%Y-%m-%d %H') + BEIJING_OFFSET).date():%Y-%m-%d}"
 
 
 def _counted(chunk: Sequence[Row], sites: Sequence[Site]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -114,7 +115,7 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 
 
 @asynccontextmanager
-async def _indexes_built_after(engine: AsyncEngine, since: date) -> AsyncIterator[None]:
+async def indexes_built_after(engine: AsyncEngine, since: date) -> AsyncIterator[None]:
     """On an empty MySQL table: past months partitioned, secondary indexes dropped for the block and made again after
     it, whatever happens in it (the same indexes as the models and migrations describe)."""
     async with engine.connect() as connection:
@@ -162,7 +163,7 @@ async def write_rows(
     dialect = engine.dialect.name
     upserts = (_upsert("record_hours", "hour", dialect), _upsert("record_days", "day", dialect))
     written = 0
-    async with _indexes_built_after(engine, since), engine.connect() as connection:
+    async with indexes_built_after(engine, since), engine.connect() as connection:
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None
         statements = [_INSERT, *upserts]

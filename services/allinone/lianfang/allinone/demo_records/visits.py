@@ -12,11 +12,12 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
 from lianfang.allinone.demo_records.people import Population, random_uuid
 from lianfang.allinone.demo_records.tree import Site, Tree
+from lianfang.common.beijing import in_beijing
 
 __all__ = [
     "COLUMNS",
@@ -29,7 +30,6 @@ __all__ = [
     "today_in_shanghai",
 ]
 
-SHANGHAI = timezone(timedelta(hours=8))
 # Check-ins per hour of the day in Shanghai, relative: the gates' morning and evening rush, the night all but empty.
 HOUR_WEIGHTS = (
     0.3, 0.2, 0.15, 0.1, 0.15, 0.5, 2.0, 6.0, 8.0, 5.0, 3.5, 3.5,
@@ -204,5 +204,5 @@ def rows_of_days(tree: Tree, population: Population, shape: Shape, rng: random.R
 
 
 def today_in_shanghai(now: datetime | None = None) -> datetime:
-    local = (now or datetime.now(UTC)).astimezone(SHANGHAI)
+    local = in_beijing(now or datetime.now(UTC))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)

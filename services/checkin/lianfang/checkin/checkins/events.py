@@ -70,6 +70,7 @@ def created_event(
     direction: Direction,
     status: RecordStatus,
     whereabouts: Whereabouts,
+    remind_checkout: bool,
 ) -> CheckinCreated:
     return CheckinCreated(
         id=record_id,
@@ -94,7 +95,9 @@ def created_event(
         status=status,
         distance_m=whereabouts.distance_m,
         outside_radius=whereabouts.outside_radius,
+        distance_accuracy_m=whereabouts.accuracy_m if whereabouts.distance_m is not None else None,
         remote_scan=whereabouts.remote_scan,
+        remind_checkout=remind_checkout,
     )
 
 

@@ -7,9 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from lianfang.checkin.checkins.schemas import ArrivalWarning
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 
-__all__ = ["PICTURE_SCENES", "Whereabouts", "distance_m", "distance_text", "whereabouts"]
+__all__ = ["PICTURE_SCENES", "Whereabouts", "distance_m", "distance_text", "place_warnings", "whereabouts"]
 
 _EARTH_RADIUS_M: Final = 6_371_008.8
 # WeChat's launch scenes of a code recognised in a picture: long-pressed in a chat (1012, 1048) or picked from the
@@ -59,3 +60,16 @@ def distance_text(metres: int) -> str:
         return f"{metres} 米"
     kilometres = metres / 1000
     return f"{kilometres:.1f} 公里" if kilometres < 10 else f"{round(kilometres)} 公里"
+
+
+def place_warnings(place: Whereabouts) -> list[ArrivalWarning]:
+    """What staff are told of a check-in made elsewhere: far from the gate, or from a picture of its code."""
+    warnings: list[ArrivalWarning] = []
+    if place.outside_radius and place.distance_m is not None:
+        message = f"距卡口 {distance_text(place.distance_m)}"
+        if place.accuracy_m:
+            message += f"（定位精度约 {distance_text(place.accuracy_m)}）"
+        warnings.append(ArrivalWarning(code="outside_radius", message=message))
+    if place.remote_scan:
+        warnings.append(ArrivalWarning(code="remote_scan", message="非现场扫码：通过相册或聊天中的图片打开"))
+    return warnings

@@ -5,34 +5,33 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Final
 
 from lianfang.checkin.checkins.schemas import ArrivalWarning
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.events import RecordStatus, TemperatureSource
 from lianfang.common.forms import PersonalData
 from lianfang.common.pii import PiiCipher
 
 __all__ = [
-    "CHINA",
     "FeverMark",
     "Measurement",
     "Person",
     "Role",
     "declared",
+    "fever_now",
     "has_fever",
     "identify",
     "identities",
-    "local",
+    "marked_by",
     "reusable",
+    "role_of",
     "shown_time",
     "status_for",
     "warnings_for",
 ]
-
-CHINA: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +114,8 @@ class Person:
     phone_hash: str | None
     id_card_hash: str | None
     temperature_identity: str | None
+    # The person's identities, strongest first (`identities`): what a fever staff confirm marks.
+    own: tuple[str, ...]
     # Keys of the marks this person's fever sets.
     marks: tuple[str, ...]
     # Keys of the marks shown to staff when this person arrives.
@@ -136,6 +137,25 @@ def identities(
     if phone_hash is not None and name_hash is not None:
         found.append(f"person:{phone_hash}:{name_hash}")
     return found
+
+
+def role_of(*, resident_id: uuid.UUID | None, companion_of: uuid.UUID | None, entered_by: uuid.UUID | None) -> Role:
+    """A record's person as check-in knew them."""
+    if entered_by is not None:
+        return Role.visitor
+    if companion_of is not None or resident_id is None:
+        return Role.companion
+    return Role.resident
+
+
+def marked_by(role: Role, own: list[str]) -> tuple[list[str], list[str]]:
+    """The keys a fever of this person marks and the keys whose marks staff see on their arrival (`Person`)."""
+    if role is Role.resident:
+        # The account alone: what a resident types about themselves is their word, not a verified identity.
+        return own[:1], own
+    if role is Role.visitor:
+        return own, own
+    return [declared(identity) for identity in own], own + [declared(identity) for identity in own]
 
 
 def declared(identity: str) -> str:
@@ -162,13 +182,7 @@ def identify(
         phone_hash=phone_hash,
         name_hash=name_hash,
     )
-    if role is Role.resident:
-        # The account alone: what a resident types about themselves is their word, not a verified identity.
-        marks, watched = own[:1], own
-    elif role is Role.visitor:
-        marks, watched = own, own
-    else:
-        marks, watched = [declared(identity) for identity in own], own + [declared(identity) for identity in own]
+    marks, watched = marked_by(role, own)
     return Person(
         role=role,
         answers=answers,
@@ -176,6 +190,7 @@ def identify(
         phone_hash=phone_hash,
         id_card_hash=id_card_hash,
         temperature_identity=own[0] if own else None,
+        own=tuple(own),
         marks=tuple(marks),
         watched=tuple(watched),
         given_temperature=temperature,
@@ -205,23 +220,23 @@ def status_for(measurement: Measurement, checkpoint: CheckpointConfig, *, audite
     return RecordStatus.passed
 
 
-def local(moment: datetime) -> datetime:
-    """A moment as every answer shows it: Beijing time, with its +08:00 offset (DESIGN.md, Contracts)."""
-    return moment.astimezone(CHINA)
-
-
 def shown_time(moment: datetime) -> str:
-    local = moment.astimezone(CHINA)
+    local = in_beijing(moment)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def fever_now(value: float, checkpoint: CheckpointConfig) -> list[ArrivalWarning]:
+    """The warning of a temperature that is a fever here, if it is one."""
+    if not has_fever(value, checkpoint):
+        return []
+    message = f"体温 {value:.1f} ℃，达到发热标准（{checkpoint.fever_threshold:.1f} ℃）"
+    return [ArrivalWarning(code="fever_now", message=message)]
 
 
 def warnings_for(
     measurement: Measurement, checkpoint: CheckpointConfig, marks: list[FeverMark]
 ) -> list[ArrivalWarning]:
-    warnings: list[ArrivalWarning] = []
-    if has_fever(measurement.value, checkpoint):
-        message = f"体温 {measurement.value:.1f} ℃，达到发热标准（{checkpoint.fever_threshold:.1f} ℃）"
-        warnings.append(ArrivalWarning(code="fever_now", message=message))
+    warnings = fever_now(measurement.value, checkpoint)
     if marks:
         latest = max(marks, key=lambda mark: mark.measured_at)
         message = (

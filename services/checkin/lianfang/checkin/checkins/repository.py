@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from lianfang.checkin.arrivals import arrival_commands, arrival_score
 from lianfang.checkin.checkins.people import FeverMark, Measurement
-from lianfang.checkin.checkins.schemas import CheckinRecord
+from lianfang.checkin.checkins.schemas import CheckinRecord, CheckoutReminderDue, OpenStay
 from lianfang.checkin.errors import StateRebuilding, StateUnavailable
 from lianfang.checkin.keys import (
     CLAIM_SECONDS,
@@ -32,15 +32,18 @@ from lianfang.checkin.keys import (
     client_key,
     fever_key,
     history_key,
+    identities_key,
     live_channel,
     pending_key,
     prefill_key,
     recent_events_key,
     record_key,
+    stay_key,
     temperature_key,
 )
-from lianfang.checkin.resp import Command
-from lianfang.checkin.state import RedisState, as_mapping
+from lianfang.checkin.redis_pipeline import Command
+from lianfang.checkin.reminders import cancel_commands, schedule_commands
+from lianfang.checkin.state import RedisState, as_mapping, delete_if_held
 from lianfang.common.contracts.events import RecordStatus
 
 __all__ = [
@@ -125,6 +128,13 @@ class CheckinWrite:
     live_events: Sequence[bytes]
     # The answers of the records that wait for a decision (`keys.answers_key`), for the approval card.
     pending_answers: Sequence[tuple[uuid.UUID, bytes]] = ()
+    # The identities of each person with a fever (`keys.identities_key`), for a re-measure.
+    feverish: Sequence[tuple[uuid.UUID, bytes]] = ()
+    # A resident's check-in opens a stay at the checkpoint for this many seconds; any check-out there closes it.
+    stay: tuple[OpenStay, int] | None = None
+    closes_stay: bool = False
+    # The 离开提醒 of the stay opened, when the resident subscribed; any other opened or closed stay cancels the one due.
+    reminder: CheckoutReminderDue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,7 @@ class ResidentState:
     measurement: Measurement | None
     fever: FeverMark | None
     prefill: dict[bytes, bytes]
+    stay: OpenStay | None
 
 
 def parse_record(raw: object) -> CheckinRecord | None:
@@ -141,6 +152,16 @@ def parse_record(raw: object) -> CheckinRecord | None:
         return CheckinRecord.model_validate_json(raw)
     except ValidationError:
         log.exception("an unreadable record in Redis")
+        return None
+
+
+def _parse_stay(raw: object) -> OpenStay | None:
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        return OpenStay.model_validate_json(raw)
+    except ValidationError:
+        log.exception("an unreadable stay in Redis")
         return None
 
 
@@ -217,13 +238,10 @@ class CheckinRepository:
         return held.receipt if held is not None and held.owned_by(owner) else None
 
     async def release(self, client_id: uuid.UUID, owner: uuid.UUID, token: bytes) -> None:
-        """Gives the client id back after a failure, so the retry starts afresh. Only our own claim is deleted; between
-        the read and the delete another request could claim it only once ours had expired, after `CLAIM_SECONDS`."""
-        key = client_key(client_id)
+        """Gives the client id back after a failure, so the retry starts afresh: only while it holds our own claim, so a
+        receipt written over it meanwhile (the rebuild's) stays."""
         try:
-            (held,) = await self._state.execute([("GET", key)])
-            if held == claimed(owner, token):
-                await self._state.execute([("DEL", key)])
+            await self._state.execute([delete_if_held(client_key(client_id), claimed(owner, token))])
         except StateUnavailable:
             log.warning("could not release client id %s; it frees itself in %d s", client_id, CLAIM_SECONDS)
 
@@ -236,52 +254,32 @@ class CheckinRepository:
             commands.append(("SET", temperature_key(identity), measurement.encode(), "EX", TEMPERATURE_SECONDS))
         for identity, mark in write.fevers:
             commands.append(("SET", fever_key(identity), mark.encode(), "EX", FEVER_SECONDS))
-        pending: list[bytes | str] = []
-        arrivals: list[bytes | str | int] = []
-        for record, raw in write.records:
-            commands.append(("SET", record_key(record.id), raw, "EX", RECORD_SECONDS))
-            arrivals += [arrival_score(record.checked_at), str(record.id)]
-            if record.status is RecordStatus.pending:
-                pending += [str(record.id), raw]
-        if arrivals:
-            commands += arrival_commands(write.checkpoint_id, arrivals, datetime.now(UTC))
-        if pending:
-            key = pending_key(write.checkpoint_id)
-            commands += [("HSET", key, *pending), ("EXPIRE", key, PENDING_SECONDS)]
-        for record_id, answers in write.pending_answers:
-            commands.append(("SET", answers_key(record_id), answers, "EX", PENDING_SECONDS))
+        commands += _record_commands(write)
         if write.resident_id is not None:
-            history = history_key(write.resident_id)
-            newest_first = [str(record.id) for record, _ in reversed(write.records)]
-            commands += [
-                ("LPUSH", history, *newest_first),
-                ("LTRIM", history, 0, HISTORY_LENGTH - 1),
-                ("EXPIRE", history, HISTORY_SECONDS),
-            ]
-            if write.prefill:
-                prefill = prefill_key(write.resident_id)
-                fields = [part for pair in write.prefill for part in pair]
-                commands += [("HSET", prefill, *fields), ("EXPIRE", prefill, PREFILL_SECONDS)]
-        if write.live_events:
-            recent = recent_events_key(write.checkpoint_id)
-            commands += [
-                ("LPUSH", recent, *write.live_events),
-                ("LTRIM", recent, 0, RECENT_EVENTS - 1),
-                ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
-            ]
-            channel = live_channel(write.checkpoint_id)
-            commands += [("PUBLISH", channel, event) for event in write.live_events]
+            commands += _resident_commands(write, write.resident_id)
+        commands += _live_commands(write)
         self._state.send(
             commands,
             unsent=f"check-in {write.client_id} is confirmed but not in Redis: no receipt for retries, no live event",
         )
 
-    async def resident_state(self, resident_id: uuid.UUID) -> ResidentState:
+    async def resident_state(self, resident_id: uuid.UUID, checkpoint_id: int) -> ResidentState:
         identity = f"resident:{resident_id}"
-        measurement, fever, prefill = await self._state.read(
-            [("GET", temperature_key(identity)), ("GET", fever_key(identity)), ("HGETALL", prefill_key(resident_id))]
+        measurement, fever, prefill, stay = await self._state.read(
+            [
+                ("GET", temperature_key(identity)),
+                ("GET", fever_key(identity)),
+                ("HGETALL", prefill_key(resident_id)),
+                ("GET", stay_key(resident_id, checkpoint_id)),
+            ]
         )
-        return ResidentState(Measurement.decode(measurement), FeverMark.decode(fever), as_mapping(prefill))
+        return ResidentState(
+            Measurement.decode(measurement), FeverMark.decode(fever), as_mapping(prefill), _parse_stay(stay)
+        )
+
+    async def open_stay(self, resident_id: uuid.UUID, checkpoint_id: int) -> OpenStay | None:
+        (raw,) = await self._state.read([("GET", stay_key(resident_id, checkpoint_id))])
+        return _parse_stay(raw)
 
     async def history(self, resident_id: uuid.UUID, offset: int, limit: int) -> tuple[list[CheckinRecord], bool]:
         """A page of the resident's records, newest first, and whether more follow."""
@@ -294,3 +292,65 @@ class CheckinRepository:
         (raws,) = await self._state.execute([("MGET", *(record_key(uuid.UUID(raw.decode())) for raw in wanted))])
         assert isinstance(raws, list)
         return [record for raw in raws if (record := parse_record(raw)) is not None], more
+
+
+def _record_commands(write: CheckinWrite) -> list[Command]:
+    """The records, the checkpoint's arrivals and pending ones, and what a decision or a fever needs of them later."""
+    commands: list[Command] = []
+    pending: list[bytes | str] = []
+    arrivals: list[bytes | str | int] = []
+    for record, raw in write.records:
+        commands.append(("SET", record_key(record.id), raw, "EX", RECORD_SECONDS))
+        arrivals += [arrival_score(record.checked_at), str(record.id)]
+        if record.status is RecordStatus.pending:
+            pending += [str(record.id), raw]
+    if arrivals:
+        commands += arrival_commands(write.checkpoint_id, arrivals, datetime.now(UTC))
+    if pending:
+        key = pending_key(write.checkpoint_id)
+        commands += [("HSET", key, *pending), ("EXPIRE", key, PENDING_SECONDS)]
+    for record_id, answers in write.pending_answers:
+        commands.append(("SET", answers_key(record_id), answers, "EX", PENDING_SECONDS))
+    for record_id, people in write.feverish:
+        commands.append(("SET", identities_key(record_id), people, "EX", FEVER_SECONDS))
+    return commands
+
+
+def _resident_commands(write: CheckinWrite, resident_id: uuid.UUID) -> list[Command]:
+    """A resident's history, stay at the checkpoint, check-out reminder and prefill."""
+    history = history_key(resident_id)
+    newest_first = [str(record.id) for record, _ in reversed(write.records)]
+    commands: list[Command] = [
+        ("LPUSH", history, *newest_first),
+        ("LTRIM", history, 0, HISTORY_LENGTH - 1),
+        ("EXPIRE", history, HISTORY_SECONDS),
+    ]
+    stay = stay_key(resident_id, write.checkpoint_id)
+    if write.stay is not None:
+        opened, seconds = write.stay
+        commands.append(("SET", stay, opened.__pydantic_serializer__.to_json(opened), "EX", seconds))
+    elif write.closes_stay:
+        commands.append(("DEL", stay))
+    if write.reminder is not None:
+        commands += schedule_commands(write.reminder)
+    elif write.stay is not None or write.closes_stay:
+        commands += cancel_commands(resident_id, write.checkpoint_id)
+    if write.prefill:
+        prefill = prefill_key(resident_id)
+        fields = [part for pair in write.prefill for part in pair]
+        commands += [("HSET", prefill, *fields), ("EXPIRE", prefill, PREFILL_SECONDS)]
+    return commands
+
+
+def _live_commands(write: CheckinWrite) -> list[Command]:
+    """The staff boards' recent events, and the live ones sent to whoever watches now."""
+    if not write.live_events:
+        return []
+    recent = recent_events_key(write.checkpoint_id)
+    channel = live_channel(write.checkpoint_id)
+    return [
+        ("LPUSH", recent, *write.live_events),
+        ("LTRIM", recent, 0, RECENT_EVENTS - 1),
+        ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
+        *(("PUBLISH", channel, event) for event in write.live_events),
+    ]

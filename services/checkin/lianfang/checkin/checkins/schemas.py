@@ -6,7 +6,8 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from lianfang.common.contracts.events import Direction, RecordStatus, TemperatureSource
+from lianfang.common.cards import CARD_MAX_LENGTH
+from lianfang.common.contracts.events import Direction, PersonalData, RecordStatus, TemperatureSource
 
 __all__ = [
     "MAX_COMPANIONS",
@@ -18,11 +19,16 @@ __all__ = [
     "CheckinReceipt",
     "CheckinRecord",
     "CheckinSummary",
+    "CheckoutCreate",
+    "CheckoutReminderDue",
     "CheckpointRef",
     "CompanionCreate",
     "CompanionReceipt",
     "HandEntryCreate",
     "Location",
+    "OpenStay",
+    "RemeasureOut",
+    "StayPerson",
     "Temperature",
     "TemperatureOut",
 ]
@@ -72,15 +78,24 @@ class CheckinCreate(BaseModel):
         le=9999,
         description="小程序的打开场景值：1011/1047 相机扫码，1012/1013/1048/1049 识别图片",
     )
+    remind_checkout: bool = Field(
+        default=False,
+        description="居民在小程序中同意了离开提醒的订阅消息：停留时长结束仍未登记离开时提醒一次",
+    )
 
 
 class HandEntryCreate(BaseModel):
     """A visitor without a smartphone, registered by the staff member at the gate."""
 
     client_id: uuid.UUID = Field(description="重试时原样再发，24 小时内只登记一次")
-    name: str = Field(max_length=64)
+    name: str | None = Field(default=None, max_length=64, description="有身份证号时可不填")
     phone: str | None = Field(default=None, max_length=32)
     id_card: str | None = Field(default=None, max_length=32)
+    card: str | None = Field(
+        default=None,
+        max_length=CARD_MAX_LENGTH,
+        description="扫到的个人码内容：登记其上的人，此时不填姓名、手机号和身份证号",
+    )
     temperature: Temperature
     direction: Direction = Direction.entry
 
@@ -124,6 +139,15 @@ class ArrivalWarning(BaseModel):
     message: str
 
 
+class RemeasureOut(BaseModel):
+    """The fever taken again by a gate keeper; it decided the record's status (its first reading is `temperature`)."""
+
+    value: float
+    measured_by: uuid.UUID
+    measured_by_name: str | None = Field(description="复测的执勤人员；网关不可用时为空")
+    measured_at: datetime
+
+
 class CheckinRecord(BaseModel):
     """A record as the live views show it: kept in Redis for 30 days, updated by decisions, streamed to staff."""
 
@@ -151,6 +175,7 @@ class CheckinRecord(BaseModel):
     distance_m: int | None = Field(default=None, description="与卡口的距离（米），居民同意共享位置时才有")
     outside_radius: bool | None = None
     remote_scan: bool = Field(default=False, description="非现场扫码：从相册或聊天图片识别的二维码进入")
+    remeasure: RemeasureOut | None = Field(default=None, description="执勤人员复测的体温：以复测为准")
 
 
 class CheckinSummary(BaseModel):
@@ -170,3 +195,37 @@ class CheckinSummary(BaseModel):
 class CheckinHistory(BaseModel):
     items: list[CheckinSummary]
     next_cursor: str | None
+
+
+class CheckoutCreate(BaseModel):
+    checkpoint_code: str = Field(min_length=1, max_length=32)
+    client_id: uuid.UUID = Field(description="客户端为这次离开登记生成的编号：重试时原样再发，24 小时内只登记一次")
+
+
+class StayPerson(BaseModel):
+    """One person of an open stay as their check-in recorded them: their check-out carries the same."""
+
+    entry_id: uuid.UUID
+    person: PersonalData
+    answers_encrypted: str
+    temperature: TemperatureOut
+
+
+class OpenStay(BaseModel):
+    """A resident's check-in (with their companions) at a checkpoint, kept in Redis until its kind's assumed stay is
+    over or they check out."""
+
+    entry_id: uuid.UUID
+    checked_at: datetime
+    until: datetime
+    people: list[StayPerson]
+
+
+class CheckoutReminderDue(BaseModel):
+    """A 离开提醒 the resident subscribed to, due when their stay's assumed length is over (`reminders`)."""
+
+    resident_id: uuid.UUID
+    checkpoint_id: int
+    checkpoint_name: str
+    checked_at: datetime
+    due: datetime

@@ -4,13 +4,16 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Final
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final
 
+from fastapi import Depends
+
+from lianfang.checkin.checkins.cards import card_holder
 from lianfang.checkin.checkins.events import created_event, encrypted_answers, message_of, personal_data
-from lianfang.checkin.checkins.geo import Whereabouts, distance_text, whereabouts
+from lianfang.checkin.checkins.geo import Whereabouts, place_warnings, whereabouts
 from lianfang.checkin.checkins.people import (
     FeverMark,
     Measurement,
@@ -18,7 +21,6 @@ from lianfang.checkin.checkins.people import (
     Role,
     has_fever,
     identify,
-    local,
     reusable,
     status_for,
     warnings_for,
@@ -31,37 +33,43 @@ from lianfang.checkin.checkins.schemas import (
     CheckinReceipt,
     CheckinRecord,
     CheckinSummary,
+    CheckoutCreate,
+    CheckoutReminderDue,
     CheckpointRef,
     CompanionReceipt,
     HandEntryCreate,
+    OpenStay,
+    StayPerson,
     TemperatureOut,
 )
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
-from lianfang.checkin.errors import CheckinInProgress, CheckpointClosed, ClientIdTaken, NotOnDuty, StateUnavailable
+from lianfang.checkin.errors import (
+    CheckinInProgress,
+    CheckpointClosed,
+    ClientIdTaken,
+    NotCheckedIn,
+    NotOnDuty,
+    StateUnavailable,
+)
 from lianfang.checkin.metrics import checkin_metrics
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.common.auth import ResidentPrincipal, StaffPrincipal
+from lianfang.common.beijing import in_beijing
+from lianfang.common.cards import PersonalCards, visitor_details
 from lianfang.common.contracts.checkpoints import CheckpointConfig
-from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus, TemperatureSource
+from lianfang.common.contracts.events import STATUS_LABELS, Direction, PersonalData, RecordStatus, TemperatureSource
 from lianfang.common.errors import AppError, FieldError, ValidationFailed
-from lianfang.common.forms import FieldType, FormDefinition, FormField
+from lianfang.common.forms import FieldType, FormDefinition
+from lianfang.common.forms.answers import is_blank
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import OutgoingMessage
 from lianfang.common.pii import PiiCipher
+from lianfang.common.state import app_state
 
-__all__ = ["HAND_ENTRY_FORM", "CheckinService", "Submitted", "live_event"]
+__all__ = ["CheckinService", "Checkins", "Submitted", "live_event"]
 
 # How often a retry polls for the receipt of its first attempt, still in flight.
 _DUPLICATE_POLL_SECONDS: Final = 0.02
-
-# What staff ask a visitor without a smartphone; the rules of each field are those of the forms.
-HAND_ENTRY_FORM: Final = FormDefinition(
-    fields=(
-        FormField(key="name", label="姓名", type=FieldType.name, required=True),
-        FormField(key="phone", label="手机号", type=FieldType.phone),
-        FormField(key="id_card", label="身份证号", type=FieldType.id_card),
-    )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,10 @@ class _Arrival:
     direction: Direction
     # Companions were where the resident was.
     whereabouts: Whereabouts = field(default_factory=Whereabouts)
+    # A check-out: the stay it closes, whose people it records again.
+    leaving: OpenStay | None = None
+    # The resident subscribed to the 离开提醒 of the stay this check-in opens.
+    remind_checkout: bool = False
 
     @property
     def owner(self) -> uuid.UUID:
@@ -111,8 +123,12 @@ class CheckinService:
         repository: CheckinRepository,
         publisher: EventPublisher,
         pii: PiiCipher,
+        cards: PersonalCards,
         duplicate_wait_seconds: float,
+        stay_minutes: Mapping[str, int],
     ) -> None:
+        self._cards = cards
+        self._stay_minutes = stay_minutes
         self._checkpoints = checkpoints
         self._repository = repository
         self._publisher = publisher
@@ -145,8 +161,33 @@ class CheckinService:
             accuracy=location.accuracy if location else None,
             scene=body.scan_scene,
         )
-        arrival = _Arrival(body.client_id, checkpoint, people, resident.id, None, body.direction, place)
+        arrival = _Arrival(
+            body.client_id,
+            checkpoint,
+            people,
+            resident.id,
+            None,
+            body.direction,
+            place,
+            remind_checkout=body.remind_checkout,
+        )
         return await self._check_in(arrival)
+
+    async def check_out(self, resident: ResidentPrincipal, body: CheckoutCreate) -> Submitted:
+        """The resident leaves the checkpoint where they checked in within its kind's assumed stay, with the same
+        companions: one record each, as their check-in recorded them, for contact screening's stays. Nothing to fill in
+        or measure; a closed checkpoint can still be left."""
+        checkpoint = await self._checkpoints.by_code(body.checkpoint_code)
+        stay = await self._repository.open_stay(resident.id, checkpoint.id)
+        if stay is None:
+            # A retry of a check-out that went through finds the stay closed by it.
+            replayed = await self._repository.replay(body.client_id, resident.id)
+            if replayed is not None:
+                return Submitted(replayed, replayed=True)
+            raise NotCheckedIn()
+        return await self._check_in(
+            _Arrival(body.client_id, checkpoint, [], resident.id, None, Direction.exit, leaving=stay)
+        )
 
     async def enter_by_hand(self, staff: StaffPrincipal, checkpoint_id: int, body: HandEntryCreate) -> Submitted:
         if checkpoint_id not in staff.checkpoint_ids:
@@ -184,18 +225,24 @@ class CheckinService:
             (companion.answers, companion.temperature, f"companions.{index}.answers", f"companions.{index}.temperature")
             for index, companion in enumerate(body.companions)
         ]
+        leader_phone: str | None = None
         for number, (answers, temperature, location, temperature_field) in enumerate(entries):
+            if number and leader_phone is not None:
+                answers = _with_phone(form, answers, leader_phone)
             try:
                 cleaned = form.validate_answers(answers, location=location)
             except ValidationFailed as failure:
                 errors += failure.errors or []
                 details.append(failure.detail or "")
                 continue
+            personal = form.personal_data(cleaned)
+            if number == 0:
+                leader_phone = personal.phone
             people.append(
                 identify(
                     self._pii,
                     cleaned,
-                    form.personal_data(cleaned),
+                    personal,
                     role=Role.resident if number == 0 else Role.companion,
                     resident_id=resident.id,
                     temperature=temperature,
@@ -208,23 +255,24 @@ class CheckinService:
         return people
 
     def _visitor(self, body: HandEntryCreate) -> Person:
-        answers = {"name": body.name, "phone": body.phone, "id_card": body.id_card}
-        errors: list[FieldError] = []
-        try:
-            cleaned = HAND_ENTRY_FORM.validate_answers(answers, location="entry")
-        except ValidationFailed as failure:
-            errors += [
-                error.model_copy(update={"field": error.field.removeprefix("entry.")}) for error in failure.errors or []
-            ]
-            cleaned = {}
-        if not errors and "phone" not in cleaned and "id_card" not in cleaned:
-            errors.append(FieldError(field="phone", message="请填写手机号或身份证号（至少一项）", code="missing"))
-        if errors:
-            raise ValidationFailed("请检查登记信息", errors=errors)
-        personal = HAND_ENTRY_FORM.personal_data(cleaned)
+        """The visitor as staff typed them, or as their personal code names them."""
+        if body.card is None:
+            personal = visitor_details(body.name, body.phone, body.id_card, name_required=False)
+        elif body.name or body.phone or body.id_card:
+            raise ValidationFailed(
+                "请检查登记信息",
+                errors=[FieldError(field="card", message="扫个人码登记时无需再填写姓名、手机号或身份证号")],
+            )
+        else:
+            personal = card_holder(self._cards, body.card)
+        answers: dict[str, object] = {
+            key: value
+            for key, value in (("name", personal.name), ("phone", personal.phone), ("id_card", personal.id_card))
+            if value is not None
+        }
         return identify(
             self._pii,
-            cleaned,
+            answers,
             personal,
             role=Role.visitor,
             resident_id=None,
@@ -238,7 +286,10 @@ class CheckinService:
         if claim.replay is not None:
             return Submitted(claim.replay, replayed=True)
         try:
-            receipt, messages, write = self._prepare(arrival, claim)
+            if arrival.leaving is not None:
+                receipt, messages, write = self._prepare_exit(arrival, arrival.leaving)
+            else:
+                receipt, messages, write = self._prepare(arrival, claim)
             self._repository.ensure_kept()
             # The receipt exists for the client only once the broker holds every event: a crash from here on loses
             # nothing acknowledged.
@@ -306,78 +357,13 @@ class CheckinService:
         now = _now()
         checkpoint = arrival.checkpoint
         measurements = self._measurements(arrival, claim, now)
-        fevers_known = claim.fevers
-        audited = arrival.entered_by is not None
-        main_id = new_id()
-        records: list[tuple[CheckinRecord, bytes]] = []
-        messages: list[OutgoingMessage] = []
-        new_measurements: list[tuple[str, Measurement]] = []
-        new_fevers: list[tuple[str, FeverMark]] = []
-        pending_answers: list[tuple[uuid.UUID, bytes]] = []
-        main_answers = ""
+        batch = _Batch(main_id=new_id())
         for index, (person, measurement) in enumerate(zip(arrival.people, measurements, strict=True)):
-            record_id = main_id if index == 0 else new_id()
-            status = status_for(measurement, checkpoint, audited=audited)
-            marks = [fevers_known[identity] for identity in person.watched if identity in fevers_known]
-            personal = personal_data(self._pii, person)
-            answers = encrypted_answers(self._pii, person.answers)
-            if index == 0:
-                main_answers = answers
-            record = CheckinRecord(
-                id=record_id,
-                checkpoint_id=checkpoint.id,
-                checkpoint_code=checkpoint.code,
-                checkpoint_name=checkpoint.name,
-                checkpoint_kind_label=checkpoint.kind_label,
-                city_code=checkpoint.city_code,
-                checked_at=local(now),
-                status=status,
-                status_label=STATUS_LABELS[status],
-                temperature=TemperatureOut(
-                    value=measurement.value, source=measurement.source, measured_at=local(measurement.measured_at)
-                ),
-                direction=arrival.direction,
-                resident_id=arrival.resident_id,
-                companion_of=main_id if index else None,
-                entered_by=arrival.entered_by,
-                name_masked=personal.name_masked,
-                phone_masked=personal.phone_masked,
-                id_card_masked=personal.id_card_masked,
-                warnings=warnings_for(measurement, checkpoint, marks) + _place_warnings(arrival.whereabouts),
-                distance_m=arrival.whereabouts.distance_m,
-                outside_radius=arrival.whereabouts.outside_radius,
-                remote_scan=arrival.whereabouts.remote_scan,
-            )
-            records.append((record, record.__pydantic_serializer__.to_json(record)))
-            if status is RecordStatus.pending:
-                form = b"%d|%d|" % (checkpoint.template_id, checkpoint.template_version)
-                pending_answers.append((record_id, form + answers.encode()))
-            event = created_event(
-                record_id=record_id,
-                # The store's own guard against a retry stored twice while Redis was down.
-                client_key=arrival.client_id if index == 0 else uuid.uuid5(arrival.client_id, str(index - 1)),
-                checkpoint=checkpoint,
-                checked_at=now,
-                resident_id=arrival.resident_id,
-                companion_of=main_id if index else None,
-                entered_by=arrival.entered_by,
-                person=personal,
-                answers_encrypted=answers,
-                measurement=measurement,
-                direction=arrival.direction,
-                status=status,
-                whereabouts=arrival.whereabouts,
-            )
-            messages.append(message_of(event))
-            if measurement.source is TemperatureSource.measured and person.temperature_identity is not None:
-                new_measurements.append((person.temperature_identity, measurement))
-            # A reused measurement that is a fever here marks the person exactly as a new one would.
-            if has_fever(measurement.value, checkpoint):
-                declarer = _declarer(records[0][0]) if person.role is Role.companion else None
-                mark = FeverMark(measurement.value, measurement.measured_at, checkpoint.name, declarer)
-                new_fevers += [(identity, mark) for identity in person.marks]
+            self._add_person(batch, arrival, claim, now, index, person, measurement)
+        records, kept = batch.records, batch.kept
         receipt = _receipt(checkpoint, arrival.direction, [record for record, _ in records])
         receipt_json = receipt.__pydantic_serializer__.to_json(receipt)
+        stay = self._stay(arrival, [record for record, _ in records], kept)
         write = CheckinWrite(
             client_id=arrival.client_id,
             owner=arrival.owner,
@@ -385,11 +371,104 @@ class CheckinService:
             checkpoint_id=checkpoint.id,
             resident_id=arrival.resident_id,
             records=records,
-            measurements=new_measurements,
-            fevers=new_fevers,
-            prefill=self._prefill(arrival, checkpoint, now, main_answers),
+            measurements=batch.measurements,
+            fevers=batch.fevers,
+            prefill=self._prefill(arrival, checkpoint, now, kept[0][1]),
             live_events=[live_event("arrival", raw, record.id) for record, raw in records],
-            pending_answers=pending_answers,
+            pending_answers=batch.pending_answers,
+            feverish=batch.feverish,
+            stay=stay,
+            closes_stay=arrival.direction is Direction.exit,
+            reminder=_reminder(arrival, stay[0]) if stay is not None else None,
+        )
+        return receipt_json, batch.messages, write
+
+    def _add_person(
+        self,
+        batch: _Batch,
+        arrival: _Arrival,
+        claim: Claim,
+        now: datetime,
+        index: int,
+        person: Person,
+        measurement: Measurement,
+    ) -> None:
+        """One person's record and event, and what their check-in changes in the gate's state."""
+        checkpoint = arrival.checkpoint
+        status = status_for(measurement, checkpoint, audited=arrival.entered_by is not None)
+        marks = [claim.fevers[identity] for identity in person.watched if identity in claim.fevers]
+        recorded = _PersonRecord(
+            status=status,
+            measurement=measurement,
+            personal=personal_data(self._pii, person),
+            answers=encrypted_answers(self._pii, person.answers),
+            warnings=warnings_for(measurement, checkpoint, marks) + place_warnings(arrival.whereabouts),
+        )
+        batch.kept.append((recorded.personal, recorded.answers))
+        record, message = _recorded(arrival, now, batch.main_id, index, recorded)
+        batch.records.append(record)
+        batch.messages.append(message)
+        # A fever at an audited gate waits for a decision once a re-measure clears it.
+        if status is RecordStatus.pending or (status is RecordStatus.abnormal and checkpoint.requires_audit):
+            form = b"%d|%d|" % (checkpoint.template_id, checkpoint.template_version)
+            batch.pending_answers.append((record[0].id, form + recorded.answers.encode()))
+        if measurement.source is TemperatureSource.measured and person.temperature_identity is not None:
+            batch.measurements.append((person.temperature_identity, measurement))
+        # A reused measurement that is a fever here marks the person exactly as a new one would.
+        if has_fever(measurement.value, checkpoint):
+            declarer = _declarer(batch.records[0][0]) if person.role is Role.companion else None
+            mark = FeverMark(measurement.value, measurement.measured_at, checkpoint.name, declarer)
+            batch.fevers += [(identity, mark) for identity in person.marks]
+            batch.feverish.append((record[0].id, "|".join(person.own).encode()))
+
+    def _stay(
+        self, arrival: _Arrival, records: Sequence[CheckinRecord], kept: Sequence[tuple[PersonalData, str]]
+    ) -> tuple[OpenStay, int] | None:
+        """A resident's own check-in opens a stay for its kind's assumed duration; staff's hand entries do not (the
+        visitor has no page to leave from)."""
+        if arrival.resident_id is None or arrival.direction is not Direction.entry:
+            return None
+        minutes = self._stay_minutes[arrival.checkpoint.kind]
+        main = records[0]
+        people = [
+            StayPerson(entry_id=record.id, person=personal, answers_encrypted=answers, temperature=record.temperature)
+            for record, (personal, answers) in zip(records, kept, strict=True)
+        ]
+        until = main.checked_at + timedelta(minutes=minutes)
+        return OpenStay(entry_id=main.id, checked_at=main.checked_at, until=until, people=people), minutes * 60
+
+    def _prepare_exit(self, arrival: _Arrival, stay: OpenStay) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
+        """A check-out's records: the stay's people again, leaving now; passed (nothing to audit), their temperature
+        the one their check-in had."""
+        now = _now()
+        main_id = new_id()
+        records: list[tuple[CheckinRecord, bytes]] = []
+        messages: list[OutgoingMessage] = []
+        for index, person in enumerate(stay.people):
+            temperature = person.temperature
+            recorded = _PersonRecord(
+                status=RecordStatus.passed,
+                measurement=Measurement(temperature.value, temperature.measured_at, TemperatureSource.reused),
+                personal=person.person,
+                answers=person.answers_encrypted,
+            )
+            record, message = _recorded(arrival, now, main_id, index, recorded)
+            records.append(record)
+            messages.append(message)
+        receipt = _receipt(arrival.checkpoint, Direction.exit, [record for record, _ in records])
+        receipt_json = receipt.__pydantic_serializer__.to_json(receipt)
+        write = CheckinWrite(
+            client_id=arrival.client_id,
+            owner=arrival.owner,
+            receipt=receipt_json,
+            checkpoint_id=arrival.checkpoint.id,
+            resident_id=arrival.resident_id,
+            records=records,
+            measurements=[],
+            fevers=[],
+            prefill=[],
+            live_events=[live_event("arrival", raw, record.id) for record, raw in records],
+            closes_stay=True,
         )
         return receipt_json, messages, write
 
@@ -408,17 +487,118 @@ class CheckinService:
         return prefill
 
 
-def _place_warnings(place: Whereabouts) -> list[ArrivalWarning]:
-    """What staff are told of a check-in made elsewhere: far from the gate, or from a picture of its code."""
-    warnings: list[ArrivalWarning] = []
-    if place.outside_radius and place.distance_m is not None:
-        message = f"距卡口 {distance_text(place.distance_m)}"
-        if place.accuracy_m:
-            message += f"（定位精度约 {distance_text(place.accuracy_m)}）"
-        warnings.append(ArrivalWarning(code="outside_radius", message=message))
-    if place.remote_scan:
-        warnings.append(ArrivalWarning(code="remote_scan", message="非现场扫码：通过相册或聊天中的图片打开"))
-    return warnings
+@dataclass(slots=True)
+class _Batch:
+    """What the people of one arrival add to its write, person by person; `main_id` is the first person's record."""
+
+    main_id: uuid.UUID
+    records: list[tuple[CheckinRecord, bytes]] = field(default_factory=list)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    measurements: list[tuple[str, Measurement]] = field(default_factory=list)
+    fevers: list[tuple[str, FeverMark]] = field(default_factory=list)
+    pending_answers: list[tuple[uuid.UUID, bytes]] = field(default_factory=list)
+    feverish: list[tuple[uuid.UUID, bytes]] = field(default_factory=list)
+    # Each person's data and answers as the events carry them, kept with a resident's stay for their check-out.
+    kept: list[tuple[PersonalData, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _PersonRecord:
+    """What one person's record of an arrival says, before it becomes the receipt's record and the store's event."""
+
+    status: RecordStatus
+    measurement: Measurement
+    personal: PersonalData
+    # As the event carries them: encrypted.
+    answers: str
+    warnings: list[ArrivalWarning] = field(default_factory=list)
+
+
+def _record_of(
+    arrival: _Arrival, now: datetime, record_id: uuid.UUID, companion_of: uuid.UUID | None, person: _PersonRecord
+) -> CheckinRecord:
+    """One person's record as the gate's state and the staff boards show it."""
+    checkpoint = arrival.checkpoint
+    measurement = person.measurement
+    return CheckinRecord(
+        id=record_id,
+        checkpoint_id=checkpoint.id,
+        checkpoint_code=checkpoint.code,
+        checkpoint_name=checkpoint.name,
+        checkpoint_kind_label=checkpoint.kind_label,
+        city_code=checkpoint.city_code,
+        checked_at=in_beijing(now),
+        status=person.status,
+        status_label=STATUS_LABELS[person.status],
+        temperature=TemperatureOut(
+            value=measurement.value, source=measurement.source, measured_at=in_beijing(measurement.measured_at)
+        ),
+        direction=arrival.direction,
+        resident_id=arrival.resident_id,
+        companion_of=companion_of,
+        entered_by=arrival.entered_by,
+        name_masked=person.personal.name_masked,
+        phone_masked=person.personal.phone_masked,
+        id_card_masked=person.personal.id_card_masked,
+        warnings=person.warnings,
+        distance_m=arrival.whereabouts.distance_m,
+        outside_radius=arrival.whereabouts.outside_radius,
+        remote_scan=arrival.whereabouts.remote_scan,
+    )
+
+
+def _recorded(
+    arrival: _Arrival, now: datetime, main_id: uuid.UUID, index: int, person: _PersonRecord
+) -> tuple[tuple[CheckinRecord, bytes], OutgoingMessage]:
+    """The `index`th person's record (the first is the one checking in, with `main_id`), serialised, and its event."""
+    checkpoint = arrival.checkpoint
+    record_id = main_id if index == 0 else new_id()
+    companion_of = main_id if index else None
+    record = _record_of(arrival, now, record_id, companion_of, person)
+    event = created_event(
+        record_id=record_id,
+        # The store's own guard against a retry stored twice while Redis was down.
+        client_key=arrival.client_id if index == 0 else uuid.uuid5(arrival.client_id, str(index - 1)),
+        checkpoint=checkpoint,
+        checked_at=now,
+        resident_id=arrival.resident_id,
+        companion_of=companion_of,
+        entered_by=arrival.entered_by,
+        person=person.personal,
+        answers_encrypted=person.answers,
+        measurement=person.measurement,
+        direction=arrival.direction,
+        status=person.status,
+        whereabouts=arrival.whereabouts,
+        remind_checkout=_reminds(arrival) and index == 0,
+    )
+    return (record, record.__pydantic_serializer__.to_json(record)), message_of(event)
+
+
+def _reminds(arrival: _Arrival) -> bool:
+    """Whether the arrival schedules a 离开提醒: the resident's own entry, with their subscription."""
+    return arrival.remind_checkout and arrival.resident_id is not None and arrival.direction is Direction.entry
+
+
+def _reminder(arrival: _Arrival, stay: OpenStay) -> CheckoutReminderDue | None:
+    if not _reminds(arrival) or arrival.resident_id is None:
+        return None
+    return CheckoutReminderDue(
+        resident_id=arrival.resident_id,
+        checkpoint_id=arrival.checkpoint.id,
+        checkpoint_name=arrival.checkpoint.name,
+        checked_at=stay.checked_at,
+        due=stay.until,
+    )
+
+
+def _with_phone(form: FormDefinition, answers: dict[str, Any], phone: str) -> dict[str, Any]:
+    """A companion without a phone of their own (a child, an elder) is reached through the resident's: their name with
+    it keeps them a person of their own in contact screening."""
+    keys = form.personal_fields()[FieldType.phone]
+    if not keys or not is_blank(answers.get(keys[0])):
+        return answers
+    return {**answers, keys[0]: phone}
 
 
 def _declarer(main: CheckinRecord) -> str:
@@ -479,3 +659,7 @@ def _summary(record: CheckinRecord) -> CheckinSummary:
         decided_at=record.decided_at,
         reason=record.reason,
     )
+
+
+# Built once at start-up (`main`): the hot path builds nothing per request.
+Checkins = Annotated[CheckinService, Depends(app_state("checkins"))]

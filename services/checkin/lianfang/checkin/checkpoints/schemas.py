@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -7,7 +8,15 @@ from pydantic import BaseModel
 
 from lianfang.common.forms import FormField
 
-__all__ = ["CheckpointInfo", "CheckpointPage", "FormOut", "LastTemperature", "Notice", "TemperatureState"]
+__all__ = [
+    "CheckpointInfo",
+    "CheckpointPage",
+    "CurrentStay",
+    "FormOut",
+    "LastTemperature",
+    "Notice",
+    "TemperatureState",
+]
 
 
 class CheckpointInfo(BaseModel):
@@ -49,6 +58,16 @@ class Notice(BaseModel):
     message: str
 
 
+class CurrentStay(BaseModel):
+    """The caller checked in here within the checkpoint kind's assumed stay: the page offers 离开 first."""
+
+    entry_id: uuid.UUID
+    checked_at: datetime
+    until: datetime
+    # The resident's masked name, then their companions'.
+    names_masked: list[str | None]
+
+
 class CheckpointPage(BaseModel):
     checkpoint: CheckpointInfo
     form: FormOut
@@ -58,3 +77,4 @@ class CheckpointPage(BaseModel):
     companions: list[dict[str, Any]]
     temperature: TemperatureState
     notices: list[Notice]
+    stay: CurrentStay | None = None

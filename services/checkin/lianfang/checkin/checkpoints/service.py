@@ -5,33 +5,36 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidTag
+from fastapi import Depends
 
-from lianfang.checkin.checkins.people import CHINA, local, reusable, shown_time
+from lianfang.checkin.checkins.people import reusable, shown_time
 from lianfang.checkin.checkins.repository import CheckinRepository, ResidentState
 from lianfang.checkin.checkpoints.repository import CheckpointConfigs
 from lianfang.checkin.checkpoints.schemas import (
     CheckpointInfo,
     CheckpointPage,
+    CurrentStay,
     FormOut,
     LastTemperature,
     Notice,
     TemperatureState,
 )
 from lianfang.checkin.errors import StateUnavailable
+from lianfang.checkin.keys import FEVER_DAYS
 from lianfang.common.auth import ResidentPrincipal
+from lianfang.common.beijing import beijing_today, in_beijing
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.forms import FormDefinition
 from lianfang.common.forms.answers import InvalidAnswer, clean_answer
 from lianfang.common.pii import PiiCipher, PiiKeyError
+from lianfang.common.state import app_state
 
-__all__ = ["CheckpointPages", "checkpoint_info"]
+__all__ = ["CheckpointPages", "Pages", "checkpoint_info"]
 
 log = logging.getLogger("lianfang.checkin.checkpoints")
-
-_FEVER_DAYS = 14
 
 
 class CheckpointPages:
@@ -47,27 +50,35 @@ class CheckpointPages:
         notices: list[Notice] = []
         if not checkpoint.active:
             notices.append(Notice(code="checkpoint_closed", level="error", message="该卡口已停用，暂不能登记"))
-        state = await self._state(resident)
+        state = await self._state(resident, checkpoint.id)
         temperature = TemperatureState(required=True)
         prefill: dict[str, Any] = {}
         companions: list[dict[str, Any]] = []
+        stay = None
         if state is not None:
             now = datetime.now(UTC)
             reused = reusable(state.measurement, checkpoint, now)
             if reused is not None:
                 valid_until = reused.measured_at + timedelta(minutes=checkpoint.temp_valid_minutes)
                 last = LastTemperature(
-                    value=reused.value, measured_at=local(reused.measured_at), valid_until=local(valid_until)
+                    value=reused.value, measured_at=in_beijing(reused.measured_at), valid_until=in_beijing(valid_until)
                 )
                 temperature = TemperatureState(required=False, last=last)
             fever = state.fever
-            if fever is not None and now - fever.measured_at < timedelta(days=_FEVER_DAYS):
+            if fever is not None and now - fever.measured_at < timedelta(days=FEVER_DAYS):
                 message = (
                     f"您 {shown_time(fever.measured_at)} 在{fever.checkpoint_name}测得体温 {fever.value:.1f} ℃，"
-                    f"{_FEVER_DAYS} 天内请主动向卡口工作人员说明"
+                    f"{FEVER_DAYS} 天内请主动向卡口工作人员说明"
                 )
                 notices.append(Notice(code="recent_fever", level="warning", message=message))
             prefill, companions = self._prefill(checkpoint.form, state.prefill)
+            if state.stay is not None:
+                stay = CurrentStay(
+                    entry_id=state.stay.entry_id,
+                    checked_at=in_beijing(state.stay.checked_at),
+                    until=in_beijing(state.stay.until),
+                    names_masked=[person.person.name_masked for person in state.stay.people],
+                )
         return CheckpointPage(
             checkpoint=checkpoint_info(checkpoint),
             form=FormOut(
@@ -79,14 +90,15 @@ class CheckpointPages:
             companions=companions,
             temperature=temperature,
             notices=notices,
+            stay=stay,
         )
 
-    async def _state(self, resident: ResidentPrincipal | None) -> ResidentState | None:
+    async def _state(self, resident: ResidentPrincipal | None, checkpoint_id: int) -> ResidentState | None:
         """Without Redis the page still opens: no prefill, and the temperature is asked for."""
         if resident is None or not self._repository.available:
             return None
         try:
-            return await self._repository.resident_state(resident.id)
+            return await self._repository.resident_state(resident.id, checkpoint_id)
         except StateUnavailable:
             return None
 
@@ -111,7 +123,7 @@ class CheckpointPages:
         merged: dict[str, Any] = {}
         for _, given in sorted(answers, key=lambda entry: entry[0]):
             merged.update(given)
-        today = datetime.now(CHINA).date()
+        today = beijing_today()
         others = [
             _fit(form, given, today) for given in (companions[1] if companions else []) if isinstance(given, dict)
         ]
@@ -144,3 +156,7 @@ def checkpoint_info(checkpoint: CheckpointConfig) -> CheckpointInfo:
         temp_valid_minutes=checkpoint.temp_valid_minutes,
         fever_threshold=checkpoint.fever_threshold,
     )
+
+
+# Built once at start-up (`main`), as every check-in service is.
+Pages = Annotated[CheckpointPages, Depends(app_state("pages"))]

@@ -4,7 +4,7 @@ Redis, exactly as the check-ins and decisions that made them left it (the key la
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -12,13 +12,27 @@ from typing import Final
 from pydantic_core import from_json, to_json
 
 from lianfang.checkin.arrivals import arrival_commands, arrival_score
-from lianfang.checkin.checkins.people import FeverMark, Measurement, declared, identities, local, warnings_for
+from lianfang.checkin.checkins.geo import Whereabouts, place_warnings
+from lianfang.checkin.checkins.people import (
+    FeverMark,
+    Measurement,
+    Role,
+    identities,
+    marked_by,
+    role_of,
+    warnings_for,
+)
 from lianfang.checkin.checkins.repository import owned_receipt
 from lianfang.checkin.checkins.schemas import (
+    ArrivalWarning,
     CheckinReceipt,
     CheckinRecord,
+    CheckoutReminderDue,
     CheckpointRef,
     CompanionReceipt,
+    OpenStay,
+    RemeasureOut,
+    StayPerson,
     TemperatureOut,
 )
 from lianfang.checkin.keys import (
@@ -31,18 +45,24 @@ from lianfang.checkin.keys import (
     PREFILL_SECONDS,
     RECORD_SECONDS,
     TEMPERATURE_SECONDS,
+    answers_key,
+    checkout_reminder_member,
     client_key,
     fever_key,
     history_key,
+    identities_key,
     pending_key,
     prefill_key,
     record_key,
+    stay_key,
     temperature_key,
 )
 from lianfang.checkin.projection.repository import StoredRecord
-from lianfang.checkin.resp import Command
+from lianfang.checkin.redis_pipeline import Command
+from lianfang.checkin.reminders import cancel_commands, schedule_commands
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.checkpoints import CheckpointConfig
-from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus, TemperatureSource
+from lianfang.common.contracts.events import STATUS_LABELS, Direction, PersonalData, RecordStatus, TemperatureSource
 from lianfang.common.pii import PiiCipher
 
 __all__ = ["OLDEST", "Replayer"]
@@ -58,20 +78,40 @@ class Counts:
     pending: int = 0
     fevers: int = 0
     temperatures: int = 0
+    reminders: int = 0
 
 
 def _role_keys(row: StoredRecord) -> tuple[list[str], list[str], list[str]]:
     """The record's person as check-in knew them: their own identities, the keys their fever marks, the keys whose
     marks staff are shown on their arrival (`lianfang.checkin.checkins.people.Person`)."""
-    resident = row.resident_id if row.companion_of is None and row.entered_by is None else None
+    role = role_of(resident_id=row.resident_id, companion_of=row.companion_of, entered_by=row.entered_by)
     own = identities(
-        resident_id=resident, id_card_hash=row.id_card_hash, phone_hash=row.phone_hash, name_hash=row.name_hash
+        resident_id=row.resident_id if role is Role.resident else None,
+        id_card_hash=row.id_card_hash,
+        phone_hash=row.phone_hash,
+        name_hash=row.name_hash,
     )
-    if resident is not None:
-        return own, own[:1], own
-    if row.entered_by is not None:
-        return own, own, own
-    return own, [declared(identity) for identity in own], own + [declared(identity) for identity in own]
+    return own, *marked_by(role, own)
+
+
+def _remeasure(row: StoredRecord) -> RemeasureOut | None:
+    if row.remeasured_temperature is None or row.remeasured_by is None or row.remeasured_at is None:
+        return None
+    return RemeasureOut(
+        value=row.remeasured_temperature,
+        measured_by=row.remeasured_by,
+        measured_by_name=row.remeasured_by_name,
+        measured_at=in_beijing(row.remeasured_at),
+    )
+
+
+def _awaits_decision(record: CheckinRecord, config: CheckpointConfig | None) -> bool:
+    """Whether the check-in kept the record's answers for the approval card: it waits for a decision, or it is a fever
+    at an audited gate nobody has decided or re-measured yet."""
+    if record.status is RecordStatus.pending:
+        return True
+    audited = config is not None and config.requires_audit
+    return record.status is RecordStatus.abnormal and audited and record.remeasure is None
 
 
 def _seconds_left(since: datetime, lasting: int, now: datetime) -> int:
@@ -84,9 +124,13 @@ class Replayer:
     has seen, so each arrival gets the warnings staff saw when it happened."""
 
     pii: PiiCipher
+    stay_minutes: Mapping[str, int]
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     marks: dict[str, FeverMark] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
+    # The 离开提醒 scheduled so far (`keys.checkout_reminder_member`): a later check-in or check-out there moves or
+    # cancels them, as it did when it happened.
+    reminding: set[str] = field(default_factory=set)
 
     def group(self, rows: Sequence[StoredRecord], configs: dict[int, CheckpointConfig | None]) -> list[Command]:
         """The commands for records checked in at one moment (a check-in and its companions share it)."""
@@ -99,7 +143,7 @@ class Replayer:
                 continue
             record = self._record(row, config)
             made[row.id] = record
-            commands += self._record_commands(row, record)
+            commands += self._record_commands(row, record, config)
             commands += self._person_commands(row, record, mains.get(row.companion_of) if row.companion_of else None)
         for main in mains.values():
             if main.id in made:
@@ -107,6 +151,7 @@ class Replayer:
                 commands += self._history_commands(main, companions)
                 commands += self._receipt_commands(main, made, companions)
                 commands += self._prefill_commands(main, companions)
+                commands += self._stay_commands(main, companions, made, configs.get(main.checkpoint_id))
         return commands
 
     def _record(self, row: StoredRecord, config: CheckpointConfig | None) -> CheckinRecord:
@@ -115,15 +160,9 @@ class Replayer:
         status = RecordStatus(row.status)
         source = TemperatureSource(row.temperature_source or TemperatureSource.measured)
         measurement = Measurement(row.temperature, row.temperature_measured_at, source)
-        _, _, watched = _role_keys(row)
-        recent = [
-            mark
-            for key in watched
-            if (mark := self.marks.get(key)) is not None
-            and mark.measured_at < row.checked_at
-            and row.checked_at - mark.measured_at < timedelta(seconds=FEVER_SECONDS)
-        ]
-        warnings = warnings_for(measurement, config, recent) if config is not None else []
+        remeasure = _remeasure(row)
+        # A gate keeper's re-measure decides whether the arrival shows a fever now.
+        decisive = measurement if remeasure is None else Measurement(remeasure.value, remeasure.measured_at)
         return CheckinRecord(
             id=row.id,
             checkpoint_id=row.checkpoint_id,
@@ -131,11 +170,11 @@ class Replayer:
             checkpoint_name=config.name if config else "已删除的卡口",
             checkpoint_kind_label=config.kind_label if config else "",
             city_code=row.city_code,
-            checked_at=local(row.checked_at),
+            checked_at=in_beijing(row.checked_at),
             status=status,
             status_label=STATUS_LABELS[status],
             temperature=TemperatureOut(
-                value=row.temperature, source=source, measured_at=local(measurement.measured_at)
+                value=row.temperature, source=source, measured_at=in_beijing(measurement.measured_at)
             ),
             direction=Direction(row.direction),
             resident_id=row.resident_id,
@@ -144,13 +183,37 @@ class Replayer:
             name_masked=row.name_masked,
             phone_masked=row.phone_masked,
             id_card_masked=row.id_card_masked,
-            warnings=warnings,
+            warnings=self._warnings(row, config, decisive),
             decided_by=row.decided_by,
-            decided_at=local(row.decided_at) if row.decided_at else None,
+            decided_at=in_beijing(row.decided_at) if row.decided_at else None,
             reason=row.decision_reason,
+            distance_m=row.distance_m,
+            outside_radius=row.outside_radius,
+            remote_scan=bool(row.remote_scan),
+            remeasure=remeasure,
         )
 
-    def _record_commands(self, row: StoredRecord, record: CheckinRecord) -> list[Command]:
+    def _warnings(
+        self, row: StoredRecord, config: CheckpointConfig | None, decisive: Measurement
+    ) -> list[ArrivalWarning]:
+        """What staff were warned of at the arrival: the fevers marked before it, the place it was made from. A
+        check-out is told to staff without warnings: it repeats the check-in's people and temperature."""
+        if row.direction != Direction.entry.value:
+            return []
+        _, _, watched = _role_keys(row)
+        recent = [
+            mark
+            for key in watched
+            if (mark := self.marks.get(key)) is not None
+            and mark.measured_at < row.checked_at
+            and row.checked_at - mark.measured_at < timedelta(seconds=FEVER_SECONDS)
+        ]
+        place = Whereabouts(row.distance_m, row.outside_radius, row.distance_accuracy_m, bool(row.remote_scan))
+        return (warnings_for(decisive, config, recent) if config is not None else []) + place_warnings(place)
+
+    def _record_commands(
+        self, row: StoredRecord, record: CheckinRecord, config: CheckpointConfig | None
+    ) -> list[Command]:
         left = _seconds_left(row.checked_at, RECORD_SECONDS, self.now)
         if left <= 0:
             return []
@@ -164,6 +227,10 @@ class Replayer:
             self.counts.pending += 1
             key = pending_key(row.checkpoint_id)
             commands += [("HSET", key, str(row.id), raw), ("EXPIRE", key, PENDING_SECONDS)]
+        if _awaits_decision(record, config) and (left := _seconds_left(row.checked_at, PENDING_SECONDS, self.now)) > 0:
+            # The form's answers, for the approval card, as the check-in kept them.
+            form = b"%d|%d|" % (row.template_id, row.template_version)
+            commands.append(("SET", answers_key(row.id), form + row.answers_encrypted.encode(), "EX", left))
         return commands
 
     def _history_commands(self, main: StoredRecord, companions: list[StoredRecord]) -> list[Command]:
@@ -180,25 +247,45 @@ class Replayer:
 
     def _person_commands(self, row: StoredRecord, record: CheckinRecord, main: StoredRecord | None) -> list[Command]:
         own, marked, _ = _role_keys(row)
-        measured_at = record.temperature.measured_at
-        commands: list[Command] = []
-        if record.temperature.source is TemperatureSource.measured and own:
-            left = _seconds_left(measured_at, TEMPERATURE_SECONDS, self.now)
+        commands = self._temperature_commands(own, record)
+        remeasure = record.remeasure
+        if own and (remeasure is not None or record.status is RecordStatus.abnormal):
+            left = _seconds_left(row.checked_at, FEVER_SECONDS, self.now)
             if left > 0:
-                self.counts.temperatures += 1
-                measurement = Measurement(record.temperature.value, measured_at)
-                commands.append(("SET", temperature_key(own[0]), measurement.encode(), "EX", left))
-        if record.status is RecordStatus.abnormal:
+                commands.append(("SET", identities_key(row.id), "|".join(own).encode(), "EX", left))
+        if record.status is not RecordStatus.abnormal:
+            # No fever, or one a gate keeper's re-measure lifted.
+            return commands
+        if remeasure is not None:
+            # Confirmed by staff: it marks the person everywhere, from the re-measure on.
+            mark = FeverMark(remeasure.value, remeasure.measured_at, record.checkpoint_name)
+            marked = own
+        else:
             declarer = None
             if main is not None:
                 declarer = " ".join(part for part in (main.name_masked, main.phone_masked) if part) or "其他居民"
-            mark = FeverMark(record.temperature.value, measured_at, record.checkpoint_name, declarer)
-            for key in marked:
-                self.marks[key] = mark
-            left = _seconds_left(measured_at, FEVER_SECONDS, self.now)
+            mark = FeverMark(record.temperature.value, record.temperature.measured_at, record.checkpoint_name, declarer)
+        for key in marked:
+            self.marks[key] = mark
+        left = _seconds_left(mark.measured_at, FEVER_SECONDS, self.now)
+        if left > 0:
+            self.counts.fevers += 1
+            commands += [("SET", fever_key(key), mark.encode(), "EX", left) for key in marked]
+        return commands
+
+    def _temperature_commands(self, own: list[str], record: CheckinRecord) -> list[Command]:
+        """The person's last temperature: the one measured at check-in, then a gate keeper's re-measure."""
+        measured = []
+        if record.temperature.source is TemperatureSource.measured:
+            measured.append(Measurement(record.temperature.value, record.temperature.measured_at))
+        if record.remeasure is not None:
+            measured.append(Measurement(record.remeasure.value, record.remeasure.measured_at))
+        commands: list[Command] = []
+        for measurement in measured if own else []:
+            left = _seconds_left(measurement.measured_at, TEMPERATURE_SECONDS, self.now)
             if left > 0:
-                self.counts.fevers += 1
-                commands += [("SET", fever_key(key), mark.encode(), "EX", left) for key in marked]
+                self.counts.temperatures += 1
+                commands.append(("SET", temperature_key(own[0]), measurement.encode(), "EX", left))
         return commands
 
     def _receipt_commands(
@@ -235,6 +322,50 @@ class Replayer:
         raw = owned_receipt(owner, receipt.__pydantic_serializer__.to_json(receipt))
         return [("SET", client_key(main.client_key), raw, "EX", left)]
 
+    def _stay_commands(
+        self,
+        main: StoredRecord,
+        companions: list[StoredRecord],
+        made: dict[uuid.UUID, CheckinRecord],
+        config: CheckpointConfig | None,
+    ) -> list[Command]:
+        """A resident's check-in opens a stay for the rest of its kind's assumed duration; their check-out there, which
+        comes later in the stream, closes it."""
+        if main.resident_id is None or main.entered_by is not None or config is None:
+            return []
+        key = stay_key(main.resident_id, main.checkpoint_id)
+        member = checkout_reminder_member(main.resident_id, main.checkpoint_id)
+        # Any check-in or check-out there ends the stay a reminder was scheduled for.
+        commands: list[Command] = []
+        if member in self.reminding:
+            self.reminding.discard(member)
+            commands += cancel_commands(main.resident_id, main.checkpoint_id)
+        if main.direction == Direction.exit.value:
+            return [("DEL", key), *commands]
+        minutes = self.stay_minutes[config.kind]
+        left = _seconds_left(main.checked_at, minutes * 60, self.now)
+        if left <= 0:
+            return commands
+        checked_at = in_beijing(main.checked_at)
+        until = checked_at + timedelta(minutes=minutes)
+        people = [_stay_person(row, made[row.id]) for row in [main, *companions]]
+        stay = OpenStay(entry_id=main.id, checked_at=checked_at, until=until, people=people)
+        commands.append(("SET", key, stay.__pydantic_serializer__.to_json(stay), "EX", left))
+        if main.remind_checkout:
+            # Not due yet (the stay is open), so not sent yet: scheduled again, it is sent once.
+            self.reminding.add(member)
+            self.counts.reminders += 1
+            commands += schedule_commands(
+                CheckoutReminderDue(
+                    resident_id=main.resident_id,
+                    checkpoint_id=main.checkpoint_id,
+                    checkpoint_name=config.name,
+                    checked_at=checked_at,
+                    due=until,
+                )
+            )
+        return commands
+
     def _prefill_commands(self, main: StoredRecord, companions: list[StoredRecord]) -> list[Command]:
         if main.resident_id is None or main.entered_by is not None:
             return []
@@ -247,3 +378,21 @@ class Replayer:
             fields += ["companions", stamp + self.pii.encrypt(to_json(answers).decode()).encode()]
         key = prefill_key(main.resident_id)
         return [("HSET", key, *fields), ("EXPIRE", key, PREFILL_SECONDS)]
+
+
+def _stay_person(row: StoredRecord, record: CheckinRecord) -> StayPerson:
+    """One person of an open stay as the check-in kept them, for their check-out to record again."""
+    person = PersonalData(
+        name_encrypted=row.name_encrypted,
+        name_hash=row.name_hash,
+        name_masked=row.name_masked,
+        phone_encrypted=row.phone_encrypted,
+        phone_hash=row.phone_hash,
+        phone_masked=row.phone_masked,
+        id_card_encrypted=row.id_card_encrypted,
+        id_card_hash=row.id_card_hash,
+        id_card_masked=row.id_card_masked,
+    )
+    return StayPerson(
+        entry_id=row.id, person=person, answers_encrypted=row.answers_encrypted, temperature=record.temperature
+    )

@@ -26,22 +26,35 @@ class StoredRecord:
     resident_id: uuid.UUID | None
     companion_of: uuid.UUID | None
     entered_by: uuid.UUID | None
+    name_encrypted: str | None
     name_hash: str | None
     name_masked: str | None
+    phone_encrypted: str | None
     phone_hash: str | None
     phone_masked: str | None
+    id_card_encrypted: str | None
     id_card_hash: str | None
     id_card_masked: str | None
     answers_encrypted: str
     template_id: int
+    template_version: int
     temperature: float | None
     temperature_source: str | None
     temperature_measured_at: datetime | None
     direction: str
     status: str
+    distance_m: int | None
+    outside_radius: bool | None
+    distance_accuracy_m: int | None
+    remote_scan: bool
+    remind_checkout: bool
     decided_by: uuid.UUID | None
     decided_at: datetime | None
     decision_reason: str | None
+    remeasured_temperature: float | None
+    remeasured_by: uuid.UUID | None
+    remeasured_by_name: str | None
+    remeasured_at: datetime | None
 
 
 _COLUMNS = tuple(getattr(Record, name) for name in StoredRecord.__dataclass_fields__)

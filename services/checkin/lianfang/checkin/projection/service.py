@@ -15,6 +15,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -25,8 +26,8 @@ from lianfang.checkin.keys import EPOCH_KEY, IDEMPOTENCY_SECONDS, PROJECTION_PAT
 from lianfang.checkin.projection.rebuild import OLDEST, Counts, Replayer
 from lianfang.checkin.projection.repository import StoredRecord, StoreReader
 from lianfang.checkin.publisher import EventPublisher
-from lianfang.checkin.resp import Command
-from lianfang.checkin.state import RedisState
+from lianfang.checkin.redis_pipeline import Command
+from lianfang.checkin.state import RedisState, delete_if_held
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.events import CheckinDecided, RecordStatus, decided_routing_key
 from lianfang.common.db import Database
@@ -65,7 +66,9 @@ class Projection:
         pii: PiiCipher,
         poll_seconds: float,
         settle_seconds: float,
+        stay_minutes: Mapping[str, int],
     ) -> None:
+        self._stay_minutes = stay_minutes
         self._state = state
         self._store = store
         self._broker = broker
@@ -158,13 +161,14 @@ class Projection:
         rebuilt = Rebuilt(counts, time.monotonic() - started)
         log.warning(
             "rebuilt the gate's state from the records store in %.1f s: %d records, %d receipts, %d pending, "
-            "%d fever marks, %d temperatures",
+            "%d fever marks, %d temperatures, %d check-out reminders",
             rebuilt.seconds,
             counts.records,
             counts.receipts,
             counts.pending,
             counts.fevers,
             counts.temperatures,
+            counts.reminders,
         )
         return rebuilt
 
@@ -210,15 +214,24 @@ class Projection:
             await asyncio.sleep(max(self._settle_seconds / 4, 0.05))
 
     async def _barrier(self, reader: StoreReader, token: bytes) -> None:
-        """A decision on no record, sent through the ingest queue behind every check-in confirmed before the loss: once
-        the worker stored it (it waits in `pending_decisions` for a record that never comes, until retention purges
-        it), the worker has taken what was queued before it. One worker takes a queue in order; a sharded store's node
-        that is down holds its messages, which the quiet count after this covers."""
+        """Decisions on no record, sent through the ingest queue behind every check-in confirmed before the loss: once
+        the worker stored them (each waits in `pending_decisions` for a record that never comes, until retention purges
+        it), the worker has written what was queued before them. One worker takes a queue in order and writes a batch at
+        a time, but it holds two (`IngestWorker._consume`), and a batch whose write failed is written again after the
+        next one: the batch before the first barrier's may still be waiting to be written when that one is stored. The
+        second barrier, sent once the first is stored, lands in a batch taken only after that earlier batch was
+        written, so the two together prove it. A sharded store's node that is down holds its messages, which
+        the quiet count after this covers."""
         if self._publisher is None:
             return
         # Every instance looks for the epoch this often: by then each knows the state lost and publishes nothing it
         # claimed before (`RedisState.lost`), so the barrier comes after all of it.
         await asyncio.sleep(self._poll_seconds + 0.2)
+        for _ in range(2):
+            await self._stored_barrier(reader, token)
+
+    async def _stored_barrier(self, reader: StoreReader, token: bytes) -> None:
+        assert self._publisher is not None
         now = datetime.now(UTC)
         probe = CheckinDecided(
             record_id=uuid.uuid4(),
@@ -265,7 +278,7 @@ class Projection:
 
     async def _replay(self, token: bytes) -> Counts:
         assert self._store is not None
-        replayer = Replayer(self._pii)
+        replayer = Replayer(self._pii, self._stay_minutes)
         configs: dict[int, CheckpointConfig | None] = {}
         group: list[StoredRecord] = []
         async for rows in StoreReader(self._store).since(datetime.now(UTC) - OLDEST, chunk=_CHUNK):
@@ -301,8 +314,6 @@ class Projection:
 
     async def _release(self, token: bytes) -> None:
         try:
-            (held,) = await self._state.execute([("GET", REBUILD_LOCK_KEY)])
-            if held == token:
-                await self._state.execute([("DEL", REBUILD_LOCK_KEY)])
+            await self._state.execute([delete_if_held(REBUILD_LOCK_KEY, token)])
         except StateUnavailable:
             log.warning("could not release the rebuild lock; it frees itself in %d s", _LOCK_SECONDS)

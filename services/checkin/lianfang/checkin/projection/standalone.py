@@ -48,6 +48,7 @@ async def rebuild_state(
             pii=PiiCipher(settings.pii_keys),
             poll_seconds=settings.projection_poll_seconds,
             settle_seconds=settings.rebuild_settle_seconds,
+            stay_minutes=settings.stay_for_kind(),
         )
         return await projection.rebuild()
     finally:

@@ -18,7 +18,19 @@ _SENSITIVE: Final = (
 
 def privacy_notice(retention_days: int) -> PrivacyNotice:
     kept = f"登记记录保存 {retention_days} 天，期满自动删除。"
-    summary = [
+    return PrivacyNotice(
+        version=VERSION,
+        title="个人信息处理告知",
+        summary=_summary(kept),
+        sensitive=_SENSITIVE,
+        retention_days=retention_days,
+        full_text=_full_text(kept),
+    )
+
+
+def _summary(kept: str) -> list[NoticeSection]:
+    """The notice in brief; `kept` says how long records are kept."""
+    return [
         NoticeSection(
             heading="收集什么",
             text="登记表中的信息（如姓名、手机号、身份证号、车牌号、住址、行程），体温，同行人员的信息，以及登记的时间和卡口。",
@@ -31,7 +43,10 @@ def privacy_notice(retention_days: int) -> PrivacyNotice:
             "姓名、手机号、身份证号打码显示，查看完整信息须说明理由并记入审计日志。",
         ),
     ]
-    full_text = [
+
+
+def _full_text(kept: str) -> list[NoticeSection]:
+    return [
         NoticeSection(
             heading="一、处理者与目的",
             text="本系统由卡口所在地区的疫情防控机构运营，处理您的个人信息仅为疫情防控：核验通行资格、"
@@ -66,11 +81,3 @@ def privacy_notice(retention_days: int) -> PrivacyNotice:
             text="为老人、儿童等同行人员登记时，请确认已取得其本人或监护人的同意；其信息的处理方式与您相同。",
         ),
     ]
-    return PrivacyNotice(
-        version=VERSION,
-        title="个人信息处理告知",
-        summary=summary,
-        sensitive=_SENSITIVE,
-        retention_days=retention_days,
-        full_text=full_text,
-    )

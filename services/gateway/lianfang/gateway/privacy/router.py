@@ -4,13 +4,12 @@ from fastapi import APIRouter
 
 from lianfang.common.auth import CurrentResident
 from lianfang.common.contracts.paths import AUTH
-from lianfang.common.db import DbSession
 from lianfang.common.errors import Unauthorized, ValidationFailed, error_responses
-from lianfang.gateway.deps import Gateway
+from lianfang.gateway.deps import Settings
 from lianfang.gateway.errors import PrivacyNoticeOutdated
 from lianfang.gateway.privacy.notice import privacy_notice
 from lianfang.gateway.privacy.schemas import ConsentGiven, ConsentState, PrivacyNotice
-from lianfang.gateway.privacy.service import ConsentService
+from lianfang.gateway.privacy.service import Consents
 
 __all__ = ["router"]
 
@@ -18,15 +17,15 @@ router = APIRouter(prefix=AUTH, tags=["个人信息告知"])
 
 
 @router.get("/privacy-notice")
-async def notice(parts: Gateway) -> PrivacyNotice:
+async def notice(settings: Settings) -> PrivacyNotice:
     """The privacy notice, for anyone: what is collected, why, for how long (the server's retention), who sees it."""
-    return privacy_notice(parts.settings.retention_days)
+    return privacy_notice(settings.retention_days)
 
 
 @router.get("/me/privacy-consent", responses=error_responses(Unauthorized))
-async def consent_state(resident: CurrentResident, session: DbSession) -> ConsentState:
+async def consent_state(resident: CurrentResident, consents: Consents) -> ConsentState:
     """Whether the caller has agreed to the current notice (`needed` when not: the page shows it before the form)."""
-    return await ConsentService(session).state(resident.id)
+    return await consents.state(resident.id)
 
 
 @router.post(
@@ -34,7 +33,7 @@ async def consent_state(resident: CurrentResident, session: DbSession) -> Consen
     status_code=201,
     responses=error_responses(Unauthorized, PrivacyNoticeOutdated, ValidationFailed),
 )
-async def give_consent(body: ConsentGiven, resident: CurrentResident, session: DbSession) -> ConsentState:
+async def give_consent(body: ConsentGiven, resident: CurrentResident, consents: Consents) -> ConsentState:
     """The caller agrees to the notice of `version`, which must be the current one (409 when the text has changed
     since the page showed it). Agreeing again keeps the first time."""
-    return await ConsentService(session).consent(resident.id, body.version)
+    return await consents.consent(resident.id, body.version)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lianfang.common.db import DbSession
 from lianfang.gateway.errors import PrivacyNoticeOutdated
 from lianfang.gateway.privacy.notice import VERSION
 from lianfang.gateway.privacy.repository import ConsentRepository
 from lianfang.gateway.privacy.schemas import ConsentState
 
-__all__ = ["ConsentService"]
+__all__ = ["ConsentService", "Consents"]
 
 
 class ConsentService:
@@ -34,3 +37,10 @@ class ConsentService:
         return ConsentState(
             current_version=VERSION, consented_version=VERSION, consented_at=consent.consented_at, needed=False
         )
+
+
+async def consent_service(session: DbSession) -> ConsentService:
+    return ConsentService(session)
+
+
+Consents = Annotated[ConsentService, Depends(consent_service)]

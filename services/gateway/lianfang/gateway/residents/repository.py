@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from lianfang.common.db import Repository, utcnow
+from lianfang.common.db import Repository, table_of, utcnow
 from lianfang.common.ids import new_id
 from lianfang.gateway.models import Resident
 
@@ -23,14 +23,14 @@ class ResidentRepository(Repository[Resident]):
         now = utcnow()
         changes = {"last_login_at": now} | ({"unionid": unionid} if unionid else {})
         values = {"id": new_id(), "openid": openid, "unionid": unionid, "created_at": now, "last_login_at": now}
+        # Through the table, not the ORM's bulk path: the same statement at a fraction of the cost per login.
+        table = table_of(Resident)
         statement: Insert
         if self.session.get_bind().dialect.name == "mysql":
-            statement = mysql.insert(Resident).values(values).on_duplicate_key_update(changes)
+            statement = mysql.insert(table).values(values).on_duplicate_key_update(changes)
         else:
             statement = (
-                sqlite.insert(Resident)
-                .values(values)
-                .on_conflict_do_update(index_elements=[Resident.openid], set_=changes)
+                sqlite.insert(table).values(values).on_conflict_do_update(index_elements=["openid"], set_=changes)
             )
         await self.session.execute(statement)
         resident = await self.by_openid(openid)

@@ -37,3 +37,5 @@ class LoginConfig(BaseModel):
     privacy_notice_version: str = Field(description="当前个人信息处理告知的版本：与本机记住的已同意版本不同时再询问")
     # The subscribe-message templates the mini-program asks residents for (wx.requestSubscribeMessage); None when unset.
     decision_template: str | None = None
+    checkout_reminder_template: str | None = None
+    risk_notice_template: str | None = None

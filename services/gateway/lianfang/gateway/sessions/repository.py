@@ -3,16 +3,41 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
-from lianfang.common.db import Repository
-from lianfang.gateway.models import Account, RefreshToken
+from lianfang.common.db import Repository, table_of
+from lianfang.common.ids import new_id
+from lianfang.gateway.models import Account, RefreshToken, TokenSubject
 
 __all__ = ["AccountLoginRepository", "RefreshTokenRepository"]
 
 
 class RefreshTokenRepository(Repository[RefreshToken]):
     model = RefreshToken
+
+    async def issue(
+        self,
+        *,
+        token_hash: str,
+        family_id: uuid.UUID,
+        subject: TokenSubject,
+        subject_id: uuid.UUID,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """One INSERT through the table, not the session's unit of work: a login is the morning rush's first step, and
+        nothing reads the new row back in the request."""
+        await self.session.execute(
+            insert(table_of(RefreshToken)).values(
+                id=new_id(),
+                token_hash=token_hash,
+                family_id=family_id,
+                subject=subject,
+                subject_id=subject_id,
+                issued_at=issued_at,
+                expires_at=expires_at,
+            )
+        )
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:
         return await self.first(select(RefreshToken).where(RefreshToken.token_hash == token_hash))

@@ -5,14 +5,17 @@ import math
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Annotated
 
+from fastapi import Depends
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal
-from lianfang.common.db import utcnow
+from lianfang.common.auth import AdminPrincipal, Principal, ResidentPrincipal, StaffPrincipal, TokenSigner
+from lianfang.common.db import DbSession, utcnow
 from lianfang.common.errors import NotFound, ServiceUnavailable, ValidationFailed
-from lianfang.gateway.deps import GatewayParts
+from lianfang.gateway.deps import Cache, PasswordHasher, Revoker, Settings, Signer
 from lianfang.gateway.errors import (
     AccountDisabled,
     AccountLocked,
@@ -20,21 +23,35 @@ from lianfang.gateway.errors import (
     RefreshTokenInvalid,
     RefreshTokenReused,
 )
+from lianfang.gateway.loginlog.service import LoginLogService, LoginSource
 from lianfang.gateway.metrics import gateway_metrics
-from lianfang.gateway.models import Account, AccountRole, RefreshToken, Resident, TokenSubject
-from lianfang.gateway.passwords import hash_password, needs_rehash, verify_password
+from lianfang.gateway.models import Account, AccountRole, LoginOutcome, Resident, TokenSubject
+from lianfang.gateway.passwords import Passwords
+from lianfang.gateway.revocation import TokenRevoker
 from lianfang.gateway.schemas import AccountOut, AdminSession, ResidentOut, ResidentSession, TokenPair
 from lianfang.gateway.sessions.lockout import LoginTries
 from lianfang.gateway.sessions.repository import AccountLoginRepository, RefreshTokenRepository
 from lianfang.gateway.sessions.schemas import AdminLogin, PasswordChange
+from lianfang.gateway.settings import GatewaySettings
 
-__all__ = ["SessionService", "principal_of"]
+__all__ = ["SessionService", "Sessions", "principal_of"]
 
 
 def principal_of(account: Account) -> AdminPrincipal | StaffPrincipal:
+    pending = account.must_change_password
     if account.role is AccountRole.staff:
-        return StaffPrincipal(account.id, account.region_id, account.region_path, tuple(account.checkpoint_ids))
-    return AdminPrincipal(account.id, account.region_id, account.region_path)
+        checkpoints = tuple(account.checkpoint_ids)
+        return StaffPrincipal(
+            account.id, account.region_id, account.region_path, checkpoints, must_change_password=pending
+        )
+    return AdminPrincipal(
+        account.id,
+        account.region_id,
+        account.region_path,
+        must_change_password=pending,
+        username=account.username,
+        name=account.name,
+    )
 
 
 def _digest(token: str) -> str:
@@ -46,75 +63,96 @@ def _retry_after(until: datetime, now: datetime) -> int:
 
 
 class SessionService:
-    def __init__(self, session: AsyncSession, parts: GatewayParts) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        settings: GatewaySettings,
+        signer: TokenSigner,
+        cache: Redis,
+        passwords: Passwords,
+        revoker: TokenRevoker,
+    ) -> None:
         self.session = session
-        self.parts = parts
+        self.settings = settings
+        self.signer = signer
+        self.cache = cache
+        self.passwords = passwords
+        self.revoker = revoker
         self.accounts = AccountLoginRepository(session)
         self.tokens = RefreshTokenRepository(session)
+        self.log = LoginLogService(session)
 
     async def issue(
         self, subject: TokenSubject, principal: Principal, *, family_id: uuid.UUID | None = None
     ) -> TokenPair:
         now = utcnow()
         refresh_token = secrets.token_urlsafe(32)
-        await self.tokens.add(
-            RefreshToken(
-                token_hash=_digest(refresh_token),
-                family_id=family_id or uuid.uuid4(),
-                subject=subject,
-                subject_id=principal.id,
-                issued_at=now,
-                expires_at=now + timedelta(days=self.parts.settings.refresh_token_days),
-            )
+        await self.tokens.issue(
+            token_hash=_digest(refresh_token),
+            family_id=family_id or uuid.uuid4(),
+            subject=subject,
+            subject_id=principal.id,
+            issued_at=now,
+            expires_at=now + timedelta(days=self.settings.refresh_token_days),
         )
         return TokenPair(
-            access_token=self.parts.signer.sign(principal, now=now),
+            access_token=self.signer.sign(principal, now=now),
             refresh_token=refresh_token,
-            expires_in=int(self.parts.signer.lifetime.total_seconds()),
+            expires_in=int(self.signer.lifetime.total_seconds()),
         )
 
     async def account_session(self, account: Account, *, family_id: uuid.UUID | None = None) -> AdminSession:
         pair = await self.issue(TokenSubject.account, principal_of(account), family_id=family_id)
-        return AdminSession(**pair.model_dump(), account=AccountOut.of(account))
+        return AdminSession(
+            **pair.model_dump(), account=AccountOut.of(account), must_change_password=account.must_change_password
+        )
 
     async def resident_session(self, resident: Resident, *, family_id: uuid.UUID | None = None) -> ResidentSession:
         pair = await self.issue(TokenSubject.resident, ResidentPrincipal(resident.id), family_id=family_id)
         return ResidentSession(**pair.model_dump(), resident=ResidentOut.of(resident))
 
-    async def login_admin(self, body: AdminLogin, address: str) -> AdminSession:
-        """Counts the try before verifying it (see `lockout`): an unknown username costs and answers the same."""
-        settings = self.parts.settings
+    async def login_admin(self, body: AdminLogin, source: LoginSource) -> AdminSession:
+        """Counts the try before verifying it (see `lockout`): an unknown username costs and answers the same. Every
+        outcome goes to the login log."""
+        settings = self.settings
         username = body.username.strip()
-        tries = LoginTries(
-            self.parts.cache, limit=settings.login_max_failures, lock_seconds=settings.login_lock_minutes * 60
-        )
+        tries = LoginTries(self.cache, limit=settings.login_max_failures, lock_seconds=settings.login_lock_minutes * 60)
         try:
-            reserved = await tries.reserve(username, address)
+            reserved = await tries.reserve(username, source.address)
         except (RedisError, OSError) as error:
             raise ServiceUnavailable("登录暂不可用，请稍后重试", retry_after=5) from error
+        account = await self.accounts.by_username(username)
         if reserved.over:
+            await self.log.record(username, account, LoginOutcome.locked, source)
             raise AccountLocked(
                 f"密码错误次数过多，请 {math.ceil(reserved.locked_for / 60)} 分钟后再试",
                 retry_after=reserved.locked_for,
             )
-        account = await self.accounts.by_username(username)
-        if not await verify_password(account.password_hash if account else None, body.password) or account is None:
+        if (
+            not await self.passwords.verify(account.password_hash if account else None, body.password)
+            or account is None
+        ):
             if reserved.left == 0:
-                await tries.locked_now(username, address)
+                await tries.locked_now(username, source.address)
                 gateway_metrics().lockouts.inc()
+                await self.log.record(username, account, LoginOutcome.lockout, source)
                 raise AccountLocked(
                     f"密码连续错误 {settings.login_max_failures} 次，账号锁定 {settings.login_lock_minutes} 分钟",
                     retry_after=settings.login_lock_minutes * 60,
                 )
+            await self.log.record(username, account, LoginOutcome.failed, source)
             raise InvalidCredentials(
                 f"用户名或密码错误，再错 {reserved.left} 次将锁定 {settings.login_lock_minutes} 分钟"
             )
-        await tries.succeeded(username, address)
+        await tries.succeeded(username, source.address)
         if account.disabled:
+            await self.log.record(username, account, LoginOutcome.disabled, source)
             raise AccountDisabled("账号已停用，请联系上级管理员")
         account.last_login_at = utcnow()
-        if needs_rehash(account.password_hash):
-            account.password_hash = await hash_password(body.password)
+        if self.passwords.needs_rehash(account.password_hash):
+            account.password_hash = await self.passwords.hash(body.password)
+        await self.log.record(username, account, LoginOutcome.succeeded, source)
         return await self.account_session(account)
 
     async def refresh(self, refresh_token: str) -> AdminSession | ResidentSession:
@@ -128,7 +166,7 @@ class SessionService:
             # A used token presented again means it was copied: end every session of that chain, and the access tokens
             # of the account (whoever copied it may hold one of them).
             await self.tokens.revoke_family(token.family_id, now)
-            self.parts.revoke_tokens(self.session, token.subject_id)
+            self.revoker.after_commit(self.session, token.subject_id)
             raise RefreshTokenReused()
         if token.subject is TokenSubject.resident:
             resident = await self.session.get(Resident, token.subject_id)
@@ -147,7 +185,7 @@ class SessionService:
         if token is not None:
             await self.tokens.revoke_family(token.family_id, utcnow())
             # The chain's access token goes too; the account's other logins get new ones at their next refresh.
-            self.parts.revoke_tokens(self.session, token.subject_id)
+            self.revoker.after_commit(self.session, token.subject_id)
 
     async def me(self, principal: Principal) -> AccountOut | ResidentOut:
         if isinstance(principal, ResidentPrincipal):
@@ -164,8 +202,25 @@ class SessionService:
         account = await self.session.get(Account, principal.id)
         if account is None:
             raise NotFound("账号不存在")
-        if not await verify_password(account.password_hash, body.old_password):
+        if not await self.passwords.verify(account.password_hash, body.old_password):
             raise ValidationFailed.field("old_password", "原密码不正确")
-        account.password_hash = await hash_password(body.new_password)
+        if body.new_password == body.old_password:
+            raise ValidationFailed.field("new_password", "新密码不能与原密码相同", "unchanged")
+        account.password_hash = await self.passwords.hash(body.new_password)
+        account.must_change_password = False
         await self.tokens.revoke_subject(account.id, utcnow())
-        self.parts.revoke_tokens(self.session, account.id)
+        self.revoker.after_commit(self.session, account.id)
+
+
+async def session_service(
+    session: DbSession,
+    settings: Settings,
+    signer: Signer,
+    cache: Cache,
+    passwords: PasswordHasher,
+    revoker: Revoker,
+) -> SessionService:
+    return SessionService(session, settings=settings, signer=signer, cache=cache, passwords=passwords, revoker=revoker)
+
+
+Sessions = Annotated[SessionService, Depends(session_service)]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from lianfang.common.auth import CurrentAdmin
 from lianfang.common.contracts.paths import AUTH
 from lianfang.common.errors import ServiceUnavailable, TooManyRequests, error_responses
-from lianfang.gateway.deps import Gateway
+from lianfang.gateway.deps import WeChat
 from lianfang.gateway.wechat.errors import WeChatError, WeChatPageInvalid
 from lianfang.gateway.wxacodes.schemas import WxacodeRequest
 
@@ -26,8 +26,8 @@ _PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "de
     response_class=Response,
     responses=_PNG | error_responses(WeChatPageInvalid, TooManyRequests, ServiceUnavailable, WeChatError),
 )
-async def wxacode(body: WxacodeRequest, _admin: CurrentAdmin, parts: Gateway) -> Response:
-    image = await parts.wechat.wxacode_unlimited(
+async def wxacode(body: WxacodeRequest, _admin: CurrentAdmin, wechat: WeChat) -> Response:
+    image = await wechat.wxacode_unlimited(
         body.scene, page=body.page, width=body.width, env_version=body.env_version, check_path=body.check_path
     )
     return Response(image, media_type="image/png")

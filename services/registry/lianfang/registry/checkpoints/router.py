@@ -9,7 +9,7 @@ from lianfang.common.auth import CurrentAdmin, CurrentStaffOrAdmin
 from lianfang.common.auth.service import require_service
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.paths import REGISTRY
-from lianfang.common.db import DbSession
+from lianfang.common.db import RowId
 from lianfang.common.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed, error_responses
 from lianfang.registry.checkpoints.schemas import (
     CheckpointBulk,
@@ -21,12 +21,11 @@ from lianfang.registry.checkpoints.schemas import (
     CheckpointPositionIn,
     CheckpointUpdate,
 )
-from lianfang.registry.checkpoints.service import CheckpointConfigs, CheckpointPositions, CheckpointService
-from lianfang.registry.deps import Registry
+from lianfang.registry.checkpoints.service import Checkpoints, Configs, Positions
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound, RegionConflict
 from lianfang.registry.imports.errors import ImportRejected
 from lianfang.registry.imports.schemas import ImportResult
-from lianfang.registry.imports.service import CheckpointImport
+from lianfang.registry.imports.service import Imports
 from lianfang.registry.imports.sheets import MAX_UPLOAD_BYTES, template_csv, template_xlsx
 from lianfang.registry.models import CheckpointKind
 
@@ -37,41 +36,35 @@ router = APIRouter(prefix=f"{REGISTRY}/checkpoints", tags=["卡口"])
 
 @router.get("", responses=error_responses(Forbidden, ValidationFailed))
 async def list_checkpoints(
-    admin: CurrentAdmin,
-    session: DbSession,
-    parts: Registry,
-    region_id: Annotated[int | None, Query(description="该地区及其下级地区的卡口")] = None,
+    checkpoints: Checkpoints,
+    region_id: Annotated[RowId | None, Query(description="该地区及其下级地区的卡口")] = None,
     kind: CheckpointKind | None = None,
     q: Annotated[str | None, Query(max_length=64, description="名称包含，或卡口编码")] = None,
     active: bool | None = None,
     ids: Annotated[
-        list[int] | None, Query(alias="id", max_length=200, description="只列出这些编号的卡口（可重复，至多 200 个）")
+        list[RowId] | None, Query(alias="id", max_length=200, description="只列出这些编号的卡口（可重复，至多 200 个）")
     ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CheckpointPage:
     """Checkpoints of the caller's subtree, newest first. `id` (repeated) asks for given checkpoints at once, as trace
     does for the names of a page of records; those outside the subtree are left out."""
-    page = await CheckpointService(session, parts, admin).page(
+    page = await checkpoints.page(
         region_id=region_id, kind=kind, query=q, active=active, ids=ids, cursor=cursor, limit=limit
     )
     return CheckpointPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.post("", status_code=201, responses=error_responses(Forbidden, CheckpointNameTaken, ValidationFailed))
-async def create_checkpoint(
-    body: CheckpointCreate, admin: CurrentAdmin, session: DbSession, parts: Registry
-) -> CheckpointOut:
+async def create_checkpoint(body: CheckpointCreate, checkpoints: Checkpoints) -> CheckpointOut:
     """A checkpoint gets its public `code` and `qr_url`; its config reaches the check-in service at once."""
-    service = CheckpointService(session, parts, admin)
-    return await service.out(await service.create(body))
+    return await checkpoints.out(await checkpoints.create(body))
 
 
 # `:int`, so that the literal paths added below (`import-template.xlsx`) are not taken for an id.
 @router.get("/{checkpoint_id:int}", responses=error_responses(CheckpointNotFound, Forbidden))
-async def get_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> CheckpointOut:
-    service = CheckpointService(session, parts, admin)
-    return await service.out(await service.get(checkpoint_id))
+async def get_checkpoint(checkpoint_id: int, checkpoints: Checkpoints) -> CheckpointOut:
+    return await checkpoints.out(await checkpoints.get(checkpoint_id))
 
 
 @router.put(
@@ -80,11 +73,11 @@ async def get_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSes
     responses=error_responses(CheckpointNotFound, Forbidden, ValidationFailed),
 )
 async def set_checkpoint_position(
-    checkpoint_id: int, body: CheckpointPositionIn, caller: CurrentStaffOrAdmin, session: DbSession, parts: Registry
+    checkpoint_id: int, body: CheckpointPositionIn, caller: CurrentStaffOrAdmin, positions: Positions
 ) -> Response:
     """ "设为卡口位置": the position of a phone at the checkpoint, from its gate keeper (their own checkpoints) or an
     admin; the radius grows to the position's accuracy."""
-    await CheckpointPositions(session, parts).set(checkpoint_id, caller, body)
+    await positions.set(checkpoint_id, caller, body)
     return Response(status_code=204)
 
 
@@ -92,43 +85,36 @@ async def set_checkpoint_position(
     "/{checkpoint_id:int}",
     responses=error_responses(CheckpointNotFound, Forbidden, CheckpointNameTaken, ValidationFailed),
 )
-async def update_checkpoint(
-    checkpoint_id: int, body: CheckpointUpdate, admin: CurrentAdmin, session: DbSession, parts: Registry
-) -> CheckpointOut:
+async def update_checkpoint(checkpoint_id: int, body: CheckpointUpdate, checkpoints: Checkpoints) -> CheckpointOut:
     """Change rules, move to another template or version, or deactivate (`active: false`)."""
-    service = CheckpointService(session, parts, admin)
-    return await service.out(await service.update(checkpoint_id, body))
+    return await checkpoints.out(await checkpoints.update(checkpoint_id, body))
 
 
 @router.delete("/{checkpoint_id:int}", status_code=204, responses=error_responses(CheckpointNotFound, Forbidden))
-async def delete_checkpoint(checkpoint_id: int, admin: CurrentAdmin, session: DbSession, parts: Registry) -> Response:
+async def delete_checkpoint(checkpoint_id: int, checkpoints: Checkpoints) -> Response:
     """The checkpoint leaves the registry: its QR code stops working at once and it no longer counts against deleting its
     region. Its records stay in trace, still named (`GET /api/registry/checkpoints/names`)."""
-    await CheckpointService(session, parts, admin).delete(checkpoint_id)
+    await checkpoints.delete(checkpoint_id)
     return Response(status_code=204)
 
 
 @router.post("/bulk", responses=error_responses(CheckpointNotFound, ValidationFailed))
-async def bulk_checkpoints(
-    body: CheckpointBulk, admin: CurrentAdmin, session: DbSession, parts: Registry
-) -> CheckpointBulkResult:
+async def bulk_checkpoints(body: CheckpointBulk, checkpoints: Checkpoints) -> CheckpointBulkResult:
     """Activate, deactivate or delete many checkpoints at once, all or none: an id outside the caller's subtree (or
     unknown) is 404 and nothing changes."""
-    return await CheckpointService(session, parts, admin).bulk(body)
+    return await checkpoints.bulk(body)
 
 
 @router.get("/names", responses=error_responses(ValidationFailed))
 async def checkpoint_names(
-    admin: CurrentAdmin,
-    session: DbSession,
-    parts: Registry,
+    checkpoints: Checkpoints,
     ids: Annotated[
-        list[int], Query(alias="id", min_length=1, max_length=200, description="卡口编号（可重复，至多 200 个）")
+        list[RowId], Query(alias="id", min_length=1, max_length=200, description="卡口编号（可重复，至多 200 个）")
     ],
 ) -> CheckpointNames:
     """Names of checkpoints of the caller's subtree, deleted ones too (`removed: true`), as trace names the records;
     those outside the subtree are left out."""
-    return CheckpointNames(items=await CheckpointService(session, parts, admin).names(ids))
+    return CheckpointNames(items=await checkpoints.names(ids))
 
 
 # For the check-in service on a Redis miss: no user's token, the service credential (`auth.service`). nginx keeps
@@ -138,16 +124,16 @@ internal_router = APIRouter(prefix=f"{REGISTRY}/internal", tags=["内部接口"]
 
 
 @internal_router.get("/checkpoints/{code}/config", responses=error_responses(CheckpointNotFound, Unauthorized))
-async def checkpoint_config(code: str, session: DbSession, parts: Registry) -> CheckpointConfig:
-    return await CheckpointConfigs(session, parts).by_code(code)
+async def checkpoint_config(code: str, configs: Configs) -> CheckpointConfig:
+    return await configs.by_code(code)
 
 
 @internal_router.get(
     "/checkpoints/by-id/{checkpoint_id}/config", responses=error_responses(CheckpointNotFound, Unauthorized)
 )
-async def checkpoint_config_by_id(checkpoint_id: int, session: DbSession, parts: Registry) -> CheckpointConfig:
+async def checkpoint_config_by_id(checkpoint_id: int, configs: Configs) -> CheckpointConfig:
     """For the check-in service's staff views, which know their checkpoints by id (from the staff token)."""
-    return await CheckpointConfigs(session, parts).by_id(checkpoint_id)
+    return await configs.by_id(checkpoint_id)
 
 
 @router.post(
@@ -160,9 +146,7 @@ async def checkpoint_config_by_id(checkpoint_id: int, session: DbSession, parts:
 )
 async def import_checkpoints(
     file: Annotated[UploadFile, File(description="CSV（UTF-8 或 GBK）或 XLSX 表格，表头见导入模板")],
-    admin: CurrentAdmin,
-    session: DbSession,
-    parts: Registry,
+    imports: Imports,
     response: Response,
     dry_run: Annotated[bool, Query(description="只检查，不导入")] = False,
     create_regions: Annotated[bool, Query(description="自动新建表中写到但还不存在的地区")] = False,
@@ -171,7 +155,7 @@ async def import_checkpoints(
     creates all of them or, with any bad row, nothing (422 `import_rejected`, `errors` naming each `row` and column).
     `dry_run=true` answers 200 with the same checks and writes nothing."""
     content = await file.read(MAX_UPLOAD_BYTES + 1)
-    result = await CheckpointImport(session, parts, admin).run(content, dry_run=dry_run, create_regions=create_regions)
+    result = await imports.run(content, file.filename or "", dry_run=dry_run, create_regions=create_regions)
     if dry_run:
         response.status_code = 200
     return result

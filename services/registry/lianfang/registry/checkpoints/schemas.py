@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from lianfang.common.db import RowId
 from lianfang.common.validators import PlainText
 from lianfang.registry.models import CheckpointKind
 
@@ -37,11 +38,11 @@ Radius = Annotated[int, Field(ge=10, le=50_000, description="现场范围半径�
 
 
 class CheckpointCreate(BaseModel):
-    region_id: int
+    region_id: RowId
     name: PlainText = Field(min_length=1, max_length=64)
     kind: CheckpointKind
     address: PlainText | None = Field(default=None, max_length=200)
-    template_id: int
+    template_id: RowId
     temp_valid_minutes: int = Field(default=0, ge=0, le=10_080, description="体温有效期（分钟），0 表示每次都要测量")
     requires_audit: bool = False
     fever_threshold: float = Field(default=37.3, ge=36.0, le=40.0, description="发热判定体温（℃）")
@@ -61,7 +62,7 @@ class CheckpointUpdate(BaseModel):
     name: PlainText | None = Field(default=None, min_length=1, max_length=64)
     kind: CheckpointKind | None = None
     address: PlainText | None = Field(default=None, max_length=200)
-    template_id: int | None = Field(default=None, description="换用另一个模板（其最新版本）")
+    template_id: RowId | None = Field(default=None, description="换用另一个模板（其最新版本）")
     template_version: int | None = Field(default=None, description="换用当前模板的某个版本，如最新版")
     temp_valid_minutes: int | None = Field(default=None, ge=0, le=10_080)
     requires_audit: bool | None = None

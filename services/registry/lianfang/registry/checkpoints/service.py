@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
+from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, StaffPrincipal, ensure_in_scope
+from lianfang.common.auth import AdminPrincipal, CurrentAdmin, StaffPrincipal, ensure_in_scope
 from lianfang.common.contracts.checkpoints import (
     KIND_LABELS,
     CheckpointConfig,
@@ -15,9 +17,10 @@ from lianfang.common.contracts.checkpoints import (
     RegionStep,
     config_key,
 )
-from lianfang.common.db import Page, after_commit, utcnow
+from lianfang.common.db import DbSession, Page, after_commit, utcnow
 from lianfang.common.errors import Forbidden, ValidationFailed
 from lianfang.common.forms import FormDefinition
+from lianfang.common.oplog import OperationAction, OperationLog, Target, describe, describe_changes
 from lianfang.registry.checkpoints.codes import new_code
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.checkpoints.schemas import (
@@ -31,11 +34,12 @@ from lianfang.registry.checkpoints.schemas import (
     CheckpointPositionIn,
     CheckpointUpdate,
 )
-from lianfang.registry.deps import RegistryParts
+from lianfang.registry.deps import ConfigCache, Settings
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound
-from lianfang.registry.models import Checkpoint, CheckpointKind, Region, Template
+from lianfang.registry.models import Checkpoint, CheckpointKind, OperationEntry, Region, Template
 from lianfang.registry.regions.repository import RegionRepository
 from lianfang.registry.scope import ancestor_paths, region_for_write
+from lianfang.registry.settings import RegistrySettings
 from lianfang.registry.templates.repository import TemplateRepository
 
 __all__ = [
@@ -44,6 +48,9 @@ __all__ = [
     "CheckpointDraft",
     "CheckpointPositions",
     "CheckpointService",
+    "Checkpoints",
+    "Configs",
+    "Positions",
     "usable_in",
 ]
 
@@ -58,6 +65,30 @@ _REGION_CHUNK = 500
 def usable_in(template: Template, region_path: str) -> bool:
     """A region's checkpoints use the templates of the region itself and of the regions above it."""
     return template.region_path in ancestor_paths(region_path)
+
+
+def _target(checkpoint: Checkpoint) -> Target:
+    return Target(id=str(checkpoint.id), name=checkpoint.name, region_path=checkpoint.region_path)
+
+
+def _shown(checkpoint: Checkpoint, template: Template) -> dict[str, str]:
+    """A checkpoint's settings as its admins see them in 卡口管理, for the operation log to compare."""
+    position = (
+        f"{checkpoint.latitude:.5f}, {checkpoint.longitude:.5f}"
+        if checkpoint.latitude is not None and checkpoint.longitude is not None
+        else ""
+    )
+    return {
+        "名称": checkpoint.name,
+        "类型": KIND_LABELS[checkpoint.kind.value],
+        "地址": checkpoint.address or "",
+        "表单模板": f"{template.name}（第 {checkpoint.template_version} 版）",
+        "体温有效期（分钟）": str(checkpoint.temp_valid_minutes),
+        "需要审核": "是" if checkpoint.requires_audit else "否",
+        "发热判定体温（℃）": f"{checkpoint.fever_threshold:.1f}",
+        "位置": position,
+        "现场范围（米）": str(checkpoint.radius_m or ""),
+    }
 
 
 def _path_ids(path: str) -> list[int]:
@@ -77,15 +108,16 @@ class CheckpointDraft:
 class CheckpointConfigs:
     """Builds a checkpoint's resolved config and keeps Redis in step with the database."""
 
-    def __init__(self, session: AsyncSession, parts: RegistryParts) -> None:
+    def __init__(self, session: AsyncSession, settings: RegistrySettings, cache: Redis) -> None:
         self.session = session
-        self.parts = parts
+        self.settings = settings
+        self.cache = cache
         self.regions = RegionRepository(session)
         self.templates = TemplateRepository(session)
         self.checkpoints = CheckpointRepository(session)
 
     def qr_url(self, code: str) -> str:
-        return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
+        return f"{self.settings.public_url.rstrip('/')}/c/{code}"
 
     async def build(self, checkpoint: Checkpoint) -> CheckpointConfig:
         (config,) = await self.build_all([checkpoint])
@@ -149,7 +181,7 @@ class CheckpointConfigs:
 
     async def publish_all_after_commit(self, checkpoints: Sequence[Checkpoint]) -> None:
         payloads = [(config_key(config.code), config.model_dump_json()) for config in await self.build_all(checkpoints)]
-        cache = self.parts.cache
+        cache = self.cache
 
         async def publish() -> None:
             for start in range(0, len(payloads), _PIPELINE_CHUNK):
@@ -164,7 +196,7 @@ class CheckpointConfigs:
         """Deleted checkpoints leave Redis once the deletion is committed: check-in then asks the registry, which no
         longer knows them."""
         keys = [config_key(checkpoint.code) for checkpoint in checkpoints]
-        cache = self.parts.cache
+        cache = self.cache
 
         async def forget() -> None:
             for start in range(0, len(keys), _PIPELINE_CHUNK):
@@ -189,8 +221,8 @@ class CheckpointConfigs:
 class CheckpointPositions:
     """Where a checkpoint stands, set by its admins or by its own gate keepers standing at it."""
 
-    def __init__(self, session: AsyncSession, parts: RegistryParts) -> None:
-        self.configs = CheckpointConfigs(session, parts)
+    def __init__(self, configs: CheckpointConfigs) -> None:
+        self.configs = configs
 
     async def set(
         self, checkpoint_id: int, caller: AdminPrincipal | StaffPrincipal, body: CheckpointPositionIn
@@ -216,13 +248,19 @@ class CheckpointPositions:
 class CheckpointService:
     """Admins create and change the checkpoints of their subtree; each change is published to Redis once committed."""
 
-    def __init__(self, session: AsyncSession, parts: RegistryParts, caller: AdminPrincipal) -> None:
+    def __init__(self, session: AsyncSession, caller: AdminPrincipal, configs: CheckpointConfigs) -> None:
         self.session = session
         self.caller = caller
-        self.configs = CheckpointConfigs(session, parts)
+        self.configs = configs
         self.checkpoints = self.configs.checkpoints
         self.regions = self.configs.regions
         self.templates = self.configs.templates
+        self.log = OperationLog(session, OperationEntry, caller)
+
+    async def _template_of(self, checkpoint: Checkpoint) -> Template:
+        template = await self.templates.get(checkpoint.template_id)
+        assert template is not None
+        return template
 
     async def _template_for(self, template_id: int, region: Region, version: int | None = None) -> tuple[Template, int]:
         """A template the region may use (its own or one from above it) and the version to answer with."""
@@ -330,6 +368,12 @@ class CheckpointService:
         checkpoint = Checkpoint(**self._columns(code, region, template, version, body))
         self.session.add(checkpoint)
         await self._flush()
+        state = "" if checkpoint.active else "停用；"
+        self.log.record(
+            OperationAction.checkpoint_create,
+            _target(checkpoint),
+            f"地区：{region.name}；{state}{describe(_shown(checkpoint, template))}",
+        )
         await self.configs.publish_after_commit(checkpoint)
         return checkpoint
 
@@ -353,6 +397,7 @@ class CheckpointService:
 
     async def update(self, checkpoint_id: int, body: CheckpointUpdate) -> Checkpoint:
         checkpoint = await self._get(checkpoint_id)
+        before, was_active = _shown(checkpoint, await self._template_of(checkpoint)), checkpoint.active
         if body.name is not None and body.name != checkpoint.name:
             if await self.checkpoints.named(checkpoint.region_id, body.name, excluding=checkpoint.id):
                 raise CheckpointNameTaken(f"该地区已有名为「{body.name}」的卡口")
@@ -380,8 +425,17 @@ class CheckpointService:
             checkpoint.radius_m = DEFAULT_RADIUS_M
         checkpoint.updated_at = utcnow()
         await self._flush()
+        changed = describe_changes(before, _shown(checkpoint, await self._template_of(checkpoint)))
+        if checkpoint.active != was_active:
+            self.log.record(self._switch(checkpoint.active), _target(checkpoint), changed)
+        elif changed:
+            self.log.record(OperationAction.checkpoint_update, _target(checkpoint), changed)
         await self.configs.publish_after_commit(checkpoint)
         return checkpoint
+
+    @staticmethod
+    def _switch(active: bool) -> OperationAction:
+        return OperationAction.checkpoint_enable if active else OperationAction.checkpoint_disable
 
     async def page(
         self,
@@ -412,7 +466,7 @@ class CheckpointService:
 
     async def delete(self, checkpoint_id: int) -> None:
         """The checkpoint leaves the registry (its QR code stops working); its records stay in trace, named as before."""
-        await self._remove([await self._get(checkpoint_id)])
+        await self._remove([await self._get(checkpoint_id)], "")
 
     async def bulk(self, body: CheckpointBulk) -> CheckpointBulkResult:
         """All or nothing: every id must be a checkpoint of the caller's subtree (404 naming the first that is not)."""
@@ -425,21 +479,30 @@ class CheckpointService:
             raise CheckpointNotFound(f"卡口 {missing[0]} 不存在，或不在您的管辖范围内；未做任何修改")
         checkpoints = list(found.values())
         if body.action is BulkAction.delete:
-            await self._remove(checkpoints)
+            await self._remove(checkpoints, f"批量删除（共 {len(checkpoints)} 个）")
             return CheckpointBulkResult(action=body.action, count=len(checkpoints))
         active = body.action is BulkAction.activate
         changed = [checkpoint for checkpoint in checkpoints if checkpoint.active != active]
         now = utcnow()
         for checkpoint in changed:
             checkpoint.active, checkpoint.updated_at = active, now
+            self.log.record(
+                self._switch(active), _target(checkpoint), f"批量{'启用' if active else '停用'}（共 {len(changed)} 个）"
+            )
         await self._flush()
         await self.configs.publish_all_after_commit(changed)
         return CheckpointBulkResult(action=body.action, count=len(changed))
 
-    async def _remove(self, checkpoints: list[Checkpoint]) -> None:
+    async def _remove(self, checkpoints: list[Checkpoint], summary: str) -> None:
         regions = await self.regions.by_ids(sorted({checkpoint.region_id for checkpoint in checkpoints}))
+        names = {region.id: region.name for region in regions}
+        for checkpoint in checkpoints:
+            where = f"地区：{names.get(checkpoint.region_id, '')}"
+            self.log.record(
+                OperationAction.checkpoint_delete, _target(checkpoint), "；".join(filter(None, [where, summary]))
+            )
         self.configs.forget_after_commit(checkpoints)
-        await self.checkpoints.remove(checkpoints, {region.id: region.name for region in regions}, str(self.caller.id))
+        await self.checkpoints.remove(checkpoints, names, str(self.caller.id))
 
     async def names(self, ids: Sequence[int]) -> list[CheckpointName]:
         """The checkpoints among `ids` in the caller's subtree, deleted ones included, as trace names records."""
@@ -473,3 +536,24 @@ class CheckpointService:
             for row in (await self.checkpoints.removed_in(self.caller.region_path, gone) if gone else [])
         ]
         return names
+
+
+async def checkpoint_configs(session: DbSession, settings: Settings, cache: ConfigCache) -> CheckpointConfigs:
+    return CheckpointConfigs(session, settings, cache)
+
+
+Configs = Annotated[CheckpointConfigs, Depends(checkpoint_configs)]
+
+
+async def checkpoint_positions(configs: Configs) -> CheckpointPositions:
+    return CheckpointPositions(configs)
+
+
+Positions = Annotated[CheckpointPositions, Depends(checkpoint_positions)]
+
+
+async def checkpoint_service(admin: CurrentAdmin, session: DbSession, configs: Configs) -> CheckpointService:
+    return CheckpointService(session, admin, configs)
+
+
+Checkpoints = Annotated[CheckpointService, Depends(checkpoint_service)]

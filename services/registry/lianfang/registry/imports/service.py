@@ -8,17 +8,19 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from pydantic import StringConstraints, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth import AdminPrincipal, CurrentAdmin
+from lianfang.common.db import DbSession
 from lianfang.common.errors import FieldError, ValidationFailed
+from lianfang.common.oplog import OperationAction, Target
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.checkpoints.schemas import CheckpointCreate
-from lianfang.registry.checkpoints.service import CheckpointDraft, CheckpointService, usable_in
-from lianfang.registry.deps import RegistryParts
+from lianfang.registry.checkpoints.service import CheckpointDraft, Checkpoints, CheckpointService, usable_in
 from lianfang.registry.errors import RegionNotFound
 from lianfang.registry.imports.columns import (
     COLUMNS,
@@ -35,11 +37,11 @@ from lianfang.registry.imports.sheets import SheetRow, read_sheet
 from lianfang.registry.models import LEVELS, CheckpointKind, Region, Template
 from lianfang.registry.regions.repository import RegionRepository
 from lianfang.registry.regions.schemas import RegionCreate
-from lianfang.registry.regions.service import RegionService
+from lianfang.registry.regions.service import Regions, RegionService
 from lianfang.registry.scope import ancestor_paths
 from lianfang.registry.templates.repository import TemplateRepository
 
-__all__ = ["MAX_REPORTED_ERRORS", "CheckpointImport"]
+__all__ = ["MAX_REPORTED_ERRORS", "CheckpointImport", "Imports"]
 
 # A file of the wrong kind can hold a hundred thousand problems; the first thousand say enough.
 MAX_REPORTED_ERRORS = 1_000
@@ -259,8 +261,9 @@ def _read_row(line: SheetRow, positions: dict[str, int]) -> _Row:
     if audit is None:
         row.fail("requires_audit", f"需要审核应填“是”或“否”，不能是「{row.cell('requires_audit')}」")
     data: dict[str, Any] = {
-        "region_id": 0,  # placeholders: regions and templates are found by name, once for the whole file
-        "template_id": 0,
+        # Placeholders (any valid id): regions and templates are found by name, once for the whole file.
+        "region_id": 1,
+        "template_id": 1,
         "name": row.cell("name"),
         "kind": row.kind or CheckpointKind.other,
         "address": row.cell("address") or None,
@@ -283,27 +286,38 @@ class CheckpointImport:
     """Imports a spreadsheet of checkpoints into the caller's subtree: a dry run reports every problem of every row;
     a real run creates everything (missing regions too, when asked) or, with any problem, nothing."""
 
-    def __init__(self, session: AsyncSession, parts: RegistryParts, caller: AdminPrincipal) -> None:
+    def __init__(
+        self, session: AsyncSession, caller: AdminPrincipal, checkpoints: CheckpointService, regions: RegionService
+    ) -> None:
         self.session = session
         self.caller = caller
-        self.service = CheckpointService(session, parts, caller)
+        self.checkpoint_service = checkpoints
+        self.region_service = regions
         self.regions = RegionRepository(session)
         self.templates = TemplateRepository(session)
         self.checkpoints = CheckpointRepository(session)
 
-    async def run(self, content: bytes, *, dry_run: bool, create_regions: bool) -> ImportResult:
-        # A few hundred milliseconds of parsing for thousands of rows: off the event loop, which serves others meanwhile.
-        sheet = await asyncio.to_thread(read_sheet, content)
-        positions, header_problems = match_headers(sheet.headers)
-        if header_problems:
-            raise ValidationFailed(
-                "表格的表头有误",
-                errors=[
-                    FieldError(field="file", message=message, code="header", row=sheet.header_row)
-                    for message in header_problems
-                ],
-            )
-        rows = [_read_row(line, positions) for line in sheet.rows]
+    async def run(self, content: bytes, file_name: str, *, dry_run: bool, create_regions: bool) -> ImportResult:
+        result = await self._check_and_import(content, dry_run=dry_run, create_regions=create_regions)
+        self._log(file_name, result)
+        return result
+
+    def _log(self, file_name: str, result: ImportResult) -> None:
+        """An import that ran, dry or not, in the caller's own region (its checkpoints may lie anywhere below it)."""
+        if result.error_count:
+            summary = f"表格 {result.rows} 行，{result.error_count} 处错误，未导入"
+        else:
+            regions = f"、{result.regions_created} 个地区" if result.regions_created else ""
+            verb = "可新建" if result.dry_run else "新建了"
+            summary = f"表格 {result.rows} 行，{verb} {result.created} 个卡口{regions}"
+        self.checkpoint_service.log.record(
+            OperationAction.import_dry_run if result.dry_run else OperationAction.import_run,
+            Target(id=None, name=file_name or "（未命名文件）", region_path=self.caller.region_path),
+            summary,
+        )
+
+    async def _check_and_import(self, content: bytes, *, dry_run: bool, create_regions: bool) -> ImportResult:
+        rows = await _read_rows(content)
         regions = await self._regions(rows, create=create_regions)
         for row in rows:
             place = regions.place(row.cell("region"))
@@ -313,31 +327,16 @@ class CheckpointImport:
                 row.place = place
         await self._check_names(rows)
         self._choose_templates(rows, _Templates(await self._visible_templates()))
-
         errors = sorted(
             (error for row in rows for error in row.errors),
             key=lambda error: (error.row or 0, _COLUMN_ORDER.get(error.field, len(COLUMNS))),
         )
-        new_regions = self._new_regions(rows)
         if errors:
-            bad_rows = len({error.row for error in errors})
-            if not dry_run:
-                shown = "" if len(errors) <= MAX_REPORTED_ERRORS else f"，下面列出前 {MAX_REPORTED_ERRORS} 处"
-                raise ImportRejected(
-                    f"{bad_rows} 行有误（共 {len(errors)} 处{shown}），未导入任何卡口，请修改后重新上传",
-                    errors=errors[:MAX_REPORTED_ERRORS],
-                )
-            return ImportResult(
-                created=0,
-                dry_run=True,
-                errors=errors[:MAX_REPORTED_ERRORS],
-                error_count=len(errors),
-                regions_created=0,
-                rows=len(rows),
-            )
+            return _refused(errors, rows=len(rows), dry_run=dry_run)
+        new_regions = self._new_regions(rows)
         if not dry_run:
             made = await self._create_regions(new_regions)
-            await self.service.create_all([self._draft(row, made) for row in rows])
+            await self.checkpoint_service.create_all([self._draft(row, made) for row in rows])
         return ImportResult(
             created=len(rows),
             dry_run=dry_run,
@@ -420,7 +419,7 @@ class CheckpointImport:
 
     async def _create_regions(self, new: dict[_PlaceKey, tuple[Region, tuple[str, ...]]]) -> dict[_PlaceKey, Region]:
         # Through the region service, so that an imported region obeys every rule a region made by hand does.
-        service = RegionService(self.session, self.caller)
+        service = self.region_service
         made: dict[_PlaceKey, Region] = {}
         for (anchor_id, keys), (anchor, names) in new.items():
             parent = anchor if len(keys) == 1 else made[anchor_id, keys[:-1]]
@@ -438,3 +437,47 @@ class CheckpointImport:
         region = made[row.place.key] if row.place.missing else row.place.anchor
         body = row.body.model_copy(update={"region_id": region.id, "template_id": row.template.id})
         return CheckpointDraft(region=region, template=row.template, body=body)
+
+
+async def checkpoint_import(
+    admin: CurrentAdmin, session: DbSession, checkpoints: Checkpoints, regions: Regions
+) -> CheckpointImport:
+    return CheckpointImport(session, admin, checkpoints, regions)
+
+
+Imports = Annotated[CheckpointImport, Depends(checkpoint_import)]
+
+
+async def _read_rows(content: bytes) -> list[_Row]:
+    """The sheet's rows under their columns; a header that names no known column refuses the whole file."""
+    # A few hundred milliseconds of parsing for thousands of rows: off the event loop, which serves others meanwhile.
+    sheet = await asyncio.to_thread(read_sheet, content)
+    positions, header_problems = match_headers(sheet.headers)
+    if header_problems:
+        raise ValidationFailed(
+            "表格的表头有误",
+            errors=[
+                FieldError(field="file", message=message, code="header", row=sheet.header_row)
+                for message in header_problems
+            ],
+        )
+    return [_read_row(line, positions) for line in sheet.rows]
+
+
+def _refused(errors: Sequence[FieldError], *, rows: int, dry_run: bool) -> ImportResult:
+    """A sheet with errors imports nothing: a dry run lists them, an import is refused with them."""
+    bad_rows = len({error.row for error in errors})
+    if not dry_run:
+        shown = "" if len(errors) <= MAX_REPORTED_ERRORS else f"，下面列出前 {MAX_REPORTED_ERRORS} 处"
+        raise ImportRejected(
+            f"{bad_rows} 行有误（共 {len(errors)} 处{shown}），未导入任何卡口，请修改后重新上传",
+            errors=list(errors[:MAX_REPORTED_ERRORS]),
+        )
+    return ImportResult(
+        created=0,
+        dry_run=True,
+        errors=list(errors[:MAX_REPORTED_ERRORS]),
+        error_count=len(errors),
+        regions_created=0,
+        rows=rows,
+    )

@@ -16,6 +16,7 @@ from typing import Final
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.errors import PayloadTooLarge, ValidationFailed
@@ -195,7 +196,14 @@ _HELP = {
 def template_xlsx() -> bytes:
     """The import template: the header and two example rows on the first sheet, what to write where on the second."""
     workbook = Workbook()
-    sheet = workbook.active
+    _fill_checkpoints_sheet(workbook.active)
+    _fill_help_sheet(workbook.create_sheet("填写说明"))
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _fill_checkpoints_sheet(sheet: Worksheet) -> None:
     sheet.title = "卡口"
     sheet.append([column.header for column in COLUMNS])
     for example in _EXAMPLES:
@@ -214,7 +222,8 @@ def template_xlsx() -> bytes:
         sheet.add_data_validation(validation)
         validation.add(cells)
 
-    help_sheet = workbook.create_sheet("填写说明")
+
+def _fill_help_sheet(sheet: Worksheet) -> None:
     sections: list[tuple[list[str], list[list[str]]]] = [
         (
             ["列", "是否必填", "填写说明"],
@@ -230,19 +239,15 @@ def template_xlsx() -> bytes:
         ),
     ]
     for heading, lines in sections:
-        if help_sheet.max_row > 1:
-            help_sheet.append([])
-        help_sheet.append(heading)
-        for cell in help_sheet[help_sheet.max_row]:
+        if sheet.max_row > 1:
+            sheet.append([])
+        sheet.append(heading)
+        for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for line in lines:
-            help_sheet.append(line)
+            sheet.append(line)
     for letter, width in zip("ABC", (20, 12, 90), strict=True):
-        help_sheet.column_dimensions[letter].width = width
-
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+        sheet.column_dimensions[letter].width = width
 
 
 def template_csv() -> bytes:

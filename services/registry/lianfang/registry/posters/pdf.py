@@ -1,27 +1,35 @@
 """A PDF written object by object as pages are drawn, so a document of thousands of pages streams out in constant
-memory (reportlab's canvas holds every page until `save()`). Fonts and metrics are reportlab's: its built-in CID font
-STSong-Light, which is never embedded; readers draw it with a Song face of their own (Acrobat's Chinese font pack,
-a system font elsewhere)."""
+memory (reportlab's canvas holds every page until `save()`). Metrics are reportlab's. The Chinese font
+(`lianfang.common.chinese_font`) is embedded as TrueType subsets of the glyphs the pages used, written after the last
+page; without its file, reportlab's built-in CID font STSong-Light, which readers draw with a Song face of their own."""
 
 from __future__ import annotations
 
 import copy
-import functools
 import re
 import zlib
+from abc import ABC, abstractmethod
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import Enum
 
 from reportlab.pdfbase import pdfdoc, pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase._cidfontdata import CIDFontInfo  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont, structToPDF  # type: ignore[import-untyped]
+from reportlab.pdfbase.cidfonts import structToPDF  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import (  # type: ignore[import-untyped]
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    makeToUnicodeCMap,
+)
+
+from lianfang.common.chinese_font import ChineseFont
 
 __all__ = ["Color", "Font", "GrayImage", "PageContent", "PdfWriter"]
 
-# UCS-2 codes only reach the Basic Multilingual Plane; for what lies beyond (and lone surrogates) the mark Chinese
-# typesetting uses for a missing glyph, so a reader sees that something is missing rather than nothing.
+# Characters the font cannot show (outside UCS-2 for STSong-Light, missing glyphs in the embedded font) are drawn as
+# the mark Chinese typesetting uses for a missing glyph, so a reader sees that something is missing rather than nothing.
 _UNENCODABLE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 _MISSING_GLYPH = "〓"
 # The middle dot an input method types (U+00B7, as in the plate 冀A·12345) has no code in UniGB-UCS2-H; GB 2312's
@@ -29,30 +37,111 @@ _MISSING_GLYPH = "〓"
 _MIDDLE_DOT = "\u30fb"
 _SUBSTITUTES = str.maketrans({"\u00b7": _MIDDLE_DOT, "\u2022": _MIDDLE_DOT})
 
+# Writes an object and answers its number: `add(body)`, `add_stream(data, extra dictionary entries)`.
+AddObject = Callable[[bytes], int]
+AddStream = Callable[[bytes, str], int]
 
-class Font(Enum):
-    song = "STSong-Light"
-    latin_bold = "Helvetica-Bold"
 
-    @property
-    def resource(self) -> str:
-        return "/F1" if self is Font.song else "/F2"
+def _hex(data: bytes) -> str:
+    return "<" + data.hex().upper() + ">"
+
+
+class Font(ABC):
+    """A font of one document: how wide text is, the operators that show it, and its objects, written at the end."""
+
+    name: str
 
     def width(self, text: str, size: float) -> float:
-        _register_fonts()
-        return float(pdfmetrics.stringWidth(text, self.value, size))
+        return float(pdfmetrics.stringWidth(text, self.name, size))
 
-    def encode(self, text: str) -> bytes:
-        if self is Font.song:
-            bmp = _UNENCODABLE.sub(_MISSING_GLYPH, text).translate(_SUBSTITUTES)
-            return b"<" + bmp.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+    @abstractmethod
+    def show(self, text: str, size: float) -> str:
+        """`Tf` and `Tj` operators drawing `text` at `size` from the current text position."""
+
+    @abstractmethod
+    def objects(self, add: AddObject, add_stream: AddStream) -> dict[str, int]:
+        """Writes the font's objects; answers the number of each font resource its `show` named."""
+
+
+class LatinBold(Font):
+    """Helvetica-Bold, one of the standard fonts every reader has: the code under the QR code, step numbers."""
+
+    name = "Helvetica-Bold"
+    _RESOURCE = "/L1"
+
+    def show(self, text: str, size: float) -> str:
         latin = text.encode("cp1252", errors="replace")
-        return b"(" + latin.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+        escaped = latin.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").decode("latin-1")
+        return f"{self._RESOURCE} {_n(size)} Tf ({escaped}) Tj"
+
+    def objects(self, add: AddObject, add_stream: AddStream) -> dict[str, int]:
+        body = f"<< /Type /Font /Subtype /Type1 /BaseFont /{self.name} /Encoding /WinAnsiEncoding >>"
+        return {self._RESOURCE: add(body.encode("ascii"))}
 
 
-@functools.cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(Font.song.value))
+class BuiltinSong(Font):
+    """reportlab's STSong-Light, not embedded: the fallback when the Chinese font's file is missing."""
+
+    _RESOURCE = "/C1"
+
+    def __init__(self, font: ChineseFont) -> None:
+        self.name = font.name
+
+    def show(self, text: str, size: float) -> str:
+        bmp = _UNENCODABLE.sub(_MISSING_GLYPH, text).translate(_SUBSTITUTES)
+        return f"{self._RESOURCE} {_n(size)} Tf {_hex(bmp.encode('utf-16-be'))} Tj"
+
+    def objects(self, add: AddObject, add_stream: AddStream) -> dict[str, int]:
+        to_unicode = add_stream(_to_unicode_cmap(), "")
+        # reportlab's own description of the font (widths, descriptor, CIDSystemInfo), so what readers lay out
+        # matches the metrics the layout measured with.
+        description = copy.deepcopy(CIDFontInfo[self.name])
+        description["Name"] = self._RESOURCE
+        description["Encoding"] = "/" + pdfmetrics.getFont(self.name).encodingName
+        description["ToUnicode"] = f"{to_unicode} 0 R"
+        return {self._RESOURCE: add(_format(structToPDF(description)))}
+
+
+class EmbeddedChinese(Font):
+    """A TrueType font embedded as subsets of at most 256 glyphs (simple fonts, one byte a character), each with its
+    ToUnicode map so text can be copied and searched. Which characters each subset holds grows as pages are drawn
+    (reportlab's own bookkeeping, kept per document), so the subsets are written after the last page."""
+
+    def __init__(self, font: ChineseFont) -> None:
+        assert font.ttf is not None
+        self.name = font.name
+        self._ttf: TTFont = font.ttf
+        self._glyphs = font.ttf.face.charToGlyph
+
+    def show(self, text: str, size: float) -> str:
+        shown = "".join(char if ord(char) in self._glyphs or char.isspace() else _MISSING_GLYPH for char in text)
+        return " ".join(
+            f"/C1s{subset} {_n(size)} Tf {_hex(codes)} Tj" for subset, codes in self._ttf.splitString(shown, self)
+        )
+
+    def objects(self, add: AddObject, add_stream: AddStream) -> dict[str, int]:
+        face = self._ttf.face
+        state = self._ttf.state.pop(self, None)
+        resources: dict[str, int] = {}
+        for number, subset in enumerate(state.subsets if state else []):
+            base = (SUBSETN(number) + b"+" + face.name + face.subfontNameX).decode("ascii")
+            data = face.makeSubset(subset)
+            font_file = add_stream(data, f"/Length1 {len(data)}")
+            flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+            bbox = " ".join(str(value) for value in face.bbox)
+            descriptor = add(
+                f"<< /Type /FontDescriptor /FontName /{base} /Flags {flags} /FontBBox [{bbox}] "
+                f"/ItalicAngle {face.italicAngle} /Ascent {face.ascent} /Descent {face.descent} "
+                f"/CapHeight {face.capHeight} /StemV {face.stemV} /MissingWidth {face.defaultWidth} "
+                f"/FontFile2 {font_file} 0 R >>".encode("ascii")
+            )
+            to_unicode = add_stream(makeToUnicodeCMap(base, subset).encode("ascii"), "")
+            widths = " ".join(str(round(face.getCharWidth(code))) for code in subset)
+            resources[f"/C1s{number}"] = add(
+                f"<< /Type /Font /Subtype /TrueType /BaseFont /{base} /FirstChar 0 /LastChar {len(subset) - 1} "
+                f"/Widths [{widths}] /FontDescriptor {descriptor} 0 R /ToUnicode {to_unicode} 0 R >>".encode("ascii")
+            )
+        return resources
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +250,12 @@ class PageContent:
         self, font: Font, size: float, x: float, y: float, text: str, *, bold: bool = False, spacing: float = 0
     ) -> None:
         """Text with its baseline starting at (x, y) in the current fill colour, `spacing` points between letters."""
-        # STSong-Light has no bold face; stroking the outlines as well as filling them (render mode 2) thickens
+        # The Chinese font has no bold face; stroking the outlines as well as filling them (render mode 2) thickens
         # the strokes the way Chinese signage does when only a light face is at hand.
         mode = f"2 Tr {_n(size * 0.03)} w " if bold else ("0 Tr " if self._bold else "")
         tracking = f"{_n(spacing)} Tc " if spacing != self._spacing else ""
         self._bold, self._spacing = bold, spacing
-        shown = font.encode(text).decode("latin-1")
-        self._parts.append(f"BT {font.resource} {_n(size)} Tf {mode}{tracking}{_n(x)} {_n(y)} Td {shown} Tj ET")
+        self._parts.append(f"BT {mode}{tracking}{_n(x)} {_n(y)} Td {font.show(text, size)} ET")
 
 
 def _text_string(text: str) -> str:
@@ -201,13 +289,13 @@ class PdfWriter:
     What stays in memory grows by one cross-reference offset per object, 24 bytes a page: the page tree is written a
     branch of `_BRANCH` pages at a time and the cross-reference table in slices."""
 
-    _CATALOG, _PAGES, _RESOURCES = 1, 2, 3
+    _CATALOG, _PAGES, _RESOURCES, _FONTS = 1, 2, 3, 4
     # Pages per intermediate node of the page tree; a balanced tree is what the PDF reference recommends for large
     # documents, and it spares us holding every page's number until the end.
     _BRANCH = 64
     _XREF_ROWS = 4096
 
-    def __init__(self, *, title: str, creator: str, page_size: tuple[float, float]) -> None:
+    def __init__(self, *, title: str, creator: str, page_size: tuple[float, float], chinese: ChineseFont) -> None:
         self._buffer = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
         self._written = 0
         self._offsets = array("Q", [0])
@@ -215,12 +303,16 @@ class PdfWriter:
         self._branch_pages = array("Q")
         self._page_count = 0
         self._page_size = page_size
-        for _ in range(3):
+        for _ in range(4):
             self._reserve()
         self._info = self._reserve()
+        self.song: Font = EmbeddedChinese(chinese) if chinese.embedded else BuiltinSong(chinese)
+        self.latin: Font = LatinBold()
         self._add(self._CATALOG, f"<< /Type /Catalog /Pages {self._PAGES} 0 R >>".encode("ascii"))
         self._add(self._info, f"<< /Title {_text_string(title)} /Creator {_text_string(creator)} >>".encode("ascii"))
-        self._add_fonts()
+        # Every page names the fonts' dictionary, written at the end with the subsets the pages used.
+        self._font_resources = f"/Font {self._FONTS} 0 R /ProcSet [/PDF /Text]"
+        self._add(self._RESOURCES, f"<< {self._font_resources} >>".encode("ascii"))
 
     @property
     def buffered(self) -> int:
@@ -270,6 +362,11 @@ class PdfWriter:
     def finish(self) -> Iterator[bytes]:
         """The rest of the page tree, the cross-reference table and the trailer: the last chunks of the document."""
         self._close_branch()
+        fonts = self.song.objects(self._new, self._new_stream) | self.latin.objects(self._new, self._new_stream)
+        self._add(
+            self._FONTS,
+            ("<< " + " ".join(f"{name} {number} 0 R" for name, number in fonts.items()) + " >>").encode("ascii"),
+        )
         kids = " ".join(f"{branch} 0 R" for branch in self._branches)
         self._add(self._PAGES, f"<< /Type /Pages /Count {self._page_count} /Kids [{kids}] >>".encode("ascii"))
         xref_at = self._written + len(self._buffer)
@@ -309,27 +406,15 @@ class PdfWriter:
         head = f"<< {extra} /Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode("ascii")
         self._add(number, head + packed + b"\nendstream")
 
-    def _add_fonts(self) -> None:
-        _register_fonts()
-        song, to_unicode, latin = self._reserve(), self._reserve(), self._reserve()
-        # reportlab's own description of the font (widths, descriptor, CIDSystemInfo), so what readers lay out
-        # matches the metrics the layout measured with.
-        description = copy.deepcopy(CIDFontInfo[Font.song.value])
-        description["Name"] = Font.song.resource
-        description["Encoding"] = "/" + pdfmetrics.getFont(Font.song.value).encodingName
-        description["ToUnicode"] = f"{to_unicode} 0 R"
-        self._add(song, _format(structToPDF(description)))
-        self._add_stream(to_unicode, _to_unicode_cmap())
-        self._add(
-            latin,
-            f"<< /Type /Font /Subtype /Type1 /BaseFont /{Font.latin_bold.value} /Encoding /WinAnsiEncoding >>".encode(
-                "ascii"
-            ),
-        )
-        self._font_resources = (
-            f"/Font << {Font.song.resource} {song} 0 R {Font.latin_bold.resource} {latin} 0 R >> /ProcSet [/PDF /Text]"
-        )
-        self._add(self._RESOURCES, f"<< {self._font_resources} >>".encode("ascii"))
+    def _new(self, body: bytes) -> int:
+        number = self._reserve()
+        self._add(number, body)
+        return number
+
+    def _new_stream(self, data: bytes, extra: str) -> int:
+        number = self._reserve()
+        self._add_stream(number, data, extra)
+        return number
 
 
 def _format(structure: object) -> bytes:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from lianfang.common.chinese_font import ChineseFont
 from lianfang.registry.posters.pdf import Color, Font, GrayImage, PageContent, PdfWriter
 from lianfang.registry.posters.qr import QUIET_ZONE, qr_matrix
-from lianfang.registry.posters.textfit import fit_block, fit_line, fit_title
+from lianfang.registry.posters.textfit import FittedText, fit_block, fit_line, fit_title
 
 __all__ = ["PosterInfo", "poster_pdf"]
 
@@ -158,13 +159,138 @@ def _draw_qr(content: PageContent, url: str, x: float, y: float, size: float) ->
     content.restore()
 
 
-def _draw_poster(content: PageContent, poster: PosterInfo, box: _Box, style: _Style) -> None:
-    left, right = box.x + style.margin, box.x + box.width - style.margin
-    top, bottom = box.y + box.height - style.margin, box.y + style.margin
-    width, cx = right - left, (left + right) / 2
-    song, latin = Font.song, Font.latin_bold
-    gap = style.gap
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """Where one poster is drawn: its page, fonts and style, and the column its parts stand in, each drawn from a
+    height `y` down, answering the height below it."""
 
+    content: PageContent
+    song: Font
+    latin: Font
+    style: _Style
+    left: float
+    right: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def cx(self) -> float:
+        return (self.left + self.right) / 2
+
+    def title(self, y: float, region: FittedText, name: FittedText, name_pitch: float) -> float:
+        """The region in grey, then the checkpoint's name, bold."""
+        y -= region.size * 0.88
+        self.content.fill_color(_GREY)
+        _centred(self.content, self.song, region.size, self.cx, y, region.lines[0])
+        y -= region.size * 0.12 + self.style.gap * 0.6
+        self.content.fill_color(_INK)
+        self.content.stroke_color(_INK)
+        for line in name.lines:
+            _centred(self.content, self.song, name.size, self.cx, y - name.size * 0.88, line, bold=True)
+            y -= name_pitch
+        return y - self.style.gap * 0.4
+
+    def kind(self, y: float, kind: FittedText, height: float) -> float:
+        """The checkpoint's kind in a red pill."""
+        content, cx = self.content, self.cx
+        width = self.song.width(kind.lines[0], kind.size) + kind.size * 1.6
+        content.stroke_color(_RED)
+        content.line_width(max(0.6, kind.size * 0.07))
+        content.rounded_rect(cx - width / 2, y - height, width, height, height / 2)
+        content.stroke()
+        content.fill_color(_RED)
+        _centred(content, self.song, kind.size, cx, y - height / 2 - kind.size * 0.36, kind.lines[0])
+        return y - height - self.style.gap
+
+    def band(self, y: float, height: float) -> float:
+        """扫码登记 in white, letter-spaced, on a red band (the fill colour the pill left)."""
+        content, size = self.content, self.style.heading_size
+        content.rounded_rect(self.left, y - height, self.width, height, height * 0.18)
+        content.fill()
+        content.fill_color(_WHITE)
+        content.stroke_color(_WHITE)
+        spacing = size * 0.35
+        heading_width = self.song.width(_HEADING, size) + spacing * (len(_HEADING) - 1)
+        baseline = y - height / 2 - size * 0.36
+        content.text(self.song, size, self.cx - heading_width / 2, baseline, _HEADING, bold=True, spacing=spacing)
+        return y - height
+
+    def code(self, y: float, poster: PosterInfo, qr_size: float, height: float) -> float:
+        """The QR code (or the mini-program code), and under it the checkpoint's code to read aloud or type."""
+        content, style, cx = self.content, self.style, self.cx
+        if poster.wxacode is not None:
+            content.image(poster.wxacode, cx - qr_size / 2, y - qr_size, qr_size)
+        else:
+            _draw_qr(content, poster.qr_url, cx - qr_size / 2, y - qr_size, qr_size)
+        y -= qr_size
+        label = "登记码"
+        label_gap = style.code_label_size * 0.6
+        label_width = self.song.width(label, style.code_label_size)
+        # Letter-spaced so staff can read it aloud or type it; a code longer than the usual seven characters shrinks.
+        room = self.width - label_width - label_gap
+        code_size = min(style.code_size, room / (self.latin.width(poster.code, 1) * 1.1 or 1))
+        code_spacing = code_size * 0.08
+        code_width = self.latin.width(poster.code, code_size) + code_spacing * (len(poster.code) - 1)
+        start = cx - (label_width + label_gap + code_width) / 2
+        baseline = y - style.code_size * 0.82
+        content.fill_color(_GREY)
+        content.text(self.song, style.code_label_size, start, baseline, label)
+        content.fill_color(_INK)
+        content.text(
+            self.latin, code_size, start + label_width + label_gap, baseline, poster.code, spacing=code_spacing
+        )
+        return y - height - style.gap
+
+    def steps(self, y: float, pitch: float) -> float:
+        """The three steps, each after its number in a red disc."""
+        content, song, latin, size = self.content, self.song, self.latin, self.style.step_size
+        radius = size * 0.62
+        text_gap = size * 0.55
+        steps_left = self.cx - (2 * radius + text_gap + max(song.width(step, size) for step in _STEPS)) / 2
+        digit_size = size * 0.78
+        for number, step in enumerate(_STEPS, start=1):
+            middle = y - pitch / 2
+            content.fill_color(_RED)
+            content.circle(steps_left + radius, middle, radius)
+            content.fill()
+            digit = str(number)
+            content.fill_color(_WHITE)
+            digit_x = steps_left + radius - latin.width(digit, digit_size) / 2
+            content.text(latin, digit_size, digit_x, middle - digit_size * 0.36, digit)
+            content.fill_color(_INK)
+            content.text(song, size, steps_left + 2 * radius + text_gap, middle - size * 0.36, step)
+            y -= pitch
+        return y
+
+    def notice(self, y: float, notice: FittedText, pitch: float) -> float:
+        self.content.fill_color(_RED)
+        for line in notice.lines:
+            if line:
+                _centred(self.content, self.song, notice.size, self.cx, y - pitch * 0.8, line)
+                y -= pitch
+        return y
+
+    def footer(self, bottom: float, height: float, made_on: date) -> None:
+        """A rule, the day the poster was made and the system's name."""
+        content, size = self.content, self.style.footer_size
+        rule_y = bottom + height - size * 0.6
+        content.stroke_color(_RULE)
+        content.line_width(0.5)
+        content.line(self.left, rule_y, self.right, rule_y)
+        content.stroke()
+        content.fill_color(_GREY)
+        content.text(self.song, size, self.left, bottom, _made_on(made_on))
+        content.text(self.song, size, self.right - self.song.width(_SYSTEM_NAME, size), bottom, _SYSTEM_NAME)
+
+
+def _draw_poster(content: PageContent, poster: PosterInfo, box: _Box, style: _Style, writer: PdfWriter) -> None:
+    """From the top: the region, the name, its kind, the heading band; from the bottom: the footer; between them,
+    centred, the QR code, its code in text, the steps and the notice, with the QR code taking what is left."""
+    sheet = _Sheet(content, writer.song, writer.latin, style, box.x + style.margin, box.x + box.width - style.margin)
+    top, bottom = box.y + box.height - style.margin, box.y + style.margin
+    song, width, gap = writer.song, sheet.width, style.gap
     region = fit_line(
         poster.region_path, song, width=width, size=style.region_size, min_size=style.region_size * 0.8, keep_end=True
     )
@@ -187,110 +313,19 @@ def _draw_poster(content: PageContent, poster: PosterInfo, box: _Box, style: _St
     notice_lines = len([line for line in notice.lines if line])
     footer_height = style.footer_size * 2.4
 
-    # From the top: the region, the name, its kind, the heading band; from the bottom: the footer; between them,
-    # centred, the QR code, its code in text, the steps and the notice, with the QR code taking what is left.
     header_height = region.size + gap * 0.6 + name_pitch * len(name.lines) + gap * 0.4 + kind_height
     middle_fixed = code_height + gap + len(_STEPS) * step_pitch + notice_pitch * notice_lines
     available = top - bottom - header_height - gap - band_height - footer_height - gap * 2
     qr_size = min(style.qr_max, available - middle_fixed - gap)
-
-    y = top - region.size * 0.88
-    content.fill_color(_GREY)
-    _centred(content, song, region.size, cx, y, region.lines[0])
-    y -= region.size * 0.12 + gap * 0.6
-    content.fill_color(_INK)
-    content.stroke_color(_INK)
-    for line in name.lines:
-        _centred(content, song, name.size, cx, y - name.size * 0.88, line, bold=True)
-        y -= name_pitch
-    y -= gap * 0.4
-
-    kind_width = song.width(kind.lines[0], kind.size) + kind.size * 1.6
-    content.stroke_color(_RED)
-    content.line_width(max(0.6, kind.size * 0.07))
-    content.rounded_rect(cx - kind_width / 2, y - kind_height, kind_width, kind_height, kind_height / 2)
-    content.stroke()
-    content.fill_color(_RED)
-    _centred(content, song, kind.size, cx, y - kind_height / 2 - kind.size * 0.36, kind.lines[0])
-    y -= kind_height + gap
-
-    content.rounded_rect(left, y - band_height, width, band_height, band_height * 0.18)
-    content.fill()
-    content.fill_color(_WHITE)
-    content.stroke_color(_WHITE)
-    spacing = style.heading_size * 0.35
-    heading_width = song.width(_HEADING, style.heading_size) + spacing * (len(_HEADING) - 1)
-    content.text(
-        song,
-        style.heading_size,
-        cx - heading_width / 2,
-        y - band_height / 2 - style.heading_size * 0.36,
-        _HEADING,
-        bold=True,
-        spacing=spacing,
-    )
-    y -= band_height
-
     slack = max(0.0, available - middle_fixed - gap - qr_size)
-    y -= gap + slack / 2
-    if poster.wxacode is not None:
-        content.image(poster.wxacode, cx - qr_size / 2, y - qr_size, qr_size)
-    else:
-        _draw_qr(content, poster.qr_url, cx - qr_size / 2, y - qr_size, qr_size)
-    y -= qr_size
 
-    label = "登记码"
-    label_gap = style.code_label_size * 0.6
-    label_width = song.width(label, style.code_label_size)
-    # Letter-spaced so staff can read it aloud or type it; a code longer than the usual seven characters shrinks.
-    code_size = min(style.code_size, (width - label_width - label_gap) / (latin.width(poster.code, 1) * 1.1 or 1))
-    code_spacing = code_size * 0.08
-    code_width = latin.width(poster.code, code_size) + code_spacing * (len(poster.code) - 1)
-    start = cx - (label_width + label_gap + code_width) / 2
-    baseline = y - style.code_size * 0.82
-    content.fill_color(_GREY)
-    content.text(song, style.code_label_size, start, baseline, label)
-    content.fill_color(_INK)
-    content.text(latin, code_size, start + label_width + label_gap, baseline, poster.code, spacing=code_spacing)
-    y -= code_height + gap
-
-    radius = style.step_size * 0.62
-    text_gap = style.step_size * 0.55
-    steps_width = 2 * radius + text_gap + max(song.width(step, style.step_size) for step in _STEPS)
-    steps_left = cx - steps_width / 2
-    for number, step in enumerate(_STEPS, start=1):
-        middle = y - step_pitch / 2
-        content.fill_color(_RED)
-        content.circle(steps_left + radius, middle, radius)
-        content.fill()
-        digit = str(number)
-        content.fill_color(_WHITE)
-        digit_size = style.step_size * 0.78
-        content.text(
-            latin,
-            digit_size,
-            steps_left + radius - latin.width(digit, digit_size) / 2,
-            middle - digit_size * 0.36,
-            digit,
-        )
-        content.fill_color(_INK)
-        content.text(song, style.step_size, steps_left + 2 * radius + text_gap, middle - style.step_size * 0.36, step)
-        y -= step_pitch
-
-    content.fill_color(_RED)
-    for line in notice.lines:
-        if line:
-            _centred(content, song, notice.size, cx, y - notice_pitch * 0.8, line)
-            y -= notice_pitch
-
-    rule_y = bottom + footer_height - style.footer_size * 0.6
-    content.stroke_color(_RULE)
-    content.line_width(0.5)
-    content.line(left, rule_y, right, rule_y)
-    content.stroke()
-    content.fill_color(_GREY)
-    content.text(song, style.footer_size, left, bottom, _made_on(poster.made_on))
-    content.text(song, style.footer_size, right - song.width(_SYSTEM_NAME, style.footer_size), bottom, _SYSTEM_NAME)
+    y = sheet.title(top, region, name, name_pitch)
+    y = sheet.kind(y, kind, kind_height)
+    y = sheet.band(y, band_height)
+    y = sheet.code(y - gap - slack / 2, poster, qr_size, code_height)
+    y = sheet.steps(y, step_pitch)
+    sheet.notice(y, notice, notice_pitch)
+    sheet.footer(bottom, footer_height, poster.made_on)
 
 
 def _draw_cut_lines(content: PageContent, width: float, height: float) -> None:
@@ -313,24 +348,24 @@ def _quarters(width: float, height: float) -> tuple[_Box, _Box, _Box, _Box]:
     )
 
 
-def _pages(posters: Iterator[PosterInfo], per_page: int) -> Iterator[bytes]:
+def _pages(posters: Iterator[PosterInfo], per_page: int, font: ChineseFont) -> Iterator[bytes]:
     width, height = _A4
-    writer = PdfWriter(title="卡口登记二维码", creator=_SYSTEM_NAME, page_size=_A4)
+    writer = PdfWriter(title="卡口登记二维码", creator=_SYSTEM_NAME, page_size=_A4, chinese=font)
     while group := list(itertools.islice(posters, per_page)):
         content = PageContent()
         if per_page == 1:
-            _draw_poster(content, group[0], _Box(0, 0, width, height), _FULL)
+            _draw_poster(content, group[0], _Box(0, 0, width, height), _FULL, writer)
         else:
             _draw_cut_lines(content, width, height)
             for poster, box in zip(group, _quarters(width, height), strict=False):
-                _draw_poster(content, poster, box, _QUARTER)
+                _draw_poster(content, poster, box, _QUARTER, writer)
         writer.add_page(content)
         if writer.buffered >= _CHUNK_BYTES:
             yield writer.take()
     yield from writer.finish()
 
 
-def poster_pdf(posters: Iterable[PosterInfo], *, per_page: Literal[1, 4] = 1) -> Iterator[bytes]:
+def poster_pdf(posters: Iterable[PosterInfo], *, font: ChineseFont, per_page: Literal[1, 4] = 1) -> Iterator[bytes]:
     """An A4 PDF in chunks: one poster a page, or four a page on a 2×2 grid with cut lines.
 
     `posters` is read as the pages are drawn, so a generator keeps memory flat however many there are. Checks happen
@@ -342,4 +377,4 @@ def poster_pdf(posters: Iterable[PosterInfo], *, per_page: Literal[1, 4] = 1) ->
     first = next(remaining, None)
     if first is None:
         raise ValueError("no posters to render")
-    return _pages(itertools.chain((first,), remaining), per_page)
+    return _pages(itertools.chain((first,), remaining), per_page, font)

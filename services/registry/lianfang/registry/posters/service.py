@@ -1,27 +1,34 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Annotated, Literal
 
+from fastapi import Depends
 from PIL import Image
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, ensure_in_scope
+from lianfang.common.auth import AdminPrincipal, CurrentAdmin, ensure_in_scope
+from lianfang.common.beijing import beijing_today
+from lianfang.common.chinese_font import ChineseFont
 from lianfang.common.contracts.checkpoints import KIND_LABELS
+from lianfang.common.db import DbSession
+from lianfang.registry.accounts_client import AccountsClient
 from lianfang.registry.checkpoints.codes import spaced
 from lianfang.registry.checkpoints.repository import CheckpointRepository
-from lianfang.registry.deps import RegistryParts
+from lianfang.registry.deps import Accounts, ConfigCache, Font, Settings
 from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
 from lianfang.registry.models import Checkpoint
 from lianfang.registry.posters.pdf import GrayImage
-from lianfang.registry.posters.render import PosterInfo
+from lianfang.registry.posters.render import PosterInfo, poster_pdf
 from lianfang.registry.regions.repository import RegionRepository
+from lianfang.registry.settings import RegistrySettings
 
-__all__ = ["PosterService"]
+__all__ = ["PosterService", "Posters"]
 
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Sharp at the printed size (a code of about 12 cm at 180 dpi).
 _POSTER_WXACODE_WIDTH = 860
 
@@ -38,21 +45,32 @@ def flattened(png: bytes) -> GrayImage:
 class PosterService:
     """What goes on a checkpoint's poster: its name, the names of its regions from the province down, its code."""
 
-    def __init__(self, session: AsyncSession, parts: RegistryParts, caller: AdminPrincipal) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        settings: RegistrySettings,
+        cache: Redis,
+        accounts: AccountsClient,
+        font: ChineseFont,
+    ) -> None:
         self.caller = caller
+        self.font = font
+        self.settings = settings
+        self.cache = cache
+        self.accounts = accounts
         self.checkpoints = CheckpointRepository(session)
         self.regions = RegionRepository(session)
 
     async def wxacode(self, checkpoint_id: int, token: str, width: int) -> bytes:
         """The checkpoint's mini-program code (scene = its code), from the cache or made by WeChat through the gateway."""
         checkpoint = await self.checkpoint(checkpoint_id)
-        settings = self.parts.settings
+        settings = self.settings
         key = f"lianfang:registry:wxacode:{settings.wechat_mp_env_version}:{settings.wechat_mp_page}:{width}:{checkpoint.code}"
-        cached = await self.parts.cache.get(key)
+        cached = await self.cache.get(key)
         if isinstance(cached, bytes):
             return cached
-        image = await self.parts.accounts.wxacode(
+        image = await self.accounts.wxacode(
             {
                 "scene": checkpoint.code,
                 "page": settings.wechat_mp_page,
@@ -64,11 +82,18 @@ class PosterService:
             token,
         )
         if settings.wxacode_cache_days:
-            await self.parts.cache.set(key, image, ex=settings.wxacode_cache_days * 86400)
+            await self.cache.set(key, image, ex=settings.wxacode_cache_days * 86400)
         return image
 
     def qr_url(self, code: str) -> str:
-        return f"{self.parts.settings.public_url.rstrip('/')}/c/{code}"
+        return f"{self.settings.public_url.rstrip('/')}/c/{code}"
+
+    async def checkpoint_qr_url(self, checkpoint_id: int) -> str:
+        """What the checkpoint's QR code points to: its check-in page."""
+        return self.qr_url((await self.checkpoint(checkpoint_id)).code)
+
+    def pdf(self, posters: Iterable[PosterInfo], per_page: Literal[1, 4] = 1) -> Iterator[bytes]:
+        return poster_pdf(posters, font=self.font, per_page=per_page)
 
     async def checkpoint(self, checkpoint_id: int) -> Checkpoint:
         checkpoint = await self.checkpoints.get(checkpoint_id)
@@ -111,7 +136,7 @@ class PosterService:
     async def _posters(self, checkpoints: list[Checkpoint]) -> list[PosterInfo]:
         region_ids = sorted({int(part) for row in checkpoints for part in row.region_path.strip("/").split("/")})
         names = {region.id: region.name for region in await self.regions.by_ids(region_ids)}
-        today = datetime.now(_SHANGHAI).date()
+        today = beijing_today()
         return [self._poster(row, names, today) for row in checkpoints]
 
     def _poster(self, checkpoint: Checkpoint, names: dict[int, str], today: date) -> PosterInfo:
@@ -126,3 +151,12 @@ class PosterService:
             qr_url=self.qr_url(checkpoint.code),
             made_on=today,
         )
+
+
+async def poster_service(
+    admin: CurrentAdmin, session: DbSession, settings: Settings, cache: ConfigCache, accounts: Accounts, font: Font
+) -> PosterService:
+    return PosterService(session, admin, settings, cache, accounts, font)
+
+
+Posters = Annotated[PosterService, Depends(poster_service)]

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
+from lianfang.common.db import RowId
 from lianfang.common.validators import plain_text
 from lianfang.registry.models import Region, RegionLevel
 
@@ -42,7 +43,7 @@ RegionCode = Annotated[Annotated[str, StringConstraints(strip_whitespace=True)] 
 class RegionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    parent_id: int
+    parent_id: RowId
     name: RegionName
     code: RegionCode = None
 

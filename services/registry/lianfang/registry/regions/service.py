@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth import AdminPrincipal, CurrentAdmin
 from lianfang.common.contracts.regions import region_path
+from lianfang.common.db import DbSession
 from lianfang.common.errors import Forbidden, ValidationFailed
+from lianfang.common.oplog import OperationAction, OperationLog, Target, describe, describe_changes
 from lianfang.registry.accounts_client import AccountsClient
+from lianfang.registry.deps import Accounts
 from lianfang.registry.errors import (
     OwnRegionReadOnly,
     RegionCodeTaken,
@@ -15,7 +21,7 @@ from lianfang.registry.errors import (
     RegionNotEmpty,
     RegionNotFound,
 )
-from lianfang.registry.models import LEVELS, Region, RegionLevel
+from lianfang.registry.models import LEVELS, OperationEntry, Region, RegionLevel
 from lianfang.registry.regions.codes import city_code_for, code_prefix, code_problem
 from lianfang.registry.regions.repository import RegionRepository
 from lianfang.registry.regions.schemas import (
@@ -28,7 +34,15 @@ from lianfang.registry.regions.schemas import (
     RegionUpdate,
 )
 
-__all__ = ["RegionService"]
+__all__ = ["RegionService", "Regions"]
+
+
+def _target(region: Region) -> Target:
+    return Target(id=str(region.id), name=region.name, region_path=region.path)
+
+
+def _shown(region: Region) -> dict[str, str]:
+    return {"名称": region.name, "编码": region.code or ""}
 
 
 def _child_level(level: RegionLevel) -> RegionLevel | None:
@@ -40,9 +54,11 @@ class RegionService:
     """An admin works on its own subtree: it creates regions under any region of it and reads all of it, but renames and
     deletes only the regions strictly below its own; its own region is its superiors' to change."""
 
-    def __init__(self, session: AsyncSession, caller: AdminPrincipal) -> None:
+    def __init__(self, session: AsyncSession, caller: AdminPrincipal, accounts: AccountsClient) -> None:
         self.caller = caller
+        self.accounts = accounts
         self.regions = RegionRepository(session)
+        self.log = OperationLog(session, OperationEntry, caller)
 
     async def _find(self, region_id: int) -> Region | None:
         """The region when it lies in the caller's subtree; None when there is no such region; 403 otherwise."""
@@ -117,6 +133,11 @@ class RegionService:
         await self._flush()
         region.path = region_path([*parent.ancestor_ids, parent.id, region.id])
         await self._flush()
+        self.log.record(
+            OperationAction.region_create,
+            _target(region),
+            f"上级地区：{parent.name}；{describe(_shown(region))}",
+        )
         return RegionOut.of(region, 0)
 
     async def get(self, region_id: int) -> RegionDetail:
@@ -179,30 +200,42 @@ class RegionService:
                     "code", f"有 {stray} 个下级地区的编码不以 {prefix} 开头，请先修改它们的编码", "prefix_below"
                 )
         await self._ensure_unique(region.parent_id, name, new_code, excluding=region.id)
+        before = _shown(region)
         if name is not None:
             region.name = name
         if code_changes:
             region.code = body.code
         await self._flush()
+        changed = describe_changes(before, _shown(region))
+        if changed:
+            self.log.record(OperationAction.region_update, _target(region), changed)
         return await self._out(region)
 
-    async def what_is_left(self, region: Region, accounts: AccountsClient, token: str) -> list[str]:
+    async def what_is_left(self, region: Region, token: str) -> list[str]:
         """What keeps a region from being deleted, one phrase each (`3 个下级地区`); empty when nothing does."""
         children = (await self.regions.child_counts([region.id])).get(region.id, 0)
         checkpoints = await self.regions.checkpoint_count(region.id)
         templates = await self.regions.template_count(region.id)
-        people = await accounts.count_in_region(region.id, token)
+        people = await self.accounts.count_in_region(region.id, token)
         counted = ((children, "个下级地区"), (checkpoints, "个卡口"), (templates, "个表单模板"), (people, "个账号"))
         return [f"{count} {what}" for count, what in counted if count]
 
-    async def delete(self, region_id: int, accounts: AccountsClient, token: str) -> None:
+    async def delete(self, region_id: int, token: str) -> None:
         """Delete an empty region strictly below the caller's own."""
         region = await self._get(region_id)
         self._ensure_below_own(region, "不能删除自己所属的地区，请联系上级管理员")
-        left = await self.what_is_left(region, accounts, token)
+        left = await self.what_is_left(region, token)
         if left:
             raise RegionNotEmpty(f"还有 {'、'.join(left)}，不能删除")
         try:
             await self.regions.delete(region)
         except IntegrityError as error:  # a sub-region was added between the check and the delete
             raise RegionNotEmpty("刚有下级地区加入，请刷新后重试") from error
+        self.log.record(OperationAction.region_delete, _target(region), describe(_shown(region)))
+
+
+async def region_service(admin: CurrentAdmin, session: DbSession, accounts: Accounts) -> RegionService:
+    return RegionService(session, admin, accounts)
+
+
+Regions = Annotated[RegionService, Depends(region_service)]

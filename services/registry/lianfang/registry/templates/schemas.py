@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lianfang.common.db import RowId
 from lianfang.common.forms import FormField
 from lianfang.common.validators import PlainText
 
@@ -15,7 +16,7 @@ class TemplateCreate(BaseModel):
     name: PlainText = Field(min_length=1, max_length=64)
     # Checked by `FormDefinition.from_fields`, which names each bad attribute (`fields.2.options`).
     fields: list[dict[str, Any]]
-    region_id: int | None = Field(default=None, description="默认为当前管理员所属地区")
+    region_id: RowId | None = Field(default=None, description="默认为当前管理员所属地区")
 
 
 class TemplateUpdate(BaseModel):

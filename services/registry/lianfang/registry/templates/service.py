@@ -1,25 +1,35 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, in_scope
-from lianfang.common.db import Page, utcnow
+from lianfang.common.auth import AdminPrincipal, CurrentAdmin, in_scope
+from lianfang.common.db import DbSession, Page, utcnow
 from lianfang.common.errors import Forbidden
 from lianfang.common.forms import FormDefinition
+from lianfang.common.oplog import OperationAction, OperationLog, Target
 from lianfang.registry.errors import TemplateInUse, TemplateNameTaken, TemplateNotFound
-from lianfang.registry.models import Template, TemplateVersion
+from lianfang.registry.models import OperationEntry, Template, TemplateVersion
 from lianfang.registry.scope import ancestor_paths, region_for_write
 from lianfang.registry.templates.repository import TemplateRepository
 from lianfang.registry.templates.schemas import TemplateCreate, TemplateOut, TemplateUpdate
 
-__all__ = ["TemplateService"]
+__all__ = ["TemplateService", "Templates"]
 
 
 def _fields(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     form = FormDefinition.from_fields(raw)
     return [field.model_dump(mode="json", exclude_none=True) for field in form.fields]
+
+
+def _target(template: Template) -> Target:
+    return Target(id=str(template.id), name=template.name, region_path=template.region_path)
+
+
+def _field_labels(fields: list[dict[str, Any]]) -> str:
+    return "、".join(str(field.get("label", "")) for field in fields)
 
 
 class TemplateService:
@@ -30,6 +40,7 @@ class TemplateService:
         self.session = session
         self.caller = caller
         self.templates = TemplateRepository(session)
+        self.log = OperationLog(session, OperationEntry, caller)
 
     def _visible(self, template: Template) -> bool:
         return in_scope(self.caller.region_path, template.region_path) or in_scope(
@@ -75,21 +86,31 @@ class TemplateService:
         template = await self.templates.add(
             Template(region_id=region.id, region_path=region.path, name=body.name, latest_version=1)
         )
+        self.log.record(
+            OperationAction.template_create,
+            _target(template),
+            f"地区：{region.name}；字段（{len(fields)} 项）：{_field_labels(fields)}",
+        )
         return await self.out(template, await self.templates.add_version(template, fields))
 
     async def update(self, template_id: int, body: TemplateUpdate) -> TemplateOut:
         template = await self._editable(template_id)
+        changes = []
         if body.name is not None and body.name != template.name:
             if await self.templates.named(template.region_id, body.name, excluding=template.id):
                 raise TemplateNameTaken(f"该地区已有名为「{body.name}」的表单模板")
+            changes.append(f"名称：{template.name} → {body.name}")
             template.name = body.name
         version = None
         if body.fields is not None:
             fields = _fields(body.fields)
             template.latest_version += 1
             version = await self.templates.add_version(template, fields)
+            changes.append(f"字段改为第 {template.latest_version} 版（{len(fields)} 项）：{_field_labels(fields)}")
         template.updated_at = utcnow()
         await self.session.flush()
+        if changes:
+            self.log.record(OperationAction.template_update, _target(template), "；".join(changes))
         return await self.out(template, version)
 
     async def version(self, template_id: int, number: int) -> TemplateOut:
@@ -112,4 +133,12 @@ class TemplateService:
         used = await self.templates.checkpoints_using(template.id)
         if used:
             raise TemplateInUse(f"还有 {used} 个卡口在使用该表单模板，不能删除")
+        self.log.record(OperationAction.template_delete, _target(template), f"共 {template.latest_version} 个版本")
         await self.templates.delete(template)
+
+
+async def template_service(admin: CurrentAdmin, session: DbSession) -> TemplateService:
+    return TemplateService(session, admin)
+
+
+Templates = Annotated[TemplateService, Depends(template_service)]

@@ -8,7 +8,17 @@ from pydantic import BaseModel, Field
 from lianfang.trace.models import AlertState
 from lianfang.trace.records.schemas import RecordOut
 
-__all__ = ["AlertHandling", "AlertOut", "AlertPage", "AlertStep", "HandlingCreate"]
+__all__ = [
+    "AlertHandling",
+    "AlertOut",
+    "AlertPage",
+    "AlertStep",
+    "GateReport",
+    "GateReportList",
+    "GateReportSearch",
+    "GateReported",
+    "HandlingCreate",
+]
 
 
 class AlertOut(RecordOut):
@@ -29,6 +39,12 @@ class HandlingCreate(BaseModel):
     note: str | None = Field(default=None, max_length=500, description="处置说明，如：已电话联系，居家观察")
 
 
+class GateReport(BaseModel):
+    """What the gate keeper did with a fever at the gate, for the region's alerts."""
+
+    note: str = Field(min_length=1, max_length=500, description="处置说明，如：已劝返，通知社区医生上门复测")
+
+
 class AlertStep(BaseModel):
     state: AlertState
     state_label: str
@@ -43,3 +59,23 @@ class AlertHandling(BaseModel):
     state: AlertState
     state_label: str
     steps: list[AlertStep] = Field(description="处置记录，按时间先后")
+
+
+class GateReportSearch(BaseModel):
+    """The staff board's fevers of the day, asked again after a reload: which of them were sent to the alerts."""
+
+    record_ids: list[uuid.UUID] = Field(max_length=1000, description="体温异常的登记")
+
+
+class GateReported(BaseModel):
+    """A fever that was sent to the region's alerts (处置), as its handling stands now."""
+
+    record_id: uuid.UUID
+    state: AlertState
+    state_label: str
+    note: str | None = Field(description="最近一次处置的说明")
+    at: datetime = Field(description="最近一次处置的时间（北京时间）")
+
+
+class GateReportList(BaseModel):
+    items: list[GateReported] = Field(description="已报送的登记；未报送的不在其中")

@@ -6,8 +6,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, Field
 
+from lianfang.common.beijing import in_beijing
 from lianfang.trace.models import AccessAction, AccessLogEntry
-from lianfang.trace.periods import shown
 
 __all__ = ["ACTION_LABELS", "AccessLogOut", "AccessLogPage"]
 
@@ -17,6 +17,7 @@ ACTION_LABELS: Final = {
     AccessAction.contacts: "密接筛查",
     AccessAction.export: "导出记录",
     AccessAction.unmask: "查看完整信息",
+    AccessAction.risk_notice: "风险告知",
 }
 
 
@@ -39,7 +40,7 @@ class AccessLogOut(BaseModel):
     def of(cls, entry: AccessLogEntry) -> AccessLogOut:
         return cls(
             id=entry.id,
-            at=shown(entry.at),
+            at=in_beijing(entry.at),
             actor_id=entry.actor_id,
             actor_region_id=entry.actor_region_id,
             action=entry.action,

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
-from lianfang.common.db import Database
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.db import Database, DbSession
 from lianfang.common.ids import new_id
 from lianfang.common.observability import request_id
+from lianfang.common.state import app_state
 from lianfang.trace.audit.repository import AccessLogRepository
 from lianfang.trace.audit.schemas import AccessLogOut, AccessLogPage
+from lianfang.trace.deps import Directory
 from lianfang.trace.directory import NameDirectory
 from lianfang.trace.models import AccessAction, AccessLogEntry
 from lianfang.trace.people import Identity
 
-__all__ = ["AccessLog", "AccessLogService"]
+__all__ = ["AccessLog", "AccessLogService", "AccessLogWriter", "AccessLogs"]
 
 
 class AccessLog:
@@ -50,11 +53,11 @@ class AccessLog:
 
 
 class AccessLogService:
-    def __init__(self, session: AsyncSession, caller: AdminPrincipal, directory: NameDirectory, token: str) -> None:
+    def __init__(self, session: AsyncSession, caller: AdminPrincipal, token: str, *, directory: NameDirectory) -> None:
         self.caller = caller
+        self.token = token
         self.entries = AccessLogRepository(session)
         self.directory = directory
-        self.token = token
 
     async def page(self, *, action: AccessAction | None, cursor: str | None, limit: int) -> AccessLogPage:
         """What anyone in the caller's subtree (the caller included) looked up, with the names of the regions and
@@ -78,3 +81,16 @@ class AccessLogService:
             }
             items.append(out)
         return AccessLogPage(items=items, next_cursor=page.next_cursor)
+
+
+# The access log's writer, built at start-up on the access log's own store.
+AccessLogWriter = Annotated[AccessLog, Depends(app_state("access_log"))]
+
+
+async def access_log_service(
+    admin: CurrentAdmin, token: BearerToken, session: DbSession, directory: Directory
+) -> AccessLogService:
+    return AccessLogService(session, admin, token, directory=directory)
+
+
+AccessLogs = Annotated[AccessLogService, Depends(access_log_service)]

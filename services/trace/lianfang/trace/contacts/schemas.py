@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lianfang.trace.records.schemas import PersonOut
+from lianfang.common.beijing import in_beijing
+from lianfang.trace.contacts.stays import Stay
+from lianfang.trace.records.schemas import PersonFull, PersonOut
 
 __all__ = ["ContactOut", "ContactsOut", "ContactsQuery", "IndexOut", "OverlapOut", "PlaceOut", "SpanOut", "StayOut"]
 
@@ -15,12 +17,18 @@ class ContactsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str | None = Field(default=None, max_length=20, description="被筛查人的手机号")
+    name: str | None = Field(
+        default=None, max_length=50, description="被筛查人的姓名（与手机号一起：共用手机号的人各自分开）"
+    )
     id_card: str | None = Field(default=None, max_length=24, description="被筛查人的身份证号")
     person_id: uuid.UUID | None = Field(default=None, description="被筛查人的居民账号")
     start: AwareDatetime | None = Field(default=None, alias="from", description="开始时间（含），默认 14 天前")
     end: AwareDatetime | None = Field(default=None, alias="to", description="结束时间（不含），默认为现在")
     window_minutes: int = Field(default=30, ge=0, le=720, description="前后放宽的分钟数")
     second_degree: bool = Field(default=False, description="同时筛查次密接（密接者的密接）")
+    unmask: bool = Field(
+        default=False, description="显示被筛查人完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）"
+    )
     reason: str | None = Field(default=None, max_length=200, description="筛查事由，记入访问日志")
 
 
@@ -40,6 +48,16 @@ class SpanOut(BaseModel):
     start_assumed: bool = Field(description="只有离开登记，开始时间按该类卡口的停留时长推算")
     end_assumed: bool = Field(description="没有离开登记，结束时间按该类卡口的停留时长推算")
 
+    @classmethod
+    def of(cls, stay: Stay) -> SpanOut:
+        return cls(
+            record_id=stay.row.id,
+            start=in_beijing(stay.start),
+            end=in_beijing(stay.end),
+            start_assumed=stay.start_assumed,
+            end_assumed=stay.end_assumed,
+        )
+
 
 class StayOut(PlaceOut, SpanOut):
     pass
@@ -47,6 +65,7 @@ class StayOut(PlaceOut, SpanOut):
 
 class IndexOut(BaseModel):
     person: PersonOut | None = Field(description="查无此人（或其记录不在您的管辖范围内）时为空")
+    unmasked: PersonFull | None = Field(default=None, description="完整个人信息，仅在 unmask=true 并填写事由时给出")
     stays: list[StayOut]
 
 

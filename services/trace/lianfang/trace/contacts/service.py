@@ -4,12 +4,15 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
-from lianfang.trace.audit.service import AccessLog
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
+from lianfang.common.pii import PiiCipher
+from lianfang.trace.audit.service import AccessLog, AccessLogWriter
 from lianfang.trace.contacts.schemas import (
     ContactOut,
     ContactsOut,
@@ -21,16 +24,19 @@ from lianfang.trace.contacts.schemas import (
     StayOut,
 )
 from lianfang.trace.contacts.stays import Overlap, People, Stay, overlap, person_keys, stays
-from lianfang.trace.deps import TraceParts
-from lianfang.trace.directory import CheckpointInfo
+from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
+from lianfang.trace.directory import CheckpointInfo, NameDirectory
+from lianfang.trace.lookups import person_lookup
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import Identity, IdentityKind, identify
-from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.people import Identity, IdentityKind
+from lianfang.trace.periods import Period
 from lianfang.trace.records.repository import RecordRepository
 from lianfang.trace.records.schemas import kind_label, person_of
 from lianfang.trace.scope import Scope, caller_scope
+from lianfang.trace.settings import TraceSettings
+from lianfang.trace.unmask import person_in_full
 
-__all__ = ["ContactService"]
+__all__ = ["ContactService", "Contacts"]
 
 # Records read around one group of stays at one checkpoint: a day of the busiest station, with room to spare.
 _ROWS_PER_RANGE = 20_000
@@ -85,41 +91,45 @@ class ContactService:
     """Contact screening: everyone whose stay at a checkpoint touches one of the index person's stays there, widened by
     the window; each stay of the index person costs at most one range query on `(checkpoint_id, checked_at)`."""
 
-    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        settings: TraceSettings,
+        pii: PiiCipher,
+        directory: NameDirectory,
+        access_log: AccessLog,
+    ) -> None:
         self.caller = caller
         self.token = token
+        self.settings = settings
+        self.pii = pii
+        self.directory = directory
+        self.access_log = access_log
         self.records = RecordRepository(session)
         self.scope = Scope.of_caller(caller)
-        settings = parts.settings
         self.durations = settings.stay_for_kind()
         # A stay is at most this long, so records further than this from a window cannot touch it.
         self.horizon = timedelta(minutes=settings.max_stay_minutes)
         self.truncated = False
 
-    async def screen(self, body: ContactsQuery) -> ContactsOut:
-        settings = self.parts.settings
-        identity = identify(self.parts.pii, phone=body.phone, id_card=body.id_card, person_id=body.person_id)
-        period = resolve_period(
-            body.start, body.end, default_days=settings.lookback_days, max_days=settings.max_period_days
+    async def screen(self, body: ContactsQuery, *, printed: bool = False) -> ContactsOut:
+        """`printed`: for a report, which the access log says."""
+        settings = self.settings
+        details = {"window_minutes": body.window_minutes, "second_degree": body.second_degree}
+        lookup = person_lookup(
+            body, AccessAction.contacts, settings=settings, pii=self.pii, details=details, printed=printed
         )
-        query = {
-            identity.kind.value: identity.shown,
-            "from": shown(period.start).isoformat(),
-            "to": shown(period.end).isoformat(),
-            "window_minutes": body.window_minutes,
-            "second_degree": body.second_degree,
-        }
-        await AccessLog(self.parts.audit).record(
-            self.caller, AccessAction.contacts, query, subject=identity, reason=body.reason
-        )
-        self.scope = await caller_scope(self.caller, self.parts.directory, self.token)
+        action, identity, period, query = lookup.action, lookup.identity, lookup.period, lookup.query
+        await self.access_log.record(self.caller, action, query, subject=identity, reason=body.reason)
+        self.scope = await caller_scope(self.caller, self.directory, self.token)
         window = timedelta(minutes=body.window_minutes)
         # Read beyond the period by the longest stay, so that stays crossing its edges find their check-in or check-out.
         limit = settings.trajectory_max_visits
-        index_rows = await self.records.of_people(
-            self.scope, [identity], Period(period.start - self.horizon, period.end + self.horizon), limit=limit + 1
-        )
+        reach = Period(period.start - self.horizon, period.end + self.horizon)
+        index_rows = await self.records.of_people(self.scope, [identity], reach, limit=limit + 1)
         self.truncated = len(index_rows) > limit
         index_rows = index_rows[:limit]
         index_stays = [
@@ -138,14 +148,18 @@ class ContactService:
         places = {stay.checkpoint_id for stay in index_stays} | {
             found.other.checkpoint_id for contact in [*first, *(second or [])] for found in contact.overlaps
         }
-        names = await self.parts.directory.checkpoints(places, self.token)
+        names = await self.directory.checkpoints(places, self.token)
         return ContactsOut(
-            index=IndexOut(person=person_of(index_rows), stays=[self._stay_out(stay, names) for stay in index_stays]),
+            index=IndexOut(
+                person=person_of(index_rows),
+                unmasked=await person_in_full(self.records, self.pii, index_rows, reach) if body.unmask else None,
+                stays=[self._stay_out(stay, names) for stay in index_stays],
+            ),
             contacts=[self._contact_out(contact, names) for contact in first],
             second_degree=None if second is None else [self._contact_out(contact, names) for contact in second],
             window_minutes=body.window_minutes,
-            start=shown(period.start),
-            end=shown(period.end),
+            start=in_beijing(period.start),
+            end=in_beijing(period.end),
             truncated=self.truncated,
         )
 
@@ -187,7 +201,7 @@ class ContactService:
     ) -> list[_Contact]:
         """The contacts of the closest first-degree contacts, at their stays from their first contact with the index
         person on: who they may have passed it on to."""
-        sources = first[: self.parts.settings.second_degree_sources]
+        sources = first[: self.settings.second_degree_sources]
         owner: dict[str, _Contact] = {}
         identities: list[Identity] = []
         for contact in sources:
@@ -204,7 +218,7 @@ class ContactService:
             self.scope,
             identities,
             Period(earliest - self.horizon, period.end + self.horizon),
-            limit=self.parts.settings.trajectory_max_visits * len(sources),
+            limit=self.settings.trajectory_max_visits * len(sources),
         )
         via: dict[Stay, str] = {}
         for stay in stays(rows, self.durations, self.horizon):
@@ -226,18 +240,8 @@ class ContactService:
             region_name=checkpoint.region_name if checkpoint else None,
         )
 
-    @staticmethod
-    def _span(stay: Stay) -> SpanOut:
-        return SpanOut(
-            record_id=stay.row.id,
-            start=shown(stay.start),
-            end=shown(stay.end),
-            start_assumed=stay.start_assumed,
-            end_assumed=stay.end_assumed,
-        )
-
     def _stay_out(self, stay: Stay, names: Mapping[int, CheckpointInfo]) -> StayOut:
-        return StayOut(**self._place(stay, names).model_dump(), **self._span(stay).model_dump())
+        return StayOut(**self._place(stay, names).model_dump(), **SpanOut.of(stay).model_dump())
 
     def _contact_out(self, contact: _Contact, names: Mapping[int, CheckpointInfo]) -> ContactOut:
         person = person_of(sorted((found.other.row for found in contact.overlaps), key=lambda row: row.checked_at))
@@ -251,8 +255,8 @@ class ContactService:
             overlaps=[
                 OverlapOut(
                     **self._place(found.other, names).model_dump(),
-                    their_stay=self._span(found.other),
-                    index_stay=self._span(found.index),
+                    their_stay=SpanOut.of(found.other),
+                    index_stay=SpanOut.of(found.index),
                     minutes_together=_round(found.minutes),
                     gap_minutes=_round(found.gap),
                 )
@@ -260,3 +264,18 @@ class ContactService:
             ],
             via=sorted(contact.via),
         )
+
+
+async def contact_service(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    settings: Settings,
+    pii: Pii,
+    directory: Directory,
+    access_log: AccessLogWriter,
+) -> ContactService:
+    return ContactService(session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log)
+
+
+Contacts = Annotated[ContactService, Depends(contact_service)]

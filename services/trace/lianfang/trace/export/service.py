@@ -3,24 +3,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
-from lianfang.common.auth import AdminPrincipal
+from fastapi import Depends
+
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import STATUS_LABELS, RecordStatus
-from lianfang.common.errors import ValidationFailed
+from lianfang.common.db import Database
 from lianfang.common.forms.shown import label_answers, personal_keys
 from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog
-from lianfang.trace.deps import TraceParts
-from lianfang.trace.directory import CheckpointInfo, FormVersion
+from lianfang.trace.audit.service import AccessLog, AccessLogWriter
+from lianfang.trace.deps import Directory, Pii, RecordsStore, Settings
+from lianfang.trace.directory import CheckpointInfo, FormVersion, NameDirectory
 from lianfang.trace.export.sheets import Cell, ExportFormat, spreadsheet
 from lianfang.trace.models import AccessAction
-from lianfang.trace.periods import shown
 from lianfang.trace.records.answers import decrypt_answers
 from lianfang.trace.records.repository import Filled, Keyset, RecordRepository, RecordRow, Sealed
 from lianfang.trace.records.schemas import kind_label
 from lianfang.trace.records.service import RecordFilter, RecordSearch, newest_first, next_keyset, resolve_search
+from lianfang.trace.settings import TraceSettings
+from lianfang.trace.unmask import logged_as, unsealed
 
-__all__ = ["AnswerColumns", "Export", "ExportService"]
+__all__ = ["AnswerColumns", "Export", "ExportService", "Exports"]
 
 _SOURCE_LABELS = {"measured": "实测", "reused": "沿用"}
 _DIRECTION_LABELS = {"in": "进", "out": "出"}
@@ -80,21 +85,35 @@ class ExportService:
     """The records filter written out as a file, read in keyset chunks of `LIANFANG_EXPORT_CHUNK_ROWS`, each in its own
     short read transaction, so neither memory nor a database snapshot grows with the size of the export."""
 
-    def __init__(self, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        records_store: Database,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        settings: TraceSettings,
+        pii: PiiCipher,
+        directory: NameDirectory,
+        access_log: AccessLog,
+    ) -> None:
+        self.records_store = records_store
         self.caller = caller
         self.token = token
+        self.settings = settings
+        self.pii = pii
+        self.directory = directory
+        self.access_log = access_log
 
     async def export(self, search: RecordSearch, *, format: ExportFormat, full: bool, reason: str | None) -> Export:
         """Checks the request and writes its access-log entry before a byte is sent: a full (unmasked) export is
         logged as `unmask` and needs a reason, any other as `export`."""
-        if full and not (reason and reason.strip()):
-            raise ValidationFailed.field("reason", "导出完整个人信息须填写事由", "missing")
-        found = await resolve_search(self.parts, self.caller, self.token, search)
-        action = AccessAction.unmask if full else AccessAction.export
+        action = logged_as(AccessAction.export, unmask=full, reason=reason, refusal="导出完整个人信息须填写事由")
+        found = await resolve_search(
+            search, self.caller, self.token, settings=self.settings, pii=self.pii, directory=self.directory
+        )
         query = found.query() | {"format": format.value, "full": full}
-        await AccessLog(self.parts.audit).record(self.caller, action, query, subject=found.person, reason=reason)
-        stamp = shown(datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        await self.access_log.record(self.caller, action, query, subject=found.person, reason=reason)
+        stamp = in_beijing(datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
         answers = await self._answer_columns(found)
         return Export(
             filename=f"登记记录-{stamp}.{format.value}",
@@ -105,7 +124,7 @@ class ExportService:
     async def _answer_columns(self, found: RecordFilter) -> AnswerColumns:
         """The header must come first, so the forms the exported records were filled in are read before them: the same
         range scan as the rows, once more, reading two columns of each."""
-        async with self.parts.records.sessionmaker() as session:
+        async with self.records_store.sessionmaker() as session:
             used = await RecordRepository(session).forms_used(
                 found.scope,
                 found.period,
@@ -114,20 +133,20 @@ class ExportService:
                 phone_hash=found.phone.value if found.phone else None,
                 id_card_hash=found.id_card.value if found.id_card else None,
                 name_hash=found.name.value if found.name else None,
-                limit=self.parts.settings.export_max_rows,
+                limit=self.settings.export_max_rows,
                 outside_radius=found.outside_radius,
             )
         # A form the registry cannot name now gets no columns: the record's own columns are still exported.
-        return AnswerColumns.of(await self.parts.directory.form_versions(used, self.token))
+        return AnswerColumns.of(await self.directory.form_versions(used, self.token))
 
     async def _rows(
         self, found: RecordFilter, answers: AnswerColumns, *, full: bool
     ) -> AsyncIterator[Sequence[Sequence[Cell]]]:
-        settings = self.parts.settings
+        settings = self.settings
         left = settings.export_max_rows
         after: Keyset | None = None
         while left > 0:
-            async with self.parts.records.sessionmaker() as session:
+            async with self.records_store.sessionmaker() as session:
                 records = RecordRepository(session)
                 rows = await newest_first(records, found, after=after, limit=min(settings.export_chunk_rows, left))
                 ids = [row.id for row in rows]
@@ -135,8 +154,8 @@ class ExportService:
                 filled = await records.filled(found.period, ids) if answers.headers and rows else {}
             if not rows:
                 return
-            names = await self.parts.directory.checkpoints((row.checkpoint_id for row in rows), self.token)
-            pii = self.parts.pii
+            names = await self.directory.checkpoints((row.checkpoint_id for row in rows), self.token)
+            pii = self.pii
             yield [
                 self._line(row, names, sealed.get(row.id) if full else None)
                 + answers.cells(pii, filled.get(row.id), full=full)
@@ -144,7 +163,7 @@ class ExportService:
             ]
             left -= len(rows)
             after = next_keyset(rows, after)
-        async with self.parts.records.sessionmaker() as session:
+        async with self.records_store.sessionmaker() as session:
             more = await newest_first(RecordRepository(session), found, after=after, limit=1)
         if more:
             limit = settings.export_max_rows
@@ -152,14 +171,13 @@ class ExportService:
 
     def _line(self, row: RecordRow, names: Mapping[int, CheckpointInfo], sealed: Sealed | None) -> list[Cell]:
         checkpoint = names.get(row.checkpoint_id)
-        pii = self.parts.pii
+        pii = self.pii
         name, phone, id_card = row.name_masked, row.phone_masked, row.id_card_masked
         if sealed is not None:
-            name = pii.decrypt(sealed.name) if sealed.name else None
-            phone = pii.decrypt(sealed.phone) if sealed.phone else None
-            id_card = pii.decrypt(sealed.id_card) if sealed.id_card else None
+            full = unsealed(pii, sealed)
+            name, phone, id_card = full.name, full.phone, full.id_card
         return [
-            shown(row.checked_at),
+            in_beijing(row.checked_at),
             name,
             phone,
             id_card,
@@ -173,3 +191,21 @@ class ExportService:
             "是" if row.companion_of is not None else "否",
             str(row.id),
         ]
+
+
+async def export_service(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    records_store: RecordsStore,
+    settings: Settings,
+    pii: Pii,
+    directory: Directory,
+    access_log: AccessLogWriter,
+) -> ExportService:
+    """The export reads in chunks of its own short transactions: it takes the store, not the request's session."""
+    return ExportService(
+        records_store, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log
+    )
+
+
+Exports = Annotated[ExportService, Depends(export_service)]

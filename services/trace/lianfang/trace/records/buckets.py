@@ -12,6 +12,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from lianfang.common.beijing import BEIJING_HOURS
+
 __all__ = ["DAY", "HOUR", "shanghai_bucket"]
 
 # The same `strftime` / `DATE_FORMAT` pattern on both: the bucket is a Shanghai wall-clock day or hour as text.
@@ -20,8 +22,8 @@ HOUR: Final = "%Y-%m-%d %H"
 
 
 class shanghai_bucket(FunctionElement[str]):  # noqa: N801 (named like the SQL functions it stands for)
-    """`checked_at` shifted by eight hours, then truncated: Asia/Shanghai has been UTC+8 without daylight saving since
-    1991, so a fixed shift gives its wall-clock day exactly, with no time-zone tables in either database."""
+    """`checked_at` shifted to Beijing time by its fixed offset, then truncated: the wall-clock day or hour exactly, with no
+    time-zone tables in either database."""
 
     type = String()
     # Not cached: the pattern is rendered inline, yet a cache key sees only that there is a literal, so a cached
@@ -40,11 +42,11 @@ def _sqlite(element: shanghai_bucket, compiler: SQLCompiler, **kw: Any) -> str:
     # 10:59:59.9999 in the hour (or the day) after.
     column, pattern = element.clauses
     kw["literal_binds"] = True
-    return f"strftime({compiler.process(pattern, **kw)}, substr({compiler.process(column, **kw)}, 1, 19), '+8 hours')"
+    return f"strftime({compiler.process(pattern, **kw)}, substr({compiler.process(column, **kw)}, 1, 19), '+{BEIJING_HOURS} hours')"
 
 
 @compiles(shanghai_bucket, "mysql")
 def _mysql(element: shanghai_bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column, pattern = element.clauses
     kw["literal_binds"] = True
-    return f"DATE_FORMAT({compiler.process(column, **kw)} + INTERVAL 8 HOUR, {compiler.process(pattern, **kw)})"
+    return f"DATE_FORMAT({compiler.process(column, **kw)} + INTERVAL {BEIJING_HOURS} HOUR, {compiler.process(pattern, **kw)})"

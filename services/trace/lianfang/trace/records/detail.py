@@ -1,68 +1,94 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
-from lianfang.common.errors import NotFound, ValidationFailed
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
+from lianfang.common.errors import NotFound
 from lianfang.common.forms.shown import label_answers
-from lianfang.trace.audit.service import AccessLog
-from lianfang.trace.deps import TraceParts
+from lianfang.common.pii import PiiCipher
+from lianfang.trace.audit.service import AccessLog, AccessLogWriter
+from lianfang.trace.deps import Directory, Pii, RecordsSession
+from lianfang.trace.directory import NameDirectory
 from lianfang.trace.models import AccessAction
-from lianfang.trace.periods import shown
 from lianfang.trace.records.answers import decrypt_answers
 from lianfang.trace.records.repository import RecordRepository
-from lianfang.trace.records.schemas import AnswerOut, PersonFull, RecordDetail, RecordOut
+from lianfang.trace.records.schemas import AnswerOut, RecordDetail, RecordOut
 from lianfang.trace.scope import caller_scope
+from lianfang.trace.unmask import logged_as, unsealed
 
-__all__ = ["RecordDetailService"]
+__all__ = ["RecordDetailService", "RecordDetails"]
 
 
 class RecordDetailService:
-    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        pii: PiiCipher,
+        directory: NameDirectory,
+        access_log: AccessLog,
+    ) -> None:
         self.caller = caller
         self.token = token
+        self.pii = pii
+        self.directory = directory
+        self.access_log = access_log
         self.records = RecordRepository(session)
 
     async def detail(self, record_id: uuid.UUID, *, unmask: bool, reason: str | None) -> RecordDetail:
         """One record of the caller's subtree with every answer under its label; in full only for a reason, which is
         written to the access log (as `unmask`) before anything is shown."""
-        if unmask and not (reason and reason.strip()):
-            raise ValidationFailed.field("reason", "查看完整个人信息须填写事由", "missing")
-        scope = await caller_scope(self.caller, self.parts.directory, self.token)
+        action = logged_as(AccessAction.unmask, unmask=unmask, reason=reason, refusal="查看完整个人信息须填写事由")
+        scope = await caller_scope(self.caller, self.directory, self.token)
         found = await self.records.details(scope, record_id)
         if found is None:
             raise NotFound("登记记录不存在，或不在您的管辖范围内")
         row, filled, settled, sealed = found
         if unmask:
-            await AccessLog(self.parts.audit).record(
-                self.caller, AccessAction.unmask, {"record_id": str(record_id)}, subject=row.identity(), reason=reason
+            # A masked look shows what the lists show: only an unmasked one is logged.
+            await self.access_log.record(
+                self.caller, action, {"record_id": str(record_id)}, subject=row.identity(), reason=reason
             )
-        directory = self.parts.directory
+        directory = self.directory
         key = (filled.template_id, filled.template_version)
         names = await directory.checkpoints([row.checkpoint_id], self.token)
         form = (await directory.form_versions([key], self.token)).get(key)
-        pii = self.parts.pii
+        pii = self.pii
         fields = form.fields if form is not None else []
         answers = label_answers(fields, decrypt_answers(pii, filled.answers_encrypted), full=unmask)
-        unmasked = None
-        if unmask:
-            unmasked = PersonFull(
-                name=pii.decrypt(sealed.name) if sealed.name else None,
-                phone=pii.decrypt(sealed.phone) if sealed.phone else None,
-                id_card=pii.decrypt(sealed.id_card) if sealed.id_card else None,
-            )
+        unmasked = unsealed(pii, sealed) if unmask else None
         return RecordDetail(
             **RecordOut.of(row, names.get(row.checkpoint_id)).model_dump(),
             template_id=filled.template_id,
             template_version=filled.template_version,
             template_name=form.name if form else None,
             answers=[AnswerOut.of(answer) for answer in answers],
-            temperature_measured_at=shown(settled.temperature_measured_at) if settled.temperature_measured_at else None,
+            temperature_measured_at=in_beijing(settled.temperature_measured_at)
+            if settled.temperature_measured_at
+            else None,
             entered_by_staff=settled.entered_by is not None,
-            decided_at=shown(settled.decided_at) if settled.decided_at else None,
+            decided_at=in_beijing(settled.decided_at) if settled.decided_at else None,
             decision_reason=settled.decision_reason,
             unmasked=unmasked,
         )
+
+
+async def record_detail_service(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    pii: Pii,
+    directory: Directory,
+    access_log: AccessLogWriter,
+) -> RecordDetailService:
+    return RecordDetailService(session, admin, token, pii=pii, directory=directory, access_log=access_log)
+
+
+RecordDetails = Annotated[RecordDetailService, Depends(record_detail_service)]

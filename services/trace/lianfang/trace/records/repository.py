@@ -5,7 +5,7 @@ number's, the name's or the resident's index, which the scope then narrows)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +67,10 @@ class RecordRow:
     distance_m: int | None = None
     outside_radius: bool | None = None
     remote_scan: bool = False
+    # A gate keeper's re-measure of a fever (the later reading, which decided the status).
+    remeasured_temperature: float | None = None
+    remeasured_by_name: str | None = None
+    remeasured_at: datetime | None = None
 
     def identity(self) -> Identity | None:
         """Who the record is about, by the one identity rule: an ID number, an account (on its holder's own visits), a
@@ -130,6 +134,15 @@ class BucketCounts(Counts):
     child_id: int | None
     bucket: str
 
+    @classmethod
+    def of_rows(cls, rows: Iterable[Sequence[Any]], label: Callable[[Any], str] = str) -> list[BucketCounts]:
+        """Rows of `records, abnormal, pending, <day or hour>[, child_id]`, as the records and the rollups group them
+        alike; `label` names the day or hour as the answer shows it."""
+        return [
+            cls(int(records), int(abnormal), int(pending), child_id=child_id[0] if child_id else None, bucket=label(at))
+            for records, abnormal, pending, at, *child_id in rows
+        ]
+
 
 @dataclass(frozen=True, slots=True)
 class CheckpointCounts(Counts):
@@ -137,6 +150,23 @@ class CheckpointCounts(Counts):
     checkpoint_kind: str
     region_id: int
     child_id: int | None
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Sequence[Any]]) -> list[CheckpointCounts]:
+        """Rows of `records, abnormal, pending, checkpoint_id, kind, region_id[, child_id]`, as the records and the
+        rollups group them alike."""
+        return [
+            cls(
+                int(records),
+                int(abnormal),
+                int(pending),
+                checkpoint_id=checkpoint_id,
+                checkpoint_kind=kind,
+                region_id=region_id,
+                child_id=child_id[0] if child_id else None,
+            )
+            for records, abnormal, pending, checkpoint_id, kind, region_id, *child_id in rows
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +288,27 @@ class RecordRepository:
         rows = [row for row in rows if row.id not in seen][:limit]
         return sorted(rows, key=lambda row: (row.checked_at, row.id), reverse=True)
 
+    async def count_upto(
+        self,
+        scope: Scope,
+        period: Period,
+        *,
+        checkpoint_id: int | None,
+        status: str | None,
+        phone_hash: str | None,
+        id_card_hash: str | None,
+        name_hash: str | None,
+        outside_radius: bool | None,
+        cap: int,
+    ) -> int:
+        """How many records match, counted up to `cap`: the limit stops the range scan there, so a count costs no more
+        than reading `cap` index entries however wide the search."""
+        matching = _matching(
+            select(Record.id), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
+        )
+        counted = select(func.count()).select_from(matching.limit(cap).subquery())
+        return int((await self.session.execute(counted)).scalar_one())
+
     async def forms_used(
         self,
         scope: Scope,
@@ -319,6 +370,27 @@ class RecordRepository:
         rows = await self._rows(statement)
         return rows[0] if rows else None
 
+    async def find_many(self, scope: Scope, record_ids: Sequence[uuid.UUID]) -> list[RecordRow]:
+        """The records of the scope among these ids; the others are left out."""
+        statement = select(*_COLUMNS).where(Record.id.in_(record_ids), _in_scope(scope, drives=False))
+        return await self._rows(statement)
+
+    async def ids_at(self, checkpoint_ids: Sequence[int], record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Those of these records made at one of these checkpoints: a gate keeper's scope."""
+        found: list[uuid.UUID] = []
+        for start in range(0, len(record_ids), _IN_CHUNK):
+            statement = select(Record.id).where(
+                Record.id.in_(record_ids[start : start + _IN_CHUNK]), Record.checkpoint_id.in_(checkpoint_ids)
+            )
+            found.extend(await self.session.scalars(statement))
+        return found
+
+    async def find_at(self, checkpoint_ids: Sequence[int], record_id: uuid.UUID) -> RecordRow | None:
+        """One record by its id if it was made at one of these checkpoints: a gate keeper's scope."""
+        statement = select(*_COLUMNS).where(Record.id == record_id, Record.checkpoint_id.in_(checkpoint_ids))
+        rows = await self._rows(statement)
+        return rows[0] if rows else None
+
     async def sealed(self, period: Period, record_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Sealed]:
         """The encrypted personal data of records already found in the period, by primary key (the period lets MySQL
         read only its partitions)."""
@@ -374,12 +446,7 @@ class RecordRepository:
         statement = (
             select(*_COUNTS, bucket, *child).where(_in_scope(scope), _within_any(periods)).group_by(bucket, *child)
         )
-        return [
-            BucketCounts(
-                int(records), int(abnormal), int(pending), child_id=child_id[0] if child_id else None, bucket=at
-            )
-            for records, abnormal, pending, at, *child_id in await self.session.execute(statement)
-        ]
+        return BucketCounts.of_rows(await self.session.execute(statement))
 
     async def counts_by_checkpoint(self, scope: Scope, periods: Sequence[Period]) -> list[CheckpointCounts]:
         """Counts per checkpoint and kind (a checkpoint lies in one region, so also in one sub-region) of the records in
@@ -389,17 +456,4 @@ class RecordRepository:
         child = _child_of(scope)
         keys = (Record.checkpoint_id, Record.checkpoint_kind, Record.region_id, *child)
         statement = select(*_COUNTS, *keys).where(_in_scope(scope), _within_any(periods)).group_by(*keys)
-        return [
-            CheckpointCounts(
-                int(records),
-                int(abnormal),
-                int(pending),
-                checkpoint_id=checkpoint_id,
-                checkpoint_kind=kind,
-                region_id=region_id,
-                child_id=child_id[0] if child_id else None,
-            )
-            for records, abnormal, pending, checkpoint_id, kind, region_id, *child_id in await self.session.execute(
-                statement
-            )
-        ]
+        return CheckpointCounts.of_rows(await self.session.execute(statement))

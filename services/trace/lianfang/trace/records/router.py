@@ -5,15 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from lianfang.common.auth import BearerToken, CurrentAdmin
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.contracts.paths import TRACE
+from lianfang.common.db import RowId
 from lianfang.common.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed, error_responses
-from lianfang.trace.deps import RecordsSession, Trace
 from lianfang.trace.params import From, Reason, To
-from lianfang.trace.records.detail import RecordDetailService
+from lianfang.trace.records.detail import RecordDetails
 from lianfang.trace.records.schemas import RecordDetail, RecordPage
-from lianfang.trace.records.service import RecordSearch, RecordService
+from lianfang.trace.records.service import Records, RecordSearch
 
 __all__ = ["Search", "router"]
 
@@ -21,8 +20,8 @@ router = APIRouter(prefix=f"{TRACE}/records", tags=["登记记录"])
 
 
 def _search(
-    region_id: Annotated[int | None, Query(description="该地区及其下级地区的记录；默认本人所属地区")] = None,
-    checkpoint_id: int | None = None,
+    region_id: Annotated[RowId | None, Query(description="该地区及其下级地区的记录；默认本人所属地区")] = None,
+    checkpoint_id: RowId | None = None,
     start: From = None,
     end: To = None,
     status: RecordStatus | None = None,
@@ -52,10 +51,7 @@ Search = Annotated[RecordSearch, Depends(_search)]
 
 @router.get("", responses=error_responses(Forbidden, ValidationFailed, ServiceUnavailable))
 async def list_records(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    parts: Trace,
+    records: Records,
     search: Search,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -63,16 +59,13 @@ async def list_records(
     """Records of the caller's subtree (or of a region in it), newest first, phone, ID number and name masked, with
     checkpoint and region names. The period defaults to the last `LIANFANG_MAX_PERIOD_DAYS` (92) days and may not be
     longer. A search by phone, ID number or name is written to the access log."""
-    return await RecordService(session, parts, admin, token).page(search, cursor=cursor, limit=limit)
+    return await records.page(search, cursor=cursor, limit=limit)
 
 
 @router.get("/{record_id}", responses=error_responses(NotFound, ValidationFailed, ServiceUnavailable))
 async def get_record(
     record_id: uuid.UUID,
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    parts: Trace,
+    details: RecordDetails,
     unmask: Annotated[
         bool, Query(description="显示完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）")
     ] = False,
@@ -81,4 +74,4 @@ async def get_record(
     """One record of the caller's subtree with every answer of its form, under each field's label in the version the
     person filled, personal fields masked; `unmask=true` with a `reason` shows them in full and is written to the access
     log first. A record outside the caller's subtree is 404."""
-    return await RecordDetailService(session, parts, admin, token).detail(record_id, unmask=unmask, reason=reason)
+    return await details.detail(record_id, unmask=unmask, reason=reason)

@@ -6,14 +6,27 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.contracts.events import STATUS_LABELS, Direction, RecordStatus
 from lianfang.common.forms.shown import LabelledAnswer
 from lianfang.trace.directory import CheckpointInfo
-from lianfang.trace.periods import shown
 from lianfang.trace.records.repository import RecordRow
 
-__all__ = ["AnswerOut", "PersonFull", "PersonOut", "RecordDetail", "RecordOut", "RecordPage", "kind_label", "person_of"]
+__all__ = [
+    "TOTAL_CAP",
+    "AnswerOut",
+    "PersonFull",
+    "PersonOut",
+    "RecordDetail",
+    "RecordOut",
+    "RecordPage",
+    "RecordTotal",
+    "RemeasureOut",
+    "kind_label",
+    "person_of",
+    "person_row",
+]
 
 
 def kind_label(kind: str) -> str:
@@ -38,12 +51,34 @@ class PersonOut(BaseModel):
         )
 
 
-def person_of(rows: Sequence[RecordRow]) -> PersonOut | None:
-    """Who the records (oldest first) are about, as their latest own visit shows them: a phone may also have checked in
-    companions."""
+def person_row(rows: Sequence[RecordRow]) -> RecordRow | None:
+    """The record that shows best whom the records (oldest first) are about: their latest own visit (a phone may also
+    have checked in companions)."""
     own = [row for row in rows if row.companion_of is None]
-    chosen = (own or rows)[-1] if rows else None
+    return (own or rows)[-1] if rows else None
+
+
+def person_of(rows: Sequence[RecordRow]) -> PersonOut | None:
+    chosen = person_row(rows)
     return PersonOut.of(chosen) if chosen else None
+
+
+class RemeasureOut(BaseModel):
+    """复测: the fever taken again at the gate; this later reading decided the record's status."""
+
+    temperature: float
+    measured_by_name: str | None = Field(description="复测的执勤人员")
+    measured_at: datetime = Field(description="北京时间（+08:00）")
+
+    @classmethod
+    def of(cls, row: RecordRow) -> RemeasureOut | None:
+        if row.remeasured_temperature is None or row.remeasured_at is None:
+            return None
+        return cls(
+            temperature=row.remeasured_temperature,
+            measured_by_name=row.remeasured_by_name,
+            measured_at=in_beijing(row.remeasured_at),
+        )
 
 
 class RecordOut(BaseModel):
@@ -65,13 +100,16 @@ class RecordOut(BaseModel):
     distance_m: int | None = Field(default=None, description="与卡口的距离（米）：居民同意共享位置时才有，坐标不保存")
     outside_radius: bool | None = Field(default=None, description="在卡口范围之外登记")
     remote_scan: bool = Field(default=False, description="非现场扫码：从相册或聊天图片识别的二维码进入")
+    remeasure: RemeasureOut | None = Field(
+        default=None, description="执勤人员复测的体温（以复测为准）；temperature 为首次测量"
+    )
 
     @classmethod
     def of(cls, row: RecordRow, checkpoint: CheckpointInfo | None) -> RecordOut:
         status = RecordStatus(row.status)
         return cls(
             id=row.id,
-            checked_at=shown(row.checked_at),
+            checked_at=in_beijing(row.checked_at),
             checkpoint_id=row.checkpoint_id,
             checkpoint_name=checkpoint.name if checkpoint else None,
             checkpoint_kind=row.checkpoint_kind,
@@ -89,12 +127,25 @@ class RecordOut(BaseModel):
             distance_m=row.distance_m,
             outside_radius=row.outside_radius,
             remote_scan=bool(row.remote_scan),
+            remeasure=RemeasureOut.of(row),
         )
+
+
+# A search's total is counted up to this many records: beyond it a list says "10,000 以上" (an exact count of a wide
+# range would read the whole range).
+TOTAL_CAP = 10_000
+
+
+class RecordTotal(BaseModel):
+    count: int
+    more: bool  # more than `count` (= TOTAL_CAP) records match
 
 
 class RecordPage(BaseModel):
     items: list[RecordOut]
     next_cursor: str | None
+    # On the first page of a search (no cursor) only.
+    total: RecordTotal | None
 
 
 class AnswerOut(BaseModel):

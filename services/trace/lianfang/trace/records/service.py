@@ -4,24 +4,29 @@ import json
 import uuid
 from dataclasses import astuple, dataclass
 from datetime import datetime
+from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.db import decode_cursor, encode_cursor
 from lianfang.common.errors import ValidationFailed
 from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog
-from lianfang.trace.deps import TraceParts
+from lianfang.trace.audit.service import AccessLog, AccessLogWriter
+from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
+from lianfang.trace.directory import NameDirectory
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, identify, identify_name
-from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.periods import Period, resolve_period
 from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
-from lianfang.trace.records.schemas import RecordOut, RecordPage
+from lianfang.trace.records.schemas import TOTAL_CAP, RecordOut, RecordPage, RecordTotal
 from lianfang.trace.scope import Scope, scope_for
+from lianfang.trace.settings import TraceSettings
 
-__all__ = ["RecordFilter", "RecordSearch", "RecordService", "newest_first", "next_keyset", "resolve_search"]
+__all__ = ["RecordFilter", "RecordSearch", "RecordService", "Records", "newest_first", "next_keyset", "resolve_search"]
 
 
 def _invalid_cursor() -> ValidationFailed:
@@ -90,8 +95,8 @@ class RecordFilter:
         """The filter as the access log keeps it: personal data masked."""
         query: dict[str, object] = {
             "region_id": self.scope.region_id,
-            "from": shown(self.period.start).isoformat(),
-            "to": shown(self.period.end).isoformat(),
+            "from": in_beijing(self.period.start).isoformat(),
+            "to": in_beijing(self.period.end).isoformat(),
         }
         if self.checkpoint_id is not None:
             query["checkpoint_id"] = self.checkpoint_id
@@ -103,35 +108,42 @@ class RecordFilter:
         return query | {person.kind.value: person.shown for person in people if person}
 
 
-async def resolve_search(parts: TraceParts, caller: AdminPrincipal, token: str, search: RecordSearch) -> RecordFilter:
+async def resolve_search(
+    search: RecordSearch,
+    caller: AdminPrincipal,
+    token: str,
+    *,
+    settings: TraceSettings,
+    pii: PiiCipher,
+    directory: NameDirectory,
+) -> RecordFilter:
     """Checks a search (422 on the field at fault, 403 for a region outside the caller's scope) and resolves it."""
-    pii = parts.pii
     phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
     id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
     name = identify_name(pii, search.name) if search.name else None
-    settings = parts.settings
     period = resolve_period(
         search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
     )
-    scope = await scope_for(caller, search.region_id, parts.directory, token)
+    scope = await scope_for(caller, search.region_id, directory, token)
     return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name, search.outside_radius)
+
+
+def _narrowing(found: RecordFilter) -> dict[str, Any]:
+    """The filter's narrowing conditions as the repository takes them."""
+    return {
+        "checkpoint_id": found.checkpoint_id,
+        "status": found.status.value if found.status else None,
+        "phone_hash": found.phone.value if found.phone else None,
+        "id_card_hash": found.id_card.value if found.id_card else None,
+        "name_hash": found.name.value if found.name else None,
+        "outside_radius": found.outside_radius,
+    }
 
 
 async def newest_first(
     records: RecordRepository, found: RecordFilter, *, after: Keyset | None, limit: int
 ) -> list[RecordRow]:
-    return await records.newest_first(
-        found.scope,
-        found.period,
-        checkpoint_id=found.checkpoint_id,
-        status=found.status.value if found.status else None,
-        phone_hash=found.phone.value if found.phone else None,
-        id_card_hash=found.id_card.value if found.id_card else None,
-        name_hash=found.name.value if found.name else None,
-        after=after,
-        limit=limit,
-        outside_radius=found.outside_radius,
-    )
+    return await records.newest_first(found.scope, found.period, after=after, limit=limit, **_narrowing(found))
 
 
 def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
@@ -144,27 +156,66 @@ def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
 
 
 class RecordService:
-    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        settings: TraceSettings,
+        pii: PiiCipher,
+        directory: NameDirectory,
+        access_log: AccessLog,
+    ) -> None:
         self.caller = caller
         self.token = token
+        self.settings = settings
+        self.pii = pii
+        self.directory = directory
+        self.access_log = access_log
         self.records = RecordRepository(session)
 
-    async def page(self, search: RecordSearch, *, cursor: str | None, limit: int) -> RecordPage:
+    async def page(
+        self, search: RecordSearch, *, cursor: str | None, limit: int, with_total: bool = True
+    ) -> RecordPage:
         """Newest first: one page is one index range scan, plus the names of its checkpoints."""
-        pii = self.parts.pii
+        pii = self.pii
         after = _keyset(pii, self.caller, search, cursor) if cursor is not None else None
-        found = await resolve_search(self.parts, self.caller, self.token, search)
+        found = await resolve_search(
+            search, self.caller, self.token, settings=self.settings, pii=pii, directory=self.directory
+        )
         if found.person:
             # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one:
             # every page, since each shows more of that person's visits.
-            await AccessLog(self.parts.audit).record(
+            await self.access_log.record(
                 self.caller, AccessAction.person_search, found.query(), subject=found.person, reason=None
             )
         rows = await newest_first(self.records, found, after=after, limit=limit + 1)
         page = rows[:limit]
-        names = await self.parts.directory.checkpoints((row.checkpoint_id for row in page), self.token)
+        names = await self.directory.checkpoints((row.checkpoint_id for row in page), self.token)
         next_cursor = _cursor(pii, self.caller, search, next_keyset(page, after)) if len(rows) > limit else None
+        total = None
+        if after is None and with_total:
+            # The first page only (later pages keep the search): one more count, bounded, of the same range.
+            counted = await self.records.count_upto(found.scope, found.period, cap=TOTAL_CAP + 1, **_narrowing(found))
+            total = RecordTotal(count=min(counted, TOTAL_CAP), more=counted > TOTAL_CAP)
         return RecordPage(
-            items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page], next_cursor=next_cursor
+            items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page],
+            next_cursor=next_cursor,
+            total=total,
         )
+
+
+async def record_service(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    settings: Settings,
+    pii: Pii,
+    directory: Directory,
+    access_log: AccessLogWriter,
+) -> RecordService:
+    return RecordService(session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log)
+
+
+Records = Annotated[RecordService, Depends(record_service)]

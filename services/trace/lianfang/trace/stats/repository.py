@@ -5,22 +5,24 @@ of its city narrowed to its own column (the path of a region names its city)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.contracts.rollups import DAYS, HOURS
-from lianfang.trace.periods import Period, shown
+from lianfang.common.beijing import in_beijing
+from lianfang.common.contracts.rollups import ANCESTRY, DAYS, HOURS
+from lianfang.trace.periods import Period
 from lianfang.trace.records.buckets import DAY
 from lianfang.trace.records.repository import BucketCounts, CheckpointCounts
 from lianfang.trace.scope import Scope
 
 __all__ = ["StatsRepository"]
 
-_LEVELS = ("province_id", "city_id", "county_id", "township_id", "unit_id")
+# The tree's levels, root first: the ancestry without the checkpoint's own region.
+_LEVELS = ANCESTRY[:-1]
 
 
 def _in_scope(table: Table, scope: Scope) -> ColumnElement[bool]:
@@ -56,44 +58,27 @@ class StatsRepository:
 
     async def days_by_bucket(self, scope: Scope, first: date, end: date) -> list[BucketCounts]:
         """Counts per sub-region and Shanghai day, for the days from `first` to `end` (excluded)."""
-        child = _child_of(DAYS, scope)
-        statement = (
-            select(*_counts(DAYS), DAYS.c.day, *child)
-            .where(_in_scope(DAYS, scope), _days(first, end))
-            .group_by(DAYS.c.day, *child)
-        )
-        return [
-            BucketCounts(
-                int(records),
-                int(abnormal),
-                int(pending),
-                child_id=child_id[0] if child_id else None,
-                bucket=f"{day:{DAY}}",
-            )
-            for records, abnormal, pending, day, *child_id in await self.session.execute(statement)
-        ]
+        return await self._by_bucket(DAYS, "day", scope, _days(first, end), lambda day: f"{day:{DAY}}")
 
     async def hours_by_bucket(self, scope: Scope, periods: Sequence[Period], pattern: str) -> list[BucketCounts]:
         """Counts per sub-region and hour within the periods (each of whole hours), labelled with the Shanghai day or
         hour (`pattern`) the hour lies in: the caller adds up the hours of a day."""
         if not periods:
             return []
-        child = _child_of(HOURS, scope)
-        statement = (
-            select(*_counts(HOURS), HOURS.c.hour, *child)
-            .where(_in_scope(HOURS, scope), _hours(periods))
-            .group_by(HOURS.c.hour, *child)
+        return await self._by_bucket(
+            HOURS, "hour", scope, _hours(periods), lambda hour: in_beijing(hour).strftime(pattern)
         )
-        return [
-            BucketCounts(
-                int(records),
-                int(abnormal),
-                int(pending),
-                child_id=child_id[0] if child_id else None,
-                bucket=shown(hour).strftime(pattern),
-            )
-            for records, abnormal, pending, hour, *child_id in await self.session.execute(statement)
-        ]
+
+    async def _by_bucket(
+        self, table: Table, time: str, scope: Scope, within: ColumnElement[bool], label: Callable[[Any], str]
+    ) -> list[BucketCounts]:
+        child = _child_of(table, scope)
+        statement = (
+            select(*_counts(table), table.c[time], *child)
+            .where(_in_scope(table, scope), within)
+            .group_by(table.c[time], *child)
+        )
+        return BucketCounts.of_rows(await self.session.execute(statement), label)
 
     async def days_by_checkpoint(self, scope: Scope, first: date, end: date) -> list[CheckpointCounts]:
         return await self._by_checkpoint(DAYS, scope, _days(first, end))
@@ -107,17 +92,4 @@ class StatsRepository:
         child = _child_of(table, scope)
         keys = (table.c.checkpoint_id, table.c.checkpoint_kind, table.c.region_id, *child)
         statement = select(*_counts(table), *keys).where(_in_scope(table, scope), within).group_by(*keys)
-        return [
-            CheckpointCounts(
-                int(records),
-                int(abnormal),
-                int(pending),
-                checkpoint_id=checkpoint_id,
-                checkpoint_kind=kind,
-                region_id=region_id,
-                child_id=child_id[0] if child_id else None,
-            )
-            for records, abnormal, pending, checkpoint_id, kind, region_id, *child_id in await self.session.execute(
-                statement
-            )
-        ]
+        return CheckpointCounts.of_rows(await self.session.execute(statement))

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
-from lianfang.trace.deps import TraceParts
-from lianfang.trace.periods import Period, resolve_period, shown, split
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
+from lianfang.trace.deps import Directory, RecordsSession, Settings
+from lianfang.trace.directory import CheckpointInfo, NameDirectory
+from lianfang.trace.periods import Period, resolve_period, split
 from lianfang.trace.records.buckets import DAY, HOUR
 from lianfang.trace.records.repository import BucketCounts, CheckpointCounts, Counts, RecordRepository
 from lianfang.trace.records.schemas import kind_label
 from lianfang.trace.scope import Scope, scope_for
+from lianfang.trace.settings import TraceSettings
 from lianfang.trace.stats.repository import StatsRepository
 from lianfang.trace.stats.schemas import (
     CheckpointStatsOut,
@@ -23,7 +29,7 @@ from lianfang.trace.stats.schemas import (
     StatsOut,
 )
 
-__all__ = ["StatsService"]
+__all__ = ["Stats", "StatsService"]
 
 _STEP = {Granularity.day: timedelta(days=1), Granularity.hour: timedelta(hours=1)}
 _PATTERN = {Granularity.day: DAY, Granularity.hour: HOUR}
@@ -31,7 +37,7 @@ _PATTERN = {Granularity.day: DAY, Granularity.hour: HOUR}
 
 def _buckets(period: Period, granularity: Granularity) -> list[datetime]:
     """The Shanghai days (or hours) the period touches, each by its start."""
-    first = shown(period.start).replace(minute=0, second=0, microsecond=0)
+    first = in_beijing(period.start).replace(minute=0, second=0, microsecond=0)
     if granularity is Granularity.day:
         first = first.replace(hour=0)
     starts = []
@@ -74,10 +80,19 @@ def _sum(counts: Iterable[Counts]) -> CountsOut:
 
 
 class StatsService:
-    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        settings: TraceSettings,
+        directory: NameDirectory,
+    ) -> None:
         self.caller = caller
         self.token = token
+        self.settings = settings
+        self.directory = directory
         self.records = RecordRepository(session)
         self.rollups = StatsRepository(session)
 
@@ -109,81 +124,118 @@ class StatsService:
         region's index of each rollup (and of the records for the minutes at the period's ends); names come from the
         registry afterwards. The answer is what grouping the records themselves would give: the rollups count them,
         decisions included, in the transactions that store and decide them (DESIGN-NOTES, Records and trace)."""
-        settings = self.parts.settings
+        settings = self.settings
         longest = settings.max_period_days if granularity is Granularity.day else settings.stats_max_hourly_days
         period = resolve_period(start, end, default_days=longest, max_days=longest)
-        scope = await scope_for(self.caller, region_id, self.parts.directory, self.token)
-        by_bucket = await self._by_bucket(scope, period, granularity)
-        by_checkpoint = await self._by_checkpoint(scope, period)
-
-        buckets = _buckets(period, granularity)
-        pattern = _PATTERN[granularity]
-
-        def series(child_ids: set[int | None]) -> list[PointOut]:
-            cells: dict[str, list[Counts]] = {}
-            for item in by_bucket:
-                if item.child_id in child_ids:
-                    cells.setdefault(item.bucket, []).append(item)
-            return [PointOut(at=at, **_sum(cells.get(at.strftime(pattern), [])).model_dump()) for at in buckets]
-
-        children: dict[int | None, list[Counts]] = {}
-        for item in by_checkpoint:
-            children.setdefault(item.child_id, []).append(item)
-        busiest = sorted(by_checkpoint, key=lambda item: (-item.records, item.checkpoint_id))[:top]
-        kinds: dict[str, list[Counts]] = {}
-        for item in by_checkpoint:
-            kinds.setdefault(item.checkpoint_kind, []).append(item)
-
-        regions = await self.parts.directory.regions(
+        scope = await scope_for(self.caller, region_id, self.directory, self.token)
+        tally = _Tally(
+            by_bucket=await self._by_bucket(scope, period, granularity),
+            by_checkpoint=await self._by_checkpoint(scope, period),
+            buckets=_buckets(period, granularity),
+            pattern=_PATTERN[granularity],
+        )
+        children = tally.per_child()
+        busiest = sorted(tally.by_checkpoint, key=lambda item: (-item.records, item.checkpoint_id))[:top]
+        regions = await self.directory.regions(
             [scope.region_id, *(child for child in children if child is not None)], self.token
         )
-        checkpoints = await self.parts.directory.checkpoints((item.checkpoint_id for item in busiest), self.token)
+        checkpoints = await self.directory.checkpoints((item.checkpoint_id for item in busiest), self.token)
 
         def name_of(region_id: int) -> str | None:
             info = regions.get(region_id)
             return info.name if info else None
 
-        child_stats = []
-        for child, counts in children.items():
-            # Records at the region's own checkpoints have no sub-region: they are listed as the region itself.
-            child_region = scope.region_id if child is None else child
-            child_stats.append(
-                RegionStatsOut(
-                    region_id=child_region,
-                    region_name=name_of(child_region),
-                    own=child is None,
-                    total=_sum(counts),
-                    series=series({child}),
-                )
-            )
+        child_stats = [
+            _child_stats(scope.region_id, child, counts, tally, name_of) for child, counts in children.items()
+        ]
         return StatsOut(
             region_id=scope.region_id,
             region_name=name_of(scope.region_id),
-            start=shown(period.start),
-            end=shown(period.end),
+            start=in_beijing(period.start),
+            end=in_beijing(period.end),
             granularity=granularity,
-            total=_sum(by_checkpoint),
-            series=series(set(children)),
+            total=_sum(tally.by_checkpoint),
+            series=tally.series(set(children)),
             children=sorted(child_stats, key=lambda item: (-item.total.records, item.own, item.region_id)),
-            busiest_checkpoints=[
-                CheckpointStatsOut(
-                    checkpoint_id=item.checkpoint_id,
-                    checkpoint_name=info.name if (info := checkpoints.get(item.checkpoint_id)) else None,
-                    checkpoint_kind=item.checkpoint_kind,
-                    checkpoint_kind_label=kind_label(item.checkpoint_kind),
-                    region_id=item.region_id,
-                    region_name=info.region_name if info else None,
-                    records=item.records,
-                    abnormal=item.abnormal,
-                    pending=item.pending,
-                )
-                for item in busiest
-            ],
-            kinds=sorted(
-                (
-                    KindStatsOut(kind=kind, kind_label=kind_label(kind), **_sum(counts).model_dump())
-                    for kind, counts in kinds.items()
-                ),
-                key=lambda item: (-item.records, item.kind),
-            ),
+            busiest_checkpoints=[_checkpoint_stats(item, checkpoints.get(item.checkpoint_id)) for item in busiest],
+            kinds=tally.kinds(),
         )
+
+
+def _child_stats(
+    region_id: int,
+    child: int | None,
+    counts: Sequence[Counts],
+    tally: _Tally,
+    name_of: Callable[[int], str | None],
+) -> RegionStatsOut:
+    """One sub-region's totals and series; records at the region's own checkpoints have no sub-region: they are listed
+    as the region itself."""
+    child_region = region_id if child is None else child
+    return RegionStatsOut(
+        region_id=child_region,
+        region_name=name_of(child_region),
+        own=child is None,
+        total=_sum(counts),
+        series=tally.series({child}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """A period's counts of a region, per sub-region and bucket and per checkpoint, read as the answer's parts."""
+
+    by_bucket: list[BucketCounts]
+    by_checkpoint: list[CheckpointCounts]
+    buckets: list[datetime]
+    pattern: str
+
+    def series(self, child_ids: set[int | None]) -> list[PointOut]:
+        """Every bucket of the period, the sub-regions' counts added up (zero where they had none)."""
+        cells: dict[str, list[Counts]] = {}
+        for item in self.by_bucket:
+            if item.child_id in child_ids:
+                cells.setdefault(item.bucket, []).append(item)
+        return [PointOut(at=at, **_sum(cells.get(at.strftime(self.pattern), [])).model_dump()) for at in self.buckets]
+
+    def per_child(self) -> dict[int | None, list[Counts]]:
+        children: dict[int | None, list[Counts]] = {}
+        for item in self.by_checkpoint:
+            children.setdefault(item.child_id, []).append(item)
+        return children
+
+    def kinds(self) -> list[KindStatsOut]:
+        """The counts per checkpoint kind, the busiest kind first."""
+        kinds: dict[str, list[Counts]] = {}
+        for item in self.by_checkpoint:
+            kinds.setdefault(item.checkpoint_kind, []).append(item)
+        return sorted(
+            (
+                KindStatsOut(kind=kind, kind_label=kind_label(kind), **_sum(counts).model_dump())
+                for kind, counts in kinds.items()
+            ),
+            key=lambda item: (-item.records, item.kind),
+        )
+
+
+def _checkpoint_stats(item: CheckpointCounts, info: CheckpointInfo | None) -> CheckpointStatsOut:
+    return CheckpointStatsOut(
+        checkpoint_id=item.checkpoint_id,
+        checkpoint_name=info.name if info else None,
+        checkpoint_kind=item.checkpoint_kind,
+        checkpoint_kind_label=kind_label(item.checkpoint_kind),
+        region_id=item.region_id,
+        region_name=info.region_name if info else None,
+        records=item.records,
+        abnormal=item.abnormal,
+        pending=item.pending,
+    )
+
+
+async def stats_service(
+    admin: CurrentAdmin, token: BearerToken, session: RecordsSession, settings: Settings, directory: Directory
+) -> StatsService:
+    return StatsService(session, admin, token, settings=settings, directory=directory)
+
+
+Stats = Annotated[StatsService, Depends(stats_service)]

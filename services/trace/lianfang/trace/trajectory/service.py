@@ -2,57 +2,69 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.errors import NotFound
-from lianfang.trace.audit.service import AccessLog
-from lianfang.trace.deps import TraceParts
+from lianfang.common.pii import PiiCipher
+from lianfang.trace.audit.service import AccessLog, AccessLogWriter
+from lianfang.trace.contacts.schemas import SpanOut
+from lianfang.trace.contacts.stays import stays
+from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
+from lianfang.trace.directory import NameDirectory
+from lianfang.trace.lookups import person_lookup
 from lianfang.trace.models import AccessAction
-from lianfang.trace.people import Identity, identify
-from lianfang.trace.periods import Period, resolve_period, shown
+from lianfang.trace.people import Identity
+from lianfang.trace.periods import Period
 from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, person_of
 from lianfang.trace.scope import Scope, caller_scope
-from lianfang.trace.trajectory.schemas import TrajectoryOut
+from lianfang.trace.settings import TraceSettings
+from lianfang.trace.trajectory.schemas import TrajectoryOut, TrajectoryQuery
+from lianfang.trace.unmask import person_in_full
 
-__all__ = ["TrajectoryService"]
+__all__ = ["Trajectories", "TrajectoryService"]
 
 
 class TrajectoryService:
-    def __init__(self, session: AsyncSession, parts: TraceParts, caller: AdminPrincipal, token: str) -> None:
-        self.parts = parts
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: AdminPrincipal,
+        token: str,
+        *,
+        settings: TraceSettings,
+        pii: PiiCipher,
+        directory: NameDirectory,
+        access_log: AccessLog,
+    ) -> None:
         self.caller = caller
         self.token = token
+        self.settings = settings
+        self.pii = pii
+        self.directory = directory
+        self.access_log = access_log
         self.records = RecordRepository(session)
 
-    async def trajectory(
-        self,
-        *,
-        phone: str | None,
-        id_card: str | None,
-        person_id: uuid.UUID | None,
-        start: datetime | None,
-        end: datetime | None,
-        reason: str | None,
-    ) -> TrajectoryOut:
-        """The person's visits inside the caller's subtree, in time order; nobody found is an empty answer."""
-        settings = self.parts.settings
-        identity = identify(self.parts.pii, phone=phone, id_card=id_card, person_id=person_id)
-        period = resolve_period(start, end, default_days=settings.lookback_days, max_days=settings.max_period_days)
-        query: dict[str, object] = {
-            identity.kind.value: identity.shown,
-            "from": shown(period.start).isoformat(),
-            "to": shown(period.end).isoformat(),
-        }
-        return await self._visits(identity, period, query, reason)
+    async def trajectory(self, asked: TrajectoryQuery, *, printed: bool = False) -> TrajectoryOut:
+        """The person's visits inside the caller's subtree, in time order; nobody found is an empty answer. `printed`:
+        for a report, which the access log says."""
+        lookup = person_lookup(
+            asked, AccessAction.trajectory, settings=self.settings, pii=self.pii, details={}, printed=printed
+        )
+        return await self._visits(
+            lookup.identity, lookup.period, lookup.query, asked.reason, action=lookup.action, unmask=asked.unmask
+        )
 
     async def of_alert(self, record_id: uuid.UUID, *, reason: str | None) -> TrajectoryOut:
         """The visits of the person behind an abnormal record, from `LIANFANG_LOOKBACK_DAYS` (14) days before it until
         now: a trajectory lookup like any other, logged as one."""
-        settings = self.parts.settings
+        settings = self.settings
         alert = await self.records.find(await self._scope(), record_id)
         if alert is None or alert.status != RecordStatus.abnormal:
             raise NotFound("异常记录不存在，或不在您的管辖范围内")
@@ -61,8 +73,8 @@ class TrajectoryService:
         identity = alert.identity()
         query: dict[str, object] = {
             "alert_id": str(record_id),
-            "from": shown(period.start).isoformat(),
-            "to": shown(period.end).isoformat(),
+            "from": in_beijing(period.start).isoformat(),
+            "to": in_beijing(period.end).isoformat(),
         }
         if identity is not None:
             query[identity.kind.value] = identity.shown
@@ -76,26 +88,51 @@ class TrajectoryService:
         query: dict[str, object],
         reason: str | None,
         *,
+        action: AccessAction = AccessAction.trajectory,
+        unmask: bool = False,
         alone: RecordRow | None = None,
     ) -> TrajectoryOut:
-        await AccessLog(self.parts.audit).record(
-            self.caller, AccessAction.trajectory, query, subject=identity, reason=reason
-        )
+        await self.access_log.record(self.caller, action, query, subject=identity, reason=reason)
         if identity is None:
             return await self._out([alone] if alone else [], period, truncated=False)
-        limit = self.parts.settings.trajectory_max_visits
+        limit = self.settings.trajectory_max_visits
         rows = await self.records.of_people(await self._scope(), [identity], period, limit=limit + 1)
-        return await self._out(rows[:limit], period, truncated=len(rows) > limit)
+        out = await self._out(rows[:limit], period, truncated=len(rows) > limit)
+        if unmask:
+            out.unmasked = await person_in_full(self.records, self.pii, rows[:limit], period)
+        return out
 
     async def _scope(self) -> Scope:
-        return await caller_scope(self.caller, self.parts.directory, self.token)
+        return await caller_scope(self.caller, self.directory, self.token)
 
     async def _out(self, visits: list[RecordRow], period: Period, *, truncated: bool) -> TrajectoryOut:
-        names = await self.parts.directory.checkpoints((row.checkpoint_id for row in visits), self.token)
+        settings = self.settings
+        names = await self.directory.checkpoints((row.checkpoint_id for row in visits), self.token)
         return TrajectoryOut(
             person=person_of(visits),
             visits=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in visits],
-            start=shown(period.start),
-            end=shown(period.end),
+            stays=[
+                SpanOut.of(stay)
+                for stay in stays(visits, settings.stay_for_kind(), timedelta(minutes=settings.max_stay_minutes))
+            ],
+            start=in_beijing(period.start),
+            end=in_beijing(period.end),
             truncated=truncated,
         )
+
+
+async def trajectory_service(
+    admin: CurrentAdmin,
+    token: BearerToken,
+    session: RecordsSession,
+    settings: Settings,
+    pii: Pii,
+    directory: Directory,
+    access_log: AccessLogWriter,
+) -> TrajectoryService:
+    return TrajectoryService(
+        session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log
+    )
+
+
+Trajectories = Annotated[TrajectoryService, Depends(trajectory_service)]

@@ -1,7 +1,15 @@
 /** The full-screen receipt the resident shows at the gate: green 准许通行, yellow 待审核, red 体温异常 or 已拒绝, each
  * person's status, and a clock ticking seconds so staff can tell the live page from a screenshot. */
 
-import { clockTime, dateOf, type Receipt, type RecordStatus, STATUS_HEADLINES, temperatureLine } from '@lianfang/shared'
+import {
+  clockTime,
+  dateOf,
+  type Receipt,
+  receiptHeadline,
+  type RecordStatus,
+  STATUS_HEADLINES,
+  temperatureLine,
+} from '@lianfang/shared'
 
 const ICONS: Record<RecordStatus, string> = { passed: '✓', pending: '…', abnormal: '!', rejected: '✕' }
 const HINTS: Record<RecordStatus, string> = {
@@ -19,7 +27,7 @@ function view(receipt: Receipt | null, now: Date) {
   return {
     status: receipt.status,
     icon: ICONS[receipt.status],
-    headline: STATUS_HEADLINES[receipt.status],
+    headline: receiptHeadline(receipt),
     hint: HINTS[receipt.status],
     temperature: temperatureLine(receipt.temperature, now),
     direction: receipt.direction === 'out' ? '离开' : '进入',

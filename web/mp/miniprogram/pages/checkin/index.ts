@@ -12,8 +12,10 @@ import {
   type CheckinSummary,
   type CheckpointPage,
   type ConsentState,
+  companionFields,
   companionName,
   type Direction,
+  hourMinute,
   knownCompanions,
   type Location,
   MAX_COMPANIONS,
@@ -22,6 +24,7 @@ import {
   type PhoneBound,
   type PrivacyNotice,
   type Receipt,
+  receiptHeadline,
   type RecordStatus,
   startingAnswers,
   temperatureProblem,
@@ -57,6 +60,8 @@ const initial = {
   region: '',
   closed: false,
   fields: [] as ReturnType<typeof fieldViews>,
+  // A companion's own phone may be left out: the server reaches them through the resident's.
+  theirFields: [] as ReturnType<typeof fieldViews>,
   answers: {} as Answers,
   note: '',
   lastValue: '',
@@ -74,12 +79,17 @@ const initial = {
   fromPicture: false,
   scene: 0,
   decisionTemplate: '',
+  reminderTemplate: '',
+  riskTemplate: '',
   // 个人信息处理告知: the form shows once the resident agreed to the current version.
   consent: 'unknown' as 'unknown' | 'given' | 'needed' | 'refused',
   notice: null as PrivacyNotice | null,
   agreeing: false,
   shareLocation: false,
   privacyAsked: false,
+  // Checked in here within the kind's assumed stay: 登记离开 comes first, unless the resident chose to check in again.
+  stayLine: '',
+  entering: false,
 }
 
 // Each open page's poll timer and pending privacy answer (neither is view data).
@@ -96,10 +106,17 @@ function rememberLocationChoice(share: boolean): void {
   storage.setItem(LOCATION_CHOICE_KEY, share ? 'yes' : 'no')
 }
 
-/** Asks to send the approval result once; whatever the resident answers, the check-in goes on. */
-function subscribe(template: string): Promise<void> {
+/** Asks, in one dialog, to send each of these messages once; the templates the resident accepted. Whatever they
+ * answer, the check-in goes on. */
+function subscribe(templates: string[]): Promise<Set<string>> {
+  if (!templates.length) return Promise.resolve(new Set())
   return new Promise((resolve) => {
-    wx.requestSubscribeMessage({ tmplIds: [template], complete: () => resolve() } as WechatMiniprogram.RequestSubscribeMessageOption)
+    wx.requestSubscribeMessage({
+      tmplIds: templates,
+      success: (answers: Record<string, string>) =>
+        resolve(new Set(templates.filter((template) => answers[template] === 'accept'))),
+      fail: () => resolve(new Set()),
+    } as WechatMiniprogram.RequestSubscribeMessageOption)
   })
 }
 
@@ -167,7 +184,11 @@ Component({
         const page = await api.get<CheckpointPage>(`/api/checkin/checkpoints/${encodeURIComponent(code)}`)
         this.show(page)
         const config = await loginConfig().catch(() => null)
-        this.setData({ decisionTemplate: config?.decision_template ?? '' })
+        this.setData({
+          decisionTemplate: config?.decision_template ?? '',
+          reminderTemplate: config?.checkout_reminder_template ?? '',
+          riskTemplate: config?.risk_notice_template ?? '',
+        })
         await this.checkConsent(config?.privacy_notice_version ?? null)
       } catch (error) {
         const problem =
@@ -229,6 +250,7 @@ Component({
         region: page.checkpoint.region_names.join(' › '),
         closed: !page.checkpoint.active,
         fields: fieldViews(fields),
+        theirFields: fieldViews(companionFields(fields)),
         answers: startingAnswers(fields, page.prefill, memory.answers()),
         note,
         lastValue: page.temperature.last ? page.temperature.last.value.toFixed(1) : '',
@@ -237,6 +259,8 @@ Component({
         companions: [],
         errors: {},
         queued: queue.pending(page.checkpoint.code) !== null,
+        stayLine: stayLine(page),
+        entering: false,
       })
       this.refreshKnown()
     },
@@ -276,6 +300,19 @@ Component({
       privacyAnswers.get(this)?.({ event: 'disagree' })
       privacyAnswers.delete(this)
       this.setData({ privacyAsked: false })
+    },
+
+    /** 登记离开: the stay's people leave; nothing to fill in, sent through the same retry queue. */
+    onLeave() {
+      const page = this.data.page
+      if (!page || this.data.sending) return
+      this.setData({ sending: true })
+      const sent = queue.submit({ checkpoint_code: page.checkpoint.code }, (...args) => this.retrying(...args))
+      void this.deliver(sent)
+    },
+
+    onEnterAgain() {
+      this.setData({ entering: true })
     },
 
     onRemeasure() {
@@ -324,7 +361,7 @@ Component({
       const own = temperatureProblem(this.data.temperature, this.data.note === '')
       if (own) problems.temperature = own
       this.data.companions.forEach((companion, index) => {
-        for (const [key, message] of Object.entries(answersProblems(fields, companion.answers))) {
+        for (const [key, message] of Object.entries(answersProblems(companionFields(fields), companion.answers))) {
           problems[`companions.${index}.answers.${key}`] = message
         }
         const problem = temperatureProblem(companion.temperature, false)
@@ -343,17 +380,19 @@ Component({
         return
       }
       // WeChat shows its subscribe dialog only from the tap itself, before anything is awaited: one acceptance lets
-      // the server send the one message of the approval result.
-      const subscribed =
-        page.checkpoint.requires_audit && this.data.decisionTemplate
-          ? subscribe(this.data.decisionTemplate)
-          : Promise.resolve()
+      // the server send one message: the approval result, the reminder to check out when the stay is over, and the
+      // risk notice an official sends should this visit make the resident someone's contact (WeChat's 43101 tells the
+      // server who did not accept it).
+      const direction = this.data.twoWay ? this.data.direction : 'in'
+      const reminder = direction === 'in' ? this.data.reminderTemplate : ''
+      const decision = page.checkpoint.requires_audit ? this.data.decisionTemplate : ''
+      const subscribed = subscribe([decision, reminder, this.data.riskTemplate].filter(Boolean))
       const fields = page.form.fields
       const answers = answersToSend(fields, this.data.answers)
       const companions = this.data.companions.map((companion) => answersToSend(fields, companion.answers))
       memory.remember(answers, companions)
       this.setData({ errors: {}, sending: true })
-      await subscribed
+      const accepted = await subscribed
       // Only what the resident agreed to share, and never a reason not to check in.
       const location = this.data.shareLocation ? await position() : null
       if (this.data.shareLocation && !location) {
@@ -369,7 +408,8 @@ Component({
           checkpoint_code: page.checkpoint.code,
           answers,
           temperature: temperatureValue(this.data.temperature),
-          direction: this.data.twoWay ? this.data.direction : 'in',
+          direction,
+          remind_checkout: reminder !== '' && accepted.has(reminder),
           companions: this.data.companions.map((companion, index) => ({
             answers: companions[index],
             temperature: temperatureValue(companion.temperature),
@@ -390,7 +430,7 @@ Component({
       try {
         const receipt = await sent
         this.setData({ view: 'receipt', receipt, queued: false })
-        wx.setNavigationBarTitle({ title: receipt.status_label })
+        wx.setNavigationBarTitle({ title: receiptHeadline(receipt) })
         this.startPolling()
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) {
@@ -470,6 +510,13 @@ Component({
     },
   },
 })
+
+function stayLine(page: CheckpointPage): string {
+  const stay = page.stay
+  if (!stay) return ''
+  const others = stay.names_masked.length - 1
+  return `您于 ${hourMinute(new Date(stay.checked_at))} 在此登记进入${others > 0 ? `（含同行 ${others} 人）` : ''}`
+}
 
 /** The key of a field's complaint as the WXML reads it, from a data path or a problem's field alike:
  * `answers.name` → `answers-name`, `companions[0].temperature` and `companions.0.temperature` → `companions-0-temperature`

@@ -4,38 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
-import fakeredis
 import pytest
 import uvloop
 
 from lianfang.checkin.errors import StateUnavailable
-from lianfang.checkin.resp import ConnectionLost, PipelinedRedis, RedisReplyError, ReplyParser, encode_command
-from lianfang.checkin.state import RedisState
+from lianfang.checkin.redis_pipeline import (
+    ConnectionLost,
+    PipelinedRedis,
+    RedisReplyError,
+    ReplyParser,
+    encode_commands,
+)
+from lianfang.checkin.state import CommandRunner, RedisPyRunner, RedisState, delete_if_held
+from lianfang.common.cache import connect_cache
+from lianfang.common.testing.fake_redis import tcp_fake_redis
 from lianfang.common.testing.plugin import Backend
 
 
 @pytest.fixture
-def tcp_redis_url(backend: Backend) -> Iterator[str]:
-    if backend.real:
-        yield backend.redis_url
-        return
-    server = fakeredis.TcpFakeServer(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"redis://127.0.0.1:{server.server_address[1]}/0"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-async def redis(tcp_redis_url: str) -> AsyncIterator[PipelinedRedis]:
-    client = PipelinedRedis(tcp_redis_url, timeout=2)
+async def redis(redis_url: str) -> AsyncIterator[PipelinedRedis]:
+    client = PipelinedRedis(redis_url, timeout=2)
     yield client
     await client.close()
 
@@ -74,25 +66,25 @@ class TestParsing:
         assert self.shown(replies) == self.expected()
 
     def test_commands_are_bulk_strings(self) -> None:
-        assert encode_command(("SET", "键", b"v", 10, 1.5)) == (
+        assert encode_commands([("SET", "键", b"v", 10, 1.5)]) == (
             b"*5\r\n$3\r\nSET\r\n$3\r\n\xe9\x94\xae\r\n$1\r\nv\r\n$2\r\n10\r\n$3\r\n1.5\r\n"
         )
         with pytest.raises(TypeError):
-            encode_command(("SET", "k", True))
+            encode_commands([("SET", "k", True)])
 
     def test_arguments_seen_before_encode_the_same(self) -> None:
         """Short strings and integers are remembered once encoded; booleans and floats, equal to some integers, are not."""
-        first = [encode_command(("EXPIRE", "k", 1)), encode_command(("SET", "k", 36.0))]
-        again = [encode_command(("EXPIRE", "k", 1)), encode_command(("SET", "k", 36.0))]
+        first = [encode_commands([("EXPIRE", "k", 1)]), encode_commands([("SET", "k", 36.0)])]
+        again = [encode_commands([("EXPIRE", "k", 1)]), encode_commands([("SET", "k", 36.0)])]
 
         assert (
             first
             == again
             == [b"*3\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$1\r\n1\r\n", b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\n36.0\r\n"]
         )
-        assert encode_command(("SET", "k", 36)).endswith(b"$2\r\n36\r\n")
+        assert encode_commands([("SET", "k", 36)]).endswith(b"$2\r\n36\r\n")
         with pytest.raises(TypeError):
-            encode_command(("SET", "k", True))
+            encode_commands([("SET", "k", True)])
 
 
 @pytest.mark.usefixtures("backend")
@@ -108,9 +100,7 @@ class TestPipelinedRedis:
 
         assert results == [[b"OK", str(number).encode(), 1] for number in range(300)]
 
-    async def test_an_error_reply_takes_its_commands_place(self, redis: PipelinedRedis, backend: Backend) -> None:
-        if not backend.real:
-            pytest.skip("fakeredis's TCP server drops the connection after an error reply; the parser test covers it")
+    async def test_an_error_reply_takes_its_commands_place(self, redis: PipelinedRedis) -> None:
         key = f"test:resp:{uuid.uuid4().hex}"
 
         replies = await redis.execute([("SET", key, "text", "EX", 60), ("INCR", key), ("GET", key)])
@@ -118,19 +108,20 @@ class TestPipelinedRedis:
         assert isinstance(replies[1], RedisReplyError)
         assert (replies[0], replies[2]) == (b"OK", b"text")
 
-    async def test_the_database_of_the_url_is_selected(self, tcp_redis_url: str) -> None:
+    async def test_the_database_of_the_url_is_selected(self, redis_url: str) -> None:
         key = f"test:resp:{uuid.uuid4().hex}"
-        base = tcp_redis_url.rsplit("/", 1)[0]
-        other = PipelinedRedis(f"{base}/14", timeout=2)
-        default = PipelinedRedis(tcp_redis_url, timeout=2)
+        base, _, database = redis_url.rpartition("/")
+        # Eight away: the suite's parallel workers each flush a database of their own, numbered one after another.
+        other = PipelinedRedis(f"{base}/{(int(database or 0) + 8) % 16}", timeout=2)
+        default = PipelinedRedis(redis_url, timeout=2)
         try:
-            await other.execute([("SET", key, "in 14", "EX", 60)])
+            await other.execute([("SET", key, "elsewhere", "EX", 60)])
             seen = await default.execute([("GET", key)]), await other.execute([("GET", key), ("DEL", key)])
         finally:
             await other.close()
             await default.close()
 
-        assert seen == ([None], [b"in 14", 1])
+        assert seen == ([None], [b"elsewhere", 1])
 
     async def test_a_refused_connection_is_a_connection_error(self) -> None:
         client = PipelinedRedis("redis://127.0.0.1:1/0", timeout=1)
@@ -159,19 +150,42 @@ class TestPipelinedRedis:
         connection.close()
 
         with pytest.raises(ConnectionLost):
-            connection.send(encode_command(("PING",)), 1)
+            connection.send(encode_commands([("PING",)]), 1)
         assert await redis.execute([("PING",)]) == [b"PONG"]
 
 
-def test_the_event_loop_of_production_works_too(tcp_redis_url: str) -> None:
+class TestUrl:
+    @pytest.mark.parametrize(
+        ("query", "named"),
+        [
+            ("ssl_cert_reqs=none", "ssl_cert_reqs"),
+            ("socket_timeout=1&db=3&socket_timeout=2", "socket_timeout, db"),
+            ("protocol", "protocol"),
+        ],
+    )
+    def test_options_the_client_would_ignore_are_refused(self, query: str, named: str) -> None:
+        with pytest.raises(ValueError, match=f"not supported by the pipelined client, remove: {named}$"):
+            PipelinedRedis(f"rediss://:secret@redis:6380/2?{query}", timeout=1)
+
+    def test_a_path_that_is_no_database_number_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="must be a database number, got /cache"):
+            PipelinedRedis("redis://redis:6379/cache", timeout=1)
+
+    def test_another_scheme_is_refused_without_showing_the_password(self) -> None:
+        with pytest.raises(ValueError, match=r"^expected a redis:// or rediss:// URL, got unix://$"):
+            PipelinedRedis("unix://:secret@/run/redis.sock", timeout=1)
+
+
+def test_the_event_loop_of_production_works_too(backend: Backend) -> None:
     """uvicorn runs uvloop, whose transports are not `asyncio.Transport` subclasses."""
 
     async def round_trip() -> list[object]:
-        client = PipelinedRedis(tcp_redis_url, timeout=2)
-        try:
+        async with AsyncExitStack() as stack:
+            # The embedded Redis is served by the loop it was made in: this one, here.
+            url = backend.redis_url if backend.real else await stack.enter_async_context(tcp_fake_redis())
+            client = PipelinedRedis(url, timeout=2)
+            stack.push_async_callback(client.close)
             return list(await client.execute([("PING",), ("ECHO", "uvloop")]))
-        finally:
-            await client.close()
 
     loop = uvloop.new_event_loop()
     try:
@@ -206,8 +220,19 @@ class TestBreaker:
         assert "check-in 7 is not in Redis" in caplog.messages
 
 
-async def test_writes_not_waited_for_come_before_what_is_asked_after_them(tcp_redis_url: str) -> None:
-    state = RedisState(PipelinedRedis(tcp_redis_url, timeout=2), retry_seconds=1)
+@pytest.fixture(params=["pipelined", "redis-py"])
+async def runner(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[CommandRunner]:
+    """Both ways the service sends its batches: its own client, and redis-py where the URL is `memory://`."""
+    if request.param == "pipelined":
+        yield PipelinedRedis(redis_url, timeout=2)
+        return
+    client = connect_cache(redis_url)
+    yield RedisPyRunner(client)
+    await client.aclose()
+
+
+async def test_writes_not_waited_for_come_before_what_is_asked_after_them(runner: CommandRunner) -> None:
+    state = RedisState(runner, retry_seconds=1)
     key = f"test:resp:{uuid.uuid4().hex}"
     try:
         await state.execute([("PING",)])  # connected
@@ -218,3 +243,20 @@ async def test_writes_not_waited_for_come_before_what_is_asked_after_them(tcp_re
         await state.close()
 
     assert seen == b"written"
+
+
+async def test_a_claim_is_given_back_only_while_it_is_held(runner: CommandRunner) -> None:
+    """A rebuild may write a receipt over a claim whose request is giving it back: the receipt stays."""
+    state = RedisState(runner, retry_seconds=1)
+    held, overwritten = (f"test:claim:{uuid.uuid4().hex}" for _ in range(2))
+    try:
+        await state.execute([("SET", held, b"claim:1", "EX", 60), ("SET", overwritten, b"claim:2", "EX", 60)])
+        await state.execute([("SET", overwritten, b"receipt", "EX", 60)])
+        given_back = await state.execute([delete_if_held(held, b"claim:1"), delete_if_held(overwritten, b"claim:2")])
+        left = await state.execute([("EXISTS", held), ("GET", overwritten)])
+        await state.execute([("DEL", overwritten)])
+    finally:
+        await state.close()
+
+    assert list(given_back) == [1, 0]
+    assert list(left) == [0, b"receipt"]

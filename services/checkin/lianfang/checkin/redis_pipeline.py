@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeAlias, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from lianfang.common.loopbatch import LoopBatch
 
 __all__ = [
     "Command",
@@ -25,7 +26,6 @@ __all__ = [
     "RepliesLate",
     "Reply",
     "ReplyParser",
-    "encode_command",
     "encode_commands",
 ]
 
@@ -90,10 +90,6 @@ def encode_commands(commands: Sequence[Command]) -> bytes:
                     _SHORT_ARGUMENTS[value] = (value.__class__, encoded)
             append(encoded)
     return b"".join(parts)
-
-
-def encode_command(command: Command) -> bytes:
-    return encode_commands((command,))
 
 
 def _parse(buffer: bytearray, position: int) -> tuple[object, int]:
@@ -174,91 +170,65 @@ class _Batch:
 
 
 class _Connection(asyncio.Protocol):
-    """One connection's batches, answered in order. Replies are awaited without a timer each: a single watchdog wakes
-    up at the oldest batch's deadline (asyncio.timeout around every batch cost 5% of a check-in's CPU)."""
+    """One connection's batches, answered in order. The writes of a loop turn and the replies' deadlines are kept by a
+    `LoopBatch`, its batches numbered in the order they were sent: replies answer the oldest first."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         self._loop = loop
-        self._timeout = timeout
-        self._transport: asyncio.Transport | None = None
         self._parser = ReplyParser()
-        self._waiting: deque[_Batch] = deque()
-        self._outgoing: list[bytes] = []
-        self._flush_scheduled = False
-        self._watchdog: asyncio.TimerHandle | None = None
-        self.lost: ConnectionLost | None = None
+        self._batch: LoopBatch[_Batch, ConnectionLost] = LoopBatch(
+            loop,
+            timeout=timeout,
+            late=lambda: RepliesLate(f"Redis did not answer within {timeout:g} s"),
+            late_breaks_connection=True,
+        )
+        # The number of the next batch sent, and of the oldest one still waiting for replies.
+        self._sent = 0
+        self._answering = 0
+
+    @property
+    def lost(self) -> ConnectionLost | None:
+        return self._batch.failure
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement `asyncio.Transport` without deriving from it.
-        self._transport = cast(asyncio.Transport, transport)
+        self._batch.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:
             replies = self._parser.feed(data)
         except (ConnectionLost, ValueError) as error:
-            self._fail(ConnectionLost(f"Redis sent something unreadable: {error}"))
+            self._batch.fail(ConnectionLost(f"Redis sent something unreadable: {error}"))
             return
-        waiting = self._waiting
+        waiting = self._batch.waiting
+        answering = self._answering
         for reply in replies:
-            if not waiting:
-                self._fail(ConnectionLost("Redis sent a reply nobody asked for"))
+            batch = waiting.get(answering)
+            if batch is None:
+                self._batch.fail(ConnectionLost("Redis sent a reply nobody asked for"))
                 return
-            batch = waiting[0]
             batch.replies.append(reply)
             if len(batch.replies) == batch.expected:
-                waiting.popleft()
+                del waiting[answering]
+                answering += 1
                 if not batch.future.done():
                     batch.future.set_result(batch.replies)
+        self._answering = answering
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(ConnectionLost(f"Redis connection lost: {exc}" if exc else "Redis closed the connection"))
-
-    def _fail(self, error: ConnectionLost) -> None:
-        if self.lost is None:
-            self.lost = error
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        while self._waiting:
-            batch = self._waiting.popleft()
-            if not batch.future.done():
-                batch.future.set_exception(error)
-        self._outgoing.clear()
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.close()
+        self._batch.fail(ConnectionLost(f"Redis connection lost: {exc}" if exc else "Redis closed the connection"))
 
     def send(self, payload: bytes, expected: int) -> asyncio.Future[list[Reply]]:
-        if self.lost is not None:
-            raise self.lost
+        batch = self._batch
+        if batch.failure is not None:
+            raise batch.failure
         future: asyncio.Future[list[Reply]] = self._loop.create_future()
-        deadline = self._loop.time() + self._timeout
-        self._waiting.append(_Batch(future, expected, deadline))
-        if self._watchdog is None:
-            self._watchdog = self._loop.call_at(deadline, self._watch)
-        self._outgoing.append(payload)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+        batch.submit(self._sent, _Batch(future, expected, batch.deadline()), payload)
+        self._sent += 1
         return future
 
-    def _watch(self) -> None:
-        self._watchdog = None
-        if not self._waiting:
-            return
-        deadline = self._waiting[0].deadline
-        if deadline <= self._loop.time():
-            self._fail(RepliesLate(f"Redis did not answer within {self._timeout:g} s"))
-        else:
-            self._watchdog = self._loop.call_at(deadline, self._watch)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        if self._outgoing and self._transport is not None and self.lost is None:
-            self._transport.write(b"".join(self._outgoing))
-        self._outgoing.clear()
-
     def close(self) -> None:
-        self._fail(ConnectionLost("closed"))
+        self._batch.fail(ConnectionLost("closed"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +244,14 @@ class _Endpoint:
     def from_url(cls, url: str) -> _Endpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("redis", "rediss"):
-            raise ValueError(f"expected a redis:// or rediss:// URL, got {url!r}")
+            raise ValueError(f"expected a redis:// or rediss:// URL, got {parts.scheme}://")
+        if parts.query:
+            # redis-py would honour them (a CA file, a timeout): here they would be ignored without a word.
+            options = ", ".join(dict.fromkeys(name for name, _ in parse_qsl(parts.query, keep_blank_values=True)))
+            raise ValueError(f"the Redis URL's options are not supported by the pipelined client, remove: {options}")
         path = parts.path.strip("/")
+        if path and not path.isdigit():
+            raise ValueError(f"the Redis URL's path must be a database number, got /{path}")
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 6379,
