@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,9 +11,10 @@ import pytest
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
 
-from lianfang.checkin.keys import client_key, temperature_key
+from lianfang.checkin.keys import CLAIM_SECONDS, client_key, temperature_key
 from lianfang.checkin.settings import CheckinSettings
 from lianfang.common.contracts.events import Ancestry, CheckinCreated
+from lianfang.common.messaging import BrokerUnavailable
 
 from .conftest import FakeRegistry, Instance, Serve, checkin_settings
 from .support import (
@@ -529,7 +531,7 @@ class TestResidentLimit:
 
 
 class TestBrokerDown:
-    async def test_503_with_retry_after_and_the_client_id_left_free(
+    async def test_503_with_retry_after_and_the_retry_checks_in(
         self, settings: CheckinSettings, start: Serve, cache: Redis, seeded: None, published: Published
     ) -> None:
         client_id = uuid.uuid4()
@@ -541,12 +543,74 @@ class TestBrokerDown:
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"
         assert response.json()["code"] == "broker_unavailable"
-        assert await cache.get(client_key(client_id)) is None
         async with start(settings) as back:
             retried = await back.client.post(CHECKINS, json=body(client_id=client_id), headers=person)
         assert retried.status_code == 201
         assert "idempotent-replayed" not in retried.headers
         await published.created(1)
+
+    async def test_a_publish_whose_answer_was_lost_is_retried_as_the_same_records(
+        self, instance: Instance, published: Published, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The broker took the events, but its confirm never came (the connection dropped): the client saw a 503 and
+        retries. The retry publishes the very records again, so whichever copy the store keeps is the one its receipt
+        names."""
+        publisher = instance.app.state.checkins._publisher
+        publish = publisher.publish
+
+        async def taken_then_lost(messages: object) -> None:
+            await publish(messages)
+            raise BrokerUnavailable()
+
+        client_id, person = uuid.uuid4(), resident()
+        companions = [{"answers": gate_answers("李小明"), "temperature": 36.4}]
+        monkeypatch.setattr(publisher, "publish", taken_then_lost)
+        lost = await instance.client.post(
+            CHECKINS, json=body(client_id=client_id, companions=companions), headers=person
+        )
+        monkeypatch.undo()
+        retried = await instance.client.post(
+            CHECKINS, json=body(client_id=client_id, companions=companions), headers=person
+        )
+
+        assert (lost.status_code, retried.status_code) == (503, 201)
+        receipt = retried.json()
+        events = await published.created(4)
+        first, again = events[:2], events[2:]
+        assert [event.id for event in first] == [uuid.UUID(receipt["id"]), uuid.UUID(receipt["companions"][0]["id"])]
+        assert [(event.id, event.client_key, event.checked_at) for event in again] == [
+            (event.id, event.client_key, event.checked_at) for event in first
+        ]
+        assert first[0].checked_at == datetime.fromisoformat(receipt["checked_at"])
+
+    async def test_an_instance_that_died_once_the_broker_had_the_events_is_taken_over_as_the_same_record(
+        self, instance: Instance, published: Published, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Killed between the broker's confirm and the receipt in Redis, the instance never gave its claim back: once
+        the claim's `CLAIM_SECONDS` are over, the retry takes it over and publishes the same record again."""
+        checkins = instance.app.state.checkins
+        publish = checkins._publisher.publish
+
+        async def taken_then_killed(messages: object) -> None:
+            await publish(messages)
+            raise asyncio.CancelledError()
+
+        async def nothing_given_back(*_: object, **__: object) -> None:
+            return None
+
+        client_id, person = uuid.uuid4(), resident()
+        monkeypatch.setattr(checkins._publisher, "publish", taken_then_killed)
+        monkeypatch.setattr(checkins._repository, "release", nothing_given_back)
+        with pytest.raises(asyncio.CancelledError):
+            await instance.client.post(CHECKINS, json=body(client_id=client_id), headers=person)
+        monkeypatch.undo()
+        now_ns = time.time_ns
+        monkeypatch.setattr(time, "time_ns", lambda: now_ns() + (CLAIM_SECONDS + 1) * 1_000_000_000)
+        retried = await instance.client.post(CHECKINS, json=body(client_id=client_id), headers=person)
+
+        assert retried.status_code == 201
+        first, again = await published.created(2)
+        assert first.id == again.id == uuid.UUID(retried.json()["id"])
 
     async def test_a_broker_lost_while_running_answers_503(self, instance: Instance, published: Published) -> None:
         await instance.app.state.checkins._publisher._broker.close()

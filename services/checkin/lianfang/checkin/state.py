@@ -18,7 +18,15 @@ from lianfang.checkin.keys import EPOCH_KEY
 from lianfang.checkin.redis_pipeline import Command, PipelinedRedis, RedisReplyError, Reply
 from lianfang.common.metrics import redis_metrics
 
-__all__ = ["CommandRunner", "RedisPyRunner", "RedisState", "as_mapping", "delete_if_held", "runner_for"]
+__all__ = [
+    "CommandRunner",
+    "RedisPyRunner",
+    "RedisState",
+    "as_mapping",
+    "delete_if_held",
+    "replace_if_held",
+    "runner_for",
+]
 
 log = logging.getLogger("lianfang.checkin.redis")
 
@@ -89,6 +97,17 @@ _DELETE_IF_HELD: Final = "if redis.call('GET', KEYS[1]) == ARGV[1] then return r
 def delete_if_held(key: str, value: bytes) -> Command:
     """Gives back a claim or a lock: `key` is deleted only while it still holds `value`."""
     return ("EVAL", _DELETE_IF_HELD, 1, key, value)
+
+
+_REPLACE_IF_HELD: Final = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) and 1 end"
+    " return 0"
+)
+
+
+def replace_if_held(key: str, value: bytes, new: bytes, seconds: int) -> Command:
+    """Hands a claim on: `key` is set to `new` (for `seconds`) only while it still holds `value`. Answers 1 if it was."""
+    return ("EVAL", _REPLACE_IF_HELD, 1, key, value, new, seconds)
 
 
 def as_mapping(reply: Reply | Mapping[bytes, bytes]) -> dict[bytes, bytes]:

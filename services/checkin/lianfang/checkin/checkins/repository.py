@@ -4,9 +4,10 @@ after it."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -43,16 +44,17 @@ from lianfang.checkin.keys import (
 )
 from lianfang.checkin.redis_pipeline import Command
 from lianfang.checkin.reminders import cancel_commands, schedule_commands
-from lianfang.checkin.state import RedisState, as_mapping, delete_if_held
+from lianfang.checkin.state import RedisState, as_mapping, delete_if_held, replace_if_held
 from lianfang.common.contracts.events import RecordStatus
+from lianfang.common.ids import new_id
 
 __all__ = [
+    "Attempt",
     "CheckinRepository",
     "CheckinWrite",
     "Claim",
     "Held",
     "ResidentState",
-    "claimed",
     "owned_receipt",
     "parse_record",
 ]
@@ -61,13 +63,47 @@ log = logging.getLogger("lianfang.checkin.state")
 
 _CLAIM = b"claim:"
 _RECEIPT = b"receipt:"
-# A client id's value names its owner (the resident, or the staff member who entered a visitor): `claim:<owner>:<token>`
-# while a request is in flight, then `receipt:<owner>:<the receipt's JSON>`.
+# A client id's value names its owner (the resident, or the staff member who entered a visitor):
+# `claim:<owner>:<busy until, ms>:<token>:<record id>:<checked at, ms>` while a request is in flight or after its
+# publish failed, then `receipt:<owner>:<the receipt's JSON>`.
 _OWNER = 36
 
 
-def claimed(owner: uuid.UUID, token: bytes) -> bytes:
-    return b"%b%b:%b" % (_CLAIM, str(owner).encode(), token)
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The record id and the time a check-in is stored under. A retry after a publish whose answer never came (the broker
+    may hold the event or not) reuses them: whichever of its events the store keeps is the record its receipt names."""
+
+    record_id: uuid.UUID
+    checked_at: datetime
+
+    @classmethod
+    def new(cls) -> Attempt:
+        """Now, to the millisecond, as temperatures are kept in Redis: a reused measurement shows the very time of the
+        first record."""
+        now = datetime.now(UTC)
+        return cls(new_id(), now.replace(microsecond=now.microsecond // 1000 * 1000))
+
+    def encode(self) -> bytes:
+        return b"%s:%d" % (str(self.record_id).encode(), self.checked_at.timestamp() * 1000)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Attempt:
+        record_id, checked_ms = raw.split(b":")
+        return cls(uuid.UUID(record_id.decode()), datetime.fromtimestamp(int(checked_ms) / 1000, UTC))
+
+
+def _claimed(owner: uuid.UUID, token: bytes, attempt: Attempt, *, busy_until_ms: int) -> bytes:
+    return b"%b%b:%d:%b:%b" % (_CLAIM, str(owner).encode(), busy_until_ms, token, attempt.encode())
+
+
+def _claims(owner: uuid.UUID, token: bytes, attempt: Attempt) -> tuple[bytes, bytes]:
+    """A request's claim while it is in flight, busy for `CLAIM_SECONDS` (after which a retry takes it over, should
+    the request have died), and the same claim free at once, left when the request failed."""
+    busy_until_ms = time.time_ns() // 1_000_000 + CLAIM_SECONDS * 1000
+    return _claimed(owner, token, attempt, busy_until_ms=busy_until_ms), _claimed(
+        owner, token, attempt, busy_until_ms=0
+    )
 
 
 def owned_receipt(owner: uuid.UUID, receipt: bytes) -> bytes:
@@ -76,19 +112,24 @@ def owned_receipt(owner: uuid.UUID, receipt: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """What a client id's key held: whose it is, and the receipt once there is one."""
+    """What a client id's key held: whose it is, and the receipt once there is one, or the claim's attempt until then."""
 
     owner: bytes
     receipt: bytes | None
+    attempt: Attempt | None = None
+    busy_until_ms: int = 0
 
     @classmethod
     def of(cls, raw: object) -> Held | None:
         if not isinstance(raw, bytes):
             return None
-        for prefix, done in ((_CLAIM, False), (_RECEIPT, True)):
-            if raw.startswith(prefix):
-                start = len(prefix)
-                return cls(raw[start : start + _OWNER], raw[start + _OWNER + 1 :] if done else None)
+        if raw.startswith(_RECEIPT):
+            start = len(_RECEIPT)
+            return cls(raw[start : start + _OWNER], raw[start + _OWNER + 1 :])
+        if raw.startswith(_CLAIM):
+            start = len(_CLAIM)
+            busy_until, _token, attempt = raw[start + _OWNER + 1 :].split(b":", 2)
+            return cls(raw[start : start + _OWNER], None, Attempt.decode(attempt), int(busy_until))
         return None
 
     def owned_by(self, owner: uuid.UUID) -> bool:
@@ -105,6 +146,12 @@ class Claim:
     busy: bool
     # The client id is someone else's: nobody but its owner gets its receipt.
     foreign: bool = False
+    # What the check-in is stored under; the claim's value in Redis while it is in flight, and once it failed.
+    attempt: Attempt | None = None
+    value: bytes = b""
+    freed: bytes = b""
+    # The attempt is an earlier request's, whose events the broker may hold.
+    reused: bool = False
     measurements: dict[str, Measurement] = field(default_factory=dict)
     fevers: dict[str, FeverMark] = field(default_factory=dict)
 
@@ -184,16 +231,18 @@ class CheckinRepository:
         client_id: uuid.UUID,
         owner: uuid.UUID,
         token: bytes,
+        attempt: Attempt,
         *,
         temperature_identities: Sequence[str],
         fever_identities: Sequence[str],
     ) -> Claim:
-        """Claims the client id and reads the people's state, in one round trip; `StateUnavailable` without Redis."""
+        """Claims the client id and reads the people's state, in one round trip (two when it takes over an earlier
+        request's attempt); `StateUnavailable` without Redis."""
+        key = client_key(client_id)
+        value, freed = _claims(owner, token, attempt)
         keys = [temperature_key(identity) for identity in temperature_identities]
         keys += [fever_key(identity) for identity in fever_identities]
-        commands: list[Command] = [
-            ("SET", client_key(client_id), claimed(owner, token), "NX", "GET", "EX", CLAIM_SECONDS)
-        ]
+        commands: list[Command] = [("SET", key, value, "NX", "GET", "EX", IDEMPOTENCY_SECONDS)]
         if keys:
             commands.append(("MGET", *keys))
         commands.append(("EXISTS", EPOCH_KEY))
@@ -202,29 +251,47 @@ class CheckinRepository:
             # Redis lost the projection: what it answered may not be what the store holds. The claim just made is
             # given back, so the retry after the rebuild is not kept waiting for it.
             if replies[0] is None:
-                await self.release(client_id, owner, token)
+                await self._give_back(key, value, None)
             self._state.lost = True
             self._state.on_lost()
             raise StateRebuilding()
-        if replies[0] is not None:
-            held = Held.of(replies[0])
-            if held is None or not held.owned_by(owner):
-                return Claim(replay=None, busy=False, foreign=True)
-            return Claim(replay=held.receipt, busy=held.receipt is None)
         values = replies[1] if keys else []
         assert isinstance(values, list)
         count = len(temperature_identities)
-        measurements = {
-            identity: measurement
-            for identity, raw in zip(temperature_identities, values[:count], strict=True)
-            if (measurement := Measurement.decode(raw)) is not None
-        }
-        fevers = {
-            identity: mark
-            for identity, raw in zip(fever_identities, values[count:], strict=True)
-            if (mark := FeverMark.decode(raw)) is not None
-        }
-        return Claim(replay=None, busy=False, measurements=measurements, fevers=fevers)
+        claim = Claim(
+            replay=None,
+            busy=False,
+            attempt=attempt,
+            value=value,
+            freed=freed,
+            measurements={
+                identity: measurement
+                for identity, raw in zip(temperature_identities, values[:count], strict=True)
+                if (measurement := Measurement.decode(raw)) is not None
+            },
+            fevers={
+                identity: mark
+                for identity, raw in zip(fever_identities, values[count:], strict=True)
+                if (mark := FeverMark.decode(raw)) is not None
+            },
+        )
+        if replies[0] is None:
+            return claim
+        held = Held.of(replies[0])
+        if held is None or not held.owned_by(owner):
+            return Claim(replay=None, busy=False, foreign=True)
+        if held.receipt is not None:
+            return Claim(replay=held.receipt, busy=False)
+        assert held.attempt is not None
+        assert isinstance(replies[0], bytes)
+        if held.busy_until_ms > time.time_ns() // 1_000_000:
+            return Claim(replay=None, busy=True)
+        # An earlier request failed, or died, once its events may have reached the broker: its attempt goes on here.
+        value, freed = _claims(owner, token, held.attempt)
+        (taken,) = await self._state.execute([replace_if_held(key, replies[0], value, IDEMPOTENCY_SECONDS)])
+        if not taken:
+            return Claim(replay=None, busy=True)
+        return replace(claim, attempt=held.attempt, value=value, freed=freed, reused=True)
 
     async def replay(self, client_id: uuid.UUID, owner: uuid.UUID) -> bytes | None:
         """The receipt stored for the client id if it is the owner's; None without Redis too."""
@@ -237,13 +304,20 @@ class CheckinRepository:
         held = Held.of(raw)
         return held.receipt if held is not None and held.owned_by(owner) else None
 
-    async def release(self, client_id: uuid.UUID, owner: uuid.UUID, token: bytes) -> None:
-        """Gives the client id back after a failure, so the retry starts afresh: only while it holds our own claim, so a
-        receipt written over it meanwhile (the rebuild's) stays."""
+    async def release(self, client_id: uuid.UUID, claim: Claim, *, maybe_published: bool) -> None:
+        """Gives the client id back after a failure, only while it holds this request's claim: a receipt written over
+        it meanwhile (the rebuild's) stays. Once the broker may hold the events, the claim stays with its attempt, free
+        at once: the retry takes it over and publishes the same records again, which the store keeps once."""
+        await self._give_back(client_key(client_id), claim.value, claim.freed if maybe_published else None)
+
+    async def _give_back(self, key: str, value: bytes, freed: bytes | None) -> None:
+        command = (
+            delete_if_held(key, value) if freed is None else replace_if_held(key, value, freed, IDEMPOTENCY_SECONDS)
+        )
         try:
-            await self._state.execute([delete_if_held(client_key(client_id), claimed(owner, token))])
+            await self._state.execute([command])
         except StateUnavailable:
-            log.warning("could not release client id %s; it frees itself in %d s", client_id, CLAIM_SECONDS)
+            log.warning("could not give back %s; it frees itself in %d s", key, CLAIM_SECONDS)
 
     def save(self, write: CheckinWrite) -> None:
         """Best effort, and not waited for: the event is confirmed already, and the check-in stands without these. A

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends
@@ -25,7 +25,7 @@ from lianfang.checkin.checkins.people import (
     status_for,
     warnings_for,
 )
-from lianfang.checkin.checkins.repository import CheckinRepository, CheckinWrite, Claim
+from lianfang.checkin.checkins.repository import Attempt, CheckinRepository, CheckinWrite, Claim
 from lianfang.checkin.checkins.schemas import (
     ArrivalWarning,
     CheckinCreate,
@@ -61,7 +61,7 @@ from lianfang.common.contracts.events import STATUS_LABELS, Direction, PersonalD
 from lianfang.common.errors import AppError, FieldError, ValidationFailed
 from lianfang.common.forms import FieldType, FormDefinition
 from lianfang.common.forms.answers import is_blank
-from lianfang.common.ids import new_id
+from lianfang.common.ids import derived_id
 from lianfang.common.messaging import OutgoingMessage
 from lianfang.common.pii import PiiCipher
 from lianfang.common.state import app_state
@@ -107,12 +107,6 @@ def live_event(kind: str, payload: bytes, event_id: uuid.UUID) -> bytes:
     """A complete server-sent event; compact JSON holds no line breaks, so one `data:` line carries it. An arrival's
     id is its record's (a record arrives once), a decision's a new one: time-ordered either way."""
     return b"id: %s\nevent: %s\ndata: %b\n\n" % (str(event_id).encode(), kind.encode(), payload)
-
-
-def _now() -> datetime:
-    """Milliseconds, as temperatures are kept in Redis: a reused measurement shows the very time of the first record."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class CheckinService:
@@ -281,21 +275,23 @@ class CheckinService:
         )
 
     async def _check_in(self, arrival: _Arrival) -> Submitted:
-        token = os.urandom(12).hex().encode()
-        claim = await self._claim(arrival, token)
+        claim = await self._claim(arrival, os.urandom(12).hex().encode())
         if claim.replay is not None:
             return Submitted(claim.replay, replayed=True)
+        assert claim.attempt is not None
+        maybe_published = claim.reused
         try:
             if arrival.leaving is not None:
-                receipt, messages, write = self._prepare_exit(arrival, arrival.leaving)
+                receipt, messages, write = self._prepare_exit(arrival, claim.attempt, arrival.leaving)
             else:
-                receipt, messages, write = self._prepare(arrival, claim)
+                receipt, messages, write = self._prepare(arrival, claim, claim.attempt)
             self._repository.ensure_kept()
             # The receipt exists for the client only once the broker holds every event: a crash from here on loses
-            # nothing acknowledged.
+            # nothing acknowledged. A failure from here on may come after the broker took them.
+            maybe_published = True
             await self._publisher.publish(messages)
         except BaseException:
-            await self._repository.release(arrival.client_id, arrival.owner, token)
+            await self._repository.release(arrival.client_id, claim, maybe_published=maybe_published)
             raise
         self._repository.save(write)
         checkin_metrics().confirmed(arrival.checkpoint.city_code).inc()
@@ -318,6 +314,7 @@ class CheckinService:
                 arrival.client_id,
                 arrival.owner,
                 token,
+                Attempt.new(),
                 temperature_identities=temperature_identities,
                 fever_identities=fever_identities,
             )
@@ -353,11 +350,13 @@ class CheckinService:
             raise ValidationFailed("请填写体温", errors=errors)
         return measurements
 
-    def _prepare(self, arrival: _Arrival, claim: Claim) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
-        now = _now()
+    def _prepare(
+        self, arrival: _Arrival, claim: Claim, attempt: Attempt
+    ) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
+        now = attempt.checked_at
         checkpoint = arrival.checkpoint
         measurements = self._measurements(arrival, claim, now)
-        batch = _Batch(main_id=new_id())
+        batch = _Batch(main_id=attempt.record_id)
         for index, (person, measurement) in enumerate(zip(arrival.people, measurements, strict=True)):
             self._add_person(batch, arrival, claim, now, index, person, measurement)
         records, kept = batch.records, batch.kept
@@ -437,11 +436,12 @@ class CheckinService:
         until = main.checked_at + timedelta(minutes=minutes)
         return OpenStay(entry_id=main.id, checked_at=main.checked_at, until=until, people=people), minutes * 60
 
-    def _prepare_exit(self, arrival: _Arrival, stay: OpenStay) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
+    def _prepare_exit(
+        self, arrival: _Arrival, attempt: Attempt, stay: OpenStay
+    ) -> tuple[bytes, list[OutgoingMessage], CheckinWrite]:
         """A check-out's records: the stay's people again, leaving now; passed (nothing to audit), their temperature
         the one their check-in had."""
-        now = _now()
-        main_id = new_id()
+        now, main_id = attempt.checked_at, attempt.record_id
         records: list[tuple[CheckinRecord, bytes]] = []
         messages: list[OutgoingMessage] = []
         for index, person in enumerate(stay.people):
@@ -552,7 +552,7 @@ def _recorded(
 ) -> tuple[tuple[CheckinRecord, bytes], OutgoingMessage]:
     """The `index`th person's record (the first is the one checking in, with `main_id`), serialised, and its event."""
     checkpoint = arrival.checkpoint
-    record_id = main_id if index == 0 else new_id()
+    record_id = main_id if index == 0 else derived_id(main_id, index)
     companion_of = main_id if index else None
     record = _record_of(arrival, now, record_id, companion_of, person)
     event = created_event(
