@@ -9,10 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.beijing import in_beijing
-from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog, AccessLogWriter
 from lianfang.trace.contacts.schemas import (
     ContactOut,
     ContactsOut,
@@ -24,16 +21,16 @@ from lianfang.trace.contacts.schemas import (
     StayOut,
 )
 from lianfang.trace.contacts.stays import Overlap, People, Stay, overlap, person_keys, stays
-from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
-from lianfang.trace.directory import CheckpointInfo, NameDirectory
+from lianfang.trace.deps import RecordsSession
+from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.lookups import person_lookup
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, IdentityKind
 from lianfang.trace.periods import Period
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import RecordRepository
 from lianfang.trace.records.schemas import kind_label, person_of
-from lianfang.trace.scope import Scope, caller_scope
-from lianfang.trace.settings import TraceSettings
+from lianfang.trace.scope import Scope
 from lianfang.trace.unmask import person_in_full
 
 __all__ = ["ContactService", "Contacts"]
@@ -91,40 +88,26 @@ class ContactService:
     """Contact screening: everyone whose stay at a checkpoint touches one of the index person's stays there, widened by
     the window; each stay of the index person costs at most one range query on `(checkpoint_id, checked_at)`."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        settings: TraceSettings,
-        pii: PiiCipher,
-        directory: NameDirectory,
-        access_log: AccessLog,
-    ) -> None:
-        self.caller = caller
-        self.token = token
-        self.settings = settings
-        self.pii = pii
-        self.directory = directory
-        self.access_log = access_log
+    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+        self.reader = reader
         self.records = RecordRepository(session)
-        self.scope = Scope.of_caller(caller)
-        self.durations = settings.stay_for_kind()
+        self.scope = Scope.of_caller(reader.caller)
+        self.durations = reader.settings.stay_for_kind()
         # A stay is at most this long, so records further than this from a window cannot touch it.
-        self.horizon = timedelta(minutes=settings.max_stay_minutes)
+        self.horizon = timedelta(minutes=reader.settings.max_stay_minutes)
         self.truncated = False
 
     async def screen(self, body: ContactsQuery, *, printed: bool = False) -> ContactsOut:
         """`printed`: for a report, which the access log says."""
-        settings = self.settings
+        reader = self.reader
+        settings = reader.settings
         details = {"window_minutes": body.window_minutes, "second_degree": body.second_degree}
         lookup = person_lookup(
-            body, AccessAction.contacts, settings=settings, pii=self.pii, details=details, printed=printed
+            body, AccessAction.contacts, settings=settings, pii=reader.pii, details=details, printed=printed
         )
         action, identity, period, query = lookup.action, lookup.identity, lookup.period, lookup.query
-        await self.access_log.record(self.caller, action, query, subject=identity, reason=body.reason)
-        self.scope = await caller_scope(self.caller, self.directory, self.token)
+        await reader.log(action, query, subject=identity, reason=body.reason)
+        self.scope = await reader.scope()
         window = timedelta(minutes=body.window_minutes)
         # Read beyond the period by the longest stay, so that stays crossing its edges find their check-in or check-out.
         limit = settings.trajectory_max_visits
@@ -148,11 +131,11 @@ class ContactService:
         places = {stay.checkpoint_id for stay in index_stays} | {
             found.other.checkpoint_id for contact in [*first, *(second or [])] for found in contact.overlaps
         }
-        names = await self.directory.checkpoints(places, self.token)
+        names = await reader.checkpoints(places)
         return ContactsOut(
             index=IndexOut(
                 person=person_of(index_rows),
-                unmasked=await person_in_full(self.records, self.pii, index_rows, reach) if body.unmask else None,
+                unmasked=await person_in_full(self.records, reader.pii, index_rows, reach) if body.unmask else None,
                 stays=[self._stay_out(stay, names) for stay in index_stays],
             ),
             contacts=[self._contact_out(contact, names) for contact in first],
@@ -201,7 +184,7 @@ class ContactService:
     ) -> list[_Contact]:
         """The contacts of the closest first-degree contacts, at their stays from their first contact with the index
         person on: who they may have passed it on to."""
-        sources = first[: self.settings.second_degree_sources]
+        sources = first[: self.reader.settings.second_degree_sources]
         owner: dict[str, _Contact] = {}
         identities: list[Identity] = []
         for contact in sources:
@@ -218,7 +201,7 @@ class ContactService:
             self.scope,
             identities,
             Period(earliest - self.horizon, period.end + self.horizon),
-            limit=self.settings.trajectory_max_visits * len(sources),
+            limit=self.reader.settings.trajectory_max_visits * len(sources),
         )
         via: dict[Stay, str] = {}
         for stay in stays(rows, self.durations, self.horizon):
@@ -266,16 +249,8 @@ class ContactService:
         )
 
 
-async def contact_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    settings: Settings,
-    pii: Pii,
-    directory: Directory,
-    access_log: AccessLogWriter,
-) -> ContactService:
-    return ContactService(session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log)
+async def contact_service(reader: CurrentReader, session: RecordsSession) -> ContactService:
+    return ContactService(session, reader)
 
 
 Contacts = Annotated[ContactService, Depends(contact_service)]

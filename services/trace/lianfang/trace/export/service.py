@@ -7,22 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import STATUS_LABELS, RecordStatus
 from lianfang.common.db import Database
 from lianfang.common.forms.shown import label_answers, personal_keys
 from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog, AccessLogWriter
-from lianfang.trace.deps import Directory, Pii, RecordsStore, Settings
-from lianfang.trace.directory import CheckpointInfo, FormVersion, NameDirectory
+from lianfang.trace.deps import RecordsStore
+from lianfang.trace.directory import CheckpointInfo, FormVersion
 from lianfang.trace.export.sheets import Cell, ExportFormat, spreadsheet
 from lianfang.trace.models import AccessAction
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.answers import decrypt_answers
 from lianfang.trace.records.repository import Filled, Keyset, RecordRepository, RecordRow, Sealed
 from lianfang.trace.records.schemas import kind_label
 from lianfang.trace.records.service import RecordFilter, RecordSearch, newest_first, next_keyset, resolve_search
-from lianfang.trace.settings import TraceSettings
 from lianfang.trace.unmask import logged_as, unsealed
 
 __all__ = ["AnswerColumns", "Export", "ExportService", "Exports"]
@@ -85,34 +83,17 @@ class ExportService:
     """The records filter written out as a file, read in keyset chunks of `LIANFANG_EXPORT_CHUNK_ROWS`, each in its own
     short read transaction, so neither memory nor a database snapshot grows with the size of the export."""
 
-    def __init__(
-        self,
-        records_store: Database,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        settings: TraceSettings,
-        pii: PiiCipher,
-        directory: NameDirectory,
-        access_log: AccessLog,
-    ) -> None:
+    def __init__(self, records_store: Database, reader: Reader) -> None:
         self.records_store = records_store
-        self.caller = caller
-        self.token = token
-        self.settings = settings
-        self.pii = pii
-        self.directory = directory
-        self.access_log = access_log
+        self.reader = reader
 
     async def export(self, search: RecordSearch, *, format: ExportFormat, full: bool, reason: str | None) -> Export:
         """Checks the request and writes its access-log entry before a byte is sent: a full (unmasked) export is
         logged as `unmask` and needs a reason, any other as `export`."""
         action = logged_as(AccessAction.export, unmask=full, reason=reason, refusal="导出完整个人信息须填写事由")
-        found = await resolve_search(
-            search, self.caller, self.token, settings=self.settings, pii=self.pii, directory=self.directory
-        )
+        found = await resolve_search(search, self.reader)
         query = found.query() | {"format": format.value, "full": full}
-        await self.access_log.record(self.caller, action, query, subject=found.person, reason=reason)
+        await self.reader.log(action, query, subject=found.person, reason=reason)
         stamp = in_beijing(datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
         answers = await self._answer_columns(found)
         return Export(
@@ -133,16 +114,17 @@ class ExportService:
                 phone_hash=found.phone.value if found.phone else None,
                 id_card_hash=found.id_card.value if found.id_card else None,
                 name_hash=found.name.value if found.name else None,
-                limit=self.settings.export_max_rows,
+                limit=self.reader.settings.export_max_rows,
                 outside_radius=found.outside_radius,
             )
         # A form the registry cannot name now gets no columns: the record's own columns are still exported.
-        return AnswerColumns.of(await self.directory.form_versions(used, self.token))
+        return AnswerColumns.of(await self.reader.directory.form_versions(used, self.reader.token))
 
     async def _rows(
         self, found: RecordFilter, answers: AnswerColumns, *, full: bool
     ) -> AsyncIterator[Sequence[Sequence[Cell]]]:
-        settings = self.settings
+        reader = self.reader
+        settings = reader.settings
         left = settings.export_max_rows
         after: Keyset | None = None
         while left > 0:
@@ -154,11 +136,10 @@ class ExportService:
                 filled = await records.filled(found.period, ids) if answers.headers and rows else {}
             if not rows:
                 return
-            names = await self.directory.checkpoints((row.checkpoint_id for row in rows), self.token)
-            pii = self.pii
+            names = await reader.checkpoints(row.checkpoint_id for row in rows)
             yield [
                 self._line(row, names, sealed.get(row.id) if full else None)
-                + answers.cells(pii, filled.get(row.id), full=full)
+                + answers.cells(reader.pii, filled.get(row.id), full=full)
                 for row in rows
             ]
             left -= len(rows)
@@ -171,10 +152,9 @@ class ExportService:
 
     def _line(self, row: RecordRow, names: Mapping[int, CheckpointInfo], sealed: Sealed | None) -> list[Cell]:
         checkpoint = names.get(row.checkpoint_id)
-        pii = self.pii
         name, phone, id_card = row.name_masked, row.phone_masked, row.id_card_masked
         if sealed is not None:
-            full = unsealed(pii, sealed)
+            full = unsealed(self.reader.pii, sealed)
             name, phone, id_card = full.name, full.phone, full.id_card
         return [
             in_beijing(row.checked_at),
@@ -193,19 +173,9 @@ class ExportService:
         ]
 
 
-async def export_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    records_store: RecordsStore,
-    settings: Settings,
-    pii: Pii,
-    directory: Directory,
-    access_log: AccessLogWriter,
-) -> ExportService:
+async def export_service(reader: CurrentReader, records_store: RecordsStore) -> ExportService:
     """The export reads in chunks of its own short transactions: it takes the store, not the request's session."""
-    return ExportService(
-        records_store, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log
-    )
+    return ExportService(records_store, reader)
 
 
 Exports = Annotated[ExportService, Depends(export_service)]

@@ -7,35 +7,20 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.errors import Forbidden, ServiceUnavailable, ValidationFailed
-from lianfang.trace.audit.service import AccessLog, AccessLogWriter
-from lianfang.trace.deps import Directory, Notices, RecordsSession
-from lianfang.trace.directory import NameDirectory
+from lianfang.trace.deps import Notices, RecordsSession
 from lianfang.trace.models import AccessAction
 from lianfang.trace.notices.gateway import GatewayNotices
 from lianfang.trace.notices.schemas import RiskNoticeCreate, RiskNoticeOut
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import RecordRepository
-from lianfang.trace.scope import caller_scope
 
 __all__ = ["RiskNoticeService", "RiskNotices"]
 
 
 class RiskNoticeService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        directory: NameDirectory,
-        access_log: AccessLog,
-        gateway: GatewayNotices,
-    ) -> None:
-        self.caller = caller
-        self.token = token
-        self.directory = directory
-        self.access_log = access_log
+    def __init__(self, session: AsyncSession, reader: Reader, *, gateway: GatewayNotices) -> None:
+        self.reader = reader
         self.gateway = gateway
         self.records = RecordRepository(session)
 
@@ -48,8 +33,7 @@ class RiskNoticeService:
         if not body.confirmed:
             raise ValidationFailed.field("confirmed", "请先核对名单并确认发送", code="confirmation_required")
         record_ids = list(dict.fromkeys(body.record_ids))
-        scope = await caller_scope(self.caller, self.directory, self.token)
-        rows = await self.records.find_many(scope, record_ids)
+        rows = await self.records.find_many(await self.reader.scope(), record_ids)
         if len(rows) != len(record_ids):
             raise Forbidden("所选人员中有不在您管辖范围内的记录")
         # A companion's or a hand-entered record has nobody to send to: their own account is not known.
@@ -59,7 +43,7 @@ class RiskNoticeService:
         without_account = sum(1 for row in rows if row.resident_id is None or row.companion_of is not None)
         confirmed_at = datetime.now(UTC)
         query = {"record_ids": [str(record_id) for record_id in record_ids], "text": text}
-        await self.access_log.record(self.caller, AccessAction.risk_notice, query, subject=None, reason=body.reason)
+        await self.reader.log(AccessAction.risk_notice, query, subject=None, reason=body.reason)
         delivery = await self._deliver(residents, text, confirmed_at)
         return RiskNoticeOut(
             recipients=len(residents) + without_account,
@@ -67,7 +51,7 @@ class RiskNoticeService:
             not_subscribed=delivery[1],
             no_account=delivery[2] + without_account,
             failed=delivery[3],
-            confirmed_by=self.caller.id,
+            confirmed_by=self.reader.caller.id,
             confirmed_at=confirmed_at,
         )
 
@@ -76,25 +60,23 @@ class RiskNoticeService:
     ) -> tuple[int, int, int, int]:
         if not residents:
             return (0, 0, 0, 0)
+        reader = self.reader
         try:
-            region = await self.directory.region(self.caller.region_id, self.token)
+            region = await reader.directory.region(reader.caller.region_id, reader.token)
         except ServiceUnavailable:
             region = None
         delivery = await self.gateway.send(
-            residents, text=text, region_name=region.name if region else "", confirmed_at=confirmed_at, token=self.token
+            residents,
+            text=text,
+            region_name=region.name if region else "",
+            confirmed_at=confirmed_at,
+            token=reader.token,
         )
         return (delivery.sent, delivery.not_subscribed, delivery.no_account, delivery.failed)
 
 
-async def risk_notice_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    directory: Directory,
-    access_log: AccessLogWriter,
-    gateway: Notices,
-) -> RiskNoticeService:
-    return RiskNoticeService(session, admin, token, directory=directory, access_log=access_log, gateway=gateway)
+async def risk_notice_service(reader: CurrentReader, session: RecordsSession, gateway: Notices) -> RiskNoticeService:
+    return RiskNoticeService(session, reader, gateway=gateway)
 
 
 RiskNotices = Annotated[RiskNoticeService, Depends(risk_notice_service)]

@@ -9,22 +9,20 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
+from lianfang.common.auth import AdminPrincipal
 from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.db import decode_cursor, encode_cursor
 from lianfang.common.errors import ValidationFailed
 from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog, AccessLogWriter
-from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
-from lianfang.trace.directory import NameDirectory
+from lianfang.trace.deps import RecordsSession
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, identify, identify_name
 from lianfang.trace.periods import Period, resolve_period
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
 from lianfang.trace.records.schemas import TOTAL_CAP, RecordOut, RecordPage, RecordTotal
-from lianfang.trace.scope import Scope, scope_for
-from lianfang.trace.settings import TraceSettings
+from lianfang.trace.scope import Scope
 
 __all__ = ["RecordFilter", "RecordSearch", "RecordService", "Records", "newest_first", "next_keyset", "resolve_search"]
 
@@ -108,23 +106,16 @@ class RecordFilter:
         return query | {person.kind.value: person.shown for person in people if person}
 
 
-async def resolve_search(
-    search: RecordSearch,
-    caller: AdminPrincipal,
-    token: str,
-    *,
-    settings: TraceSettings,
-    pii: PiiCipher,
-    directory: NameDirectory,
-) -> RecordFilter:
+async def resolve_search(search: RecordSearch, reader: Reader) -> RecordFilter:
     """Checks a search (422 on the field at fault, 403 for a region outside the caller's scope) and resolves it."""
+    pii, settings = reader.pii, reader.settings
     phone = identify(pii, phone=search.phone, id_card=None, person_id=None) if search.phone else None
     id_card = identify(pii, phone=None, id_card=search.id_card, person_id=None) if search.id_card else None
     name = identify_name(pii, search.name) if search.name else None
     period = resolve_period(
         search.start, search.end, default_days=settings.max_period_days, max_days=settings.max_period_days
     )
-    scope = await scope_for(caller, search.region_id, directory, token)
+    scope = await reader.scope(search.region_id)
     return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name, search.outside_radius)
 
 
@@ -156,44 +147,26 @@ def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
 
 
 class RecordService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        settings: TraceSettings,
-        pii: PiiCipher,
-        directory: NameDirectory,
-        access_log: AccessLog,
-    ) -> None:
-        self.caller = caller
-        self.token = token
-        self.settings = settings
-        self.pii = pii
-        self.directory = directory
-        self.access_log = access_log
+    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+        self.reader = reader
         self.records = RecordRepository(session)
 
     async def page(
         self, search: RecordSearch, *, cursor: str | None, limit: int, with_total: bool = True
     ) -> RecordPage:
         """Newest first: one page is one index range scan, plus the names of its checkpoints."""
-        pii = self.pii
-        after = _keyset(pii, self.caller, search, cursor) if cursor is not None else None
-        found = await resolve_search(
-            search, self.caller, self.token, settings=self.settings, pii=pii, directory=self.directory
-        )
+        reader = self.reader
+        pii, caller = reader.pii, reader.caller
+        after = _keyset(pii, caller, search, cursor) if cursor is not None else None
+        found = await resolve_search(search, reader)
         if found.person:
             # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one:
             # every page, since each shows more of that person's visits.
-            await self.access_log.record(
-                self.caller, AccessAction.person_search, found.query(), subject=found.person, reason=None
-            )
+            await reader.log(AccessAction.person_search, found.query(), subject=found.person, reason=None)
         rows = await newest_first(self.records, found, after=after, limit=limit + 1)
         page = rows[:limit]
-        names = await self.directory.checkpoints((row.checkpoint_id for row in page), self.token)
-        next_cursor = _cursor(pii, self.caller, search, next_keyset(page, after)) if len(rows) > limit else None
+        names = await reader.checkpoints(row.checkpoint_id for row in page)
+        next_cursor = _cursor(pii, caller, search, next_keyset(page, after)) if len(rows) > limit else None
         total = None
         if after is None and with_total:
             # The first page only (later pages keep the search): one more count, bounded, of the same range.
@@ -206,16 +179,8 @@ class RecordService:
         )
 
 
-async def record_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    settings: Settings,
-    pii: Pii,
-    directory: Directory,
-    access_log: AccessLogWriter,
-) -> RecordService:
-    return RecordService(session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log)
+async def record_service(reader: CurrentReader, session: RecordsSession) -> RecordService:
+    return RecordService(session, reader)
 
 
 Records = Annotated[RecordService, Depends(record_service)]

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.concurrency import run_in_threadpool
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.beijing import in_beijing
 from lianfang.common.chinese_font import ChineseFont
 from lianfang.trace.contacts.schemas import ContactsQuery
 from lianfang.trace.contacts.service import Contacts, ContactService
-from lianfang.trace.deps import Directory, Font
-from lianfang.trace.directory import NameDirectory
+from lianfang.trace.deps import Font
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.reports.stories import Printing, contacts_report, trajectory_report
 from lianfang.trace.trajectory.schemas import TrajectoryQuery
 from lianfang.trace.trajectory.service import Trajectories, TrajectoryService
@@ -34,20 +33,11 @@ class ReportService:
     unmask rule, one access-log entry that says `format: pdf`), then printed."""
 
     def __init__(
-        self,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        trajectories: TrajectoryService,
-        contacts: ContactService,
-        directory: NameDirectory,
-        font: ChineseFont,
+        self, reader: Reader, *, trajectories: TrajectoryService, contacts: ContactService, font: ChineseFont
     ) -> None:
-        self.caller = caller
-        self.token = token
+        self.reader = reader
         self.trajectory_lookup = trajectories
         self.contact_screening = contacts
-        self.directory = directory
         self.font = font
 
     async def trajectory(self, asked: TrajectoryQuery) -> Report:
@@ -64,9 +54,10 @@ class ReportService:
 
     async def _printing(self, reason: str | None) -> Printing:
         # Tokens name an account by its id only: the report names the caller's region and the account's number.
-        regions = await self.directory.regions([self.caller.region_id], self.token)
-        region = regions.get(self.caller.region_id)
-        by = f"{region.name if region else self.caller.region_path} 管理员（账号 {str(self.caller.id)[:8]}）"
+        caller = self.reader.caller
+        regions = await self.reader.directory.regions([caller.region_id], self.reader.token)
+        region = regions.get(caller.region_id)
+        by = f"{region.name if region else caller.region_path} 管理员（账号 {str(caller.id)[:8]}）"
         return Printing(by=by, at=in_beijing(datetime.now(UTC)), reason=reason)
 
     @staticmethod
@@ -76,14 +67,9 @@ class ReportService:
 
 
 async def report_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    trajectories: Trajectories,
-    contacts: Contacts,
-    directory: Directory,
-    font: Font,
+    reader: CurrentReader, trajectories: Trajectories, contacts: Contacts, font: Font
 ) -> ReportService:
-    return ReportService(admin, token, trajectories=trajectories, contacts=contacts, directory=directory, font=font)
+    return ReportService(reader, trajectories=trajectories, contacts=contacts, font=font)
 
 
 Reports = Annotated[ReportService, Depends(report_service)]

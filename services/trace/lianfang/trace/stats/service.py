@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.beijing import in_beijing
-from lianfang.trace.deps import Directory, RecordsSession, Settings
-from lianfang.trace.directory import CheckpointInfo, NameDirectory
+from lianfang.trace.deps import RecordsSession
+from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.periods import Period, resolve_period, split
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.buckets import DAY, HOUR
 from lianfang.trace.records.repository import BucketCounts, CheckpointCounts, Counts, RecordRepository
 from lianfang.trace.records.schemas import kind_label
-from lianfang.trace.scope import Scope, scope_for
-from lianfang.trace.settings import TraceSettings
+from lianfang.trace.scope import Scope
 from lianfang.trace.stats.repository import StatsRepository
 from lianfang.trace.stats.schemas import (
     CheckpointStatsOut,
@@ -80,19 +79,8 @@ def _sum(counts: Iterable[Counts]) -> CountsOut:
 
 
 class StatsService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        settings: TraceSettings,
-        directory: NameDirectory,
-    ) -> None:
-        self.caller = caller
-        self.token = token
-        self.settings = settings
-        self.directory = directory
+    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+        self.reader = reader
         self.records = RecordRepository(session)
         self.rollups = StatsRepository(session)
 
@@ -124,10 +112,11 @@ class StatsService:
         region's index of each rollup (and of the records for the minutes at the period's ends); names come from the
         registry afterwards. The answer is what grouping the records themselves would give: the rollups count them,
         decisions included, in the transactions that store and decide them (DESIGN-NOTES, Records and trace)."""
-        settings = self.settings
+        reader = self.reader
+        settings = reader.settings
         longest = settings.max_period_days if granularity is Granularity.day else settings.stats_max_hourly_days
         period = resolve_period(start, end, default_days=longest, max_days=longest)
-        scope = await scope_for(self.caller, region_id, self.directory, self.token)
+        scope = await reader.scope(region_id)
         tally = _Tally(
             by_bucket=await self._by_bucket(scope, period, granularity),
             by_checkpoint=await self._by_checkpoint(scope, period),
@@ -136,10 +125,10 @@ class StatsService:
         )
         children = tally.per_child()
         busiest = sorted(tally.by_checkpoint, key=lambda item: (-item.records, item.checkpoint_id))[:top]
-        regions = await self.directory.regions(
-            [scope.region_id, *(child for child in children if child is not None)], self.token
+        regions = await reader.directory.regions(
+            [scope.region_id, *(child for child in children if child is not None)], reader.token
         )
-        checkpoints = await self.directory.checkpoints((item.checkpoint_id for item in busiest), self.token)
+        checkpoints = await reader.checkpoints(item.checkpoint_id for item in busiest)
 
         def name_of(region_id: int) -> str | None:
             info = regions.get(region_id)
@@ -232,10 +221,8 @@ def _checkpoint_stats(item: CheckpointCounts, info: CheckpointInfo | None) -> Ch
     )
 
 
-async def stats_service(
-    admin: CurrentAdmin, token: BearerToken, session: RecordsSession, settings: Settings, directory: Directory
-) -> StatsService:
-    return StatsService(session, admin, token, settings=settings, directory=directory)
+async def stats_service(reader: CurrentReader, session: RecordsSession) -> StatsService:
+    return StatsService(session, reader)
 
 
 Stats = Annotated[StatsService, Depends(stats_service)]

@@ -7,24 +7,19 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin
 from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.errors import NotFound
-from lianfang.common.pii import PiiCipher
-from lianfang.trace.audit.service import AccessLog, AccessLogWriter
 from lianfang.trace.contacts.schemas import SpanOut
 from lianfang.trace.contacts.stays import stays
-from lianfang.trace.deps import Directory, Pii, RecordsSession, Settings
-from lianfang.trace.directory import NameDirectory
+from lianfang.trace.deps import RecordsSession
 from lianfang.trace.lookups import person_lookup
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity
 from lianfang.trace.periods import Period
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import RecordOut, person_of
-from lianfang.trace.scope import Scope, caller_scope
-from lianfang.trace.settings import TraceSettings
 from lianfang.trace.trajectory.schemas import TrajectoryOut, TrajectoryQuery
 from lianfang.trace.unmask import person_in_full
 
@@ -32,30 +27,16 @@ __all__ = ["Trajectories", "TrajectoryService"]
 
 
 class TrajectoryService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        settings: TraceSettings,
-        pii: PiiCipher,
-        directory: NameDirectory,
-        access_log: AccessLog,
-    ) -> None:
-        self.caller = caller
-        self.token = token
-        self.settings = settings
-        self.pii = pii
-        self.directory = directory
-        self.access_log = access_log
+    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+        self.reader = reader
         self.records = RecordRepository(session)
 
     async def trajectory(self, asked: TrajectoryQuery, *, printed: bool = False) -> TrajectoryOut:
         """The person's visits inside the caller's subtree, in time order; nobody found is an empty answer. `printed`:
         for a report, which the access log says."""
+        reader = self.reader
         lookup = person_lookup(
-            asked, AccessAction.trajectory, settings=self.settings, pii=self.pii, details={}, printed=printed
+            asked, AccessAction.trajectory, settings=reader.settings, pii=reader.pii, details={}, printed=printed
         )
         return await self._visits(
             lookup.identity, lookup.period, lookup.query, asked.reason, action=lookup.action, unmask=asked.unmask
@@ -64,8 +45,8 @@ class TrajectoryService:
     async def of_alert(self, record_id: uuid.UUID, *, reason: str | None) -> TrajectoryOut:
         """The visits of the person behind an abnormal record, from `LIANFANG_LOOKBACK_DAYS` (14) days before it until
         now: a trajectory lookup like any other, logged as one."""
-        settings = self.settings
-        alert = await self.records.find(await self._scope(), record_id)
+        settings = self.reader.settings
+        alert = await self.records.find(await self.reader.scope(), record_id)
         if alert is None or alert.status != RecordStatus.abnormal:
             raise NotFound("异常记录不存在，或不在您的管辖范围内")
         start = alert.checked_at - timedelta(days=settings.lookback_days)
@@ -92,22 +73,20 @@ class TrajectoryService:
         unmask: bool = False,
         alone: RecordRow | None = None,
     ) -> TrajectoryOut:
-        await self.access_log.record(self.caller, action, query, subject=identity, reason=reason)
+        reader = self.reader
+        await reader.log(action, query, subject=identity, reason=reason)
         if identity is None:
             return await self._out([alone] if alone else [], period, truncated=False)
-        limit = self.settings.trajectory_max_visits
-        rows = await self.records.of_people(await self._scope(), [identity], period, limit=limit + 1)
+        limit = reader.settings.trajectory_max_visits
+        rows = await self.records.of_people(await reader.scope(), [identity], period, limit=limit + 1)
         out = await self._out(rows[:limit], period, truncated=len(rows) > limit)
         if unmask:
-            out.unmasked = await person_in_full(self.records, self.pii, rows[:limit], period)
+            out.unmasked = await person_in_full(self.records, reader.pii, rows[:limit], period)
         return out
 
-    async def _scope(self) -> Scope:
-        return await caller_scope(self.caller, self.directory, self.token)
-
     async def _out(self, visits: list[RecordRow], period: Period, *, truncated: bool) -> TrajectoryOut:
-        settings = self.settings
-        names = await self.directory.checkpoints((row.checkpoint_id for row in visits), self.token)
+        settings = self.reader.settings
+        names = await self.reader.checkpoints(row.checkpoint_id for row in visits)
         return TrajectoryOut(
             person=person_of(visits),
             visits=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in visits],
@@ -121,18 +100,8 @@ class TrajectoryService:
         )
 
 
-async def trajectory_service(
-    admin: CurrentAdmin,
-    token: BearerToken,
-    session: RecordsSession,
-    settings: Settings,
-    pii: Pii,
-    directory: Directory,
-    access_log: AccessLogWriter,
-) -> TrajectoryService:
-    return TrajectoryService(
-        session, admin, token, settings=settings, pii=pii, directory=directory, access_log=access_log
-    )
+async def trajectory_service(reader: CurrentReader, session: RecordsSession) -> TrajectoryService:
+    return TrajectoryService(session, reader)
 
 
 Trajectories = Annotated[TrajectoryService, Depends(trajectory_service)]
