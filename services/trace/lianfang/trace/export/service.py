@@ -107,15 +107,7 @@ class ExportService:
         range scan as the rows, once more, reading two columns of each."""
         async with self.records_store.sessionmaker() as session:
             used = await RecordRepository(session).forms_used(
-                found.scope,
-                found.period,
-                checkpoint_id=found.checkpoint_id,
-                status=found.status.value if found.status else None,
-                phone_hash=found.phone.value if found.phone else None,
-                id_card_hash=found.id_card.value if found.id_card else None,
-                name_hash=found.name.value if found.name else None,
-                limit=self.reader.settings.export_max_rows,
-                outside_radius=found.outside_radius,
+                found.scope, found.period, found.narrowing(), limit=self.reader.settings.export_max_rows
             )
         # A form the registry cannot name now gets no columns: the record's own columns are still exported.
         return AnswerColumns.of(await self.reader.directory.form_versions(used, self.reader.token))

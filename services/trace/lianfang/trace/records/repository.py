@@ -26,6 +26,7 @@ __all__ = [
     "Counts",
     "Filled",
     "Keyset",
+    "Narrowing",
     "RecordRepository",
     "RecordRow",
     "Sealed",
@@ -90,6 +91,25 @@ class RecordRow:
 
 _COLUMNS = tuple(getattr(Record, name) for name in RecordRow.__dataclass_fields__)
 _FORM_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (Record.template_id, Record.template_version)
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """What narrows a search of the records besides its scope and period: the people by keyed hash."""
+
+    checkpoint_id: int | None = None
+    status: str | None = None
+    phone_hash: str | None = None
+    id_card_hash: str | None = None
+    name_hash: str | None = None
+    outside_radius: bool | None = None
+
+    @property
+    def selective(self) -> bool:
+        """Whether a checkpoint's or a person's index can find the records rather than the scope's."""
+        return self.checkpoint_id is not None or any(
+            value is not None for value in (self.phone_hash, self.id_card_hash, self.name_hash)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,32 +243,21 @@ def _of(kind: IdentityKind, values: Sequence[str]) -> ColumnElement[bool]:
     return and_(Record.resident_id.in_([uuid.UUID(value) for value in values]), Record.companion_of.is_(None))
 
 
-def _matching(
-    statement: Select[Any],
-    scope: Scope,
-    period: Period,
-    checkpoint_id: int | None,
-    status: str | None,
-    phone_hash: str | None,
-    id_card_hash: str | None,
-    name_hash: str | None,
-    outside_radius: bool | None = None,
-) -> Select[Any]:
-    narrower = checkpoint_id is not None or any(value is not None for value in (phone_hash, id_card_hash, name_hash))
-    statement = statement.where(_in_scope(scope, drives=not narrower), _within(period))
-    if checkpoint_id is not None:
-        statement = statement.where(Record.checkpoint_id == checkpoint_id)
-    if status is not None:
-        statement = statement.where(Record.status == status)
-    if phone_hash is not None:
-        statement = statement.where(Record.phone_hash == phone_hash)
-    if id_card_hash is not None:
-        statement = statement.where(Record.id_card_hash == id_card_hash)
-    if name_hash is not None:
-        statement = statement.where(Record.name_hash == name_hash)
-    if outside_radius is not None:
+def _matching(statement: Select[Any], scope: Scope, period: Period, narrowing: Narrowing) -> Select[Any]:
+    statement = statement.where(_in_scope(scope, drives=not narrowing.selective), _within(period))
+    if narrowing.checkpoint_id is not None:
+        statement = statement.where(Record.checkpoint_id == narrowing.checkpoint_id)
+    if narrowing.status is not None:
+        statement = statement.where(Record.status == narrowing.status)
+    if narrowing.phone_hash is not None:
+        statement = statement.where(Record.phone_hash == narrowing.phone_hash)
+    if narrowing.id_card_hash is not None:
+        statement = statement.where(Record.id_card_hash == narrowing.id_card_hash)
+    if narrowing.name_hash is not None:
+        statement = statement.where(Record.name_hash == narrowing.name_hash)
+    if narrowing.outside_radius is not None:
         # Records without a position (no consent, no checkpoint position) are neither inside nor outside.
-        statement = statement.where(Record.outside_radius.is_(outside_radius))
+        statement = statement.where(Record.outside_radius.is_(narrowing.outside_radius))
     return statement
 
 
@@ -260,22 +269,9 @@ class RecordRepository:
         return [RecordRow(*row) for row in await self.session.execute(statement)]
 
     async def newest_first(
-        self,
-        scope: Scope,
-        period: Period,
-        *,
-        checkpoint_id: int | None,
-        status: str | None,
-        phone_hash: str | None,
-        id_card_hash: str | None,
-        name_hash: str | None,
-        after: Keyset | None,
-        limit: int,
-        outside_radius: bool | None = None,
+        self, scope: Scope, period: Period, narrowing: Narrowing, *, after: Keyset | None, limit: int
     ) -> list[RecordRow]:
-        statement = _matching(
-            select(*_COLUMNS), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
-        )
+        statement = _matching(select(*_COLUMNS), scope, period, narrowing)
         seen = set(after.seen) if after is not None else set()
         if after is not None:
             # The records of the last page's oldest instant already shown are dropped below, not in SQL: with
@@ -288,46 +284,20 @@ class RecordRepository:
         rows = [row for row in rows if row.id not in seen][:limit]
         return sorted(rows, key=lambda row: (row.checked_at, row.id), reverse=True)
 
-    async def count_upto(
-        self,
-        scope: Scope,
-        period: Period,
-        *,
-        checkpoint_id: int | None,
-        status: str | None,
-        phone_hash: str | None,
-        id_card_hash: str | None,
-        name_hash: str | None,
-        outside_radius: bool | None,
-        cap: int,
-    ) -> int:
+    async def count_upto(self, scope: Scope, period: Period, narrowing: Narrowing, *, cap: int) -> int:
         """How many records match, counted up to `cap`: the limit stops the range scan there, so a count costs no more
         than reading `cap` index entries however wide the search."""
-        matching = _matching(
-            select(Record.id), scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
-        )
+        matching = _matching(select(Record.id), scope, period, narrowing)
         counted = select(func.count()).select_from(matching.limit(cap).subquery())
         return int((await self.session.execute(counted)).scalar_one())
 
     async def forms_used(
-        self,
-        scope: Scope,
-        period: Period,
-        *,
-        checkpoint_id: int | None,
-        status: str | None,
-        phone_hash: str | None,
-        id_card_hash: str | None,
-        name_hash: str | None,
-        limit: int,
-        outside_radius: bool | None = None,
+        self, scope: Scope, period: Period, narrowing: Narrowing, *, limit: int
     ) -> list[tuple[int, int]]:
         """The (template, version) pairs the newest `limit` records of a search were filled in: the same range scan as
         the search's pages."""
         columns: Select[Any] = select(*_FORM_COLUMNS)
-        statement = _matching(
-            columns, scope, period, checkpoint_id, status, phone_hash, id_card_hash, name_hash, outside_radius
-        )
+        statement = _matching(columns, scope, period, narrowing)
         newest = statement.order_by(Record.checked_at.desc()).limit(limit).subquery()
         distinct = select(newest.c.template_id, newest.c.template_version).distinct()
         return sorted((template_id, version) for template_id, version in await self.session.execute(distinct))

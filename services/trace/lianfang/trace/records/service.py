@@ -4,7 +4,7 @@ import json
 import uuid
 from dataclasses import astuple, dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, identify, identify_name
 from lianfang.trace.periods import Period, resolve_period
 from lianfang.trace.reader import CurrentReader, Reader
-from lianfang.trace.records.repository import Keyset, RecordRepository, RecordRow
+from lianfang.trace.records.repository import Keyset, Narrowing, RecordRepository, RecordRow
 from lianfang.trace.records.schemas import TOTAL_CAP, RecordOut, RecordPage, RecordTotal
 from lianfang.trace.scope import Scope
 
@@ -89,6 +89,17 @@ class RecordFilter:
     def person(self) -> Identity | None:
         return self.phone or self.id_card or self.name
 
+    def narrowing(self) -> Narrowing:
+        """The filter's conditions besides scope and period, as the repository takes them."""
+        return Narrowing(
+            checkpoint_id=self.checkpoint_id,
+            status=self.status.value if self.status else None,
+            phone_hash=self.phone.value if self.phone else None,
+            id_card_hash=self.id_card.value if self.id_card else None,
+            name_hash=self.name.value if self.name else None,
+            outside_radius=self.outside_radius,
+        )
+
     def query(self) -> dict[str, object]:
         """The filter as the access log keeps it: personal data masked."""
         query: dict[str, object] = {
@@ -119,22 +130,10 @@ async def resolve_search(search: RecordSearch, reader: Reader) -> RecordFilter:
     return RecordFilter(scope, period, search.checkpoint_id, search.status, phone, id_card, name, search.outside_radius)
 
 
-def _narrowing(found: RecordFilter) -> dict[str, Any]:
-    """The filter's narrowing conditions as the repository takes them."""
-    return {
-        "checkpoint_id": found.checkpoint_id,
-        "status": found.status.value if found.status else None,
-        "phone_hash": found.phone.value if found.phone else None,
-        "id_card_hash": found.id_card.value if found.id_card else None,
-        "name_hash": found.name.value if found.name else None,
-        "outside_radius": found.outside_radius,
-    }
-
-
 async def newest_first(
     records: RecordRepository, found: RecordFilter, *, after: Keyset | None, limit: int
 ) -> list[RecordRow]:
-    return await records.newest_first(found.scope, found.period, after=after, limit=limit, **_narrowing(found))
+    return await records.newest_first(found.scope, found.period, found.narrowing(), after=after, limit=limit)
 
 
 def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
@@ -170,7 +169,7 @@ class RecordService:
         total = None
         if after is None and with_total:
             # The first page only (later pages keep the search): one more count, bounded, of the same range.
-            counted = await self.records.count_upto(found.scope, found.period, cap=TOTAL_CAP + 1, **_narrowing(found))
+            counted = await self.records.count_upto(found.scope, found.period, found.narrowing(), cap=TOTAL_CAP + 1)
             total = RecordTotal(count=min(counted, TOTAL_CAP), more=counted > TOTAL_CAP)
         return RecordPage(
             items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page],
