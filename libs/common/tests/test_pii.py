@@ -58,6 +58,15 @@ class TestCipher:
         assert cipher.search_hash("13812345678") != cipher.search_hash("13812345679")
         assert PiiCipher(key_spec("k1", b"c")).search_hash("13812345678") != cipher.search_hash("13812345678")
 
+    def test_search_hashes_and_seals_keep_their_stored_form(self) -> None:
+        """HMAC-SHA256 under a key derived from the first key: the stores hold these hashes, so they never change."""
+        cipher = PiiCipher(key_spec("k1", b"a"))
+
+        assert cipher.search_hash(" 11010519491231002x") == (
+            "6cb8dba84fe02e2421c1e16fa5e4ad2d34472c2fbdf3160403ce7bf25d65b61d"
+        )
+        assert cipher.seal(b"cursor") == "cWcdECthuRSg-OVYiPdNcQ"
+
     @pytest.mark.parametrize(
         ("spec", "message"),
         [

@@ -45,8 +45,11 @@ class PiiCipher:
         keys = parse_pii_keys(spec)
         current_kid, current = keys[0]
         self._ciphers = {kid: AESGCM(key) for kid, key in keys}
-        self._hash_key = hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest()
-        self._seal_key = hmac.new(current, b"lianfang-seal", hashlib.sha256).digest()
+        # Keyed once: each hash copies the keyed state rather than keying HMAC again (a check-in makes several).
+        self._hasher = hmac.new(
+            hmac.new(current, b"lianfang-search-hash", hashlib.sha256).digest(), digestmod=hashlib.sha256
+        )
+        self._sealer = hmac.new(hmac.new(current, b"lianfang-seal", hashlib.sha256).digest(), digestmod=hashlib.sha256)
         # Every check-in encrypts three or four values: what each needs is made once.
         self._current = self._ciphers[current_kid]
         self._current_aad = current_kid.encode()
@@ -67,12 +70,15 @@ class PiiCipher:
 
     def search_hash(self, value: str) -> str:
         """A keyed hash of the normalised value: equal inputs match, and nobody without the key can test guesses."""
-        normalised = value.strip().upper()
-        return hmac.new(self._hash_key, normalised.encode(), hashlib.sha256).hexdigest()
+        hasher = self._hasher.copy()
+        hasher.update(value.strip().upper().encode())
+        return hasher.hexdigest()
 
     def seal(self, message: bytes) -> str:
         """A tag only holders of the key can make (page cursors a client hands back): 128 bits, URL-safe."""
-        tag = hmac.new(self._seal_key, message, hashlib.sha256).digest()[:16]
+        sealer = self._sealer.copy()
+        sealer.update(message)
+        tag = sealer.digest()[:16]
         return base64.urlsafe_b64encode(tag).decode().rstrip("=")
 
     def sealed(self, message: bytes, tag: str) -> bool:

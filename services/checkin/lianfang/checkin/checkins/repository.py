@@ -93,17 +93,13 @@ class Attempt:
         return cls(uuid.UUID(record_id.decode()), datetime.fromtimestamp(int(checked_ms) / 1000, UTC))
 
 
-def _claimed(owner: uuid.UUID, token: bytes, attempt: Attempt, *, busy_until_ms: int) -> bytes:
-    return b"%b%b:%d:%b:%b" % (_CLAIM, str(owner).encode(), busy_until_ms, token, attempt.encode())
-
-
 def _claims(owner: uuid.UUID, token: bytes, attempt: Attempt) -> tuple[bytes, bytes]:
     """A request's claim while it is in flight, busy for `CLAIM_SECONDS` (after which a retry takes it over, should
     the request have died), and the same claim free at once, left when the request failed."""
+    owned = _CLAIM + str(owner).encode()
+    held = b"%b:%b" % (token, attempt.encode())
     busy_until_ms = time.time_ns() // 1_000_000 + CLAIM_SECONDS * 1000
-    return _claimed(owner, token, attempt, busy_until_ms=busy_until_ms), _claimed(
-        owner, token, attempt, busy_until_ms=0
-    )
+    return b"%b:%d:%b" % (owned, busy_until_ms, held), b"%b:0:%b" % (owned, held)
 
 
 def owned_receipt(owner: uuid.UUID, receipt: bytes) -> bytes:
