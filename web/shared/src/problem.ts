@@ -39,6 +39,11 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter
   }
 
+  /** Each field's problem by the field's name, to show under the field. */
+  get fieldMessages(): Record<string, string> {
+    return Object.fromEntries(this.errors.map((error) => [error.field, error.message]))
+  }
+
   /** What to tell a person: the detail (or title), then each field's problem. */
   get explanation(): string {
     const fields = this.errors.map((error) => (error.row ? `第 ${error.row} 行：${error.message}` : error.message))

@@ -37,6 +37,7 @@ describe('problem details', () => {
     const error = await problemOf(answer(422, body))
 
     expect(error.errors.map((field) => field.field)).toEqual(['answers.phone', 'name'])
+    expect(error.fieldMessages).toEqual({ 'answers.phone': '请输入 11 位中国大陆手机号', name: '不能为空' })
     expect(error.message).toBe('提交的内容有误')
     expect(error.explanation).toBe('提交的内容有误；请输入 11 位中国大陆手机号；第 3 行：不能为空')
   })

@@ -70,3 +70,5 @@ export function useCursorPage<T>(fetchPage: (cursor: string | null) => Promise<P
 
   return { items, loading, error, pager, load, reload }
 }
+
+export type CursorPage<T> = ReturnType<typeof useCursorPage<T>>

@@ -26,6 +26,19 @@ export interface LogColumn<T> {
   cell: (entry: T) => string
 }
 
+/** A choice of a log screen's own filter (操作, 结果); several under one heading make a group. */
+export interface LogChoice<C extends string> {
+  value: C
+  label: string
+}
+
+export interface LogChoiceGroup<C extends string> {
+  label: string
+  options: LogChoice<C>[]
+}
+
+export type LogSearch<T> = ReturnType<typeof useLogSearch<T>>
+
 /**
  * A log screen (登录日志, 操作日志): its search by who and when (the last 7 days at first) and by the screen's own
  * filters (`own`), the pages of `path()`, and the export of the search as shown.
