@@ -10,7 +10,7 @@ from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal, BearerToken, CurrentAdmin, CurrentStaff, StaffPrincipal
+from lianfang.common.auth import CurrentStaff, StaffPrincipal
 from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.db import DbSession
@@ -25,11 +25,11 @@ from lianfang.trace.alerts.schemas import (
     GateReportSearch,
     HandlingCreate,
 )
-from lianfang.trace.deps import Directory, RecordsSession
-from lianfang.trace.directory import NameDirectory, RegionInfo
+from lianfang.trace.deps import RecordsSession
+from lianfang.trace.directory import RegionInfo
 from lianfang.trace.models import ALERT_STATE_LABELS, AlertEvent, AlertState
+from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import RecordRepository
-from lianfang.trace.scope import caller_scope
 
 __all__ = ["AlertEvents", "AlertHandlingService", "AlertHandlings", "GateReporting", "GateReports"]
 
@@ -63,24 +63,13 @@ class AlertEvents:
 
 
 class AlertHandlingService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        records: AsyncSession,
-        caller: AdminPrincipal,
-        token: str,
-        *,
-        directory: NameDirectory,
-    ) -> None:
+    def __init__(self, session: AsyncSession, records: AsyncSession, reader: Reader) -> None:
         self.events = AlertEvents(session)
         self.records = RecordRepository(records)
-        self.caller = caller
-        self.token = token
-        self.directory = directory
+        self.reader = reader
 
     async def _ensure_alert(self, record_id: uuid.UUID) -> None:
-        scope = await caller_scope(self.caller, self.directory, self.token)
-        alert = await self.records.find(scope, record_id)
+        alert = await self.records.find(await self.reader.scope(), record_id)
         if alert is None or alert.status != RecordStatus.abnormal:
             raise NotFound("异常记录不存在，或不在您的管辖范围内")
 
@@ -90,21 +79,23 @@ class AlertHandlingService:
 
     async def handle(self, record_id: uuid.UUID, body: HandlingCreate) -> AlertHandling:
         await self._ensure_alert(record_id)
+        caller = self.reader.caller
         event = AlertEvent(
             id=new_id(),
             record_id=record_id,
             state=body.state,
             note=body.note.strip() if body.note and body.note.strip() else None,
-            actor_id=self.caller.id,
-            actor_region_id=self.caller.region_id,
-            actor_region_path=self.caller.region_path,
+            actor_id=caller.id,
+            actor_region_id=caller.region_id,
+            actor_region_path=caller.region_path,
         )
         self.events.add(event)
         await self.events.session.flush()
         return await self._out(record_id, await self.events.of(record_id))
 
     async def _out(self, record_id: uuid.UUID, events: list[AlertEvent]) -> AlertHandling:
-        names = await self.directory.regions({event.actor_region_id for event in events}, self.token)
+        reader = self.reader
+        names = await reader.directory.regions({event.actor_region_id for event in events}, reader.token)
         return handling_of(record_id, events, names)
 
 
@@ -177,9 +168,9 @@ def step(event: AlertEvent, region: RegionInfo | None) -> AlertStep:
 
 # The records session first, as the routes took them: the access log's session commits, then the read one ends.
 async def alert_handling_service(
-    admin: CurrentAdmin, token: BearerToken, records: RecordsSession, session: DbSession, directory: Directory
+    reader: CurrentReader, records: RecordsSession, session: DbSession
 ) -> AlertHandlingService:
-    return AlertHandlingService(session, records, admin, token, directory=directory)
+    return AlertHandlingService(session, records, reader)
 
 
 AlertHandlings = Annotated[AlertHandlingService, Depends(alert_handling_service)]
