@@ -8,7 +8,8 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from pydantic import ValidationError
 
@@ -67,6 +68,8 @@ _RECEIPT = b"receipt:"
 # `claim:<owner>:<busy until, ms>:<token>:<record id>:<checked at, ms>` while a request is in flight or after its
 # publish failed, then `receipt:<owner>:<the receipt's JSON>`.
 _OWNER = 36
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND: Final = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +88,13 @@ class Attempt:
         return cls(new_id(), now.replace(microsecond=now.microsecond // 1000 * 1000))
 
     def encode(self) -> bytes:
-        return b"%s:%d" % (str(self.record_id).encode(), self.checked_at.timestamp() * 1000)
+        # In whole milliseconds since the epoch, counted without floats: the retry's time is the very same.
+        return b"%s:%d" % (str(self.record_id).encode(), (self.checked_at - _EPOCH) // _MILLISECOND)
 
     @classmethod
     def decode(cls, raw: bytes) -> Attempt:
         record_id, checked_ms = raw.split(b":")
-        return cls(uuid.UUID(record_id.decode()), datetime.fromtimestamp(int(checked_ms) / 1000, UTC))
+        return cls(uuid.UUID(record_id.decode()), _EPOCH + int(checked_ms) * _MILLISECOND)
 
 
 def _claims(owner: uuid.UUID, token: bytes, attempt: Attempt) -> tuple[bytes, bytes]:
