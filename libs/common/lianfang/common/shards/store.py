@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -55,16 +56,22 @@ class ShardedStore:
             if not position:
                 continue
             reached = await _scalar(
-                self.backend_url(node, "replica"), f"SELECT MASTER_GTID_WAIT('{position}', {float(within_seconds)})"
+                self.backend_url(node, "replica"),
+                f"SELECT MASTER_GTID_WAIT('{position}', {float(within_seconds)})",
+                seconds=within_seconds + _ANSWER_SECONDS,
             )
             if str(reached) != "0":
                 raise ReplicaBehind(f"the replica of {shard.name} did not reach {position} in {within_seconds:.0f} s")
 
 
-async def _scalar(url: str, sql: str) -> object:
+# How long a node may take to answer a query, on top of any wait the query asks for itself.
+_ANSWER_SECONDS: Final = 60.0
+
+
+async def _scalar(url: str, sql: str, *, seconds: float = _ANSWER_SECONDS) -> object:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
-        async with asyncio.timeout(60), engine.connect() as connection:
+        async with asyncio.timeout(seconds), engine.connect() as connection:
             return await connection.scalar(text(sql))
     finally:
         await engine.dispose()
