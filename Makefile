@@ -41,9 +41,12 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
 	@deploy/install-packages.sh test
+	@echo "test: pytest, from $$(date +%T)"
 	@$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS)
 	@# The end-to-end suite alone afterwards, as before: its cluster's timings are not shared with the other tests.
+	@echo "test: the end-to-end suite, from $$(date +%T)"
 	@$(UV) run pytest -m e2e tests/e2e $(PYTEST_ARGS)
+	@echo "test: vitest, from $$(date +%T)"
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
 	done
