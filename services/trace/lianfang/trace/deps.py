@@ -4,6 +4,7 @@ session on the records store."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends
@@ -19,7 +20,7 @@ from lianfang.trace.notices.gateway import GatewayNotices
 from lianfang.trace.settings import TraceSettings
 from lianfang.trace.shards import shard_unavailable
 
-__all__ = ["Directory", "Font", "Notices", "Pii", "RecordsSession", "RecordsStore", "Settings"]
+__all__ = ["Directory", "Font", "Notices", "Pii", "RecordsSession", "RecordsStore", "Settings", "records_session"]
 
 Settings = Annotated[TraceSettings, Depends(app_state("settings"))]
 Pii = Annotated[PiiCipher, Depends(app_state("pii"))]
@@ -31,9 +32,10 @@ Font = Annotated[ChineseFont, Depends(app_state("font"))]
 Notices = Annotated[GatewayNotices, Depends(app_state("gateway"))]
 
 
-async def _records_session(records: RecordsStore) -> AsyncIterator[AsyncSession]:
-    """Trace only reads the records store: one transaction per request (one consistent snapshot on MySQL), rolled back
-    when the session closes. A shard out of reach answers 503 naming it."""
+@asynccontextmanager
+async def records_session(records: Database) -> AsyncIterator[AsyncSession]:
+    """Trace only reads the records store: one transaction (one consistent snapshot on MySQL), rolled back when the
+    session closes. A shard out of reach answers 503 naming it."""
     async with records.sessionmaker() as session:
         try:
             yield session
@@ -41,6 +43,12 @@ async def _records_session(records: RecordsStore) -> AsyncIterator[AsyncSession]
             if (problem := shard_unavailable(error)) is not None:
                 raise problem from error
             raise
+
+
+async def _records_session(records: RecordsStore) -> AsyncIterator[AsyncSession]:
+    """The request's read session on the records store."""
+    async with records_session(records) as session:
+        yield session
 
 
 RecordsSession = Annotated[AsyncSession, Depends(_records_session)]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import astuple, dataclass
@@ -12,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.beijing import in_beijing
 from lianfang.common.contracts.events import RecordStatus
-from lianfang.common.db import decode_cursor, encode_cursor
+from lianfang.common.db import Database, decode_cursor, encode_cursor
 from lianfang.common.errors import ValidationFailed
 from lianfang.common.pii import PiiCipher
-from lianfang.trace.deps import RecordsSession
+from lianfang.trace.deps import RecordsSession, RecordsStore, records_session
+from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, identify, identify_name
 from lianfang.trace.periods import Period, resolve_period
@@ -146,14 +148,16 @@ def next_keyset(page: list[RecordRow], after: Keyset | None) -> Keyset:
 
 
 class RecordService:
-    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+    def __init__(self, session: AsyncSession, reader: Reader, records_store: Database) -> None:
         self.reader = reader
         self.records = RecordRepository(session)
+        self.records_store = records_store
 
     async def page(
         self, search: RecordSearch, *, cursor: str | None, limit: int, with_total: bool = True
     ) -> RecordPage:
-        """Newest first: one page is one index range scan, plus the names of its checkpoints."""
+        """Newest first: one page is one index range scan, plus the names of its checkpoints; beside them, the first
+        page's capped count."""
         reader = self.reader
         pii, caller = reader.pii, reader.caller
         after = _keyset(pii, caller, search, cursor) if cursor is not None else None
@@ -162,24 +166,43 @@ class RecordService:
             # A search by phone, ID number or name lists a person's visits as a trajectory does, so it is logged like one:
             # every page, since each shows more of that person's visits.
             await reader.log(AccessAction.person_search, found.query(), subject=found.person, reason=None)
-        rows = await newest_first(self.records, found, after=after, limit=limit + 1)
-        page = rows[:limit]
-        names = await reader.checkpoints(row.checkpoint_id for row in page)
-        next_cursor = _cursor(pii, caller, search, next_keyset(page, after)) if len(rows) > limit else None
+        read = self._newest_named(found, after, limit)
         total = None
         if after is None and with_total:
             # The first page only (later pages keep the search): one more count, bounded, of the same range.
-            counted = await self.records.count_upto(found.scope, found.period, found.narrowing(), cap=TOTAL_CAP + 1)
-            total = RecordTotal(count=min(counted, TOTAL_CAP), more=counted > TOTAL_CAP)
+            (rows, names), total = await asyncio.gather(read, self._total(found))
+        else:
+            rows, names = await read
+        page = rows[:limit]
+        next_cursor = _cursor(pii, caller, search, next_keyset(page, after)) if len(rows) > limit else None
         return RecordPage(
             items=[RecordOut.of(row, names.get(row.checkpoint_id)) for row in page],
             next_cursor=next_cursor,
             total=total,
         )
 
+    async def _newest_named(
+        self, found: RecordFilter, after: Keyset | None, limit: int
+    ) -> tuple[list[RecordRow], dict[int, CheckpointInfo]]:
+        """A page's records newest first, and one more if there is one (a next page follows), with the names of the
+        page's checkpoints."""
+        rows = await newest_first(self.records, found, after=after, limit=limit + 1)
+        return rows, await self.reader.checkpoints(row.checkpoint_id for row in rows[:limit])
 
-async def record_service(reader: CurrentReader, session: RecordsSession) -> RecordService:
-    return RecordService(session, reader)
+    async def _total(self, found: RecordFilter) -> RecordTotal:
+        """Counted in a session of its own, beside the page's query and its checkpoints' names: the first page answers in
+        the longer of the two, not in their sum. Through the shards' front the capped count is the slower: it reads up
+        to the cap from every shard. Its snapshot may be a moment apart from the page's, as any count of records still
+        arriving is."""
+        async with records_session(self.records_store) as session:
+            counted = await RecordRepository(session).count_upto(
+                found.scope, found.period, found.narrowing(), cap=TOTAL_CAP + 1
+            )
+        return RecordTotal(count=min(counted, TOTAL_CAP), more=counted > TOTAL_CAP)
+
+
+async def record_service(reader: CurrentReader, session: RecordsSession, records_store: RecordsStore) -> RecordService:
+    return RecordService(session, reader, records_store)
 
 
 Records = Annotated[RecordService, Depends(record_service)]
