@@ -8,7 +8,7 @@ With `LIANFANG_TEST_SHARDS_URL` and `LIANFANG_TEST_SHARDS_READ_URL` too (the wri
 store, `lianfang shards up`; the map is `LIANFANG_TEST_SHARD_MAP`, by default deploy/shards.toml), a third run, `sharded`,
 keeps the records store on the shards behind those fronts and everything else on the real servers.
 
-Under pytest-xdist (`make test` runs `-n 2`) each worker has a Redis database and a RabbitMQ virtual host of its own,
+Under pytest-xdist (`make test` runs `-n 4`) each worker has a Redis database and a RabbitMQ virtual host of its own,
 derived from the given URLs: worker `gwN` adds N to the Redis database's number and uses the virtual host
 `<vhost>-gwN` (`default-gwN` for `/`), which it makes with `rabbitmqctl` (RabbitMQ makes virtual hosts only through its
 management tools) and drops at the end. The databases are unique per run already. Tests on fixed ports (`e2e`) and the
