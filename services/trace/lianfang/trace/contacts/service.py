@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.beijing import in_beijing
+from lianfang.common.db import Database
 from lianfang.trace.contacts.schemas import (
     ContactOut,
     ContactsOut,
@@ -21,14 +23,14 @@ from lianfang.trace.contacts.schemas import (
     StayOut,
 )
 from lianfang.trace.contacts.stays import Overlap, People, Stay, overlap, person_keys, stays
-from lianfang.trace.deps import RecordsSession
+from lianfang.trace.deps import RecordsSession, RecordsStore, records_session
 from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.lookups import person_lookup
 from lianfang.trace.models import AccessAction
 from lianfang.trace.people import Identity, IdentityKind
 from lianfang.trace.periods import Period
 from lianfang.trace.reader import CurrentReader, Reader
-from lianfang.trace.records.repository import RecordRepository
+from lianfang.trace.records.repository import RecordRepository, RecordRow
 from lianfang.trace.records.schemas import kind_label, person_of
 from lianfang.trace.scope import Scope
 from lianfang.trace.unmask import person_in_full
@@ -37,6 +39,8 @@ __all__ = ["ContactService", "Contacts"]
 
 # Records read around one group of stays at one checkpoint: a day of the busiest station, with room to spare.
 _ROWS_PER_RANGE = 20_000
+# Sessions that read those ranges side by side: the database works on several at once (most of a screening's time).
+_RANGE_READERS = 4
 
 
 @dataclass
@@ -88,9 +92,10 @@ class ContactService:
     """Contact screening: everyone whose stay at a checkpoint touches one of the index person's stays there, widened by
     the window; each stay of the index person costs at most one range query on `(checkpoint_id, checked_at)`."""
 
-    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+    def __init__(self, session: AsyncSession, reader: Reader, records_store: Database) -> None:
         self.reader = reader
         self.records = RecordRepository(session)
+        self.records_store = records_store
         self.scope = Scope.of_caller(reader.caller)
         self.durations = reader.settings.stay_for_kind()
         # A stay is at most this long, so records further than this from a window cannot touch it.
@@ -152,15 +157,34 @@ class ContactService:
         by_place: dict[int, list[tuple[datetime, datetime, Stay]]] = {}
         for source in sources:
             by_place.setdefault(source.checkpoint_id, []).append((source.start - reach, source.end + reach, source))
+        ranges = [
+            (checkpoint_id, period, served)
+            for checkpoint_id, spans in by_place.items()
+            for period, served in _merged(spans)
+        ]
+        read = await self._at_checkpoints([(checkpoint_id, period) for checkpoint_id, period, _ in ranges])
         found: list[Overlap] = []
-        for checkpoint_id, spans in by_place.items():
-            for period, served in _merged(spans):
-                rows = await self.records.at_checkpoint(self.scope, checkpoint_id, period, limit=_ROWS_PER_RANGE)
-                self.truncated |= len(rows) >= _ROWS_PER_RANGE
-                others = [row for row in rows if excluded.isdisjoint(person_keys(row))]
-                for other in stays(others, self.durations, self.horizon):
-                    found += filter(None, (overlap(source, other, window) for source in served))
+        for (_, _, served), rows in zip(ranges, read, strict=True):
+            self.truncated |= len(rows) >= _ROWS_PER_RANGE
+            others = [row for row in rows if excluded.isdisjoint(person_keys(row))]
+            for other in stays(others, self.durations, self.horizon):
+                found += filter(None, (overlap(source, other, window) for source in served))
         return found
+
+    async def _at_checkpoints(self, ranges: Sequence[tuple[int, Period]]) -> list[list[RecordRow]]:
+        """Everyone's records of each (checkpoint, period), read by a few sessions of their own side by side, each
+        taking the next range when done with one."""
+        read: list[list[RecordRow]] = [[] for _ in ranges]
+        waiting = iter(enumerate(ranges))
+
+        async def reader() -> None:
+            async with records_session(self.records_store) as session:
+                records = RecordRepository(session)
+                for index, (checkpoint_id, period) in waiting:
+                    read[index] = await records.at_checkpoint(self.scope, checkpoint_id, period, limit=_ROWS_PER_RANGE)
+
+        await asyncio.gather(*(reader() for _ in range(min(_RANGE_READERS, len(ranges)))))
+        return read
 
     def _people(self, overlaps: Sequence[Overlap], *, degree: Literal[1, 2], via: Mapping[Stay, str]) -> list[_Contact]:
         """Overlaps gathered by person, closest first."""
@@ -249,8 +273,10 @@ class ContactService:
         )
 
 
-async def contact_service(reader: CurrentReader, session: RecordsSession) -> ContactService:
-    return ContactService(session, reader)
+async def contact_service(
+    reader: CurrentReader, session: RecordsSession, records_store: RecordsStore
+) -> ContactService:
+    return ContactService(session, reader, records_store)
 
 
 Contacts = Annotated[ContactService, Depends(contact_service)]
