@@ -71,6 +71,9 @@ class TestMiniProgramLogin:
         )
         later = gateway.wechat.register_login_code("o-rush", unionid="u-rush")
         await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": later})
+        # A login from an app outside the open platform comes without a unionid: the one known stays.
+        without = gateway.wechat.register_login_code("o-rush")
+        await gateway.client.post("/api/auth/wechat/miniprogram", json={"code": without})
 
         assert {answer.status_code for answer in answers} == {200}
         assert len({answer.json()["resident"]["id"] for answer in answers}) == 1

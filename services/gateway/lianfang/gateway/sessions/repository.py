@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import insert, select, update
 
@@ -10,6 +11,8 @@ from lianfang.common.ids import new_id
 from lianfang.gateway.models import Account, RefreshToken, TokenSubject
 
 __all__ = ["AccountLoginRepository", "RefreshTokenRepository"]
+
+_ISSUE: Final = insert(table_of(RefreshToken))
 
 
 class RefreshTokenRepository(Repository[RefreshToken]):
@@ -25,18 +28,19 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         issued_at: datetime,
         expires_at: datetime,
     ) -> None:
-        """One INSERT through the table, not the session's unit of work: a login is the morning rush's first step, and
-        nothing reads the new row back in the request."""
+        """One INSERT through the table, not the session's unit of work, built once: a login is the morning rush's
+        first step, and nothing reads the new row back in the request."""
         await self.session.execute(
-            insert(table_of(RefreshToken)).values(
-                id=new_id(),
-                token_hash=token_hash,
-                family_id=family_id,
-                subject=subject,
-                subject_id=subject_id,
-                issued_at=issued_at,
-                expires_at=expires_at,
-            )
+            _ISSUE,
+            {
+                "id": new_id(),
+                "token_hash": token_hash,
+                "family_id": family_id,
+                "subject": subject,
+                "subject_id": subject_id,
+                "issued_at": issued_at,
+                "expires_at": expires_at,
+            },
         )
 
     async def by_hash(self, token_hash: str) -> RefreshToken | None:
