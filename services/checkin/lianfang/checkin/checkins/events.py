@@ -39,7 +39,7 @@ def personal_data(pii: PiiCipher, person: Person) -> PersonalData:
     name, phone, id_card = person.personal.name, person.personal.phone, person.personal.id_card
     return PersonalData(
         name_encrypted=pii.encrypt(name) if name else None,
-        name_hash=pii.search_hash(name) if name else None,
+        name_hash=person.name_hash,
         name_masked=mask_name(name) if name else None,
         phone_encrypted=pii.encrypt(phone) if phone else None,
         phone_hash=person.phone_hash,

@@ -111,6 +111,8 @@ class Person:
     role: Role
     answers: dict[str, object]
     personal: PersonalData
+    # Keyed hashes of the name, phone and ID number (`PiiCipher.search_hash`), made once for identities and the event.
+    name_hash: str | None
     phone_hash: str | None
     id_card_hash: str | None
     temperature_identity: str | None
@@ -187,6 +189,7 @@ def identify(
         role=role,
         answers=answers,
         personal=personal,
+        name_hash=name_hash,
         phone_hash=phone_hash,
         id_card_hash=id_card_hash,
         temperature_identity=own[0] if own else None,
