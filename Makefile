@@ -29,18 +29,20 @@ uv:
 sync: uv
 	@$(UV) sync --frozen --quiet
 
-# `npm ci` only when a page's packages are missing or its lock file changed since they were installed (npm keeps a copy
-# of it in node_modules): reinstalling all four took 48 s of every `make test`.
+# A page's npm packages, installed only when missing or when its lock file changed since they were (npm keeps a copy of it
+# in node_modules): reinstalling all four took 48 s of every `make test`. Run in the page's folder.
+NPM_PACKAGES := { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --silent; }
+
 web: ## build the shared client, the admin SPA and the H5 pages (when Node is installed)
 	@for page in $(WEB_PAGES); do \
 	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then \
-	    (cd $$page && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --silent; } && npm run --silent build) || exit 1; \
+	    (cd $$page && $(NPM_PACKAGES) && npm run --silent build) || exit 1; \
 	  fi; \
 	done
 
 types: sync ## regenerate the API's TypeScript types (web/shared) from the services' OpenAPI documents
 	@$(UV) run lianfang openapi web/shared/openapi
-	@cd web/shared && { [ -d node_modules ] || npm ci --silent; } && npm run --silent types
+	@cd web/shared && $(NPM_PACKAGES) && npm run --silent types
 
 run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a demo and the dev login (ARGS=--no-demo to skip it)
 	@LIANFANG_WECHAT_MODE=$${LIANFANG_WECHAT_MODE:-dev} $(UV) run lianfang run --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) $(ARGS)
@@ -68,7 +70,7 @@ lint: sync ## ruff check, ruff format --check, mypy --strict, tsc --strict of th
 	@MYPYPATH=bench:libs/common:services/registry $(UV) run mypy --strict bench
 	@MYPYPATH=bench:libs/common:services/allinone $(UV) run mypy --strict loadtests
 	@if command -v npm >/dev/null; then for page in web/shared web/mp; do \
-	  (cd $$page && { [ -d node_modules ] || npm ci --silent; } && npm run --silent $$([ $$page = web/shared ] && echo build || echo typecheck)) || exit 1; \
+	  (cd $$page && $(NPM_PACKAGES) && npm run --silent $$([ $$page = web/shared ] && echo build || echo typecheck)) || exit 1; \
 	done; fi
 
 format: sync ## apply ruff's fixes and formatting
