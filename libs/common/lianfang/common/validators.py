@@ -30,6 +30,10 @@ _INVISIBLE: frozenset[str] = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 def invisible_character(value: str, allowed: str = "") -> str | None:
     """The first control or invisible character of `value` not in `allowed`, if any."""
+    # Python's printable excludes every category above (and private use, unassigned and spaces other than ASCII's): a
+    # printable value, nearly every one, is answered without looking at its characters one by one.
+    if value.isprintable():
+        return None
     for char in value:
         if unicodedata.category(char) in _INVISIBLE and char not in allowed:
             return char

@@ -52,9 +52,10 @@ def schedule_commands(reminder: CheckoutReminderDue) -> list[Command]:
 
 
 def cancel_commands(resident_id: uuid.UUID, checkpoint_id: int) -> list[Command]:
-    """A check-out, or a new check-in there without a subscription: the stay the reminder was for is over."""
-    member = checkout_reminder_member(resident_id, checkpoint_id)
-    return [("ZREM", CHECKOUT_REMINDERS_KEY, member), ("DEL", checkout_reminder_key(member))]
+    """A check-out, or a new check-in there without a subscription: the stay the reminder was for is over. Its member
+    stays in the schedule until it comes due, when `send_due` finds nothing under it and drops it: one command on every
+    check-in rather than two."""
+    return [("DEL", checkout_reminder_key(checkout_reminder_member(resident_id, checkpoint_id)))]
 
 
 class CheckoutReminders:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import BaseModel
 
+from lianfang.common.contracts.events import Ancestry
 from lianfang.common.forms import FormDefinition
 
 __all__ = [
@@ -91,6 +94,18 @@ class CheckpointConfig(BaseModel):
     form: FormDefinition
     # Optional within schema version 1: configs written before positions existed have none.
     position: CheckpointPosition | None = None
+
+    @cached_property
+    def ancestry(self) -> Ancestry:
+        """The ids of `regions` by level, as every record of the checkpoint carries them: made once per config."""
+        ids = {step.level: step.id for step in self.regions}
+        return Ancestry(
+            province_id=ids.get("province", self.regions[0].id if self.regions else self.region_id),
+            city_id=ids.get("city"),
+            county_id=ids.get("county"),
+            township_id=ids.get("township"),
+            unit_id=ids.get("unit"),
+        )
 
 
 def config_key(code: str) -> str:

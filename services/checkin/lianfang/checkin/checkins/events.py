@@ -11,7 +11,6 @@ from lianfang.checkin.checkins.geo import Whereabouts
 from lianfang.checkin.checkins.people import Measurement, Person
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.contracts.events import (
-    Ancestry,
     CheckinCreated,
     Direction,
     PersonalData,
@@ -21,18 +20,7 @@ from lianfang.common.contracts.events import (
 from lianfang.common.messaging import OutgoingMessage
 from lianfang.common.pii import PiiCipher, mask_id_card, mask_name, mask_phone
 
-__all__ = ["ancestry", "created_event", "encrypted_answers", "message_of", "personal_data"]
-
-
-def ancestry(checkpoint: CheckpointConfig) -> Ancestry:
-    ids = {step.level: step.id for step in checkpoint.regions}
-    return Ancestry(
-        province_id=ids.get("province", checkpoint.regions[0].id if checkpoint.regions else checkpoint.region_id),
-        city_id=ids.get("city"),
-        county_id=ids.get("county"),
-        township_id=ids.get("township"),
-        unit_id=ids.get("unit"),
-    )
+__all__ = ["created_event", "encrypted_answers", "message_of", "personal_data"]
 
 
 def personal_data(pii: PiiCipher, person: Person) -> PersonalData:
@@ -80,7 +68,7 @@ def created_event(
         checkpoint_id=checkpoint.id,
         checkpoint_kind=checkpoint.kind,
         region_id=checkpoint.region_id,
-        ancestry=ancestry(checkpoint),
+        ancestry=checkpoint.ancestry,
         resident_id=resident_id,
         companion_of=companion_of,
         entered_by=entered_by,
