@@ -1,15 +1,22 @@
-"""What every benchmark shares: the machine it ran on, and a results file under bench/results/."""
+"""What every benchmark shares: the machine it ran on, a results file under bench/results/, a scratch MySQL database."""
 
 from __future__ import annotations
 
 import os
 import platform
 import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["RESULTS", "Process", "machine", "processes", "write_results"]
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+__all__ = ["RESULTS", "Process", "machine", "processes", "scratch_database", "write_results"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -77,3 +84,18 @@ def processes() -> dict[int, Process]:
         cpu = (int(fields[11]) + int(fields[12])) / ticks
         found[int(entry.name)] = Process(int(fields[1]), name, cpu, int(fields[21]) * page)
     return found
+
+
+@asynccontextmanager
+async def scratch_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the MySQL server of `server_url`, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    server = create_async_engine(server_url)
+    async with server.begin() as connection:
+        await connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with server.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await server.dispose()

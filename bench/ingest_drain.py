@@ -28,11 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aio_pika
-from harness import write_results
+from harness import scratch_database, write_results
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select
 
 from lianfang.common.contracts.events import (
     Ancestry,
@@ -195,18 +193,9 @@ async def _store(kind: str, workdir: Path) -> AsyncIterator[str]:
         await upgrade(MIGRATIONS, url)
         yield url
         return
-    name = f"lianfang_bench_ingest_{uuid.uuid4().hex[:8]}"
-    server = create_async_engine(mysql)
-    async with server.begin() as connection:
-        await connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        url = make_url(mysql).set(database=name).render_as_string(hide_password=False)
+    async with scratch_database(mysql, "lianfang_bench_ingest") as url:
         await upgrade(MIGRATIONS, url)
         yield url
-    finally:
-        async with server.begin() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        await server.dispose()
 
 
 async def _delete(url: str, topology: Topology) -> None:

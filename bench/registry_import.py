@@ -21,11 +21,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from harness import write_results
+from harness import scratch_database, write_results
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from lianfang.common.auth import AdminPrincipal
 from lianfang.common.cache import connect_cache
@@ -116,16 +113,8 @@ async def _database(backend_name: str, workdir: Path) -> AsyncIterator[str]:
     if backend_name == "sqlite" or mysql is None:
         yield f"sqlite+aiosqlite:///{workdir / 'registry.db'}"
         return
-    name = f"lianfang_bench_registry_{uuid.uuid4().hex[:8]}"
-    server = create_async_engine(mysql)
-    async with server.begin() as connection:
-        await connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield make_url(mysql).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with server.begin() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        await server.dispose()
+    async with scratch_database(mysql, "lianfang_bench_registry") as url:
+        yield url
 
 
 async def _measure(backend_name: str) -> list[str]:

@@ -1,10 +1,13 @@
-"""The connections one service opens at start-up and closes at shutdown, with a readiness check for each."""
+"""The connections one service opens at start-up and closes at shutdown, with a readiness check for each, and the
+background jobs it runs in between."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 from redis.asyncio import Redis
@@ -61,3 +64,16 @@ class Runtime:
         client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, headers=headers)
         self._stack.push_async_callback(client.aclose)
         return client
+
+    def background(self, name: str, job: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        """Runs `job(stopping)` as a task until shutdown, when `stopping` is set and the job awaited, before the
+        connections opened earlier close. Stopping is asked, never forced: a task cancelled in the middle of a statement
+        can leave its connection waiting forever."""
+        stopping = asyncio.Event()
+        task = asyncio.create_task(job(stopping), name=name)
+
+        async def stop() -> None:
+            stopping.set()
+            await task
+
+        self._stack.push_async_callback(stop)

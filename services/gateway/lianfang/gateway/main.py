@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,21 +99,16 @@ def create_app(
                 Retention("login log", LoginEvent.id, LoginEvent.at, settings.retention_days),
                 Retention("operation log", OperationEntry.id, OperationEntry.at, settings.operation_log_retention_days),
             )
-            stopping = asyncio.Event()
-            purger = asyncio.create_task(
-                purge_periodically(
+            runtime.background(
+                "gateway-log-retention",
+                lambda stopping: purge_periodically(
                     app.state.database,
                     retentions,
                     interval_seconds=settings.log_purge_interval_seconds,
                     stopping=stopping,
                 ),
-                name="gateway-log-retention",
             )
-            try:
-                yield
-            finally:
-                stopping.set()
-                await purger
+            yield
 
     app = create_service_app(
         service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,21 +52,16 @@ def create_app(
             retention = Retention(
                 "operation log", OperationEntry.id, OperationEntry.at, settings.operation_log_retention_days
             )
-            stopping = asyncio.Event()
-            purger = asyncio.create_task(
-                purge_periodically(
+            runtime.background(
+                "registry-operation-log-retention",
+                lambda stopping: purge_periodically(
                     app.state.database,
                     [retention],
                     interval_seconds=settings.log_purge_interval_seconds,
                     stopping=stopping,
                 ),
-                name="registry-operation-log-retention",
             )
-            try:
-                yield
-            finally:
-                stopping.set()
-                await purger
+            yield
 
     app = create_service_app(
         service="registry",

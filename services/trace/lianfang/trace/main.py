@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,15 +67,10 @@ def create_app(
             app.state.readiness = runtime.readiness
             # On /metrics from the start, at zero, rather than from the first request.
             trace_metrics()
-            stopping = asyncio.Event()
-            purger = asyncio.create_task(
-                purge_periodically(audit_database, settings, stopping), name="trace-audit-retention"
+            runtime.background(
+                "trace-audit-retention", lambda stopping: purge_periodically(audit_database, settings, stopping)
             )
-            try:
-                yield
-            finally:
-                stopping.set()
-                await purger
+            yield
 
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan

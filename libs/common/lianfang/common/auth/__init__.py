@@ -10,6 +10,8 @@ from lianfang.common.auth.dependencies import (
     ensure_in_scope,
     in_scope,
     refuse_pending_password,
+    require_resident,
+    require_staff,
 )
 from lianfang.common.auth.tokens import (
     AdminPrincipal,
@@ -42,4 +44,6 @@ __all__ = [
     "ensure_in_scope",
     "in_scope",
     "refuse_pending_password",
+    "require_resident",
+    "require_staff",
 ]

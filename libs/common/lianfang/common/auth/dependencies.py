@@ -29,6 +29,8 @@ __all__ = [
     "ensure_in_scope",
     "in_scope",
     "refuse_pending_password",
+    "require_resident",
+    "require_staff",
 ]
 
 # Dependencies are coroutines: FastAPI runs plain functions in its thread pool, a costly hop on every request.
@@ -74,10 +76,20 @@ async def current_admin(principal: CurrentPrincipal) -> AdminPrincipal:
     return principal
 
 
-async def current_staff(principal: CurrentPrincipal) -> StaffPrincipal:
+def require_staff(principal: Principal) -> StaffPrincipal:
     if not isinstance(principal, StaffPrincipal):
         raise Forbidden("仅卡口执勤人员可以执行此操作")
     return principal
+
+
+def require_resident(principal: Principal) -> ResidentPrincipal:
+    if not isinstance(principal, ResidentPrincipal):
+        raise Forbidden("仅居民账号可以执行此操作")
+    return principal
+
+
+async def current_staff(principal: CurrentPrincipal) -> StaffPrincipal:
+    return require_staff(principal)
 
 
 async def current_staff_or_admin(principal: CurrentPrincipal) -> AdminPrincipal | StaffPrincipal:
@@ -87,9 +99,7 @@ async def current_staff_or_admin(principal: CurrentPrincipal) -> AdminPrincipal 
 
 
 async def current_resident(principal: CurrentPrincipal) -> ResidentPrincipal:
-    if not isinstance(principal, ResidentPrincipal):
-        raise Forbidden("仅居民账号可以执行此操作")
-    return principal
+    return require_resident(principal)
 
 
 CurrentAdmin = Annotated[AdminPrincipal, Depends(current_admin)]

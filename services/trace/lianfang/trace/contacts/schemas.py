@@ -8,9 +8,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lianfang.common.beijing import in_beijing
 from lianfang.trace.contacts.stays import Stay
-from lianfang.trace.records.schemas import PersonFull, PersonOut
+from lianfang.trace.records.schemas import PersonFull, PersonOut, PlaceOut
 
-__all__ = ["ContactOut", "ContactsOut", "ContactsQuery", "IndexOut", "OverlapOut", "PlaceOut", "SpanOut", "StayOut"]
+__all__ = ["ContactOut", "ContactsOut", "ContactsQuery", "IndexOut", "OverlapOut", "SpanOut", "StayOut"]
 
 
 class ContactsQuery(BaseModel):
@@ -30,15 +30,6 @@ class ContactsQuery(BaseModel):
         default=False, description="显示被筛查人完整的姓名、手机号、身份证号（须填写事由 reason，记入访问日志）"
     )
     reason: str | None = Field(default=None, max_length=200, description="筛查事由，记入访问日志")
-
-
-class PlaceOut(BaseModel):
-    checkpoint_id: int
-    checkpoint_name: str | None
-    checkpoint_kind: str
-    checkpoint_kind_label: str
-    region_id: int
-    region_name: str | None
 
 
 class SpanOut(BaseModel):

@@ -18,7 +18,6 @@ from lianfang.trace.contacts.schemas import (
     ContactsQuery,
     IndexOut,
     OverlapOut,
-    PlaceOut,
     SpanOut,
     StayOut,
 )
@@ -31,7 +30,7 @@ from lianfang.trace.people import Identity, IdentityKind
 from lianfang.trace.periods import Period
 from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.repository import RecordRepository, RecordRow
-from lianfang.trace.records.schemas import kind_label, person_of
+from lianfang.trace.records.schemas import PlaceOut, person_of, place_of
 from lianfang.trace.scope import Scope
 from lianfang.trace.unmask import person_in_full
 
@@ -237,15 +236,7 @@ class ContactService:
 
     @staticmethod
     def _place(stay: Stay, names: Mapping[int, CheckpointInfo]) -> PlaceOut:
-        checkpoint = names.get(stay.checkpoint_id)
-        return PlaceOut(
-            checkpoint_id=stay.checkpoint_id,
-            checkpoint_name=checkpoint.name if checkpoint else None,
-            checkpoint_kind=stay.row.checkpoint_kind,
-            checkpoint_kind_label=kind_label(stay.row.checkpoint_kind),
-            region_id=stay.row.region_id,
-            region_name=checkpoint.region_name if checkpoint else None,
-        )
+        return place_of(stay.checkpoint_id, stay.row.checkpoint_kind, stay.row.region_id, names.get(stay.checkpoint_id))
 
     def _stay_out(self, stay: Stay, names: Mapping[int, CheckpointInfo]) -> StayOut:
         return StayOut(**self._place(stay, names).model_dump(), **SpanOut.of(stay).model_dump())

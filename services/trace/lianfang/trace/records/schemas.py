@@ -18,6 +18,7 @@ __all__ = [
     "AnswerOut",
     "PersonFull",
     "PersonOut",
+    "PlaceOut",
     "RecordDetail",
     "RecordOut",
     "RecordPage",
@@ -26,11 +27,33 @@ __all__ = [
     "kind_label",
     "person_of",
     "person_row",
+    "place_of",
 ]
 
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, KIND_LABELS["other"])
+
+
+# Where records were made: the names come from the registry, and are None while it is unavailable.
+class PlaceOut(BaseModel):
+    checkpoint_id: int
+    checkpoint_name: str | None
+    checkpoint_kind: str
+    checkpoint_kind_label: str
+    region_id: int
+    region_name: str | None
+
+
+def place_of(checkpoint_id: int, kind: str, region_id: int, checkpoint: CheckpointInfo | None) -> PlaceOut:
+    return PlaceOut(
+        checkpoint_id=checkpoint_id,
+        checkpoint_name=checkpoint.name if checkpoint else None,
+        checkpoint_kind=kind,
+        checkpoint_kind_label=kind_label(kind),
+        region_id=region_id,
+        region_name=checkpoint.region_name if checkpoint else None,
+    )
 
 
 class PersonOut(BaseModel):
@@ -110,13 +133,8 @@ class RecordOut(BaseModel):
         return cls(
             id=row.id,
             checked_at=in_beijing(row.checked_at),
-            checkpoint_id=row.checkpoint_id,
-            checkpoint_name=checkpoint.name if checkpoint else None,
-            checkpoint_kind=row.checkpoint_kind,
-            checkpoint_kind_label=kind_label(row.checkpoint_kind),
             # A checkpoint never moves to another region, so its region is the record's.
-            region_id=row.region_id,
-            region_name=checkpoint.region_name if checkpoint else None,
+            **place_of(row.checkpoint_id, row.checkpoint_kind, row.region_id, checkpoint).model_dump(),
             person=PersonOut.of(row),
             companion=row.companion_of is not None,
             temperature=row.temperature,

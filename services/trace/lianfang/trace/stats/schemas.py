@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from lianfang.trace.records.schemas import PlaceOut
+
 __all__ = [
     "CheckpointStatsOut",
     "CountsOut",
@@ -39,13 +41,8 @@ class RegionStatsOut(BaseModel):
     series: list[PointOut]
 
 
-class CheckpointStatsOut(CountsOut):
-    checkpoint_id: int
-    checkpoint_name: str | None
-    checkpoint_kind: str
-    checkpoint_kind_label: str
-    region_id: int
-    region_name: str | None
+class CheckpointStatsOut(PlaceOut, CountsOut):
+    pass
 
 
 class KindStatsOut(CountsOut):

@@ -15,7 +15,7 @@ from lianfang.trace.periods import Period, resolve_period, split
 from lianfang.trace.reader import CurrentReader, Reader
 from lianfang.trace.records.buckets import DAY, HOUR
 from lianfang.trace.records.repository import BucketCounts, CheckpointCounts, Counts, RecordRepository
-from lianfang.trace.records.schemas import kind_label
+from lianfang.trace.records.schemas import kind_label, place_of
 from lianfang.trace.scope import Scope
 from lianfang.trace.stats.repository import StatsRepository
 from lianfang.trace.stats.schemas import (
@@ -209,12 +209,7 @@ class _Tally:
 
 def _checkpoint_stats(item: CheckpointCounts, info: CheckpointInfo | None) -> CheckpointStatsOut:
     return CheckpointStatsOut(
-        checkpoint_id=item.checkpoint_id,
-        checkpoint_name=info.name if info else None,
-        checkpoint_kind=item.checkpoint_kind,
-        checkpoint_kind_label=kind_label(item.checkpoint_kind),
-        region_id=item.region_id,
-        region_name=info.region_name if info else None,
+        **place_of(item.checkpoint_id, item.checkpoint_kind, item.region_id, info).model_dump(),
         records=item.records,
         abnormal=item.abnormal,
         pending=item.pending,
