@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
@@ -132,6 +133,32 @@ class CheckinReceipt(BaseModel):
     checkpoint: CheckpointRef
     name_masked: str | None
     companions: list[CompanionReceipt]
+
+    @classmethod
+    def of(cls, main: CheckinRecord, companions: Sequence[CheckinRecord]) -> CheckinReceipt:
+        """The receipt of a check-in's records: the one checking in, then their companions."""
+        return cls(
+            id=main.id,
+            status=main.status,
+            status_label=main.status_label,
+            temperature=main.temperature,
+            checked_at=main.checked_at,
+            direction=main.direction,
+            checkpoint=CheckpointRef(
+                code=main.checkpoint_code, name=main.checkpoint_name, kind_label=main.checkpoint_kind_label
+            ),
+            name_masked=main.name_masked,
+            companions=[
+                CompanionReceipt(
+                    id=record.id,
+                    status=record.status,
+                    status_label=record.status_label,
+                    temperature=record.temperature,
+                    name_masked=record.name_masked,
+                )
+                for record in companions
+            ],
+        )
 
 
 class ArrivalWarning(BaseModel):

@@ -36,7 +36,6 @@ from lianfang.checkin.checkins.schemas import (
     CheckoutCreate,
     CheckoutReminderDue,
     CheckpointRef,
-    CompanionReceipt,
     HandEntryCreate,
     OpenStay,
     StayPerson,
@@ -360,7 +359,7 @@ class CheckinService:
         for index, (person, measurement) in enumerate(zip(arrival.people, measurements, strict=True)):
             self._add_person(batch, arrival, claim, now, index, person, measurement)
         records, kept = batch.records, batch.kept
-        receipt = _receipt(checkpoint, arrival.direction, [record for record, _ in records])
+        receipt = CheckinReceipt.of(records[0][0], [record for record, _ in records[1:]])
         receipt_json = receipt.__pydantic_serializer__.to_json(receipt)
         stay = self._stay(arrival, [record for record, _ in records], kept)
         write = CheckinWrite(
@@ -455,7 +454,7 @@ class CheckinService:
             record, message = _recorded(arrival, now, main_id, index, recorded)
             records.append(record)
             messages.append(message)
-        receipt = _receipt(arrival.checkpoint, Direction.exit, [record for record, _ in records])
+        receipt = CheckinReceipt.of(records[0][0], [record for record, _ in records[1:]])
         receipt_json = receipt.__pydantic_serializer__.to_json(receipt)
         write = CheckinWrite(
             client_id=arrival.client_id,
@@ -617,30 +616,6 @@ def _offset(cursor: str | None) -> int:
     if not cursor.isdigit() or len(cursor) > 6:
         raise ValidationFailed.field("cursor", "翻页参数无效，请从第一页重新加载")
     return int(cursor)
-
-
-def _receipt(checkpoint: CheckpointConfig, direction: Direction, records: list[CheckinRecord]) -> CheckinReceipt:
-    main, companions = records[0], records[1:]
-    return CheckinReceipt(
-        id=main.id,
-        status=main.status,
-        status_label=main.status_label,
-        temperature=main.temperature,
-        checked_at=main.checked_at,
-        direction=direction,
-        checkpoint=CheckpointRef(code=checkpoint.code, name=checkpoint.name, kind_label=checkpoint.kind_label),
-        name_masked=main.name_masked,
-        companions=[
-            CompanionReceipt(
-                id=record.id,
-                status=record.status,
-                status_label=record.status_label,
-                temperature=record.temperature,
-                name_masked=record.name_masked,
-            )
-            for record in companions
-        ],
-    )
 
 
 def _summary(record: CheckinRecord) -> CheckinSummary:

@@ -28,8 +28,6 @@ from lianfang.checkin.checkins.schemas import (
     CheckinReceipt,
     CheckinRecord,
     CheckoutReminderDue,
-    CheckpointRef,
-    CompanionReceipt,
     OpenStay,
     RemeasureOut,
     StayPerson,
@@ -295,29 +293,7 @@ class Replayer:
         left = _seconds_left(main.checked_at, IDEMPOTENCY_SECONDS, self.now)
         if owner is None or left <= 0:
             return []
-        record = made[main.id]
-        receipt = CheckinReceipt(
-            id=record.id,
-            status=record.status,
-            status_label=record.status_label,
-            temperature=record.temperature,
-            checked_at=record.checked_at,
-            direction=record.direction,
-            checkpoint=CheckpointRef(
-                code=record.checkpoint_code, name=record.checkpoint_name, kind_label=record.checkpoint_kind_label
-            ),
-            name_masked=record.name_masked,
-            companions=[
-                CompanionReceipt(
-                    id=made[row.id].id,
-                    status=made[row.id].status,
-                    status_label=made[row.id].status_label,
-                    temperature=made[row.id].temperature,
-                    name_masked=made[row.id].name_masked,
-                )
-                for row in companions
-            ],
-        )
+        receipt = CheckinReceipt.of(made[main.id], [made[row.id] for row in companions])
         self.counts.receipts += 1
         raw = owned_receipt(owner, receipt.__pydantic_serializer__.to_json(receipt))
         return [("SET", client_key(main.client_key), raw, "EX", left)]
