@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from lianfang.common.db import create_database
+from lianfang.common.db import create_database, retention
+from lianfang.common.db.retention import Retention, purge_expired
 from lianfang.common.ids import new_id
 from lianfang.common.testing import serve
-from lianfang.trace.audit import retention
-from lianfang.trace.audit.retention import purge_access_log
 from lianfang.trace.main import create_app
 from lianfang.trace.models import AccessAction, AccessLogEntry
 from lianfang.trace.settings import TraceSettings
@@ -38,6 +37,10 @@ def entry(days_ago: float) -> AccessLogEntry:
     )
 
 
+def kept_for(days: int) -> Retention:
+    return Retention("access log", AccessLogEntry.id, AccessLogEntry.at, days)
+
+
 def ages(entries: list[AccessLogEntry]) -> list[float]:
     return sorted(item.query["age_days"] for item in entries)
 
@@ -48,8 +51,8 @@ async def test_entries_older_than_the_retention_go_and_the_rest_stay(
     await access_log.add(*(entry(days) for days in (1, 30, 179.9, 180.1, 400)))
     database = create_database(trace_url)
     try:
-        assert await purge_access_log(database, days=180, now=NOW) == 2
-        assert await purge_access_log(database, days=180, now=NOW) == 0
+        assert await purge_expired(database, kept_for(180), now=NOW) == 2
+        assert await purge_expired(database, kept_for(180), now=NOW) == 0
     finally:
         await database.dispose()
     assert ages(await access_log.entries()) == [1, 30, 179.9]
@@ -62,7 +65,7 @@ async def test_a_long_backlog_goes_in_batches(
     await access_log.add(*(entry(200 + days) for days in range(5)), entry(10))
     database = create_database(trace_url)
     try:
-        assert await purge_access_log(database, days=180, now=NOW) == 5
+        assert await purge_expired(database, kept_for(180), now=NOW) == 5
     finally:
         await database.dispose()
     assert ages(await access_log.entries()) == [10]

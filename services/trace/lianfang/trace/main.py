@@ -10,16 +10,17 @@ from fastapi import FastAPI
 from lianfang.common.app import create_service_app
 from lianfang.common.chinese_font import load_chinese_font
 from lianfang.common.contracts.paths import TRACE
+from lianfang.common.db.retention import Retention, purge_periodically
 from lianfang.common.pii import PiiCipher
 from lianfang.common.runtime import Runtime
 from lianfang.trace.alerts import router as alerts
 from lianfang.trace.audit import router as audit
-from lianfang.trace.audit.retention import purge_periodically
 from lianfang.trace.audit.service import AccessLog
 from lianfang.trace.contacts import router as contacts
 from lianfang.trace.directory import RegistryDirectory
 from lianfang.trace.export import router as export
 from lianfang.trace.metrics import QueryMetricsMiddleware, trace_metrics
+from lianfang.trace.models import AccessLogEntry
 from lianfang.trace.notices import router as notices
 from lianfang.trace.notices.gateway import GatewayNotices
 from lianfang.trace.records import router as records
@@ -68,7 +69,14 @@ def create_app(
             # On /metrics from the start, at zero, rather than from the first request.
             trace_metrics()
             runtime.background(
-                "trace-audit-retention", lambda stopping: purge_periodically(audit_database, settings, stopping)
+                "trace-audit-retention",
+                lambda stopping: purge_periodically(
+                    audit_database,
+                    [Retention("access log", AccessLogEntry.id, AccessLogEntry.at, settings.audit_retention_days)],
+                    interval_seconds=settings.audit_purge_interval_seconds,
+                    stopping=stopping,
+                    at_start=True,
+                ),
             )
             yield
 

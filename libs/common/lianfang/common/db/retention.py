@@ -54,15 +54,23 @@ async def purge_expired(
 
 
 async def purge_periodically(
-    database: Database, retentions: Sequence[Retention], *, interval_seconds: float, stopping: asyncio.Event
+    database: Database,
+    retentions: Sequence[Retention],
+    *,
+    interval_seconds: float,
+    stopping: asyncio.Event,
+    at_start: bool = False,
 ) -> None:
-    """Every `interval_seconds` from start-up until `stopping` is set: never at start-up itself, where it would compete
-    with the first requests (a restarted server meets a login rush) for a purge that is rarely more than an hour due.
-    Stopping is asked, never forced: a task cancelled in the middle of a statement can leave its connection waiting
-    forever."""
+    """Every `interval_seconds` from start-up until `stopping` is set, and at start-up too when `at_start`: a server
+    that meets a rush as it starts (the gateway's logins) leaves it for the first interval, as the purge is rarely more
+    than an hour due. Stopping is asked, never forced: a task cancelled in the middle of a statement can leave its
+    connection waiting forever."""
+    first = at_start
     while True:
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval_seconds)
+        if not first:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval_seconds)
+        first = False
         if stopping.is_set():
             return
         for retention in retentions:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from lianfang.common.db import Page, Repository
 from lianfang.trace.models import AccessAction, AccessLogEntry
@@ -24,13 +23,3 @@ class AccessLogRepository(Repository[AccessLogEntry]):
         if action is not None:
             statement = statement.where(AccessLogEntry.action == action)
         return await self.paginate(statement, key=AccessLogEntry.id, cursor=cursor, limit=limit, parse=uuid.UUID)
-
-    async def delete_before(self, cutoff: datetime, *, limit: int) -> int:
-        """Deletes up to `limit` entries older than `cutoff`, found first by the `at` index (MySQL takes no LIMIT in the
-        subquery of a DELETE)."""
-        ids = list(
-            (await self.session.scalars(select(AccessLogEntry.id).where(AccessLogEntry.at < cutoff).limit(limit))).all()
-        )
-        if ids:
-            await self.session.execute(delete(AccessLogEntry).where(AccessLogEntry.id.in_(ids)))
-        return len(ids)
