@@ -503,29 +503,10 @@ class CheckpointService:
         regions = {
             region.id: region.name for region in await self.regions.by_ids(sorted({row.region_id for row in live}))
         }
-        names = [
-            CheckpointName(
-                id=row.id,
-                name=row.name,
-                kind=row.kind,
-                kind_label=KIND_LABELS[row.kind.value],
-                region_id=row.region_id,
-                region_name=regions.get(row.region_id, ""),
-                removed=False,
-            )
-            for row in live
-        ]
+        names = [CheckpointName.of(row, regions.get(row.region_id, "")) for row in live]
         gone = set(ids) - {row.id for row in live}
         names += [
-            CheckpointName(
-                id=row.id,
-                name=row.name,
-                kind=row.kind,
-                kind_label=KIND_LABELS[row.kind.value],
-                region_id=row.region_id,
-                region_name=row.region_name,
-                removed=True,
-            )
+            CheckpointName.of(row, row.region_name)
             for row in (await self.checkpoints.removed_in(self.caller.region_path, gone) if gone else [])
         ]
         return names
