@@ -42,7 +42,7 @@ from lianfang.common.contracts.events import (
     batch_body,
     created_routing_key,
 )
-from lianfang.common.db import create_database
+from lianfang.common.db import Database, create_database
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.ids import new_id
 from lianfang.common.messaging import (
@@ -212,6 +212,35 @@ def _commit_seconds() -> float:
     return REGISTRY.get_sample_value("lianfang_ingest_commit_seconds_sum") or 0.0
 
 
+@dataclass(frozen=True)
+class Drained:
+    seconds: float
+    batches: int
+    commit_seconds: float
+
+
+async def run_until_drained(
+    worker: IngestWorker, database: Database, *, messages: int, rows: int, store: str
+) -> Drained:
+    """Runs the worker, its writer started, until it has taken `messages` messages; the store must then hold `rows`."""
+    committed = _commit_seconds()
+    started = time.perf_counter()
+    task = asyncio.create_task(worker.run())
+    while worker.stats.messages < messages:
+        if task.done():
+            task.result()
+            raise SystemExit("the worker stopped before the queue was empty")
+        await asyncio.sleep(0.005)
+    seconds = time.perf_counter() - started
+    worker.stop()
+    await task
+    async with database.engine.connect() as connection:
+        stored = await connection.scalar(select(func.count()).select_from(RECORDS))
+    if stored != rows:
+        raise SystemExit(f"{store}: {stored} rows stored of {rows}")
+    return Drained(seconds, worker.stats.batches, _commit_seconds() - committed)
+
+
 async def _drain(
     broker_kind: str, store_kind: str, per_message: int, events: list[OutgoingMessage], workdir: Path
 ) -> Run:
@@ -234,30 +263,18 @@ async def _drain(
                 topology=names.topology,
             )
             await worker.writer.start()  # the writer process's spawn is paid once per worker, not per message
-            committed = _commit_seconds()
-            started = time.perf_counter()
-            task = asyncio.create_task(worker.run())
-            while worker.stats.messages < len(bodies):
-                if task.done():
-                    task.result()
-                    raise SystemExit("the worker stopped before the queue was empty")
-                await asyncio.sleep(0.005)
-            drain_seconds = time.perf_counter() - started
-            worker.stop()
-            await task
-            async with database.engine.connect() as connection:
-                stored = await connection.scalar(select(func.count()).select_from(RECORDS))
-            if stored != len(events):
-                raise SystemExit(f"{stored} rows stored of {len(events)}")
+            drained = await run_until_drained(
+                worker, database, messages=len(bodies), rows=len(events), store=store_kind
+            )
             return Run(
                 broker_kind,
                 store_kind,
                 per_message,
                 len(events),
                 publish_seconds,
-                drain_seconds,
-                worker.stats.batches,
-                _commit_seconds() - committed,
+                drained.seconds,
+                drained.batches,
+                drained.commit_seconds,
             )
         finally:
             await database.dispose()

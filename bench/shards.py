@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from harness import write_results
-from ingest_drain import Names, _commit_seconds, _delete, _events, _publish
+from ingest_drain import Names, _delete, _events, _publish, run_until_drained
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -116,22 +116,8 @@ async def _drain(store: str, settings: IngestSettings, amqp: str, count: int) ->
         await _publish(broker, names, messages)
         worker = IngestWorker(settings, database, broker, queue=names.queue, topology=names.topology)
         await worker.writer.start()
-        committed = _commit_seconds()
-        started = time.perf_counter()
-        task = asyncio.create_task(worker.run())
-        while worker.stats.messages < len(messages):
-            if task.done():
-                task.result()
-                raise SystemExit("the worker stopped before the queue was empty")
-            await asyncio.sleep(0.005)
-        seconds = time.perf_counter() - started
-        worker.stop()
-        await task
-        async with database.engine.connect() as connection:
-            stored = await connection.scalar(select(func.count()).select_from(RECORDS))
-        if stored != count:
-            raise SystemExit(f"{store}: {stored} rows stored of {count}")
-        return Drain(store, count, seconds, worker.stats.batches, _commit_seconds() - committed)
+        drained = await run_until_drained(worker, database, messages=len(messages), rows=count, store=store)
+        return Drain(store, count, drained.seconds, drained.batches, drained.commit_seconds)
     finally:
         await database.dispose()
         await broker.close()

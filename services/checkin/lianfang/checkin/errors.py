@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lianfang.common.contracts.checkpoints import CheckpointNotFound
 from lianfang.common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 
 __all__ = [
@@ -18,11 +19,6 @@ __all__ = [
     "StateRebuilding",
     "StateUnavailable",
 ]
-
-
-class CheckpointNotFound(NotFound):
-    code = "checkpoint_not_found"
-    title = "卡口不存在"
 
 
 class CheckpointClosed(Conflict):

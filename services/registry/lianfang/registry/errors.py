@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from lianfang.common.contracts.checkpoints import CheckpointNotFound
 from lianfang.common.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 
 __all__ = [
@@ -62,11 +63,6 @@ class TemplateNameTaken(Conflict):
 class TemplateInUse(Conflict):
     code = "template_in_use"
     title = "表单模板正在使用，不能删除"
-
-
-class CheckpointNotFound(NotFound):
-    code = "checkpoint_not_found"
-    title = "卡口不存在"
 
 
 class CheckpointNameTaken(Conflict):

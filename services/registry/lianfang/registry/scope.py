@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianfang.common.auth import AdminPrincipal
+from lianfang.common.auth import AdminPrincipal, ensure_in_scope
 from lianfang.common.errors import Forbidden, ValidationFailed
-from lianfang.registry.models import Region
+from lianfang.registry.checkpoints.repository import CheckpointRepository
+from lianfang.registry.errors import CheckpointNotFound
+from lianfang.registry.models import Checkpoint, Region
 from lianfang.registry.regions.repository import RegionRepository
 
-__all__ = ["ancestor_paths", "region_for_write"]
+__all__ = ["ancestor_paths", "checkpoint_in_scope", "region_for_write"]
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -29,3 +31,14 @@ async def region_for_write(
             raise Forbidden("该地区不在您的管辖范围内")
         raise ValidationFailed.field(field, "地区不存在", "not_found")
     return region
+
+
+async def checkpoint_in_scope(
+    checkpoints: CheckpointRepository, caller: AdminPrincipal, checkpoint_id: int
+) -> Checkpoint:
+    """A checkpoint of the caller's subtree: 404 when there is none, 403 when it lies outside."""
+    checkpoint = await checkpoints.get(checkpoint_id)
+    if checkpoint is None:
+        raise CheckpointNotFound("卡口不存在")
+    ensure_in_scope(caller, checkpoint.region_path)
+    return checkpoint

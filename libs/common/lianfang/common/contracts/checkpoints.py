@@ -7,12 +7,14 @@ from functools import cached_property
 from pydantic import BaseModel
 
 from lianfang.common.contracts.events import Ancestry
+from lianfang.common.errors import NotFound
 from lianfang.common.forms import FormDefinition
 
 __all__ = [
     "DEFAULT_STAY_MINUTES",
     "KIND_LABELS",
     "CheckpointConfig",
+    "CheckpointNotFound",
     "CheckpointPosition",
     "RegionStep",
     "config_key",
@@ -56,6 +58,13 @@ def stay_minutes_by_kind(overrides: dict[str, int]) -> dict[str, int]:
     if any(minutes < 1 or minutes > 1440 for minutes in overrides.values()):
         raise ValueError("stay minutes must lie between 1 and 1440")
     return DEFAULT_STAY_MINUTES | overrides
+
+
+class CheckpointNotFound(NotFound):
+    """The registry's answer for a code or id no checkpoint has, and the check-in service's after asking it."""
+
+    code = "checkpoint_not_found"
+    title = "卡口不存在"
 
 
 class RegionStep(BaseModel):

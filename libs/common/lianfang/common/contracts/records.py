@@ -27,7 +27,17 @@ class RecordsBase(DeclarativeBase):
     metadata = new_metadata()
 
 
-class Record(RecordsBase):
+class _Remeasured:
+    """The fever taken again by a gate keeper (`events.Remeasure`): a record's `temperature` stays the first reading,
+    this one decided the status. The latest re-measure is kept."""
+
+    remeasured_temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    remeasured_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    remeasured_by_name: Mapped[str | None] = mapped_column(String(64))
+    remeasured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Record(_Remeasured, RecordsBase):
     """One person passing one checkpoint once. Region ancestry is denormalised so any level of the tree pages its records
     newest first from one index."""
 
@@ -90,12 +100,6 @@ class Record(RecordsBase):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(String(200))
-    # The fever taken again by a gate keeper (`events.Remeasure`): `temperature` stays the first reading, this one decided
-    # the status. The latest re-measure is kept.
-    remeasured_temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
-    remeasured_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    remeasured_by_name: Mapped[str | None] = mapped_column(String(64))
-    remeasured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -111,7 +115,7 @@ class CheckinKey(RecordsBase):
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class PendingDecision(RecordsBase):
+class PendingDecision(_Remeasured, RecordsBase):
     """A decision that arrived before its record: applied, then deleted, when the record is stored."""
 
     __tablename__ = "pending_decisions"
@@ -122,10 +126,6 @@ class PendingDecision(RecordsBase):
     decided_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(200))
-    remeasured_temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
-    remeasured_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    remeasured_by_name: Mapped[str | None] = mapped_column(String(64))
-    remeasured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

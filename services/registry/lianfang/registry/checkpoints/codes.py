@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-__all__ = ["ALPHABET", "CODE_LENGTH", "new_code", "spaced"]
+__all__ = ["ALPHABET", "CODE_LENGTH", "new_code", "qr_url", "spaced"]
 
 # Digits and capitals without 0/O, 1/I/L and U (Crockford's reasons): nothing a gate keeper can misread.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -18,3 +18,8 @@ def new_code() -> str:
 def spaced(code: str) -> str:
     """`K7M3QF9X` → `K7M3 QF9X`, as posters print it."""
     return f"{code[:4]} {code[4:]}"
+
+
+def qr_url(public_url: str, code: str) -> str:
+    """What the checkpoint's QR code points to: its check-in page."""
+    return f"{public_url.rstrip('/')}/c/{code}"

@@ -6,9 +6,10 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.db import RowId
 from lianfang.common.validators import PlainText
-from lianfang.registry.models import CheckpointKind
+from lianfang.registry.models import Checkpoint, CheckpointKind, RemovedCheckpoint
 
 __all__ = [
     "DEFAULT_RADIUS_M",
@@ -143,6 +144,18 @@ class CheckpointName(BaseModel):
     region_id: int
     region_name: str
     removed: bool = Field(description="卡口已删除（其登记记录仍保留）")
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint | RemovedCheckpoint, region_name: str) -> CheckpointName:
+        return cls(
+            id=checkpoint.id,
+            name=checkpoint.name,
+            kind=checkpoint.kind,
+            kind_label=KIND_LABELS[checkpoint.kind.value],
+            region_id=checkpoint.region_id,
+            region_name=region_name,
+            removed=isinstance(checkpoint, RemovedCheckpoint),
+        )
 
 
 class CheckpointNames(BaseModel):

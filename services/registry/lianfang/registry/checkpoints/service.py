@@ -21,7 +21,7 @@ from lianfang.common.db import DbSession, Page, after_commit, utcnow
 from lianfang.common.errors import Forbidden, ValidationFailed
 from lianfang.common.forms import FormDefinition
 from lianfang.common.oplog import OperationAction, OperationLog, Target, describe, describe_changes
-from lianfang.registry.checkpoints.codes import new_code
+from lianfang.registry.checkpoints.codes import new_code, qr_url
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.checkpoints.schemas import (
     DEFAULT_RADIUS_M,
@@ -38,7 +38,7 @@ from lianfang.registry.deps import ConfigCache, Settings
 from lianfang.registry.errors import CheckpointNameTaken, CheckpointNotFound
 from lianfang.registry.models import Checkpoint, CheckpointKind, OperationEntry, Region, Template
 from lianfang.registry.regions.repository import RegionRepository
-from lianfang.registry.scope import ancestor_paths, region_for_write
+from lianfang.registry.scope import ancestor_paths, checkpoint_in_scope, region_for_write
 from lianfang.registry.settings import RegistrySettings
 from lianfang.registry.templates.repository import TemplateRepository
 
@@ -115,9 +115,6 @@ class CheckpointConfigs:
         self.regions = RegionRepository(session)
         self.templates = TemplateRepository(session)
         self.checkpoints = CheckpointRepository(session)
-
-    def qr_url(self, code: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/c/{code}"
 
     async def build(self, checkpoint: Checkpoint) -> CheckpointConfig:
         (config,) = await self.build_all([checkpoint])
@@ -275,11 +272,7 @@ class CheckpointService:
         return template, number
 
     async def _get(self, checkpoint_id: int) -> Checkpoint:
-        checkpoint = await self.checkpoints.get(checkpoint_id)
-        if checkpoint is None:
-            raise CheckpointNotFound("卡口不存在")
-        ensure_in_scope(self.caller, checkpoint.region_path)
-        return checkpoint
+        return await checkpoint_in_scope(self.checkpoints, self.caller, checkpoint_id)
 
     async def _new_codes(self, count: int) -> list[str]:
         """`count` distinct codes no checkpoint has, checked in one query per few hundred (collisions are rare)."""
@@ -323,7 +316,7 @@ class CheckpointService:
             CheckpointOut(
                 id=row.id,
                 code=row.code,
-                qr_url=self.configs.qr_url(row.code),
+                qr_url=qr_url(self.configs.settings.public_url, row.code),
                 region_id=row.region_id,
                 region_path=row.region_path,
                 region_name=regions[row.region_id].name,
@@ -510,29 +503,10 @@ class CheckpointService:
         regions = {
             region.id: region.name for region in await self.regions.by_ids(sorted({row.region_id for row in live}))
         }
-        names = [
-            CheckpointName(
-                id=row.id,
-                name=row.name,
-                kind=row.kind,
-                kind_label=KIND_LABELS[row.kind.value],
-                region_id=row.region_id,
-                region_name=regions.get(row.region_id, ""),
-                removed=False,
-            )
-            for row in live
-        ]
+        names = [CheckpointName.of(row, regions.get(row.region_id, "")) for row in live]
         gone = set(ids) - {row.id for row in live}
         names += [
-            CheckpointName(
-                id=row.id,
-                name=row.name,
-                kind=row.kind,
-                kind_label=KIND_LABELS[row.kind.value],
-                region_id=row.region_id,
-                region_name=row.region_name,
-                removed=True,
-            )
+            CheckpointName.of(row, row.region_name)
             for row in (await self.checkpoints.removed_in(self.caller.region_path, gone) if gone else [])
         ]
         return names

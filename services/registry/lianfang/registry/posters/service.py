@@ -17,7 +17,7 @@ from lianfang.common.chinese_font import ChineseFont
 from lianfang.common.contracts.checkpoints import KIND_LABELS
 from lianfang.common.db import DbSession
 from lianfang.registry.accounts_client import AccountsClient
-from lianfang.registry.checkpoints.codes import spaced
+from lianfang.registry.checkpoints.codes import qr_url, spaced
 from lianfang.registry.checkpoints.repository import CheckpointRepository
 from lianfang.registry.deps import Accounts, ConfigCache, Font, Settings
 from lianfang.registry.errors import CheckpointNotFound, RegionNotFound
@@ -25,6 +25,7 @@ from lianfang.registry.models import Checkpoint
 from lianfang.registry.posters.pdf import GrayImage
 from lianfang.registry.posters.render import PosterInfo, poster_pdf
 from lianfang.registry.regions.repository import RegionRepository
+from lianfang.registry.scope import checkpoint_in_scope
 from lianfang.registry.settings import RegistrySettings
 
 __all__ = ["PosterService", "Posters"]
@@ -64,7 +65,7 @@ class PosterService:
 
     async def wxacode(self, checkpoint_id: int, token: str, width: int) -> bytes:
         """The checkpoint's mini-program code (scene = its code), from the cache or made by WeChat through the gateway."""
-        checkpoint = await self.checkpoint(checkpoint_id)
+        checkpoint = await checkpoint_in_scope(self.checkpoints, self.caller, checkpoint_id)
         settings = self.settings
         key = f"lianfang:registry:wxacode:{settings.wechat_mp_env_version}:{settings.wechat_mp_page}:{width}:{checkpoint.code}"
         cached = await self.cache.get(key)
@@ -85,27 +86,18 @@ class PosterService:
             await self.cache.set(key, image, ex=settings.wxacode_cache_days * 86400)
         return image
 
-    def qr_url(self, code: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/c/{code}"
-
     async def checkpoint_qr_url(self, checkpoint_id: int) -> str:
         """What the checkpoint's QR code points to: its check-in page."""
-        return self.qr_url((await self.checkpoint(checkpoint_id)).code)
+        checkpoint = await checkpoint_in_scope(self.checkpoints, self.caller, checkpoint_id)
+        return qr_url(self.settings.public_url, checkpoint.code)
 
     def pdf(self, posters: Iterable[PosterInfo], per_page: Literal[1, 4] = 1) -> Iterator[bytes]:
         return poster_pdf(posters, font=self.font, per_page=per_page)
 
-    async def checkpoint(self, checkpoint_id: int) -> Checkpoint:
-        checkpoint = await self.checkpoints.get(checkpoint_id)
-        if checkpoint is None:
-            raise CheckpointNotFound("卡口不存在")
-        ensure_in_scope(self.caller, checkpoint.region_path)
-        return checkpoint
-
     async def poster(self, checkpoint_id: int, *, wxacode_token: str | None = None) -> PosterInfo:
         """The checkpoint's poster; with `wxacode_token` (the caller's, forwarded to the gateway) its mini-program code
         stands where the QR code goes."""
-        checkpoint = await self.checkpoint(checkpoint_id)
+        checkpoint = await checkpoint_in_scope(self.checkpoints, self.caller, checkpoint_id)
         (poster,) = await self._posters([checkpoint])
         if wxacode_token is None:
             return poster
@@ -148,7 +140,7 @@ class PosterService:
             region_path=place,
             kind_label=KIND_LABELS[checkpoint.kind.value],
             code=spaced(checkpoint.code),
-            qr_url=self.qr_url(checkpoint.code),
+            qr_url=qr_url(self.settings.public_url, checkpoint.code),
             made_on=today,
         )
 
