@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from .support import DEMO_PASSWORD, Server, screenshot
 
@@ -234,6 +234,34 @@ async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_
 
     await desktop.wait_for_url("**/admin/login?**")
     await expect(desktop.locator(".el-alert")).to_contain_text("登录已失效")
+
+
+async def test_a_region_clicked_while_the_screens_first_choice_still_loads_stays_chosen(desktop: Page) -> None:
+    """The screen opens on the admin's own region; with that answer held back until after a click on another, the
+    clicked region keeps the card (the late answer used to replace it, its 删除 greyed out as the own region's is)."""
+    await log_in(desktop, CITY_ADMIN)
+    held_back: list[asyncio.Task[None]] = []
+
+    async def answer_late(route: Route) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    async def first_late(route: Route) -> None:
+        # Only the first answer is held back, in a task of its own; every later request goes on at once.
+        if held_back:
+            await route.continue_()
+        else:
+            held_back.append(asyncio.create_task(answer_late(route)))
+
+    await desktop.route(re.compile(r"/api/registry/regions/\d+$"), first_late)
+    await desktop.locator(".el-menu").get_by_text("地区与账号", exact=True).click()
+    await desktop.locator(".region-tree").get_by_text("东里街道", exact=True).click()
+    card = desktop.locator(".region-card")
+    await expect(card.locator(".region-name")).to_have_text("东里街道")
+    await asyncio.gather(*held_back)
+    await desktop.wait_for_timeout(500)  # time for the page to take the late answer
+    await expect(card.locator(".region-name")).to_have_text("东里街道")
+    await expect(card.get_by_role("button", name="删除")).to_be_enabled()
 
 
 async def test_a_region_is_added_and_deleted_and_one_still_in_use_says_what_is_left(desktop: Page) -> None:
