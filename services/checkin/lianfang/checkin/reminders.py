@@ -18,14 +18,12 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from pydantic import ValidationError
-
 from lianfang.checkin.checkins.schemas import CheckoutReminderDue
 from lianfang.checkin.errors import StateUnavailable
 from lianfang.checkin.keys import CHECKOUT_REMINDERS_KEY, checkout_reminder_key, checkout_reminder_member
 from lianfang.checkin.notifier import Notifier
 from lianfang.checkin.redis_pipeline import Command
-from lianfang.checkin.state import RedisState
+from lianfang.checkin.state import RedisState, stored
 
 __all__ = ["CheckoutReminders", "cancel_commands", "schedule_commands"]
 
@@ -92,13 +90,9 @@ class CheckoutReminders:
         removed, raw = await self._state.execute(
             [("ZREM", CHECKOUT_REMINDERS_KEY, member), ("GET", checkout_reminder_key(member))]
         )
-        if removed != 1 or not isinstance(raw, bytes):
-            # Another instance sent it, or the resident checked out in the meantime.
-            return
-        try:
-            reminder = CheckoutReminderDue.model_validate_json(raw)
-        except ValidationError:
-            logger.exception("an unreadable check-out reminder in Redis")
+        reminder = stored(CheckoutReminderDue, raw, "check-out reminder") if removed == 1 else None
+        if reminder is None:
+            # Another instance sent it, the resident checked out in the meantime, or it was unreadable (logged).
             return
         if reminder.due > now:
             # A new check-in there moved it after it was found due: it is not due any more.

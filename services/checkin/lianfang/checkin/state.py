@@ -7,8 +7,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -26,9 +27,24 @@ __all__ = [
     "delete_if_held",
     "replace_if_held",
     "runner_for",
+    "stored",
 ]
 
 log = logging.getLogger("lianfang.checkin.redis")
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def stored(model: type[Model], raw: Reply, what: str) -> Model | None:
+    """A model Redis keeps as JSON: None for a key that is not there, and for one unreadable (logged, `what` naming it),
+    which the caller treats as missing."""
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError:
+        log.exception("an unreadable %s in Redis", what)
+        return None
 
 
 class CommandRunner(Protocol):

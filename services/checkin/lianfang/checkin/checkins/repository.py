@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from pydantic import ValidationError
-
 from lianfang.checkin.arrivals import arrival_commands, arrival_score
 from lianfang.checkin.checkins.people import FeverMark, Measurement
 from lianfang.checkin.checkins.schemas import CheckinRecord, CheckoutReminderDue, OpenStay
@@ -43,9 +41,9 @@ from lianfang.checkin.keys import (
     stay_key,
     temperature_key,
 )
-from lianfang.checkin.redis_pipeline import Command
+from lianfang.checkin.redis_pipeline import Command, Reply
 from lianfang.checkin.reminders import cancel_commands, schedule_commands
-from lianfang.checkin.state import RedisState, as_mapping, delete_if_held, replace_if_held
+from lianfang.checkin.state import RedisState, as_mapping, delete_if_held, replace_if_held, stored
 from lianfang.common.contracts.events import RecordStatus
 from lianfang.common.ids import new_id
 
@@ -192,24 +190,8 @@ class ResidentState:
     stay: OpenStay | None
 
 
-def parse_record(raw: object) -> CheckinRecord | None:
-    if not isinstance(raw, bytes):
-        return None
-    try:
-        return CheckinRecord.model_validate_json(raw)
-    except ValidationError:
-        log.exception("an unreadable record in Redis")
-        return None
-
-
-def _parse_stay(raw: object) -> OpenStay | None:
-    if not isinstance(raw, bytes):
-        return None
-    try:
-        return OpenStay.model_validate_json(raw)
-    except ValidationError:
-        log.exception("an unreadable stay in Redis")
-        return None
+def parse_record(raw: Reply) -> CheckinRecord | None:
+    return stored(CheckinRecord, raw, "record")
 
 
 class CheckinRepository:
@@ -348,12 +330,15 @@ class CheckinRepository:
             ]
         )
         return ResidentState(
-            Measurement.decode(measurement), FeverMark.decode(fever), as_mapping(prefill), _parse_stay(stay)
+            Measurement.decode(measurement),
+            FeverMark.decode(fever),
+            as_mapping(prefill),
+            stored(OpenStay, stay, "stay"),
         )
 
     async def open_stay(self, resident_id: uuid.UUID, checkpoint_id: int) -> OpenStay | None:
         (raw,) = await self._state.read([("GET", stay_key(resident_id, checkpoint_id))])
-        return _parse_stay(raw)
+        return stored(OpenStay, raw, "stay")
 
     async def history(self, resident_id: uuid.UUID, offset: int, limit: int) -> tuple[list[CheckinRecord], bool]:
         """A page of the resident's records, newest first, and whether more follow."""

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from lianfang.checkin.errors import CheckpointNotFound, RegistryUnavailable, StateUnavailable
 from lianfang.checkin.keys import CODE_SECONDS, checkpoint_code_key
-from lianfang.checkin.state import RedisState
+from lianfang.checkin.state import RedisState, stored
 from lianfang.common.contracts.checkpoints import CheckpointConfig, config_key
 from lianfang.common.contracts.paths import REGISTRY
 
@@ -109,13 +109,8 @@ class CheckpointConfigs:
             (raw,) = await self._state.execute([("GET", config_key(code))])
         except StateUnavailable:
             return None
-        if not isinstance(raw, bytes):
-            return None
-        try:
-            return CheckpointConfig.model_validate_json(raw)
-        except ValidationError:
-            log.exception("the config of checkpoint %s in Redis is unreadable; asking the registry", code)
-            return None
+        # An unreadable one is asked of the registry again, as a missing one is.
+        return stored(CheckpointConfig, raw, f"config of checkpoint {code}")
 
     async def _fetch(self, path: str) -> CheckpointConfig | None:
         try:
