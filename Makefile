@@ -56,17 +56,13 @@ run: sync web ## start the all-in-one server on http://$(HOST):$(PORT) with a de
 
 test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis when LIANFANG_TEST_* are set), browser tests, vitest
 	@deploy/install-packages.sh test
-	@# The pages' tests run beside pytest, which waits on servers, browsers and subprocesses much of the time and leaves
-	@# a core idle; their output follows pytest's.
-	@echo "test: pytest, and the pages' tests beside it, from $$(date +%T)"
-	@pages=$$(mktemp); $(MAKE) --no-print-directory test-pages >$$pages 2>&1 & pages_job=$$!; \
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS); pytest_status=$$?; \
-	wait $$pages_job; pages_status=$$?; \
-	echo "test: the pages' tests (vitest), run beside pytest"; cat $$pages; rm -f $$pages; \
-	[ $$pytest_status -eq 0 ] && [ $$pages_status -eq 0 ]
+	@echo "test: pytest, from $$(date +%T)"
+	@$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS)
 	@# The end-to-end suite alone afterwards, as before: its cluster's timings are not shared with the other tests.
 	@echo "test: the end-to-end suite, from $$(date +%T)"
 	@$(UV) run pytest -m e2e tests/e2e $(PYTEST_ARGS)
+	@echo "test: the pages' tests, from $$(date +%T)"
+	@$(MAKE) --no-print-directory test-pages
 
 test-pages: ## the pages' and the mini-program's own tests (type checks and vitest); part of `make test`
 	@for page in $(WEB_PAGES); do \
