@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -614,13 +615,20 @@ class TestLiveEvents:
         assert (arrival.event, arrival.data["id"], arrival.data["status"]) == ("arrival", receipt["id"], "pending")
         assert [warning["code"] for warning in arrival.data["warnings"]] == ["recent_fever"]
 
-    async def test_decisions_follow_and_heartbeats_keep_the_stream_open(self, instance: Instance) -> None:
+    async def test_decisions_follow_and_heartbeats_keep_the_stream_open(
+        self, instance: Instance, cache: Redis, registry: FakeRegistry
+    ) -> None:
+        # A gate of this test's own: a Redis server's channels are shared by all its databases, and the other test
+        # workers' arrivals at AUDITED would keep the stream from falling quiet long enough for a ping.
+        gate = AUDITED.model_copy(update={"id": 700_000 + os.getpid() % 100_000, "code": f"QUIET{os.getpid()}"})
+        registry.add(gate)
+        await seed(cache, gate)
         client = instance.client
-        async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
-            receipt = await arrive(client)
+        async with EventStream(instance.app, events_of(gate.id), staff(gate.id)) as stream:
+            receipt = await arrive(client, code=gate.code)
             await stream.next_about(receipt["id"])
             await asyncio.sleep(0.5)
-            await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(AUDITED.id))
+            await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(gate.id))
             decision = await stream.next_about(receipt["id"])
 
         assert (decision.event, decision.data["id"], decision.data["status"]) == ("decision", receipt["id"], "passed")
