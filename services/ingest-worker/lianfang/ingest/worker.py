@@ -186,10 +186,10 @@ class IngestWorker:
                     await self._pause(pause)
                     pause = min(pause * 2, self._max_pause)
         finally:
-            for task in background:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            # Asked to stop, never cancelled: a task cancelled in the middle of a statement can leave its connection
+            # waiting forever (the housekeeping's, on a sharded store, kept `run` from returning).
+            self._stopping.set()
+            await asyncio.gather(*background)
             await self.writer.close()
             for backend in self._backends:
                 if backend is not self.database:
@@ -382,7 +382,7 @@ class IngestWorker:
         """Monthly partitions at start-up and daily after; decisions whose record was stored by a racing worker."""
         loop = asyncio.get_running_loop()
         partitions_due = loop.time()
-        while True:
+        while not self._stopping.is_set():
             if loop.time() >= partitions_due:
                 try:
                     added = [
@@ -414,13 +414,13 @@ class IngestWorker:
                 if applied:
                     log.info("applied %d decisions whose record was stored by another batch", applied)
                     ingest_metrics().decisions.labels("applied").inc(applied)
-            await asyncio.sleep(PENDING_SWEEP_SECONDS)
+            await self._pause(PENDING_SWEEP_SECONDS)
 
     async def _retention(self) -> None:
         """Purge what is past `LIANFANG_RETENTION_DAYS` on every backend, at start-up and hourly; a failed run is
         tried at the next."""
         settings = self.settings
-        while True:
+        while not self._stopping.is_set():
             for backend in self._backends:
                 try:
                     purged = await purge(
@@ -433,7 +433,7 @@ class IngestWorker:
                     log.warning("cannot purge the records past the retention period (%s)", describe(error))
                 else:
                     _log_purged(purged)
-            await asyncio.sleep(RETENTION_SECONDS)
+            await self._pause(RETENTION_SECONDS)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, a little more or less so that workers do not come back in step, unless asked to stop."""
