@@ -12,9 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from lianfang.common.pii import mask_id_card, mask_name, mask_phone
+
+if TYPE_CHECKING:
+    from lianfang.common.pii import PiiCipher
 
 __all__ = [
     "STATUS_LABELS",
@@ -80,6 +85,31 @@ class PersonalData(BaseModel):
     id_card_encrypted: str | None = None
     id_card_hash: str | None = None
     id_card_masked: str | None = None
+
+    @classmethod
+    def sealed(
+        cls,
+        pii: PiiCipher,
+        *,
+        name: str | None,
+        phone: str | None,
+        id_card: str | None,
+        hashes: tuple[str | None, str | None, str | None],
+    ) -> PersonalData:
+        """A person's name, phone and ID number encrypted and masked, beside their keyed hashes (`pii.search_hash` of
+        each, in that order, made by the caller, who needs them for more than this)."""
+        name_hash, phone_hash, id_card_hash = hashes
+        return cls(
+            name_encrypted=pii.encrypt(name) if name else None,
+            name_hash=name_hash,
+            name_masked=mask_name(name) if name else None,
+            phone_encrypted=pii.encrypt(phone) if phone else None,
+            phone_hash=phone_hash,
+            phone_masked=mask_phone(phone) if phone else None,
+            id_card_encrypted=pii.encrypt(id_card) if id_card else None,
+            id_card_hash=id_card_hash,
+            id_card_masked=mask_id_card(id_card) if id_card else None,
+        )
 
 
 class CheckinCreated(BaseModel):

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass
 from itertools import accumulate
 
-from lianfang.common.pii import PiiCipher, mask_id_card, mask_name, mask_phone
+from lianfang.common.contracts.events import PersonalData
+from lianfang.common.pii import PiiCipher
 
 __all__ = ["Person", "Population", "make_population", "random_uuid"]
 
@@ -45,17 +46,9 @@ _WITH_COMPANION = 0.15
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """One person's personal data as the records store keeps it: encrypted, hashed, masked."""
+    """One person's personal data as the records store keeps it (encrypted, hashed, masked), and their answers."""
 
-    name_encrypted: str
-    name_hash: str
-    name_masked: str
-    phone_encrypted: str | None
-    phone_hash: str | None
-    phone_masked: str | None
-    id_card_encrypted: str | None
-    id_card_hash: str | None
-    id_card_masked: str | None
+    personal: PersonalData
     answers_encrypted: str
 
 
@@ -85,16 +78,13 @@ def _id_card(rng: random.Random, area: str) -> str:
 
 def _person(pii: PiiCipher, name: str, phone: str | None, id_card: str | None) -> Person:
     answers = {"name": name, "phone": phone, "id_card": id_card}
+    hashes = (
+        pii.search_hash(name),
+        pii.search_hash(phone) if phone else None,
+        pii.search_hash(id_card) if id_card else None,
+    )
     return Person(
-        name_encrypted=pii.encrypt(name),
-        name_hash=pii.search_hash(name),
-        name_masked=mask_name(name),
-        phone_encrypted=pii.encrypt(phone) if phone else None,
-        phone_hash=pii.search_hash(phone) if phone else None,
-        phone_masked=mask_phone(phone) if phone else None,
-        id_card_encrypted=pii.encrypt(id_card) if id_card else None,
-        id_card_hash=pii.search_hash(id_card) if id_card else None,
-        id_card_masked=mask_id_card(id_card) if id_card else None,
+        personal=PersonalData.sealed(pii, name=name, phone=phone, id_card=id_card, hashes=hashes),
         answers_encrypted=pii.encrypt(json.dumps({k: v for k, v in answers.items() if v}, ensure_ascii=False)),
     )
 

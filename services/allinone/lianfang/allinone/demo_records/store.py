@@ -105,7 +105,8 @@ def _site_values(site: Site) -> tuple[object, ...]:
 
 
 def _person_values(person: Person) -> tuple[object, ...]:
-    return tuple(getattr(person, name) for name in PERSON_COLUMNS)
+    *personal, answers = PERSON_COLUMNS
+    return (*(getattr(person.personal, name) for name in personal), getattr(person, answers))
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

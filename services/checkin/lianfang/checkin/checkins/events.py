@@ -18,24 +18,15 @@ from lianfang.common.contracts.events import (
     created_routing_key,
 )
 from lianfang.common.messaging import OutgoingMessage
-from lianfang.common.pii import PiiCipher, mask_id_card, mask_name, mask_phone
+from lianfang.common.pii import PiiCipher
 
 __all__ = ["created_event", "encrypted_answers", "message_of", "personal_data"]
 
 
 def personal_data(pii: PiiCipher, person: Person) -> PersonalData:
     name, phone, id_card = person.personal.name, person.personal.phone, person.personal.id_card
-    return PersonalData(
-        name_encrypted=pii.encrypt(name) if name else None,
-        name_hash=person.name_hash,
-        name_masked=mask_name(name) if name else None,
-        phone_encrypted=pii.encrypt(phone) if phone else None,
-        phone_hash=person.phone_hash,
-        phone_masked=mask_phone(phone) if phone else None,
-        id_card_encrypted=pii.encrypt(id_card) if id_card else None,
-        id_card_hash=person.id_card_hash,
-        id_card_masked=mask_id_card(id_card) if id_card else None,
-    )
+    hashes = (person.name_hash, person.phone_hash, person.id_card_hash)
+    return PersonalData.sealed(pii, name=name, phone=phone, id_card=id_card, hashes=hashes)
 
 
 def encrypted_answers(pii: PiiCipher, answers: object) -> str:
