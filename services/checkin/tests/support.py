@@ -308,8 +308,7 @@ class EventStream:
                     )
 
     async def next_about(self, record_id: str) -> ServerSentEvent:
-        """The next event about one record: on the shared servers, other tests' records at the same checkpoint come
-        through the same channel (seen on CI)."""
+        """The next event about one record, past any other at the same checkpoint."""
         while (event := await self.next()).data["id"] != record_id:
             continue
         return event

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 
-from lianfang.checkin.keys import checkpoint_code_key
+from lianfang.checkin.keys import checkpoint_code_key, live_channel
 from lianfang.checkin.settings import CheckinSettings
 
 from .conftest import FakeRegistry, FakeTrace, Instance, Serve, checkin_settings
@@ -615,24 +616,34 @@ class TestLiveEvents:
         assert (arrival.event, arrival.data["id"], arrival.data["status"]) == ("arrival", receipt["id"], "pending")
         assert [warning["code"] for warning in arrival.data["warnings"]] == ["recent_fever"]
 
-    async def test_decisions_follow_and_heartbeats_keep_the_stream_open(
-        self, instance: Instance, cache: Redis, registry: FakeRegistry
-    ) -> None:
-        # A gate of this test's own: a Redis server's channels are shared by all its databases, and the other test
-        # workers' arrivals at AUDITED would keep the stream from falling quiet long enough for a ping.
-        gate = AUDITED.model_copy(update={"id": 700_000 + os.getpid() % 100_000, "code": f"QUIET{os.getpid()}"})
-        registry.add(gate)
-        await seed(cache, gate)
+    async def test_decisions_follow_and_heartbeats_keep_the_stream_open(self, instance: Instance) -> None:
         client = instance.client
-        async with EventStream(instance.app, events_of(gate.id), staff(gate.id)) as stream:
-            receipt = await arrive(client, code=gate.code)
+        async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
+            receipt = await arrive(client)
             await stream.next_about(receipt["id"])
             await asyncio.sleep(0.5)
-            await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(gate.id))
+            await client.post(decision_on(receipt["id"]), json={"decision": "approve"}, headers=staff(AUDITED.id))
             decision = await stream.next_about(receipt["id"])
 
         assert (decision.event, decision.data["id"], decision.data["status"]) == ("decision", receipt["id"], "passed")
         assert "ping" in stream.comments
+
+    async def test_a_deployment_in_another_database_of_the_same_redis_is_not_heard(
+        self, instance: Instance, redis_url: str, cache: Redis
+    ) -> None:
+        # A Redis server's channels are shared by all its databases: another deployment's gate of the same id, in the
+        # next database, publishes an arrival as check-in does.
+        database = int(urlsplit(redis_url).path.strip("/") or 0)
+        foreign = {"id": str(uuid.uuid4()), "status": "pending"}
+        async with EventStream(instance.app, events_of(AUDITED.id), staff(AUDITED.id)) as stream:
+            await cache.publish(
+                live_channel(database + 1, AUDITED.id),
+                f"id: 1-0\nevent: arrival\ndata: {json.dumps(foreign)}\n\n".encode(),
+            )
+            receipt = await arrive(instance.client)
+            first = await stream.next()
+
+        assert (first.event, first.data["id"]) == ("arrival", receipt["id"])
 
     async def test_a_fever_now_is_a_warning_of_its_own(self, instance: Instance) -> None:
         async with EventStream(instance.app, events_of(GATE.id), staff(GATE.id)) as stream:

@@ -154,9 +154,11 @@ def decision_key(record_id: uuid.UUID) -> str:
     return f"{_PREFIX}decision:{record_id}"
 
 
-def live_channel(checkpoint_id: int) -> str:
-    """The pub/sub channel of the checkpoint's live events, each a complete server-sent event."""
-    return f"{_PREFIX}live:{checkpoint_id}"
+def live_channel(database: int, checkpoint_id: int) -> str:
+    """The pub/sub channel of the checkpoint's live events, each a complete server-sent event. A Redis server's channels
+    are shared by all its databases: named without the database, two deployments sharing a server would each hear the
+    other's gates of the same id."""
+    return f"{_PREFIX}{database}:live:{checkpoint_id}"
 
 
 def recent_events_key(checkpoint_id: int) -> str:

@@ -202,6 +202,10 @@ class PipelinedRedis:
         self._turn = 0
         self._closed = False
 
+    @property
+    def database(self) -> int:
+        return self._endpoint.db
+
     async def execute(self, commands: Sequence[Command]) -> list[Reply]:
         if not commands:
             return []

@@ -48,6 +48,10 @@ def stored(model: type[Model], raw: Reply, what: str) -> Model | None:
 
 
 class CommandRunner(Protocol):
+    @property
+    def database(self) -> int:
+        """The database the commands run in."""
+
     async def execute(self, commands: Sequence[Command]) -> list[Reply]: ...
 
     def send(self, commands: Sequence[Command]) -> asyncio.Future[list[Reply]]:
@@ -63,6 +67,10 @@ class RedisPyRunner:
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._last: asyncio.Future[list[Reply]] | None = None
+
+    @property
+    def database(self) -> int:
+        return int(self._client.connection_pool.connection_kwargs.get("db", 0))
 
     async def execute(self, commands: Sequence[Command]) -> list[Reply]:
         return await self.send(commands)
@@ -153,6 +161,12 @@ class RedisState:
         self.lost = False
         self._metrics = redis_metrics()
         self._metrics.available.set_function(lambda: 1.0 if self.available else 0.0)
+
+    @property
+    def database(self) -> int:
+        """The database this state lives in: a Redis server's pub/sub channels are shared by all its databases, so the
+        live channels' names carry it (`keys.live_channel`)."""
+        return self._runner.database
 
     @property
     def available(self) -> bool:

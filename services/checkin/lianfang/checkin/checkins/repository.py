@@ -313,7 +313,7 @@ class CheckinRepository:
         commands += _record_commands(write)
         if write.resident_id is not None:
             commands += _resident_commands(write, write.resident_id)
-        commands += _live_commands(write)
+        commands += _live_commands(self._state.database, write)
         self._state.send(
             commands,
             unsent=f"check-in {write.client_id} is confirmed but not in Redis: no receipt for retries, no live event",
@@ -401,12 +401,12 @@ def _resident_commands(write: CheckinWrite, resident_id: uuid.UUID) -> list[Comm
     return commands
 
 
-def _live_commands(write: CheckinWrite) -> list[Command]:
+def _live_commands(database: int, write: CheckinWrite) -> list[Command]:
     """The staff boards' recent events, and the live ones sent to whoever watches now."""
     if not write.live_events:
         return []
     recent = recent_events_key(write.checkpoint_id)
-    channel = live_channel(write.checkpoint_id)
+    channel = live_channel(database, write.checkpoint_id)
     return [
         ("LPUSH", recent, *write.live_events),
         ("LTRIM", recent, 0, RECENT_EVENTS - 1),

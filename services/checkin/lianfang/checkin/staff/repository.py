@@ -44,6 +44,9 @@ class StaffRepository:
     def __init__(self, state: RedisState) -> None:
         self._state = state
 
+    def live_channel(self, checkpoint_id: int) -> str:
+        return live_channel(self._state.database, checkpoint_id)
+
     def ensure_kept(self) -> None:
         """As `CheckinRepository.ensure_kept`: no decision is published while this instance knows the state lost."""
         if self._state.lost:
@@ -110,7 +113,7 @@ class StaffRepository:
                     ("LPUSH", recent, live_event),
                     ("LTRIM", recent, 0, RECENT_EVENTS - 1),
                     ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
-                    ("PUBLISH", live_channel(record.checkpoint_id), live_event),
+                    ("PUBLISH", self.live_channel(record.checkpoint_id), live_event),
                 ]
             )
         except StateUnavailable:
@@ -161,7 +164,7 @@ class StaffRepository:
             ("LPUSH", recent, live_event),
             ("LTRIM", recent, 0, RECENT_EVENTS - 1),
             ("EXPIRE", recent, RECENT_EVENTS_SECONDS),
-            ("PUBLISH", live_channel(record.checkpoint_id), live_event),
+            ("PUBLISH", self.live_channel(record.checkpoint_id), live_event),
         ]
         try:
             await self._state.execute(commands)

@@ -26,7 +26,6 @@ from lianfang.checkin.errors import (
     RegistryUnavailable,
     StateUnavailable,
 )
-from lianfang.checkin.keys import live_channel
 from lianfang.checkin.notifier import Notifier
 from lianfang.checkin.publisher import EventPublisher
 from lianfang.checkin.staff.live import LiveHub
@@ -302,7 +301,7 @@ class StaffService:
         return self._stream(checkpoint_id, last_event_id)
 
     async def _stream(self, checkpoint_id: int, last_event_id: str | None) -> AsyncIterator[bytes]:
-        async with self._hub.subscribe(live_channel(checkpoint_id)) as queue:
+        async with self._hub.subscribe(self._repository.live_channel(checkpoint_id)) as queue:
             yield b"retry: %d\n: connected\n\n" % _RECONNECT_MILLISECONDS
             # Subscribed first, replayed second: an event published in between comes twice and is sent once.
             replayed: set[bytes] = set()
