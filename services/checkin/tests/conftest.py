@@ -21,7 +21,6 @@ from lianfang.common.cache import connect_cache
 from lianfang.common.contracts.checkpoints import CheckpointConfig
 from lianfang.common.messaging import (
     CHECKINS_EXCHANGE,
-    INGEST_QUEUE,
     Binding,
     Exchange,
     ExchangeType,
@@ -240,17 +239,3 @@ async def published(backend: Backend, broker_url: str) -> AsyncIterator[Publishe
             async with await aio_pika.connect(broker_url) as connection:
                 channel = await connection.channel()
                 await channel.queue_delete(name)
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def _leave_ingest_queue_empty(backend: Backend) -> AsyncIterator[None]:
-    """No worker drains `ingest.checkins` in these tests: what they published there goes when they are done."""
-    yield
-    if backend.real:
-        async with await aio_pika.connect(backend.broker_url) as connection:
-            channel = await connection.channel()
-            try:
-                queue = await channel.declare_queue(INGEST_QUEUE, passive=True)
-            except aio_pika.exceptions.ChannelNotFoundEntity:
-                return  # a run that never made the topology (a single file on a new virtual host) left nothing
-            await queue.purge()

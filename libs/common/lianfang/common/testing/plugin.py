@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+import aio_pika
 import pytest
 from sqlalchemy import MetaData, delete, text
 from sqlalchemy.engine import make_url
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from lianfang.common.cache import connect_cache
 from lianfang.common.db import create_database
 from lianfang.common.db.migrate import upgrade
+from lianfang.common.messaging.topology import DEAD_LETTER_QUEUE, INGEST_QUEUE
 from lianfang.common.shards import ShardedStore, ShardMap
 from lianfang.common.shards.migrate import migrate_sharded
 
@@ -284,8 +286,28 @@ async def _empty_redis(backend: Backend) -> AsyncIterator[str]:
     await cache.aclose()
 
 
-def _fresh_broker_url(backend: Backend) -> str:
-    return backend.broker_url if backend.real else f"memory://test-{uuid.uuid4().hex}"
+@asynccontextmanager
+async def _empty_broker(backend: Backend) -> AsyncIterator[str]:
+    if not backend.real:
+        yield f"memory://test-{uuid.uuid4().hex}"
+        return
+    yield backend.broker_url
+    await _purge_queues(backend.broker_url)
+
+
+async def _purge_queues(url: str) -> None:
+    """The service topology's queues emptied: what a test published there and nothing drained would reach the ingest
+    worker of a later test on the worker's virtual host (an exact count of stored records saw 154 too many)."""
+    async with await aio_pika.connect(url) as connection:
+        for name in (INGEST_QUEUE, DEAD_LETTER_QUEUE):
+            # A passive declare of a queue that was never made closes its channel.
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                continue
+            await queue.purge()
+            await channel.close()
 
 
 @pytest.fixture
@@ -296,9 +318,10 @@ async def redis_url(backend: Backend) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def broker_url(backend: Backend) -> str:
-    """A fresh in-process broker for each test, or the real RabbitMQ."""
-    return _fresh_broker_url(backend)
+async def broker_url(backend: Backend) -> AsyncIterator[str]:
+    """A fresh in-process broker for each test, or the real RabbitMQ, the service topology's queues emptied after."""
+    async with _empty_broker(backend) as url:
+        yield url
 
 
 @dataclass
@@ -316,9 +339,9 @@ async def class_servers(backend: Backend, _stores_by_backend: dict[str, Stores])
     chosen = _stores_by_backend.setdefault(backend.name, Stores(backend))
     with pytest.MonkeyPatch.context() as monkeypatch:
         _guard_environment(monkeypatch)
-        async with _empty_redis(backend) as redis:
+        async with _empty_redis(backend) as redis, _empty_broker(backend) as broker:
             try:
-                yield Servers(chosen, redis, _fresh_broker_url(backend))
+                yield Servers(chosen, redis, broker)
             finally:
                 await chosen.empty_all()
 
