@@ -64,10 +64,17 @@ test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis w
 	@echo "test: the pages' tests, from $$(date +%T)"
 	@$(MAKE) --no-print-directory test-pages
 
+# Side by side, each page's output shown whole once all are done: 58 s against 77 one after another (2026-12-07).
 test-pages: ## the pages' and the mini-program's own tests (type checks and vitest); part of `make test`
-	@for page in $(WEB_PAGES); do \
-	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) || exit 1; fi; \
-	done
+	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; failed=""; \
+	for page in $(WEB_PAGES); do \
+	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) > "$$logs/$${page//\//-}" 2>&1 || touch "$$logs/$${page//\//-}.failed" & fi; \
+	done; wait; \
+	for page in $(WEB_PAGES); do \
+	  log="$$logs/$${page//\//-}"; [ -f "$$log" ] || continue; \
+	  echo "test-pages: $$page"; cat "$$log"; [ ! -f "$$log.failed" ] || failed="$$failed $$page"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-pages: failed:$$failed"; exit 1; fi
 
 lint: sync ## ruff check, ruff format --check, mypy --strict, tsc --strict of the mini-program
 	@$(UV) run ruff check .

@@ -104,6 +104,8 @@ def _add_vhost(amqp_url: str) -> None:
         raise pytest.UsageError(f"could not make the virtual host {vhost!r}: {granted.stderr.strip()}")
 
 
+# First: pytest-xdist's own hook reads the groups to send each to one worker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("e2e"):
