@@ -155,6 +155,9 @@ class Backend:
                 make_url(fronts["LIANFANG_TEST_SHARDS_READ_URL"]).set(database=database).render_as_string(False),
             )
         self._databases: list[str] = []
+        # Kept with the backend, not by its name: pytest-xdist may hand a worker tests of another backend in between,
+        # and the session-scoped `backend` is then made again, its databases new (the old ones are dropped).
+        self.stores = Stores(self)
 
     def database_url(self, store: str) -> str:
         if self._mysql_url is None:
@@ -264,17 +267,11 @@ async def backend(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -
         _rabbitmqctl("delete_vhost", unquote(urlsplit(chosen.broker_url).path[1:]))
 
 
-@pytest.fixture(scope="session")
-def _stores_by_backend() -> dict[str, Stores]:
-    return {}
-
-
 @pytest.fixture
-async def stores(backend: Backend, _stores_by_backend: dict[str, Stores]) -> AsyncIterator[Stores]:
+async def stores(backend: Backend) -> AsyncIterator[Stores]:
     """Each test starts with empty stores."""
-    chosen = _stores_by_backend.setdefault(backend.name, Stores(backend))
-    yield chosen
-    await chosen.empty_all()
+    yield backend.stores
+    await backend.stores.empty_all()
 
 
 @asynccontextmanager
@@ -334,11 +331,11 @@ class Servers:
 
 
 @pytest.fixture(scope="class")
-async def class_servers(backend: Backend, _stores_by_backend: dict[str, Stores]) -> AsyncIterator[Servers]:
+async def class_servers(backend: Backend) -> AsyncIterator[Servers]:
     """What `stores`, `redis_url` and `broker_url` give a test, shared by the tests of a class that build on one system
     (the fuzz run's, one per service), with the environment kept as `_no_env_leaks` keeps it: the class's fixture is
     made before the first test's function-scoped ones."""
-    chosen = _stores_by_backend.setdefault(backend.name, Stores(backend))
+    chosen = backend.stores
     with pytest.MonkeyPatch.context() as monkeypatch:
         _guard_environment(monkeypatch)
         async with _empty_redis(backend) as redis, _empty_broker(backend) as broker:
