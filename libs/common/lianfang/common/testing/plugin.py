@@ -155,8 +155,6 @@ class Backend:
                 make_url(fronts["LIANFANG_TEST_SHARDS_READ_URL"]).set(database=database).render_as_string(False),
             )
         self._databases: list[str] = []
-        # Kept with the backend, not by its name: pytest-xdist may hand a worker tests of another backend in between,
-        # and the session-scoped `backend` is then made again, its databases new (the old ones are dropped).
         self.stores = Stores(self)
 
     def database_url(self, store: str) -> str:
@@ -256,15 +254,26 @@ class Stores:
 
 
 @pytest.fixture(scope="session")
-async def backend(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
-    chosen = Backend(backend_name, tmp_path_factory.mktemp(f"stores-{backend_name}"))
-    own_vhost = chosen.real and _worker() is not None
-    if own_vhost:
-        _add_vhost(chosen.broker_url)
-    yield chosen
-    await chosen.drop_databases()
-    if own_vhost:
-        _rabbitmqctl("delete_vhost", unquote(urlsplit(chosen.broker_url).path[1:]))
+async def _backends() -> AsyncIterator[dict[str, Backend]]:
+    """Each backend made once per session and undone at its end. pytest makes a parametrized session fixture again
+    whenever the parameter changes, which pytest-xdist's groups make happen many times on a worker (a fuzz class's
+    embedded and real tests): doing it there dropped and migrated every database again each time."""
+    made: dict[str, Backend] = {}
+    yield made
+    for chosen in made.values():
+        await chosen.drop_databases()
+        if chosen.real and _worker() is not None:
+            _rabbitmqctl("delete_vhost", unquote(urlsplit(chosen.broker_url).path[1:]))
+
+
+@pytest.fixture(scope="session")
+def backend(backend_name: str, _backends: dict[str, Backend], tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    if backend_name not in _backends:
+        chosen = Backend(backend_name, tmp_path_factory.mktemp(f"stores-{backend_name}"))
+        if chosen.real and _worker() is not None:
+            _add_vhost(chosen.broker_url)
+        _backends[backend_name] = chosen
+    return _backends[backend_name]
 
 
 @pytest.fixture
