@@ -112,6 +112,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("fixed-ports"))
         elif item.path.parent.name == "browser":
             item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("xdist_group") and (backend := _backend_of(item)) is not None:
+            # A group per backend (xdist joins the names): a fuzz class's embedded and real runs go to two workers.
+            item.add_marker(pytest.mark.xdist_group(backend))
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend_name") if callspec is not None else None
+    return str(backend) if backend is not None else None
 
 
 def _sharded_urls() -> dict[str, str] | None:
