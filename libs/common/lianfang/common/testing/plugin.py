@@ -21,8 +21,8 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -293,23 +293,27 @@ async def stores(backend: Backend) -> AsyncIterator[Stores]:
 
 
 @asynccontextmanager
-async def _empty_redis(backend: Backend) -> AsyncIterator[str]:
+async def _emptied(backend: Backend, real_url: str, empty: Callable[[str], Awaitable[None]]) -> AsyncIterator[str]:
+    """A fresh in-process server's URL, or the real server's at `real_url`, emptied by `empty` after the test."""
     if not backend.real:
         yield f"memory://test-{uuid.uuid4().hex}"
         return
-    yield backend.redis_url
-    cache = connect_cache(backend.redis_url)
+    yield real_url
+    await empty(real_url)
+
+
+def _empty_redis(backend: Backend) -> AbstractAsyncContextManager[str]:
+    return _emptied(backend, backend.redis_url, _flush_redis)
+
+
+def _empty_broker(backend: Backend) -> AbstractAsyncContextManager[str]:
+    return _emptied(backend, backend.broker_url, _purge_queues)
+
+
+async def _flush_redis(url: str) -> None:
+    cache = connect_cache(url)
     await cache.flushdb()
     await cache.aclose()
-
-
-@asynccontextmanager
-async def _empty_broker(backend: Backend) -> AsyncIterator[str]:
-    if not backend.real:
-        yield f"memory://test-{uuid.uuid4().hex}"
-        return
-    yield backend.broker_url
-    await _purge_queues(backend.broker_url)
 
 
 async def _purge_queues(url: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,8 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianfang.common.beijing import in_beijing
-from lianfang.trace.deps import RecordsSession
+from lianfang.common.db import Database
+from lianfang.trace.deps import RecordsSession, RecordsStore, records_session
 from lianfang.trace.directory import CheckpointInfo
 from lianfang.trace.periods import Period, resolve_period, split
 from lianfang.trace.reader import CurrentReader, Reader
@@ -79,10 +81,15 @@ def _sum(counts: Iterable[Counts]) -> CountsOut:
 
 
 class StatsService:
-    def __init__(self, session: AsyncSession, reader: Reader) -> None:
+    """The counts per bucket are read in the request's session and the counts per checkpoint in a session of their own
+    beside it: the answer comes in the longer of the two, not in their sum (the province's 30 days took 0.8 s through
+    the shards' read front, which asks the shards of each statement in turn). The two snapshots start together; a
+    check-in stored between them counts in one only, as any count of records still arriving may."""
+
+    def __init__(self, session: AsyncSession, reader: Reader, records_store: Database) -> None:
         self.reader = reader
-        self.records = RecordRepository(session)
-        self.rollups = StatsRepository(session)
+        self.session = session
+        self.records_store = records_store
 
     async def _by_bucket(self, scope: Scope, period: Period, granularity: Granularity) -> list[BucketCounts]:
         """Counts per sub-region and day (or hour), several items for the same day when its parts come from different
@@ -90,19 +97,22 @@ class StatsService:
         from the records."""
         pattern = _PATTERN[granularity]
         parts = split(period, days=granularity is Granularity.day)
-        counts = await self.records.counts_by_bucket(scope, parts.minutes, pattern)
-        counts += await self.rollups.hours_by_bucket(scope, parts.hours, pattern)
+        records, rollups = RecordRepository(self.session), StatsRepository(self.session)
+        counts = await records.counts_by_bucket(scope, parts.minutes, pattern)
+        counts += await rollups.hours_by_bucket(scope, parts.hours, pattern)
         if parts.days:
-            counts += await self.rollups.days_by_bucket(scope, *parts.days)
+            counts += await rollups.days_by_bucket(scope, *parts.days)
         return counts
 
     async def _by_checkpoint(self, scope: Scope, period: Period) -> list[CheckpointCounts]:
         """Counts per checkpoint, from whole days where the period has them whatever its granularity."""
         parts = split(period, days=True)
-        counts = await self.records.counts_by_checkpoint(scope, parts.minutes)
-        counts += await self.rollups.hours_by_checkpoint(scope, parts.hours)
-        if parts.days:
-            counts += await self.rollups.days_by_checkpoint(scope, *parts.days)
+        async with records_session(self.records_store) as session:
+            records, rollups = RecordRepository(session), StatsRepository(session)
+            counts = await records.counts_by_checkpoint(scope, parts.minutes)
+            counts += await rollups.hours_by_checkpoint(scope, parts.hours)
+            if parts.days:
+                counts += await rollups.days_by_checkpoint(scope, *parts.days)
         return _per_checkpoint(counts)
 
     async def stats(
@@ -117,9 +127,12 @@ class StatsService:
         longest = settings.max_period_days if granularity is Granularity.day else settings.stats_max_hourly_days
         period = resolve_period(start, end, default_days=longest, max_days=longest)
         scope = await reader.scope(region_id)
+        by_bucket, by_checkpoint = await asyncio.gather(
+            self._by_bucket(scope, period, granularity), self._by_checkpoint(scope, period)
+        )
         tally = _Tally(
-            by_bucket=await self._by_bucket(scope, period, granularity),
-            by_checkpoint=await self._by_checkpoint(scope, period),
+            by_bucket=by_bucket,
+            by_checkpoint=by_checkpoint,
             buckets=_buckets(period, granularity),
             pattern=_PATTERN[granularity],
         )
@@ -216,8 +229,8 @@ def _checkpoint_stats(item: CheckpointCounts, info: CheckpointInfo | None) -> Ch
     )
 
 
-async def stats_service(reader: CurrentReader, session: RecordsSession) -> StatsService:
-    return StatsService(session, reader)
+async def stats_service(reader: CurrentReader, session: RecordsSession, records_store: RecordsStore) -> StatsService:
+    return StatsService(session, reader, records_store)
 
 
 Stats = Annotated[StatsService, Depends(stats_service)]
