@@ -18,6 +18,7 @@ from lianfang.allinone.settings import IN_PROCESS_ORIGIN, AllInOneSettings
 from lianfang.allinone.web import web_router
 from lianfang.allinone.wechat_verify import wechat_verify_router
 from lianfang.checkin import main as checkin
+from lianfang.common.app import add_routers
 from lianfang.common.contracts.regions import ROOT_REGION_ID
 from lianfang.common.db.migrate import upgrade
 from lianfang.common.errors import install_error_handlers
@@ -72,11 +73,12 @@ class AllInOne:
         self.worker = ingest.create_app(settings.ingest)
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
-        self.root.include_router(health_router())
+        add_routers(self.root, health_router())
         # The check-in page's SSI includes, answered in-process as nginx answers them from the check-in service.
         self.includes = httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN, trust_env=False)
-        self.root.include_router(wechat_verify_router(settings.wechat_verify))
-        self.root.include_router(web_router(settings.web_dir, self._include))
+        add_routers(
+            self.root, wechat_verify_router(settings.wechat_verify), web_router(settings.web_dir, self._include)
+        )
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:

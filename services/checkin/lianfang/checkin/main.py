@@ -33,7 +33,7 @@ from lianfang.checkin.staff.reports import GateReportsClient
 from lianfang.checkin.staff.repository import StaffRepository
 from lianfang.checkin.staff.service import StaffService
 from lianfang.checkin.state import RedisState, runner_for
-from lianfang.common.app import create_service_app
+from lianfang.common.app import add_routers, create_service_app
 from lianfang.common.auth.service import SERVICE_HEADER, service_credential
 from lianfang.common.cache import connect_cache
 from lianfang.common.cards import PersonalCards
@@ -77,8 +77,7 @@ def create_app(
         remember_seconds=settings.verified_token_seconds,
         revocations=app.state.revocations,
     )
-    for router in (checkins.router, checkpoints.router, staff.router):
-        app.include_router(router)
+    add_routers(app, checkins.router, checkpoints.router, staff.router)
     app.add_direct_route("POST", f"{PREFIX}/checkins", checkins.create_checkin, body=CheckinCreate)
     return app
 

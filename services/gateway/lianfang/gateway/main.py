@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from lianfang.common.app import create_service_app
+from lianfang.common.app import add_routers, create_service_app
 from lianfang.common.auth import TokenSigner
 from lianfang.common.contracts.paths import AUTH
 from lianfang.common.db.retention import Retention, purge_periodically
@@ -113,7 +113,8 @@ def create_app(
     app = create_service_app(
         service="gateway", prefix=PREFIX, title="Lianfang 账号与登录", settings=settings, lifespan=lifespan
     )
-    routers = (
+    add_routers(
+        app,
         sessions.router,
         accounts.router,
         loginlog.router,
@@ -124,11 +125,9 @@ def create_app(
         wxacodes.internal_router,
         notifications.internal_router,
     )
-    for router in routers:
-        app.include_router(router)
     logins = residents.DIRECT_LOGINS
     if settings.wechat_mode is WeChatMode.dev:
-        app.include_router(residents.dev_router)
+        add_routers(app, residents.dev_router)
         logins += residents.DIRECT_DEV_LOGINS
     for path, endpoint, body in logins:
         app.add_direct_route("POST", path, endpoint, body=body)

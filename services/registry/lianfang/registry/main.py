@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from lianfang.common.app import create_service_app
+from lianfang.common.app import add_routers, create_service_app
 from lianfang.common.cards import PersonalCards
 from lianfang.common.chinese_font import load_chinese_font
 from lianfang.common.contracts.paths import REGISTRY
@@ -72,7 +72,8 @@ def create_app(
         # A spreadsheet may be larger than the limit every other request is held to; multipart framing adds a little.
         body_limits={f"{PREFIX}/checkpoints/import": MAX_UPLOAD_BYTES + 64 * 1024},
     )
-    for router in (
+    add_routers(
+        app,
         regions.router,
         templates.router,
         checkpoints.router,
@@ -80,6 +81,5 @@ def create_app(
         posters.router,
         cards.router,
         operation_log_router(PREFIX, OperationEntry, "regions, checkpoints and templates, and which imports ran"),
-    ):
-        app.include_router(router)
+    )
     return app

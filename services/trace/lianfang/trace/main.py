@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from lianfang.common.app import create_service_app
+from lianfang.common.app import add_routers, create_service_app
 from lianfang.common.chinese_font import load_chinese_font
 from lianfang.common.contracts.paths import TRACE
 from lianfang.common.db.retention import Retention, purge_periodically
@@ -83,7 +83,8 @@ def create_app(
     app = create_service_app(
         service="trace", prefix=PREFIX, title="Lianfang 记录、轨迹与密接", settings=settings, lifespan=lifespan
     )
-    for router in (
+    add_routers(
+        app,
         records.router,
         trajectory.router,
         contacts.router,
@@ -93,7 +94,6 @@ def create_app(
         export.router,
         reports.router,
         audit.router,
-    ):
-        app.include_router(router)
+    )
     app.add_middleware(QueryMetricsMiddleware)
     return app
