@@ -22,7 +22,6 @@ async def test_an_admin_prints_a_personal_code_and_a_bad_field_is_named(desktop:
 
     await dialog.get_by_placeholder("与身份证号至少填一项").fill("")
     await dialog.get_by_placeholder("与手机号至少填一项").fill(NUMBER)
-    await desktop.wait_for_timeout(400)  # the dialog's own fade-in, for the screenshot
     await screenshot(desktop, "admin-personal-card")
     async with desktop.expect_popup() as opened:
         await dialog.get_by_role("button", name="打印个人码").click()

@@ -73,7 +73,7 @@ async def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> No
 
 
 async def snap(page: Page, name: str) -> None:
-    # Element Plus fades tags and menus in and ECharts grows its bars: a screenshot waits for them to finish.
+    # ECharts grows its bars (in script, not CSS): a screenshot waits for them to finish.
     await page.wait_for_timeout(800)
     await screenshot(page, name)
 

@@ -149,7 +149,6 @@ class TestCheckin:
         await expect(phone.get_by_text("仅用于核对是否在卡口现场，只保存与卡口的距离，不保存位置")).to_be_visible()
         await phone.get_by_role("switch", name="附带我的位置").click()
         await expect(phone.get_by_role("switch", name="附带我的位置")).to_have_attribute("aria-checked", "true")
-        await phone.wait_for_timeout(400)  # the switch's own transition, for the screenshot
         await screenshot(phone, "h5-form-location")
         async with phone.expect_request(re.compile(r"/api/checkin/checkins$")) as shared:
             await phone.get_by_role("button", name="提交登记").click()

@@ -31,7 +31,6 @@ async def test_a_city_admin_reads_logins_filters_failures_and_exports_them(deskt
     failed = table.locator(".el-table__row", has_text="用户名或密码错误").filter(has_text="qiaoxi")
     await expect(failed).to_contain_text("桥西区")
     await expect(failed).to_contain_text("Mozilla/5.0 WeChat")
-    await desktop.wait_for_timeout(800)
     await screenshot(desktop, "admin-login-log")
 
     await desktop.get_by_placeholder("完整用户名").fill("qiaoxi")

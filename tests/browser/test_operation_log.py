@@ -32,7 +32,6 @@ async def test_a_city_admin_finds_its_own_change_and_the_accounts_made_for_its_a
     await expect(first).to_contain_text("操作日志新村")
     await expect(first).to_contain_text(CITY_ADMIN)
     await expect(first).to_contain_text("上级地区：东里街道")
-    await desktop.wait_for_timeout(800)
     await screenshot(desktop, "admin-operation-log")
 
     await desktop.get_by_placeholder("完整用户名").fill(CITY_ADMIN)

@@ -48,7 +48,6 @@ async def test_a_new_admin_changes_the_password_first_then_finds_it_under_the_us
     await form.get_by_role("button", name="确认修改").click()
     await expect(form.locator(".el-form-item", has_text="新密码").first).to_contain_text("新密码不能与原密码相同")
     await expect(form.locator(".el-form-item", has_text="确认新密码")).to_contain_text("两次输入的新密码不一致")
-    await desktop.wait_for_timeout(800)  # Element Plus fades the field errors in
     await screenshot(desktop, "admin-password-first")
 
     await form.locator("input[name=new_password]").fill(OWN)
@@ -68,7 +67,6 @@ async def test_a_new_admin_changes_the_password_first_then_finds_it_under_the_us
     await profile.locator("input[name=confirm]").fill("Newer-2026")
     await profile.get_by_role("button", name="确认修改").click()
     await expect(profile.locator(".el-form-item", has_text="原密码")).to_contain_text("原密码不正确")
-    await desktop.wait_for_timeout(500)
     await screenshot(desktop, "admin-profile")
 
 

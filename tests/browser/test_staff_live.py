@@ -93,7 +93,6 @@ class TestStaffView:
         dialog = desktop.locator(".van-dialog", has_text="处置体温异常")
         await expect(dialog.get_by_role("button", name="报送辖区预警")).to_be_disabled()
         await dialog.get_by_placeholder("如：已劝返，通知社区医生上门复测").fill("已劝返，通知社区医生上门复测")
-        await desktop.wait_for_timeout(400)  # the dialog's own fade-in, for the screenshot
         await screenshot(desktop, "staff-fever-report")
         await dialog.get_by_role("button", name="报送辖区预警").click()
 
