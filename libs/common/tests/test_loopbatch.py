@@ -57,10 +57,28 @@ def connected(
     return batch, transport
 
 
-def request(batch: LoopBatch[Request, Exception], key: int, data: bytes = b"") -> asyncio.Future[str]:
-    future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    batch.submit(key, Request(future, batch.deadline()), data or b"request %d;" % key)
+def request(
+    batch: LoopBatch[Request, Exception], key: int, data: bytes = b"", *, due_in: float | None = None
+) -> asyncio.Future[str]:
+    """A request waiting the batch's timeout, or `due_in` seconds (later than the waiters before it)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+    deadline = batch.deadline() if due_in is None else loop.time() + due_in
+    batch.submit(key, Request(future, deadline), data or b"request %d;" % key)
     return future
+
+
+async def settled(future: asyncio.Future[str]) -> None:
+    """Until the watchdog answered the future, however late a busy machine runs the timer: the tests wait for what
+    happened, not for a time it should have happened by."""
+    await asyncio.wait([future], timeout=10)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 def answer(batch: LoopBatch[Request, Exception], key: int) -> None:
@@ -173,15 +191,14 @@ class TestWatchdog:
         assert outcome(waiting) == "answer 0"
 
     async def test_late_waiters_fail_alone_each_at_its_own_deadline(self) -> None:
-        batch, transport = connected(timeout=0.1)
+        batch, transport = connected(timeout=0.05)
         first = request(batch, 0)
-        await asyncio.sleep(0.05)
-        second, answered = request(batch, 1), request(batch, 2)
+        second, answered = request(batch, 1, due_in=1), request(batch, 2, due_in=1)
         answer(batch, 2)
 
-        await asyncio.sleep(0.07)
+        await settled(first)
         after_the_first_deadline = outcome(first), outcome(second)
-        await asyncio.sleep(0.06)
+        await settled(second)
 
         assert after_the_first_deadline == (Late, "waiting")
         assert (outcome(second), outcome(answered)) == (Late, "answer 2")
@@ -191,10 +208,9 @@ class TestWatchdog:
     async def test_with_late_breaks_connection_the_first_late_waiter_fails_them_all(self) -> None:
         batch, transport = connected(timeout=0.05, late_breaks_connection=True)
         first = request(batch, 0)
-        await asyncio.sleep(0.03)
-        second = request(batch, 1)
+        second = request(batch, 1, due_in=60)
 
-        await asyncio.sleep(0.04)
+        await settled(first)
 
         assert (outcome(first), outcome(second)) == (Late, Late)
         assert transport.closed
@@ -204,12 +220,11 @@ class TestWatchdog:
         batch, _ = connected(timeout=0.05)
         cancelled = request(batch, 0)
         cancelled.cancel()
-        await asyncio.sleep(0.03)
-        other = request(batch, 1)
+        other = request(batch, 1, due_in=1)
 
-        await asyncio.sleep(0.04)
+        await until(lambda: 0 not in batch.waiting)
         assert (outcome(cancelled), outcome(other), list(batch.waiting)) == ("cancelled", "waiting", [1])
-        await asyncio.sleep(0.04)
+        await settled(other)
         assert outcome(other) is Late
 
     async def test_one_timer_keeps_the_deadlines_of_all_waiters(self, monkeypatch: pytest.MonkeyPatch) -> None:
