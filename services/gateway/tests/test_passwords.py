@@ -37,18 +37,22 @@ async def test_hashes_run_below_the_event_loops_priority() -> None:
     assert threads[os.getpid()] == loop_niceness  # the event loop's thread is where it was
 
 
-async def test_production_hashes_at_rfc_9106s_cost_and_rehashes_what_was_stored_cheaper(
+async def test_production_hashes_at_rfc_9106s_memory_and_passes_in_one_lane_and_rehashes_any_other_cost(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cheap = Passwords(GatewaySettings())
     for name in TEST_HASHING:
         monkeypatch.delenv(name)
     production = Passwords(GatewaySettings())
+    four_lanes = Passwords(GatewaySettings(password_parallelism=4))  # the default before one lane
 
     stored = await production.hash("Gate-keeper-2026")
+    stored_in_four_lanes = await four_lanes.hash("Gate-keeper-2026")
 
-    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
     assert await production.verify(stored, "Gate-keeper-2026")
     assert not await production.verify(None, "Gate-keeper-2026")
     assert not production.needs_rehash(stored)
     assert production.needs_rehash(await cheap.hash("Gate-keeper-2026"))
+    assert await production.verify(stored_in_four_lanes, "Gate-keeper-2026")
+    assert production.needs_rehash(stored_in_four_lanes)
