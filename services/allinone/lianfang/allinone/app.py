@@ -73,11 +73,13 @@ class AllInOne:
         self.worker = ingest.create_app(settings.ingest)
         self.root = FastAPI(title="Lianfang", lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         install_error_handlers(self.root)
-        add_routers(self.root, health_router())
         # The check-in page's SSI includes, answered in-process as nginx answers them from the check-in service.
         self.includes = httpx.AsyncClient(transport=self.internal, base_url=IN_PROCESS_ORIGIN, trust_env=False)
         add_routers(
-            self.root, wechat_verify_router(settings.wechat_verify), web_router(settings.web_dir, self._include)
+            self.root,
+            health_router(),
+            wechat_verify_router(settings.wechat_verify),
+            web_router(settings.web_dir, self._include),
         )
         self.asgi: ASGIApp = PrefixDispatcher(dict(self.services), self.root)
 
