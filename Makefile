@@ -46,12 +46,25 @@ PAGE_BUILD := { [ "$$(cat dist/.built 2>/dev/null)" = "origin=$$LIANFANG_MP_API_
   [ -z "$$(find . ../shared \( -name node_modules -o -name dist \) -prune -o -type f -newer dist/.built -print -quit)" ]; } || \
   { npm run --silent build && echo "origin=$$LIANFANG_MP_API_ORIGIN" > dist/.built; }
 
+# `$(call side_by_side,<label>,<pages>,<command>)`: the command in each page's folder, the pages side by side, each one's
+# output shown whole once all are done; fails naming the pages that failed.
+define side_by_side
+logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; failed=""; \
+for page in $(2); do \
+  if [ -f $$page/package.json ]; then (cd $$page && $(3)) > "$$logs/$${page//\//-}" 2>&1 || touch "$$logs/$${page//\//-}.failed" & fi; \
+done; wait; \
+for page in $(2); do \
+  log="$$logs/$${page//\//-}"; [ -s "$$log" ] || [ -f "$$log.failed" ] || continue; \
+  echo "$(1): $$page"; cat "$$log"; [ ! -f "$$log.failed" ] || failed="$$failed $$page"; \
+done; \
+if [ -n "$$failed" ]; then echo "$(1): failed:$$failed"; exit 1; fi
+endef
+
+# web/shared first, then the three that use it side by side: a fresh clone's `make sync web` took 83 s against 120 one after
+# another (2026-12-07).
 web: ## build the shared client, the admin SPA, the H5 pages and the mini-program (when Node is installed)
-	@for page in $(WEB_PAGES); do \
-	  if [ -f $$page/package.json ] && command -v npm >/dev/null; then \
-	    (cd $$page && $(NPM_PACKAGES) && $(PAGE_BUILD)) || exit 1; \
-	  fi; \
-	done
+	@if command -v npm >/dev/null; then $(call side_by_side,web,web/shared,$(NPM_PACKAGES) && $(PAGE_BUILD)); fi
+	@if command -v npm >/dev/null; then $(call side_by_side,web,$(filter-out web/shared,$(WEB_PAGES)),$(NPM_PACKAGES) && $(PAGE_BUILD)); fi
 
 types: sync ## regenerate the API's TypeScript types (web/shared) from the services' OpenAPI documents
 	@$(UV) run lianfang openapi web/shared/openapi
@@ -70,17 +83,9 @@ test: sync web ## the whole suite: pytest (also on MariaDB, RabbitMQ and Redis w
 	@echo "test: the pages' tests, from $$(date +%T)"
 	@$(MAKE) --no-print-directory test-pages
 
-# Side by side, each page's output shown whole once all are done: 58 s against 77 one after another (2026-12-07).
+# Side by side: 58 s against 77 one after another (2026-12-07).
 test-pages: ## the pages' and the mini-program's own tests (type checks and vitest); part of `make test`
-	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; failed=""; \
-	for page in $(WEB_PAGES); do \
-	  if [ -f $$page/package.json ]; then (cd $$page && npm run --silent test) > "$$logs/$${page//\//-}" 2>&1 || touch "$$logs/$${page//\//-}.failed" & fi; \
-	done; wait; \
-	for page in $(WEB_PAGES); do \
-	  log="$$logs/$${page//\//-}"; [ -f "$$log" ] || continue; \
-	  echo "test-pages: $$page"; cat "$$log"; [ ! -f "$$log.failed" ] || failed="$$failed $$page"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "test-pages: failed:$$failed"; exit 1; fi
+	@$(call side_by_side,test-pages,$(WEB_PAGES),npm run --silent test)
 
 lint: sync ## ruff check, ruff format --check, mypy --strict, tsc --strict of the mini-program
 	@$(UV) run ruff check .
