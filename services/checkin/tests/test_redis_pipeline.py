@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 
 import pytest
 import uvloop
+from prometheus_client import REGISTRY
 
 from lianfang.checkin.errors import StateUnavailable
 from lianfang.checkin.redis_pipeline import (
+    Command,
     ConnectionLost,
     PipelinedRedis,
     RedisReplyError,
+    Reply,
     ReplyParser,
     encode_commands,
 )
@@ -186,6 +189,29 @@ def test_the_event_loop_of_production_works_too(backend: Backend) -> None:
         loop.close()
 
 
+class SwitchedOff:
+    """A runner whose Redis is switched off until told: meanwhile every batch meets a refused connection."""
+
+    def __init__(self, runner: CommandRunner) -> None:
+        self.runner = runner
+        self.off = True
+
+    @property
+    def database(self) -> int:
+        return self.runner.database
+
+    async def execute(self, commands: Sequence[Command]) -> list[Reply]:
+        if self.off:
+            raise ConnectionRefusedError("switched off")
+        return await self.runner.execute(commands)
+
+    def send(self, commands: Sequence[Command]) -> asyncio.Future[list[Reply]]:
+        return self.runner.send(commands)
+
+    async def close(self) -> None:
+        await self.runner.close()
+
+
 class TestBreaker:
     async def test_after_a_failure_redis_is_left_alone_for_a_while(self) -> None:
         state = RedisState(PipelinedRedis("redis://127.0.0.1:1/0", timeout=1), retry_seconds=0.2)
@@ -198,6 +224,21 @@ class TestBreaker:
         await state.close()
 
         assert (right_after, later) == (False, True)
+
+    async def test_redis_shows_unavailable_until_it_answers_again(self, redis_url: str) -> None:
+        redis = SwitchedOff(PipelinedRedis(redis_url, timeout=1))
+        state = RedisState(redis, retry_seconds=0.05)
+
+        with pytest.raises(StateUnavailable):
+            await state.execute([("PING",)])
+        await asyncio.sleep(0.1)  # the pause is over, but nothing has reached Redis since
+        after_the_pause = (state.available, REGISTRY.get_sample_value("lianfang_redis_available"))
+        redis.off = False
+        await state.execute([("PING",)])
+        answered = REGISTRY.get_sample_value("lianfang_redis_available")
+        await state.close()
+
+        assert (after_the_pause, answered) == ((True, 0.0), 1.0)
 
     async def test_a_write_not_waited_for_that_fails_is_logged_and_trips_the_breaker(
         self, caplog: pytest.LogCaptureFixture

@@ -153,6 +153,9 @@ class RedisState:
         self._runner = runner
         self._retry_seconds = retry_seconds
         self._down_until = 0.0
+        # What the last round trip found, for the gauge: `available` turns true again once the retry pause is over,
+        # before anything has reached Redis, and a scrape then must not say it is back.
+        self._reached = True
         self._sending: set[asyncio.Future[list[Reply]]] = set()
         # Told when a read finds the projection's epoch missing (`lianfang.checkin.projection.Projection`).
         self.on_lost: Callable[[], None] = lambda: None
@@ -160,7 +163,7 @@ class RedisState:
         # claimed before the loss is not published then, since the rebuild may already have read the store.
         self.lost = False
         self._metrics = redis_metrics()
-        self._metrics.available.set_function(lambda: 1.0 if self.available else 0.0)
+        self._metrics.available.set_function(lambda: 1.0 if self._reached else 0.0)
 
     @property
     def database(self) -> int:
@@ -181,6 +184,7 @@ class RedisState:
             replies = await self._runner.execute(commands)
         except _UNREACHABLE as error:
             raise self._unavailable(error) from error
+        self._reached = True
         self._metrics.roundtrip_seconds.observe(time.perf_counter() - started)
         _check(commands, replies)
         return replies
@@ -219,6 +223,7 @@ class RedisState:
         try:
             if error is not None:
                 raise error
+            self._reached = True
             _check(commands, sent.result())
         except _UNREACHABLE as unreachable:
             self._unavailable(unreachable)
@@ -228,6 +233,7 @@ class RedisState:
 
     def _unavailable(self, error: BaseException) -> StateUnavailable:
         self._metrics.errors("unreachable").inc()
+        self._reached = False
         self._down_until = time.monotonic() + self._retry_seconds
         log.warning("Redis is unavailable (%s); going on without it for %.1f s", error, self._retry_seconds)
         return StateUnavailable()
