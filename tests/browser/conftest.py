@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 # Transitions and animations end at once: Chromium then paints a screen once rather than for every frame of a fade or
 # a spinner (its CPU in the admin screens' and the staff board's tests: 95 s against 112). Tests wait for what shows,
-# not for how it moves.
+# not for how it moves. The browsers also ask for reduced motion, as a user can, so the charts are drawn at once too.
 STILL = """
 addEventListener('DOMContentLoaded', () => {
   const style = document.createElement('style');
@@ -121,7 +121,11 @@ async def browser() -> AsyncIterator[Browser]:
 async def desktop(browser: Browser, server: Server) -> AsyncIterator[Page]:
     """A desktop browser window (1440×900), zh-CN, on the all-in-one server."""
     context = await browser.new_context(
-        base_url=server.base_url, viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True
+        base_url=server.base_url,
+        viewport={"width": 1440, "height": 900},
+        locale="zh-CN",
+        accept_downloads=True,
+        reduced_motion="reduce",
     )
     await context.add_init_script(STILL)
     yield await context.new_page()
@@ -131,7 +135,7 @@ async def desktop(browser: Browser, server: Server) -> AsyncIterator[Page]:
 @pytest.fixture
 async def phone_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
     """A phone-sized browser (390×844, touch), zh-CN, on the all-in-one server; pages opened in it share storage."""
-    context = await browser.new_context(base_url=server.base_url, locale="zh-CN", **PHONE)  # type: ignore[arg-type]
+    context = await browser.new_context(base_url=server.base_url, locale="zh-CN", reduced_motion="reduce", **PHONE)  # type: ignore[arg-type]
     await context.add_init_script(STILL)
     yield context
     await context.close()

@@ -72,12 +72,6 @@ async def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> No
     await page.wait_for_url("**/admin/dashboard")
 
 
-async def snap(page: Page, name: str) -> None:
-    # ECharts grows its bars (in script, not CSS): a screenshot waits for them to finish.
-    await page.wait_for_timeout(800)
-    await screenshot(page, name)
-
-
 async def open_screen(page: Page, menu: str) -> None:
     await page.locator(".el-menu").get_by_text(menu, exact=True).click()
     await expect(page.locator(".el-breadcrumb")).to_contain_text(menu)
@@ -92,7 +86,7 @@ async def test_wrong_passwords_say_how_many_tries_are_left_then_how_long_the_loc
     problem = desktop.locator(".login-problem")
     await desktop.get_by_role("button", name="登 录").click()
     await expect(problem).to_contain_text("再错 4 次将锁定 15 分钟")
-    await snap(desktop, "admin-login-refused")
+    await screenshot(desktop, "admin-login-refused")
 
     for left in (3, 2, 1):
         await desktop.get_by_role("button", name="登 录").click()
@@ -116,12 +110,12 @@ async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: P
     await dialog.get_by_placeholder("如：育才小区北门").fill("建北街道核酸检测点")
     await dialog.get_by_placeholder("选填，印在海报上").fill("建北街道 12 号")
     await expect(dialog.locator(".el-form-item", has_text="所属地区")).to_contain_text("建北街道")
-    await snap(desktop, "admin-checkpoint-dialog")
+    await screenshot(desktop, "admin-checkpoint-dialog")
     await dialog.get_by_role("button", name="保存").click()
 
     qr = desktop.get_by_role("dialog", name="建北街道核酸检测点")
     await expect(qr.get_by_alt_text("卡口二维码")).to_be_visible()
-    await snap(desktop, "admin-checkpoint-qr")
+    await screenshot(desktop, "admin-checkpoint-qr")
     async with desktop.expect_download() as waiting:
         await qr.get_by_role("button", name="下载海报（PDF）").click()
     download = await waiting.value
@@ -133,7 +127,7 @@ async def test_an_admin_creates_a_checkpoint_and_downloads_its_poster(desktop: P
     await qr.get_by_role("button", name="关闭", exact=True).click()
     await expect(qr).to_be_hidden()
     await expect(desktop.locator(".el-table")).to_contain_text("建北街道核酸检测点")
-    await snap(desktop, "admin-checkpoints")
+    await screenshot(desktop, "admin-checkpoints")
 
 
 async def test_a_checkpoints_position_is_set_and_its_mini_program_code_shown(desktop: Page, server: Server) -> None:
@@ -148,7 +142,7 @@ async def test_a_checkpoints_position_is_set_and_its_mini_program_code_shown(des
     await expect(dialog.get_by_text("卡口位置的经度和纬度须同时填写（或都不填）")).to_be_visible()
     await dialog.get_by_label("经度").fill("114.514")
     await dialog.get_by_label("现场范围").fill("500")
-    await snap(desktop, "admin-checkpoint-position")
+    await screenshot(desktop, "admin-checkpoint-position")
     await dialog.get_by_role("button", name="保存").click()
 
     qr = desktop.get_by_role("dialog", name="建北街道便民服务站")
@@ -157,7 +151,7 @@ async def test_a_checkpoints_position_is_set_and_its_mini_program_code_shown(des
     # The fake WeChat of the dev mode draws a badge of the scene, as a real PNG.
     await expect(qr.get_by_alt_text("卡口小程序码")).to_be_visible()
     assert await qr.get_by_alt_text("卡口小程序码").evaluate("(image) => image.naturalWidth") > 0
-    await snap(desktop, "admin-checkpoint-wxacode")
+    await screenshot(desktop, "admin-checkpoint-wxacode")
     async with desktop.expect_download() as waiting:
         await qr.get_by_role("button", name="下载小程序码海报（PDF）").click()
     assert (await (await waiting.value).path()).read_bytes()[:5] == b"%PDF-"
@@ -183,46 +177,46 @@ async def test_every_screen_shows_what_the_admin_manages(desktop: Page, index_ph
         "aria-label", re.compile(r"表示体温异常。.*长安区的数据是[1-9]\d*，.*新华区的数据是0")
     )
     await desktop.wait_for_load_state("networkidle")
-    await snap(desktop, "admin-dashboard")
+    await screenshot(desktop, "admin-dashboard")
 
     await open_screen(desktop, "地区与账号")
     await expect(desktop.locator(".region-card")).to_contain_text("石家庄市")
     await desktop.locator(".region-tree").get_by_text("长安区", exact=True).click()
     await expect(desktop.locator(".el-table")).to_contain_text("changan")
-    await snap(desktop, "admin-regions")
+    await screenshot(desktop, "admin-regions")
 
     await open_screen(desktop, "登记表单")
     await desktop.locator(".el-table").get_by_text("通用登记", exact=True).click()
     await expect(desktop.locator(".phone")).to_contain_text("来访事由")
-    await snap(desktop, "admin-templates")
+    await screenshot(desktop, "admin-templates")
 
     await open_screen(desktop, "登记记录")
     await expect(desktop.locator(".el-table")).to_contain_text(MARKET)
     await expect(desktop.locator(".el-table")).to_contain_text("体温异常")
-    await snap(desktop, "admin-records")
+    await screenshot(desktop, "admin-records")
 
     await open_screen(desktop, "轨迹查询")
     await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
     await desktop.get_by_role("button", name="查询").click()
     await expect(desktop.locator(".el-timeline")).to_contain_text(MARKET)
-    await snap(desktop, "admin-trajectory")
+    await screenshot(desktop, "admin-trajectory")
 
     await desktop.get_by_role("button", name="对此人做密接筛查").click()
     await expect(desktop.locator(".contacts")).to_contain_text("138****8003")
-    await snap(desktop, "admin-contacts")
+    await screenshot(desktop, "admin-contacts")
 
     await open_screen(desktop, "异常预警")
     await expect(desktop.locator(".el-table")).to_contain_text("38.4")
     await desktop.get_by_role("button", name="近 14 天到访").click()
     await expect(desktop.locator(".el-drawer .el-timeline")).to_contain_text(MARKET)
-    await snap(desktop, "admin-alerts")
+    await screenshot(desktop, "admin-alerts")
     await desktop.keyboard.press("Escape")
     await expect(desktop.locator(".el-drawer", has_text="近 14 天到访记录")).to_be_hidden()
 
     await open_screen(desktop, "访问日志")
     await expect(desktop.locator(".el-table")).to_contain_text("密接筛查")
     await expect(desktop.locator(".el-table")).to_contain_text("轨迹查询")
-    await snap(desktop, "admin-audit-log")
+    await screenshot(desktop, "admin-audit-log")
 
 
 async def test_a_session_that_cannot_be_renewed_goes_back_to_the_login_with_the_reason(desktop: Page) -> None:
@@ -283,7 +277,7 @@ async def test_a_region_is_added_and_deleted_and_one_still_in_use_says_what_is_l
     await desktop.locator(".region-card").get_by_role("button", name="删除").click()
     await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
     await expect(desktop.locator(".el-message--error")).to_contain_text("还有 2 个卡口")
-    await snap(desktop, "admin-region-not-empty")
+    await screenshot(desktop, "admin-region-not-empty")
 
 
 async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(desktop: Page, tmp_path: Path) -> None:
@@ -304,7 +298,7 @@ async def test_a_spreadsheet_is_checked_row_by_row_before_anything_is_imported(d
     await expect(report).to_contain_text("类型")
     await expect(dialog).to_contain_text("共 2 行，发现 1 处问题")
     await expect(dialog.get_by_role("button", name="确认导入")).to_be_disabled()
-    await snap(desktop, "admin-import-report")
+    await screenshot(desktop, "admin-import-report")
 
     corrected = tmp_path / "卡口（改正）.csv"
     corrected.write_text(sheet.read_text(encoding="utf-8-sig").replace("飞机场", "小区"), encoding="utf-8-sig")
@@ -349,7 +343,7 @@ async def test_a_new_template_is_previewed_as_it_is_built_then_saved(desktop: Pa
     await desktop.get_by_role("button", name="创建模板").click()
     await expect(desktop.locator(".el-message--success")).to_contain_text("已新建模板：核酸检测登记")
     await expect(desktop.locator(".list .el-table")).to_contain_text("核酸检测登记")
-    await snap(desktop, "admin-template-new")
+    await screenshot(desktop, "admin-template-new")
 
 
 async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabled(desktop: Page) -> None:
@@ -369,7 +363,7 @@ async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabl
     await dialog.get_by_role("button", name="保存").click()
     await expect(dialog.locator(".el-form-item", has_text="手机号")).to_contain_text("请输入 11 位中国大陆手机号")
     await expect(dialog.locator(".dialog-alert")).to_have_count(0)
-    await snap(desktop, "admin-account-dialog")
+    await screenshot(desktop, "admin-account-dialog")
     await dialog.locator(".el-form-item", has_text="手机号").locator("input").fill("13800138000")
     await dialog.get_by_role("button", name="保存").click()
 
@@ -379,7 +373,7 @@ async def test_gate_staff_are_added_to_a_region_with_their_checkpoint_and_disabl
     await row.get_by_role("button", name="停用").click()
     await desktop.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
     await expect(row).to_contain_text("已停用")
-    await snap(desktop, "admin-accounts")
+    await screenshot(desktop, "admin-accounts")
 
 
 async def open_directly(page: Page, path: str, username: str | None = None) -> None:
@@ -423,7 +417,7 @@ async def test_a_record_shows_every_answer_under_its_label_and_in_full_only_with
     await expect(drawer.locator(".answers")).to_contain_text("来访事由")
     await expect(drawer.locator(".answers")).to_contain_text("买菜")
     await expect(drawer.locator(".answers")).to_contain_text("138****8003")
-    await snap(desktop, "admin-record-detail")
+    await screenshot(desktop, "admin-record-detail")
 
     await drawer.get_by_role("button", name="查看完整信息").click()
     await confirm_in_box(desktop, "填写事由", "核实发热人员身份")
@@ -540,7 +534,7 @@ async def test_checkpoints_are_chosen_in_the_table_and_switched_off_printed_and_
     async with desktop.expect_download() as waiting:
         await desktop.get_by_text("每页 4 张（带裁切线）").last.click()
     assert (await (await waiting.value).path()).read_bytes()[:4] == b"%PDF"
-    await snap(desktop, "admin-checkpoints-bulk")
+    await screenshot(desktop, "admin-checkpoints-bulk")
 
     row = desktop.locator(".el-table__row", has_text="误导入 3 号门").first
     await row.get_by_role("button", name="删除").click()
@@ -576,7 +570,7 @@ async def test_a_fever_alert_is_handled_to_its_end_and_filtered_by_state(desktop
     await expect(dialog.locator(".steps")).to_contain_text("石家庄市管理员")
     await dialog.locator("label", has_text="已处置").click()
     await dialog.get_by_placeholder("如：已电话联系").fill("复测 36.6℃，解除")
-    await snap(desktop, "admin-alert-handling")
+    await screenshot(desktop, "admin-alert-handling")
     await dialog.get_by_role("button", name="保存").click()
     await expect(row).to_contain_text("已处置")
 
@@ -601,7 +595,7 @@ async def test_records_are_searched_by_name_a_partial_phone_is_explained_and_a_t
     await expect(rows).to_have_count(1)
     await expect(rows).to_contain_text("138****8002")
     await expect(desktop.locator(".page-size .total")).to_have_text("共 1 条")
-    await snap(desktop, "admin-records-search")
+    await screenshot(desktop, "admin-records-search")
 
     await rows.get_by_role("button", name="轨迹").click()
     await desktop.wait_for_url("**/admin/trajectory?**")
@@ -623,14 +617,14 @@ async def test_one_of_two_people_sharing_a_phone_is_traced_and_screened_by_name(
     await desktop.get_by_role("button", name="查询").click()
     await expect(desktop.locator(".person-head")).to_contain_text("共 1 次登记")
     await expect(desktop.locator(".person-head .person")).to_have_text("孙*137****7007")
-    await snap(desktop, "admin-trajectory-by-name")
+    await screenshot(desktop, "admin-trajectory-by-name")
 
     await desktop.get_by_role("button", name="对此人做密接筛查").click()
     await expect(desktop.get_by_placeholder("选填")).to_have_value("孙丽")
     contacts = desktop.locator(".contacts .el-table__body-wrapper .el-table__row")
     await expect(contacts).to_have_count(2)
     assert sorted(await contacts.locator(".person").all_text_contents()) == ["周*137****7008", "赵*137****7007"]
-    await snap(desktop, "admin-contacts-by-name")
+    await screenshot(desktop, "admin-contacts-by-name")
 
     await desktop.locator(".search-form .el-select").click()
     await desktop.locator(".el-select-dropdown__item", has_text="身份证号").click()
@@ -639,7 +633,7 @@ async def test_one_of_two_people_sharing_a_phone_is_traced_and_screened_by_name(
     name_box = desktop.locator(".el-form-item", has=desktop.get_by_placeholder("选填"))
     await expect(name_box.locator(".el-form-item__error")).to_have_text("姓名只能与手机号一起提供")
     await expect(desktop.locator(".el-message--error")).to_have_count(0)
-    await snap(desktop, "admin-contacts-name-without-phone")
+    await screenshot(desktop, "admin-contacts-name-without-phone")
 
 
 async def test_the_admin_pages_name_their_favicon_and_it_is_served(desktop: Page) -> None:
@@ -688,7 +682,7 @@ async def test_a_fever_taken_again_at_the_gate_shows_both_readings_and_who_took_
 
     await expect(drawer).to_contain_text("38.6 ℃")
     await expect(drawer).to_contain_text(re.compile(r"复测体温\s*36\.8 ℃\s*（\S+，.+；以复测为准）"))
-    await snap(desktop, "admin-record-remeasured")
+    await screenshot(desktop, "admin-record-remeasured")
 
 
 async def test_an_official_confirms_a_risk_notice_to_the_contacts_found(desktop: Page, index_phone: str) -> None:
@@ -709,13 +703,13 @@ async def test_an_official_confirms_a_risk_notice_to_the_contacts_found(desktop:
     # Nothing goes out before the official confirms the list.
     await expect(send).to_be_disabled()
     await dialog.get_by_text("我已核对以上名单和告知内容，确认发送").click()
-    await snap(desktop, "admin-risk-notice")
+    await screenshot(desktop, "admin-risk-notice")
     await send.click()
 
     # The demo residents logged in with the dev login and subscribed to nothing.
     await expect(dialog.locator(".counts")).to_have_text("微信已发送 0 人；未订阅 2 人；无微信账号 0 人")
     await expect(dialog).to_contain_text("未收到微信消息的 2 人请电话或上门告知")
-    await snap(desktop, "admin-risk-notice-sent")
+    await screenshot(desktop, "admin-risk-notice-sent")
     await dialog.get_by_role("button", name="完成").click()
 
     await open_screen(desktop, "访问日志")

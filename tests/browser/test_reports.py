@@ -13,8 +13,8 @@ import httpx
 import pytest
 from playwright.async_api import Download, Page, expect
 
-from .support import Server
-from .test_admin_pages import CITY_ADMIN, MARKET, _admin_token, _check_in, confirm_in_box, open_directly, snap
+from .support import Server, screenshot
+from .test_admin_pages import CITY_ADMIN, MARKET, _admin_token, _check_in, confirm_in_box, open_directly
 
 # Two residents at the market a minute apart: each other's contacts.
 VISITORS = (("冯刚", "13800138101", 36.6), ("陈静", "13800138102", 36.8))
@@ -59,7 +59,7 @@ async def test_a_trajectory_prints_as_a_report_masked_and_in_full_for_a_reason(d
     await desktop.get_by_placeholder("11 位手机号").fill(index_phone)
     await desktop.get_by_role("button", name="查询").click()
     await expect(desktop.locator(".el-timeline")).to_contain_text(MARKET)
-    await snap(desktop, "admin-trajectory-report")
+    await screenshot(desktop, "admin-trajectory-report")
 
     download, text = await printed(desktop, "PDF（脱敏）")
 
@@ -80,7 +80,7 @@ async def test_a_trajectory_prints_as_a_report_masked_and_in_full_for_a_reason(d
 async def test_a_contact_screening_prints_as_a_report(desktop: Page, index_phone: str) -> None:
     await open_directly(desktop, f"contacts?phone={index_phone}", CITY_ADMIN)
     await expect(desktop.locator(".contacts")).to_contain_text("138****8102")
-    await snap(desktop, "admin-contacts-report")
+    await screenshot(desktop, "admin-contacts-report")
 
     download, text = await printed(desktop, "PDF（脱敏）")
 

@@ -31,5 +31,14 @@ export default defineConfig({
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
   // Vant's components import their stylesheets, which Node cannot load: let Vite handle them in tests too.
-  test: { environment: 'jsdom', include: ['tests/**/*.test.ts'], server: { deps: { inline: ['vant'] } } },
+  test: {
+    environment: 'jsdom',
+    include: ['tests/**/*.test.ts'],
+    server: { deps: { inline: ['vant'] } },
+    // One jsdom and one module graph per worker, not per file: setting them up per file took
+    // most of the run (24 CPU-s against 10). The setup file puts back, after every test,
+    // what a test can leave in the shared jsdom.
+    isolate: false,
+    setupFiles: ['./tests/setup.ts'],
+  },
 })
