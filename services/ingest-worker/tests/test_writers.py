@@ -56,6 +56,29 @@ async def test_a_writer_process_that_dies_is_replaced_and_its_batch_written(pipe
     assert worker.stats.write_failures >= 1
 
 
+async def test_batches_held_by_a_writer_process_that_dies_all_fail_and_one_child_replaces_it(
+    pipeline: Pipeline,
+) -> None:
+    async with pipeline.running(pipeline.worker(ingest_writer_process=True)) as worker:
+        writer = worker.writer
+        assert isinstance(writer, ProcessWriter)
+        await writer.start()
+        first = writer.pid
+        assert first is not None
+        batches = [[created().model_dump_json().encode()] for _ in range(3)]
+
+        os.kill(first, signal.SIGKILL)
+        outcomes = await asyncio.gather(*(writer.write(batch) for batch in batches), return_exceptions=True)
+        after_the_death = [type(outcome).__name__ for outcome in outcomes]
+        retried = await asyncio.gather(*(writer.write(batch) for batch in batches))
+        second = writer.pid
+
+    assert after_the_death == ["StoreDown"] * 3
+    assert [written.outcome.stored for written in retried] == [1, 1, 1]
+    assert second not in (None, first)
+    assert await pipeline.count() == 3
+
+
 async def test_a_worker_killed_outright_leaves_no_writer_process_behind(tmp_path: Path) -> None:
     environment = {
         **os.environ,

@@ -314,10 +314,15 @@ class ProcessWriter:
         self.url = database.engine.url.render_as_string(hide_password=False)
         self.pid: int | None = None
         self._pool: ProcessPoolExecutor | None = None
+        # Batches written side by side that find no child start one between them.
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
-        if self._pool is not None:
-            return
+        async with self._starting:
+            if self._pool is None:
+                await self._start()
+
+    async def _start(self) -> None:
         pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
@@ -339,15 +344,16 @@ class ProcessWriter:
                 await self.start()
             except Exception as error:
                 raise StoreDown(f"cannot start the writer process: {describe(error)}", []) from error
-        assert self._pool is not None
+        pool = self._pool
+        assert pool is not None
         try:
-            written: Written = await asyncio.get_running_loop().run_in_executor(
-                self._pool, _write_in_child, list(bodies)
-            )
+            written: Written = await asyncio.get_running_loop().run_in_executor(pool, _write_in_child, list(bodies))
         except BrokenProcessPool as error:
-            log.error("the writer process died; another starts with the next attempt")
-            pool, self._pool = self._pool, None
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Every batch the dead child held fails here; the first to see it lets the next attempt start another.
+            if self._pool is pool:
+                log.error("the writer process died; another starts with the next attempt")
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
             raise StoreDown("the writer process died", []) from error
         return written
 
