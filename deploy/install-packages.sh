@@ -4,7 +4,7 @@
 # `make cluster` for `cluster`, and `shards` comes with a sharded records store. The machine's own services are left as
 # they are: the cluster and the tests run their own nginx, Redis and MariaDB servers with their own files and ports.
 #
-#   test     Chromium and a CJK font (the browser tests), the TrueType Chinese font PDFs embed (posters, 流调报告),
+#   test     Chromium's headless shell and a CJK font (the browser tests), the TrueType Chinese font PDFs embed (posters, 流调报告),
 #            poppler and zbar (posters read back), nginx (the suites
 #            that go through it), Prometheus (promtool checks the alert rules and the cluster's configuration),
 #            RabbitMQ (the fault suite restarts a node of its own), MariaDB and mariadb-backup (the backup drills start
@@ -20,7 +20,7 @@ set -euo pipefail
 wanted() {
   case "$1" in
     test)
-      echo "chromium [ -x /usr/bin/chromium ]"
+      echo "chromium-headless-shell [ -x /usr/bin/chromium-headless-shell ]"
       echo "fonts-noto-cjk fc-list :lang=zh | grep -q ."
       echo "fonts-wqy-microhei [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]"
       echo "poppler-utils command -v pdftotext"

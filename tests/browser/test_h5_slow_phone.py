@@ -225,7 +225,7 @@ def _report(cases: dict[str, Case]) -> str:
         [
             "# The check-in page on a slow phone",
             "",
-            f"Run {when} on {_machine()}; Debian's Chromium, headless, through Playwright "
+            f"Run {when} on {_machine()}; Debian's headless Chromium (chromium-headless-shell), through Playwright "
             "(`LIANFANG_BROWSER_BENCH=1 uv run pytest tests/browser/test_h5_slow_phone.py`).",
             "",
             "Goal (issue 17): the checkpoint's name visible within 2.0 s and the form usable within 3.5 s on a first "
