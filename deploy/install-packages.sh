@@ -4,11 +4,11 @@
 # `make cluster` for `cluster`, and `shards` comes with a sharded records store. The machine's own services are left as
 # they are: the cluster and the tests run their own nginx, Redis and MariaDB servers with their own files and ports.
 #
-#   test     Chromium's headless shell and a CJK font (the browser tests), the TrueType Chinese font PDFs embed (posters, 流调报告),
-#            poppler and zbar (posters read back), nginx (the suites
-#            that go through it), Prometheus (promtool checks the alert rules and the cluster's configuration),
-#            RabbitMQ (the fault suite restarts a node of its own), MariaDB and mariadb-backup (the backup drills start
-#            servers of their own and restore a physical backup into one)
+#   test     Chromium's headless shell and a CJK font (the browser tests), the TrueType Chinese font PDFs embed
+#            (posters, 流调报告), poppler and zbar (posters read back), nginx (the suites that go through it),
+#            Prometheus (promtool checks the alert rules and the cluster's configuration), RabbitMQ (the fault suite
+#            restarts a node of its own), MariaDB and mariadb-backup (the backup drills start servers of their own and
+#            restore a physical backup into one)
 #   cluster  nginx, Redis, Prometheus (it scrapes every process) and its node exporter (the host's disks, memory, CPU),
 #            the Chinese font PDFs embed
 #   shards   MariaDB with the Spider engine
